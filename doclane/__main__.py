@@ -1,0 +1,3 @@
+from doclane.cli import app
+
+app()

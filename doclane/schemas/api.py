@@ -1,0 +1,65 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from doclane.schemas.documents import DocumentPublic
+from doclane.schemas.events import DocumentStatus, Progress, Stage
+
+__all__ = [
+    "DocumentList",
+    "DocumentStatusPublic",
+    "LoginRequest",
+    "Token",
+    "UploadFileResult",
+    "UploadResponse",
+]
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1)
+    password: str = Field(min_length=1)
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    role: str
+
+
+class UploadFileResult(BaseModel):
+    filename: str
+    accepted: bool
+    document: DocumentPublic | None = None
+    #: For a refused file: the HTTP status it would get alone, and why.
+    status_code: int | None = None
+    detail: str | None = None
+    category: str | None = None
+
+
+class UploadResponse(BaseModel):
+    accepted: int
+    rejected: int
+    results: list[UploadFileResult]
+
+
+class DocumentList(BaseModel):
+    items: list[DocumentPublic]
+    count: int
+    limit: int
+    offset: int
+
+
+class DocumentStatusPublic(BaseModel):
+    document_id: str
+    status: DocumentStatus
+    stage: Stage | None = None
+    progress: Progress | None = None
+    seq: int
+    updated_at: datetime
+    detail: str | None = None
+    error_category: str | None = None

@@ -1,0 +1,69 @@
+"""Document records as stored, and as shown by the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
+from doclane.schemas.events import DocumentStatus, Priority, StatusEvent, utcnow
+from doclane.schemas.extraction import Chunk
+
+__all__ = [
+    "ChunkPublic",
+    "ChunkRecord",
+    "DocumentDetail",
+    "DocumentPublic",
+    "DocumentRecord",
+]
+
+
+class DocumentBase(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    priority: Priority = Priority.NORMAL
+    status: DocumentStatus = DocumentStatus.PENDING
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    title: str | None = None
+    page_count: int | None = None
+    chunk_count: int | None = None
+    encoding: str | None = None
+    error: str | None = None
+    error_category: str | None = None
+
+
+class DocumentRecord(DocumentBase):
+    """A document as the store keeps it."""
+
+    owner: str
+    blob_key: str
+    seq: int = 0
+    analysis: DocumentAnalysis | None = None
+
+
+class DocumentPublic(DocumentBase):
+    """A document in listings."""
+
+
+class DocumentDetail(DocumentPublic):
+    """One document with its status history and analysis."""
+
+    history: list[StatusEvent] = Field(default_factory=list)
+    analysis: DocumentAnalysis | None = None
+
+
+class ChunkRecord(Chunk):
+    document_id: str
+    analysis: ChunkAnalysis | None = None
+    analyzed_at: datetime | None = None
+    aggregated: bool = False
+
+
+class ChunkPublic(Chunk):
+    analysis: ChunkAnalysis | None = None
+    analyzed_at: datetime | None = None

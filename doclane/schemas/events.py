@@ -1,0 +1,151 @@
+"""Event contracts: topic names and the payload of every event on them.
+
+Every payload carries ``schema_version`` so consumers can refuse or upgrade
+events written by a newer or older producer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from doclane.schemas.analysis import DocumentAnalysis
+from doclane.schemas.extraction import Chunk
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ChunkAnalyzed",
+    "ChunkReady",
+    "DeadLetter",
+    "DocumentStatus",
+    "DocumentUploaded",
+    "Event",
+    "Priority",
+    "Progress",
+    "Stage",
+    "StatusEvent",
+    "Topics",
+    "chunk_ready_topic",
+    "utcnow",
+]
+
+SCHEMA_VERSION = 1
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Priority(StrEnum):
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class Topics:
+    """Topic names, defined once. Keys are document ids unless noted."""
+
+    DOCUMENT_UPLOADED = "document.uploaded"
+    #: Keyed ``{document_id}:{chunk_index}`` so one document's chunks spread
+    #: across partitions (lanes) and are analysed in parallel.
+    CHUNK_READY = tuple(f"chunk.ready.{p.value}" for p in Priority)  # high first
+    CHUNK_ANALYZED = "chunk.analyzed"
+    DOCUMENT_STATUS = "document.status"
+    DOCUMENT_DLQ = "document.dlq"
+
+
+def chunk_ready_topic(priority: Priority) -> str:
+    return f"chunk.ready.{priority.value}"
+
+
+class DocumentStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    ANALYZING = "analyzing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (DocumentStatus.COMPLETED, DocumentStatus.FAILED)
+
+
+class Stage(StrEnum):
+    UPLOAD = "upload"
+    EXTRACT = "extract"
+    ANALYZE = "analyze"
+    AGGREGATE = "aggregate"
+
+
+class Event(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    event_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    produced_at: datetime = Field(default_factory=utcnow)
+
+
+class DocumentUploaded(Event):
+    document_id: str
+    owner: str
+    filename: str
+    content_type: str
+    blob_key: str
+    size_bytes: int
+    sha256: str
+    priority: Priority = Priority.NORMAL
+
+
+class ChunkReady(Event):
+    document_id: str
+    owner: str
+    chunk: Chunk
+    chunk_count: int
+    priority: Priority = Priority.NORMAL
+
+
+class ChunkAnalyzed(Event):
+    document_id: str
+    owner: str
+    chunk_index: int
+    chunk_count: int
+    #: ``None`` when analysis succeeded; otherwise a reason a person understands.
+    error: str | None = None
+
+
+class Progress(BaseModel):
+    done: int
+    total: int
+
+
+class StatusEvent(Event):
+    """One transition or progress step of a document, in order.
+
+    ``seq`` is contiguous per document (1, 2, 3, ...); ``cursor`` is contiguous
+    per owner and is what stream clients resume from.
+    """
+
+    document_id: str
+    owner: str
+    seq: int
+    cursor: int
+    status: DocumentStatus
+    stage: Stage
+    progress: Progress | None = None
+    #: Failure reason (``failed``) or a short human note on the step.
+    detail: str | None = None
+    error_category: str | None = None
+    analysis: DocumentAnalysis | None = None
+    timestamp: datetime = Field(default_factory=utcnow)
+
+
+class DeadLetter(Event):
+    """An event a stage gave up on, with why."""
+
+    stage: Stage
+    topic: str
+    document_id: str | None
+    error: str
+    attempts: int
+    payload: str
