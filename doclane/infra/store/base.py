@@ -1,0 +1,99 @@
+"""The store interface every database adapter implements (SQLite, MongoDB).
+
+The store is the truth for a document's state: its record, its status history
+(contiguous ``seq`` per document, contiguous ``cursor`` per owner), its chunks
+and their analyses. Every write is idempotent so a redelivered event is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
+from doclane.schemas.documents import ChunkRecord, DocumentRecord
+from doclane.schemas.events import DocumentStatus, Progress, Stage, StatusEvent
+from doclane.schemas.extraction import Chunk
+
+__all__ = ["StatusUpdate", "Store"]
+
+
+class StatusUpdate(Protocol):
+    """What a stage says about a document; the store adds seq, cursor and time."""
+
+    status: DocumentStatus
+    stage: Stage
+    progress: Progress | None
+    detail: str | None
+    error_category: str | None
+    analysis: DocumentAnalysis | None
+
+
+class Store(Protocol):
+    async def open(self) -> None:
+        """Connect and create tables/indexes."""
+
+    async def close(self) -> None: ...
+
+    # --- documents ---
+    async def create_document(self, doc: DocumentRecord) -> None: ...
+
+    async def get_document(self, document_id: str) -> DocumentRecord | None: ...
+
+    async def list_documents(
+        self, owner: str, status: DocumentStatus | None = None, limit: int = 100, offset: int = 0
+    ) -> list[DocumentRecord]: ...
+
+    async def update_document(self, document_id: str, **fields: object) -> None:
+        """Set metadata fields (title, page_count, chunk_count, encoding)."""
+
+    async def delete_document(self, document_id: str) -> bool:
+        """Remove the record, its history and its chunks; False if it did not exist."""
+
+    # --- status ---
+    async def append_status(
+        self,
+        document_id: str,
+        *,
+        status: DocumentStatus,
+        stage: Stage,
+        progress: Progress | None = None,
+        detail: str | None = None,
+        error_category: str | None = None,
+        analysis: DocumentAnalysis | None = None,
+        allow_after_terminal: bool = False,
+    ) -> StatusEvent | None:
+        """Record a status event and project it onto the document, atomically.
+
+        Returns the stored event, or ``None`` when the document no longer exists
+        or is already terminal (and ``allow_after_terminal`` is false).
+        """
+
+    async def status_history(self, document_id: str) -> list[StatusEvent]: ...
+
+    async def status_events_since(
+        self, owner: str, cursor: int, limit: int = 500
+    ) -> list[StatusEvent]:
+        """The owner's status events with ``cursor`` greater than the given one, in order."""
+
+    async def latest_cursor(self, owner: str) -> int:
+        """The owner's newest status cursor (0 when the owner has no events)."""
+
+    # --- chunks ---
+    async def put_chunks(self, document_id: str, chunks: Sequence[Chunk]) -> None:
+        """Store a document's chunks; re-storing the same chunks keeps their analyses."""
+
+    async def list_chunks(self, document_id: str) -> list[ChunkRecord]: ...
+
+    async def get_chunk(self, document_id: str, index: int) -> ChunkRecord | None: ...
+
+    async def save_chunk_analysis(
+        self, document_id: str, index: int, analysis: ChunkAnalysis
+    ) -> bool:
+        """Keep the first analysis of a chunk; True if this call stored it."""
+
+    async def mark_chunk_aggregated(self, document_id: str, index: int) -> bool:
+        """True if the chunk was not yet counted by the aggregator."""
+
+    async def count_chunks(self, document_id: str) -> tuple[int, int]:
+        """``(aggregated, total)`` for the document."""

@@ -1,0 +1,283 @@
+"""The embedded store: documents, status history and chunks in one SQLite file.
+
+Records are kept as JSON next to the columns that queries need. A write lock
+serialises transactions on the single writer connection; readers use their own
+connection and, thanks to WAL, never see half of a transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from doclane.infra.store.base import Store
+from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
+from doclane.schemas.documents import ChunkRecord, DocumentRecord
+from doclane.schemas.events import DocumentStatus, Progress, Stage, StatusEvent, utcnow
+from doclane.schemas.extraction import Chunk
+
+__all__ = ["SqliteStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_owner ON documents (owner, status, created_at);
+CREATE TABLE IF NOT EXISTS status_events (
+    document_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    owner TEXT NOT NULL,
+    cursor INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (document_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS status_events_owner ON status_events (owner, cursor);
+CREATE TABLE IF NOT EXISTS owner_cursors (
+    owner TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chunks (
+    document_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    analysis TEXT,
+    analyzed_at TEXT,
+    aggregated INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (document_id, idx)
+) WITHOUT ROWID;
+"""
+
+
+class SqliteStore(Store):
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await aiosqlite.connect(self._path)
+        await self._writer.execute("PRAGMA journal_mode=WAL")
+        await self._writer.execute("PRAGMA synchronous=NORMAL")
+        await self._writer.executescript(_SCHEMA)
+        await self._writer.commit()
+        self._reader = await aiosqlite.connect(self._path)
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
+        if self._writer is None:
+            raise RuntimeError("the store is not open")
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.rollback()
+                raise
+            await self._writer.commit()
+
+    async def _fetchall(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        if self._reader is None:
+            raise RuntimeError("the store is not open")
+        async with self._reader.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    # --- documents ---
+    async def create_document(self, doc: DocumentRecord) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "INSERT INTO documents (id, owner, status, created_at, data) VALUES (?, ?, ?, ?, ?)",
+                (doc.id, doc.owner, doc.status.value, doc.created_at.isoformat(),
+                 doc.model_dump_json()),
+            )
+
+    async def get_document(self, document_id: str) -> DocumentRecord | None:
+        rows = await self._fetchall("SELECT data FROM documents WHERE id = ?", (document_id,))
+        return DocumentRecord.model_validate_json(str(rows[0][0])) if rows else None
+
+    async def list_documents(
+        self, owner: str, status: DocumentStatus | None = None, limit: int = 100, offset: int = 0
+    ) -> list[DocumentRecord]:
+        sql = "SELECT data FROM documents WHERE owner = ?"
+        params: list[object] = [owner]
+        if status is not None:
+            sql += " AND status = ?"
+            params.append(status.value)
+        sql += " ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
+        rows = await self._fetchall(sql, [*params, limit, offset])
+        return [DocumentRecord.model_validate_json(str(r[0])) for r in rows]
+
+    async def _load_for_update(
+        self, db: aiosqlite.Connection, document_id: str
+    ) -> DocumentRecord | None:
+        async with db.execute("SELECT data FROM documents WHERE id = ?", (document_id,)) as cur:
+            row = await cur.fetchone()
+        return DocumentRecord.model_validate_json(row[0]) if row else None
+
+    async def _save(self, db: aiosqlite.Connection, doc: DocumentRecord) -> None:
+        await db.execute(
+            "UPDATE documents SET status = ?, data = ? WHERE id = ?",
+            (doc.status.value, doc.model_dump_json(), doc.id),
+        )
+
+    async def update_document(self, document_id: str, **fields: object) -> None:
+        async with self._tx() as db:
+            doc = await self._load_for_update(db, document_id)
+            if doc is None:
+                return
+            updated = doc.model_copy(update={**fields, "updated_at": utcnow()})
+            await self._save(db, DocumentRecord.model_validate(updated.model_dump()))
+
+    async def delete_document(self, document_id: str) -> bool:
+        async with self._tx() as db:
+            cur = await db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+            existed = cur.rowcount > 0
+            await db.execute("DELETE FROM status_events WHERE document_id = ?", (document_id,))
+            await db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
+        return existed
+
+    # --- status ---
+    async def append_status(
+        self,
+        document_id: str,
+        *,
+        status: DocumentStatus,
+        stage: Stage,
+        progress: Progress | None = None,
+        detail: str | None = None,
+        error_category: str | None = None,
+        analysis: DocumentAnalysis | None = None,
+        allow_after_terminal: bool = False,
+    ) -> StatusEvent | None:
+        async with self._tx() as db:
+            doc = await self._load_for_update(db, document_id)
+            if doc is None or (doc.status.terminal and not allow_after_terminal):
+                return None
+            async with db.execute(
+                "INSERT INTO owner_cursors (owner, value) VALUES (?, 1) "
+                "ON CONFLICT (owner) DO UPDATE SET value = value + 1 RETURNING value",
+                (doc.owner,),
+            ) as cur:
+                row = await cur.fetchone()
+            assert row is not None
+            event = StatusEvent(
+                document_id=document_id, owner=doc.owner, seq=doc.seq + 1, cursor=int(row[0]),
+                status=status, stage=stage, progress=progress, detail=detail,
+                error_category=error_category, analysis=analysis,
+            )
+            await db.execute(
+                "INSERT INTO status_events (document_id, seq, owner, cursor, data) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (document_id, event.seq, doc.owner, event.cursor, event.model_dump_json()),
+            )
+            projected: dict[str, object] = {
+                "seq": event.seq, "status": status, "updated_at": event.timestamp,
+            }
+            if status is DocumentStatus.FAILED:
+                projected |= {"error": detail, "error_category": error_category}
+            elif not status.terminal:
+                projected |= {"error": None, "error_category": None}
+            if analysis is not None:
+                projected["analysis"] = analysis
+            await self._save(db, doc.model_copy(update=projected))
+            return event
+
+    async def status_history(self, document_id: str) -> list[StatusEvent]:
+        rows = await self._fetchall(
+            "SELECT data FROM status_events WHERE document_id = ? ORDER BY seq", (document_id,)
+        )
+        return [StatusEvent.model_validate_json(str(r[0])) for r in rows]
+
+    async def status_events_since(
+        self, owner: str, cursor: int, limit: int = 500
+    ) -> list[StatusEvent]:
+        rows = await self._fetchall(
+            "SELECT data FROM status_events WHERE owner = ? AND cursor > ? ORDER BY cursor LIMIT ?",
+            (owner, cursor, limit),
+        )
+        return [StatusEvent.model_validate_json(str(r[0])) for r in rows]
+
+    async def latest_cursor(self, owner: str) -> int:
+        rows = await self._fetchall("SELECT value FROM owner_cursors WHERE owner = ?", (owner,))
+        return int(rows[0][0]) if rows else 0  # type: ignore[call-overload]
+
+    # --- chunks ---
+    async def put_chunks(self, document_id: str, chunks: Sequence[Chunk]) -> None:
+        async with self._tx() as db:
+            await db.executemany(
+                "INSERT INTO chunks (document_id, idx, data) VALUES (?, ?, ?) "
+                "ON CONFLICT (document_id, idx) DO NOTHING",
+                [(document_id, c.index, Chunk.model_validate(c.model_dump()).model_dump_json())
+                 for c in chunks],
+            )
+
+    def _chunk(self, document_id: str, row: tuple[object, ...]) -> ChunkRecord:
+        data, analysis, analyzed_at, aggregated = row
+        chunk = json.loads(str(data))
+        return ChunkRecord(
+            **chunk,
+            document_id=document_id,
+            analysis=ChunkAnalysis.model_validate_json(str(analysis)) if analysis else None,
+            analyzed_at=analyzed_at,  # type: ignore[arg-type]
+            aggregated=bool(aggregated),
+        )
+
+    async def list_chunks(self, document_id: str) -> list[ChunkRecord]:
+        rows = await self._fetchall(
+            "SELECT data, analysis, analyzed_at, aggregated FROM chunks "
+            "WHERE document_id = ? ORDER BY idx",
+            (document_id,),
+        )
+        return [self._chunk(document_id, r) for r in rows]
+
+    async def get_chunk(self, document_id: str, index: int) -> ChunkRecord | None:
+        rows = await self._fetchall(
+            "SELECT data, analysis, analyzed_at, aggregated FROM chunks "
+            "WHERE document_id = ? AND idx = ?",
+            (document_id, index),
+        )
+        return self._chunk(document_id, rows[0]) if rows else None
+
+    async def save_chunk_analysis(
+        self, document_id: str, index: int, analysis: ChunkAnalysis
+    ) -> bool:
+        async with self._tx() as db:
+            cur = await db.execute(
+                "UPDATE chunks SET analysis = ?, analyzed_at = ? "
+                "WHERE document_id = ? AND idx = ? AND analysis IS NULL",
+                (analysis.model_dump_json(), utcnow().isoformat(), document_id, index),
+            )
+            return cur.rowcount > 0
+
+    async def mark_chunk_aggregated(self, document_id: str, index: int) -> bool:
+        async with self._tx() as db:
+            cur = await db.execute(
+                "UPDATE chunks SET aggregated = 1 "
+                "WHERE document_id = ? AND idx = ? AND aggregated = 0",
+                (document_id, index),
+            )
+            return cur.rowcount > 0
+
+    async def count_chunks(self, document_id: str) -> tuple[int, int]:
+        rows = await self._fetchall(
+            "SELECT COALESCE(SUM(aggregated), 0), COUNT(*) FROM chunks WHERE document_id = ?",
+            (document_id,),
+        )
+        done, total = rows[0]
+        return int(done), int(total)  # type: ignore[call-overload]

@@ -1,0 +1,147 @@
+"""What every Store adapter promises (see ``doclane.infra.store.base``)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
+from doclane.schemas.documents import DocumentRecord
+from doclane.schemas.events import DocumentStatus, Progress, Stage
+from doclane.schemas.extraction import Chunk
+
+
+def _doc(owner: str = "alice") -> DocumentRecord:
+    doc_id = uuid.uuid4().hex
+    return DocumentRecord(
+        id=doc_id, owner=owner, filename="a.pdf", content_type="application/pdf",
+        size_bytes=10, sha256="0" * 64, blob_key=f"uploads/{doc_id}/a.pdf",
+    )
+
+
+async def test_a_document_round_trips(store):
+    doc = _doc()
+    await store.create_document(doc)
+    got = await store.get_document(doc.id)
+    assert got is not None and got.model_dump() == doc.model_dump()
+    assert await store.get_document("missing") is None
+
+
+async def test_status_history_is_contiguous_and_projected_onto_the_document(store):
+    doc = _doc()
+    await store.create_document(doc)
+    await store.append_status(doc.id, status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
+    await store.append_status(doc.id, status=DocumentStatus.PROCESSING, stage=Stage.EXTRACT)
+    await store.append_status(
+        doc.id, status=DocumentStatus.ANALYZING, stage=Stage.ANALYZE,
+        progress=Progress(done=1, total=2),
+    )
+    history = await store.status_history(doc.id)
+    assert [e.seq for e in history] == [1, 2, 3]
+    assert [e.status for e in history] == ["pending", "processing", "analyzing"]
+    assert history[2].progress == Progress(done=1, total=2)
+    assert history[0].timestamp <= history[1].timestamp <= history[2].timestamp
+    current = await store.get_document(doc.id)
+    assert current.status is DocumentStatus.ANALYZING and current.seq == 3
+
+
+async def test_concurrent_appends_never_share_a_seq_or_cursor(store):
+    docs = [_doc() for _ in range(3)]
+    for d in docs:
+        await store.create_document(d)
+    await asyncio.gather(*(
+        store.append_status(d.id, status=DocumentStatus.PROCESSING, stage=Stage.EXTRACT)
+        for d in docs for _ in range(10)
+    ))
+    for d in docs:
+        assert [e.seq for e in await store.status_history(d.id)] == list(range(1, 11))
+    cursors = [e.cursor for e in await store.status_events_since("alice", 0)]
+    assert cursors == list(range(1, 31))
+    assert await store.latest_cursor("alice") == 30
+
+
+async def test_a_terminal_document_takes_no_more_events_unless_allowed(store):
+    doc = _doc()
+    await store.create_document(doc)
+    analysis = DocumentAnalysis(summary="Done.")
+    done = await store.append_status(
+        doc.id, status=DocumentStatus.COMPLETED, stage=Stage.AGGREGATE, analysis=analysis
+    )
+    assert done is not None
+    assert await store.append_status(doc.id, status=DocumentStatus.FAILED, stage=Stage.ANALYZE) is None
+    assert (await store.get_document(doc.id)).analysis == analysis
+    again = await store.append_status(
+        doc.id, status=DocumentStatus.PENDING, stage=Stage.UPLOAD, allow_after_terminal=True
+    )
+    assert again is not None and again.seq == 2
+
+
+async def test_failure_reason_is_kept_on_the_document(store):
+    doc = _doc()
+    await store.create_document(doc)
+    await store.append_status(
+        doc.id, status=DocumentStatus.FAILED, stage=Stage.EXTRACT,
+        detail="This PDF is password-protected.", error_category="encrypted",
+    )
+    got = await store.get_document(doc.id)
+    assert got.status is DocumentStatus.FAILED
+    assert got.error == "This PDF is password-protected."
+    assert got.error_category == "encrypted"
+
+
+async def test_owner_cursor_reads_only_that_owner_after_a_point(store):
+    mine, theirs = _doc("alice"), _doc("bob")
+    for d in (mine, theirs):
+        await store.create_document(d)
+        await store.append_status(d.id, status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
+        await store.append_status(d.id, status=DocumentStatus.PROCESSING, stage=Stage.EXTRACT)
+    events = await store.status_events_since("alice", 1)
+    assert [(e.document_id, e.cursor) for e in events] == [(mine.id, 2)]
+    assert await store.latest_cursor("nobody") == 0
+
+
+async def test_queries_by_owner_and_status(store):
+    a1, a2, b1 = _doc("alice"), _doc("alice"), _doc("bob")
+    for d in (a1, a2, b1):
+        await store.create_document(d)
+    await store.append_status(a2.id, status=DocumentStatus.FAILED, stage=Stage.EXTRACT)
+    assert {d.id for d in await store.list_documents("alice")} == {a1.id, a2.id}
+    assert [d.id for d in await store.list_documents("alice", DocumentStatus.FAILED)] == [a2.id]
+    assert [d.id for d in await store.list_documents("bob")] == [b1.id]
+    assert len(await store.list_documents("alice", limit=1)) == 1
+
+
+async def test_chunks_keep_their_first_analysis_and_count_once(store):
+    doc = _doc()
+    await store.create_document(doc)
+    chunks = [Chunk(index=i, text=f"text {i}", section_path=["A"], page_start=i + 1, page_end=i + 1)
+              for i in range(3)]
+    await store.put_chunks(doc.id, chunks)
+    await store.put_chunks(doc.id, chunks)  # a redelivered extraction changes nothing
+    first = ChunkAnalysis(summary="first")
+    assert await store.save_chunk_analysis(doc.id, 1, first) is True
+    assert await store.save_chunk_analysis(doc.id, 1, ChunkAnalysis(summary="second")) is False
+    await store.put_chunks(doc.id, chunks)
+    stored = await store.get_chunk(doc.id, 1)
+    assert stored.analysis == first and stored.analyzed_at is not None
+    assert stored.section_path == ["A"] and stored.page_start == 2
+    assert await store.mark_chunk_aggregated(doc.id, 1) is True
+    assert await store.mark_chunk_aggregated(doc.id, 1) is False
+    assert await store.count_chunks(doc.id) == (1, 3)
+    assert [c.index for c in await store.list_chunks(doc.id)] == [0, 1, 2]
+
+
+async def test_update_and_delete_remove_everything_of_a_document(store):
+    doc = _doc()
+    await store.create_document(doc)
+    await store.update_document(doc.id, page_count=7, title="Report")
+    got = await store.get_document(doc.id)
+    assert (got.page_count, got.title) == (7, "Report")
+    await store.append_status(doc.id, status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
+    await store.put_chunks(doc.id, [Chunk(index=0, text="x")])
+    assert await store.delete_document(doc.id) is True
+    assert await store.get_document(doc.id) is None
+    assert await store.status_history(doc.id) == []
+    assert await store.list_chunks(doc.id) == []
+    assert await store.delete_document(doc.id) is False
+    assert await store.append_status(doc.id, status=DocumentStatus.FAILED, stage=Stage.EXTRACT) is None
