@@ -6,9 +6,7 @@ with the consumer groups this process runs, and closes everything on exit.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import AsyncIterator, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -17,6 +15,7 @@ from doclane.ai.factory import build_analyzer
 from doclane.infra.blobs import BlobStore
 from doclane.infra.bus.base import EventBus
 from doclane.infra.bus.embedded import EmbeddedBus
+from doclane.infra.cpu import CpuPool
 from doclane.infra.settings import Settings
 from doclane.infra.store.base import Store
 from doclane.infra.store.sqlite import SqliteStore
@@ -34,7 +33,7 @@ class Services:
     status: StatusPublisher
     analyzer: Analyzer
     #: CPU-heavy parsing runs here, never on the event loop.
-    cpu_pool: Executor
+    cpu_pool: CpuPool
 
 
 def build_services(settings: Settings) -> Services:
@@ -42,10 +41,6 @@ def build_services(settings: Settings) -> Services:
     data = settings.data_dir
     store: Store = SqliteStore(data / "store.db")
     bus: EventBus = EmbeddedBus(data / "events.db")
-    # "spawn": forking a process that runs SQLite and event-loop threads is unsafe.
-    pool = ProcessPoolExecutor(
-        max_workers=settings.extract_workers, mp_context=multiprocessing.get_context("spawn")
-    )
     return Services(
         settings=settings,
         store=store,
@@ -53,7 +48,7 @@ def build_services(settings: Settings) -> Services:
         blobs=BlobStore(data),
         status=StatusPublisher(store, bus),
         analyzer=build_analyzer(settings),
-        cpu_pool=pool,
+        cpu_pool=CpuPool(settings.extract_workers),
     )
 
 
@@ -71,5 +66,5 @@ async def running(services: Services, stages: Iterable[str]) -> AsyncIterator[Se
         finally:
             await services.bus.close()
     finally:
-        services.cpu_pool.shutdown(wait=False, cancel_futures=True)
+        services.cpu_pool.shutdown()
         await services.store.close()

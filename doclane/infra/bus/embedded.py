@@ -79,8 +79,8 @@ class EmbeddedLog:
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.executescript(_SCHEMA)
         await db.commit()
-        async with db.execute('SELECT topic, MAX("offset") FROM events GROUP BY topic') as cur:
-            self._ends = {topic: last + 1 async for topic, last in cur}
+        rows = await db.execute_fetchall('SELECT topic, MAX("offset") FROM events GROUP BY topic')
+        self._ends = {topic: last + 1 for topic, last in rows}
         self._db = db
 
     async def close(self) -> None:
@@ -114,12 +114,13 @@ class EmbeddedLog:
 
     async def read(self, topic: str, from_offset: int, limit: int = 100) -> list[Record]:
         """Records of ``topic`` from ``from_offset`` on, oldest first (replay)."""
-        async with self._conn.execute(
+        # execute_fetchall runs in one call: no cursor stays open across an await.
+        rows = await self._conn.execute_fetchall(
             'SELECT "offset", key, payload FROM events WHERE topic = ? AND "offset" >= ? '
             'ORDER BY "offset" LIMIT ?',
             (topic, from_offset, limit),
-        ) as cur:
-            return [Record(topic, off, key, payload) async for off, key, payload in cur]
+        )
+        return [Record(topic, off, key, payload) for off, key, payload in rows]
 
     async def wait_until(self, predicate: Callable[[], bool]) -> None:
         """Sleep until an append makes ``predicate`` true."""
@@ -127,11 +128,10 @@ class EmbeddedLog:
             await self._appended.wait_for(predicate)
 
     async def committed(self, group: str, topic: str) -> int:
-        async with self._conn.execute(
+        rows = list(await self._conn.execute_fetchall(
             "SELECT committed FROM group_offsets WHERE grp = ? AND topic = ?", (group, topic)
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        ))
+        return int(rows[0][0]) if rows else 0
 
     async def commit(self, group: str, topic: str, offset: int) -> None:
         async with self._write_lock:

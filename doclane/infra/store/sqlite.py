@@ -95,8 +95,9 @@ class SqliteStore(Store):
     async def _fetchall(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
         if self._reader is None:
             raise RuntimeError("the store is not open")
-        async with self._reader.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        # One call in the connection's thread: a cursor left open across an await
+        # would keep its read snapshot, and other readers would see stale data.
+        return list(await self._reader.execute_fetchall(sql, params))
 
     # --- documents ---
     async def create_document(self, doc: DocumentRecord) -> None:
@@ -126,9 +127,8 @@ class SqliteStore(Store):
     async def _load_for_update(
         self, db: aiosqlite.Connection, document_id: str
     ) -> DocumentRecord | None:
-        async with db.execute("SELECT data FROM documents WHERE id = ?", (document_id,)) as cur:
-            row = await cur.fetchone()
-        return DocumentRecord.model_validate_json(row[0]) if row else None
+        rows = list(await db.execute_fetchall("SELECT data FROM documents WHERE id = ?", (document_id,)))
+        return DocumentRecord.model_validate_json(rows[0][0]) if rows else None
 
     async def _save(self, db: aiosqlite.Connection, doc: DocumentRecord) -> None:
         await db.execute(
@@ -169,13 +169,11 @@ class SqliteStore(Store):
             doc = await self._load_for_update(db, document_id)
             if doc is None or (doc.status.terminal and not allow_after_terminal):
                 return None
-            async with db.execute(
+            (row,) = await db.execute_fetchall(
                 "INSERT INTO owner_cursors (owner, value) VALUES (?, 1) "
                 "ON CONFLICT (owner) DO UPDATE SET value = value + 1 RETURNING value",
                 (doc.owner,),
-            ) as cur:
-                row = await cur.fetchone()
-            assert row is not None
+            )
             event = StatusEvent(
                 document_id=document_id, owner=doc.owner, seq=doc.seq + 1, cursor=int(row[0]),
                 status=status, stage=stage, progress=progress, detail=detail,

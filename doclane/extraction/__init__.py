@@ -1,0 +1,29 @@
+"""Format readers and the structure-aware chunker.
+
+``sniff_content_type`` decides what an upload is from its first bytes,
+``extract`` turns a stored file into an :class:`ExtractedDocument`, and
+``chunk_document`` cuts that into :class:`Chunk` s for analysis.
+"""
+
+from doclane.extraction._dispatch import extract
+from doclane.extraction.chunker import chunk_document
+from doclane.extraction.detect import SUPPORTED_CONTENT_TYPES, sniff_content_type
+from doclane.extraction.exceptions import (
+    CorruptDocument,
+    EmptyDocument,
+    EncryptedDocument,
+    ExtractionError,
+    UnsupportedFileType,
+)
+
+__all__ = [
+    "SUPPORTED_CONTENT_TYPES",
+    "CorruptDocument",
+    "EmptyDocument",
+    "EncryptedDocument",
+    "ExtractionError",
+    "UnsupportedFileType",
+    "chunk_document",
+    "extract",
+    "sniff_content_type",
+]

@@ -1,0 +1,429 @@
+"""PDF extraction with PyMuPDF: text per page, sections from the outline or font sizes.
+
+Headings come from the PDF outline (bookmarks) when it has one: each entry is
+looked up on its page so the section starts exactly at its heading line. Without
+an outline, lines set clearly larger than the body text are headings, the larger
+the higher. Only then is the slower ``"dict"`` extraction (with font sizes) used.
+
+A section that runs over several pages keeps its text together; its page breaks
+are kept in ``Section.text`` as form feeds (``"\\f"``), so that
+``page_end - page_start == text.count("\\f")`` and the chunker can tell which
+page any part of the text is on.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymupdf
+
+from doclane.extraction.exceptions import (
+    CorruptDocument,
+    EmptyDocument,
+    EncryptedDocument,
+    ExtractionError,
+)
+from doclane.schemas.extraction import ExtractedDocument, Section
+
+__all__ = ["PAGE_BREAK", "extract_pdf"]
+
+CONTENT_TYPE = "application/pdf"
+#: Separates pages inside ``Section.text``.
+PAGE_BREAK = "\f"
+
+# Whitespace kept, text outside the page dropped, images and ligatures not kept
+# ("ﬁ" comes out as "fi", which is what analysis and search want).
+_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
+_PDF_ERRORS = (RuntimeError, ValueError, pymupdf.mupdf.FzErrorBase)
+
+# A line is a heading when its size is at least this much above the body size...
+_HEADING_MIN_RATIO = 1.15
+_HEADING_MIN_POINTS = 1.0
+# ...and it is short, like a heading rather than a pull quote.
+_HEADING_MAX_CHARS = 150
+_MAX_LEVELS = 6
+# A large line that opens or closes this share of pages is a running header/footer.
+_RUNNING_MIN_PAGES = 3
+_RUNNING_MIN_SHARE = 0.3
+# A multi-line outline heading is matched over at most this many lines.
+_HEADING_MAX_LINES = 3
+
+_WORD = re.compile(r"\w+")
+_JUNK_TITLE = re.compile(
+    r"^(untitled.*|microsoft (word|powerpoint) - .*|.*\.(docx?|pdf|odt|rtf|pptx?|txt))$",
+    re.IGNORECASE,
+)
+
+_CORRUPT = (
+    "This PDF is damaged and can't be opened. Open it in a PDF viewer and save or "
+    "export it again, then upload the new copy."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Heading:
+    path: tuple[str, ...]
+    page: int  # 1-based
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    text: str  # one block (paragraph), lines joined by newlines
+    page: int  # 1-based
+
+
+_Event = _Heading | _Text
+_Line = tuple[int, str]  # (block number on the page, text)
+_SizedLine = tuple[str, float]  # (text, dominant font size)
+
+
+def extract_pdf(path: Path) -> ExtractedDocument:
+    """Read the PDF at ``path`` into sections with heading paths and page ranges.
+
+    Raises EncryptedDocument when a password is needed, CorruptDocument when the
+    file can't be parsed, and EmptyDocument when it has no extractable text (for
+    instance a scan). A missing file raises the built-in FileNotFoundError.
+    """
+    doc = _open(path)
+    try:
+        return _extract(doc)
+    except ExtractionError:
+        raise
+    except _PDF_ERRORS as exc:
+        raise CorruptDocument(_CORRUPT) from exc
+    finally:
+        doc.close()
+
+
+def _open(path: Path) -> pymupdf.Document:
+    try:
+        # Force the PDF parser: PyMuPDF would otherwise trust the file's extension.
+        doc = pymupdf.open(path, filetype="pdf")
+    except pymupdf.FileNotFoundError as exc:
+        raise FileNotFoundError(str(path)) from exc
+    except pymupdf.EmptyFileError as exc:
+        raise EmptyDocument(
+            "The file is empty. Check that you picked the right file and upload it again."
+        ) from exc
+    except _PDF_ERRORS as exc:
+        raise CorruptDocument(_CORRUPT) from exc
+    if doc.needs_pass:
+        doc.close()
+        raise EncryptedDocument(
+            "This PDF is password-protected; remove the password and upload it again."
+        )
+    if doc.page_count == 0:
+        doc.close()  # every valid PDF has a page; this one was only partly repaired
+        raise CorruptDocument(_CORRUPT)
+    return doc
+
+
+def _extract(doc: pymupdf.Document) -> ExtractedDocument:
+    outline = _outline(doc)
+    pages: list[list[list[_SizedLine]]] | None = None
+    if outline:
+        events = list(_events_from_outline(doc, outline))
+    else:
+        pages = [_sized_blocks(page) for page in doc]
+        events = _events_from_fonts(pages)
+    if not any(isinstance(event, _Text) for event in events):
+        raise _no_text(doc)
+    return ExtractedDocument(
+        content_type=CONTENT_TYPE,
+        page_count=doc.page_count,
+        sections=_assemble(events),
+        title=_title(doc, events, pages),
+    )
+
+
+def _no_text(doc: pymupdf.Document) -> EmptyDocument:
+    if any(page.get_images() for page in doc):
+        what = "This PDF contains only images, such as a scanned document, and no text we can read."
+    else:
+        what = "This PDF contains no text we can read; it may be a scanned document."
+    return EmptyDocument(
+        f"{what} Reading text from images (OCR) isn't supported yet; upload a PDF with "
+        "selectable text instead."
+    )
+
+
+# --- headings from the outline -------------------------------------------------
+
+
+def _outline(doc: pymupdf.Document) -> list[tuple[tuple[str, ...], int]]:
+    """Outline entries as (heading path, 1-based page), in page order."""
+    try:
+        toc = doc.get_toc(simple=True)
+    except _PDF_ERRORS:
+        return []  # a broken outline is no reason to fail; fall back to font sizes
+    stack: list[str] = []
+    entries: list[tuple[tuple[str, ...], int]] = []
+    for level, raw_title, page, *_ in toc:
+        title = " ".join(str(raw_title).split())
+        if not title:
+            continue
+        del stack[max(level - 1, 0) :]
+        stack.append(title)
+        if 1 <= page <= doc.page_count:
+            entries.append((tuple(stack), page))
+    entries.sort(key=lambda entry: entry[1])  # stable: outline order within a page
+    return entries
+
+
+def _events_from_outline(
+    doc: pymupdf.Document, outline: list[tuple[tuple[str, ...], int]]
+) -> Iterator[_Event]:
+    by_page: dict[int, list[tuple[str, ...]]] = {}
+    for path, page in outline:
+        by_page.setdefault(page, []).append(path)
+    for number, page in enumerate(doc, start=1):
+        lines = [
+            (block_no, line.strip())
+            for block_no, block in enumerate(page.get_text("blocks", flags=_FLAGS))
+            if block[6] == 0
+            for line in block[4].split("\n")
+            if line.strip()
+        ]
+        cursor = 0
+        norms: dict[int, str] = {}
+        for path in by_page.get(number, []):
+            start, end = _find_heading(lines, norms, path[-1], cursor)
+            yield from _blocks(lines[cursor:start], number)
+            yield _Heading(path, number)
+            cursor = end
+        yield from _blocks(lines[cursor:], number)
+
+
+def _find_heading(
+    lines: list[_Line], norms: dict[int, str], title: str, start: int
+) -> tuple[int, int]:
+    """The span of lines from ``start`` on that read as ``title``; empty if none do.
+
+    ``norms`` caches normalised lines between the headings of one page.
+    """
+    target = _norm(title)
+    # Numbering and punctuation aside, a heading line is about as long as its title.
+    longest = len(title) + 16
+    for i in range(start, len(lines) if target else start):
+        if len(lines[i][1]) > longest:
+            continue
+        norm = norms.get(i)
+        if norm is None:
+            norm = norms[i] = _norm(lines[i][1])
+        if norm == target:
+            return i, i + 1
+        if not norm or not target.startswith(norm):
+            continue
+        joined = lines[i][1]
+        for j in range(i + 1, min(i + _HEADING_MAX_LINES, len(lines))):
+            if lines[j][0] != lines[i][0]:
+                break
+            joined += " " + lines[j][1]
+            if _norm(joined) == target:
+                return i, j + 1
+    # Not found (e.g. the heading is drawn as an image): the section starts here.
+    return start, start
+
+
+def _norm(text: str) -> str:
+    """Words of ``text``, case-folded, without leading numbering ("1.2", "3.")."""
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    skip = 0
+    while skip < len(words) - 1 and words[skip].isdigit():
+        skip += 1
+    return " ".join(words[skip:])
+
+
+def _blocks(lines: list[_Line], page: int) -> Iterator[_Text]:
+    current: list[str] = []
+    block_no = -1
+    for number, text in lines:
+        if number != block_no and current:
+            yield _Text("\n".join(current), page)
+            current = []
+        block_no = number
+        current.append(text)
+    if current:
+        yield _Text("\n".join(current), page)
+
+
+# --- headings from font sizes --------------------------------------------------
+
+
+def _sized_blocks(page: pymupdf.Page) -> list[list[_SizedLine]]:
+    """A page's text blocks as lines of (text, size of most of its characters)."""
+    blocks: list[list[_SizedLine]] = []
+    for block in page.get_text("dict", flags=_FLAGS)["blocks"]:
+        lines: list[_SizedLine] = []
+        for line in block.get("lines", ()):
+            spans = line["spans"]
+            text = "".join(span["text"] for span in spans).strip()
+            if not text:
+                continue
+            # A line's size is its longest span's: a bold word or a footnote mark
+            # set in another size doesn't change what the line is.
+            longest = spans[0] if len(spans) == 1 else max(spans, key=lambda s: len(s["text"]))
+            lines.append((text, round(longest["size"] * 2) / 2))
+        if lines:
+            blocks.append(lines)
+    return blocks
+
+
+def _body_size(lines: Iterable[_SizedLine]) -> float:
+    """The font size of most characters."""
+    weights: Counter[float] = Counter()
+    for text, size in lines:
+        weights[size] += len(text)
+    return weights.most_common(1)[0][0] if weights else 0.0
+
+
+def _heading_threshold(body: float) -> float:
+    return max(body * _HEADING_MIN_RATIO, body + _HEADING_MIN_POINTS)
+
+
+def _events_from_fonts(pages: list[list[list[_SizedLine]]]) -> list[_Event]:
+    """Events for pages of sized lines: lines clearly larger than the body are headings."""
+    body = _body_size(line for blocks in pages for block in blocks for line in block)
+    threshold = _heading_threshold(body)
+    running = _running_lines(pages, threshold)
+
+    def is_heading(line: _SizedLine) -> bool:
+        text, size = line
+        return (
+            size >= threshold
+            and len(text) <= _HEADING_MAX_CHARS
+            and line not in running
+            and any(c.isalpha() for c in text)
+        )
+
+    # First pass: split blocks into body text and headings (with their size).
+    items: list[tuple[int, str, float | None]] = []  # (page, text, size if heading)
+    for number, blocks in enumerate(pages, start=1):
+        for block in blocks:
+            body_lines: list[str] = []
+            i = 0
+            while i < len(block):
+                if not is_heading(block[i]):
+                    body_lines.append(block[i][0])
+                    i += 1
+                    continue
+                # Consecutive lines of one size in one block are one wrapped heading.
+                j = i + 1
+                while j < len(block) and block[j][1] == block[i][1] and is_heading(block[j]):
+                    j += 1
+                title = " ".join(text for text, _ in block[i:j])
+                if len(title) > _HEADING_MAX_CHARS:
+                    body_lines.extend(text for text, _ in block[i:j])
+                else:
+                    if body_lines:
+                        items.append((number, "\n".join(body_lines), None))
+                        body_lines = []
+                    items.append((number, title, block[i][1]))
+                i = j
+            if body_lines:
+                items.append((number, "\n".join(body_lines), None))
+
+    # Second pass: the larger the size, the higher the level.
+    sizes = sorted({size for _, _, size in items if size is not None}, reverse=True)
+    level_of = {size: min(rank, _MAX_LEVELS) for rank, size in enumerate(sizes, start=1)}
+    stack: list[tuple[int, str]] = []
+    events: list[_Event] = []
+    for number, text, heading_size in items:
+        if heading_size is None:
+            events.append(_Text(text, number))
+            continue
+        level = level_of[heading_size]
+        stack = [entry for entry in stack if entry[0] < level] + [(level, text)]
+        events.append(_Heading(tuple(title for _, title in stack), number))
+    return events
+
+
+def _running_lines(pages: list[list[list[_SizedLine]]], threshold: float) -> set[_SizedLine]:
+    """Large lines repeated at the top or bottom of many pages (running headers)."""
+    counts: Counter[_SizedLine] = Counter()
+    for blocks in pages:
+        if blocks:
+            edges = {blocks[0][0], blocks[-1][-1]}
+            counts.update(line for line in edges if line[1] >= threshold)
+    minimum = max(_RUNNING_MIN_PAGES, _RUNNING_MIN_SHARE * len(pages))
+    return {line for line, count in counts.items() if count >= minimum}
+
+
+# --- title ---------------------------------------------------------------------
+
+
+def _title(
+    doc: pymupdf.Document, events: list[_Event], pages: list[list[list[_SizedLine]]] | None
+) -> str | None:
+    """The metadata title, else the first page's largest line(s), else the first heading."""
+    title = " ".join(str((doc.metadata or {}).get("title") or "").split())
+    if title and not _JUNK_TITLE.match(title):
+        return title
+    if pages is None:  # outline path: font sizes are needed for the first pages only
+        pages = [_sized_blocks(page) for page in doc.pages(0, min(doc.page_count, 3))]
+    first = next((blocks for blocks in pages if blocks), [])
+    return _title_from_lines([line for block in first for line in block]) or next(
+        (event.path[-1] for event in events if isinstance(event, _Heading)), None
+    )
+
+
+def _title_from_lines(lines: list[_SizedLine]) -> str | None:
+    """The largest line(s) of a page, when clearly larger than its body text."""
+    if not lines:
+        return None
+    largest = max(size for _, size in lines)
+    if largest < _heading_threshold(_body_size(lines)):
+        return None
+    first = next(i for i, (_, size) in enumerate(lines) if size == largest)
+    parts = []
+    for text, size in lines[first:]:
+        if size != largest:
+            break
+        parts.append(text)
+    title = " ".join(parts)
+    return title if len(title) <= _HEADING_MAX_CHARS else None
+
+
+# --- sections ------------------------------------------------------------------
+
+
+def _assemble(events: list[_Event]) -> list[Section]:
+    """Turn the event stream into sections, joining pages with PAGE_BREAK."""
+    sections: list[Section] = []
+    heading_only: list[Section] = []
+    path: tuple[str, ...] = ()
+    start = page = 1
+    parts: list[str] = []
+
+    def flush() -> None:
+        text = "".join(parts)
+        if text.strip():
+            sections.append(
+                Section(heading_path=list(path), page_start=start, page_end=page, text=text)
+            )
+        elif path:
+            heading_only.append(
+                Section(heading_path=list(path), page_start=start, page_end=start, text=path[-1])
+            )
+
+    for event in events:
+        if isinstance(event, _Heading):
+            flush()
+            path, start, page, parts = event.path, event.page, event.page, []
+            continue
+        if not parts and not path:
+            start = page = event.page  # text before any heading starts where it is
+        if event.page > page:
+            parts.append(PAGE_BREAK * (event.page - page))
+            page = event.page
+        elif parts:
+            parts.append("\n\n")
+        parts.append(event.text)
+    flush()
+    # A document of nothing but headings: the headings are its text.
+    return sections or heading_only
