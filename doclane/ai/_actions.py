@@ -1,0 +1,283 @@
+"""Pattern-based action items: who must do what, and by when.
+
+A sentence is an action item when it carries an explicit marker (an open
+``- [ ]`` box, ``TODO``, ``Action:``, a bullet under an "Action items" or
+"Next steps" heading), a request ("Please send…", "Could you review…"), an
+obligation of a person or role ("Maria will send…", "The vendor must
+deliver…", "Tom to book…"), or an imperative / passive obligation / "due"
+that comes with a deadline. Plain descriptive sentences ("The scheduler will
+retry failed jobs") have none of these and are left alone: a future or modal
+verb only counts with a person or role as subject and an action verb after it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
+from doclane.ai._dates import find_deadline
+from doclane.ai._names import FIRST_NAMES, people_in
+from doclane.ai._text import Segment, normalize_key
+from doclane.schemas.analysis import ActionItem
+
+__all__ = ["ACTION_VERBS", "dedupe_actions", "extract_actions"]
+
+ACTION_VERBS = frozenset(
+    """
+    add address align analyse analyze announce answer apply approve archive arrange ask assess
+    assign attach attend audit back benchmark book brief bring build buy calculate call cancel
+    change check circulate clarify clean close collect communicate compile complete confirm
+    consider contact coordinate correct create cut decide define delete deliver demo deploy
+    design develop discuss distribute document double-check draft drive edit email escalate
+    establish estimate evaluate examine expand file fill finalise finalize find fix follow
+    forward gather get give handle help hire host identify implement improve inform install
+    interview introduce investigate invite invoice issue keep launch lead let look mail make
+    manage map measure meet merge migrate monitor move negotiate notify obtain onboard open
+    order organise organize outline own pay pick pilot plan post prepare present print
+    prioritise prioritize process procure produce propose provide publish purchase push put
+    raise reach read rebook reconcile record reduce refund register reimburse release remind
+    remove renew reply report request reschedule research reserve resolve respond restart return
+    revert review revise rewrite run schedule secure select send set settle share ship sign sort
+    start submit summarise summarize supply sync take talk test track train transfer translate
+    update upgrade upload validate verify visit write
+    """.split()
+)
+_ROLE = (
+    r"(?:team|manager|lead|owner|engineer|developer|designer|admin|administrator|analyst|"
+    r"architect|vendor|supplier|contractor|subcontractor|consultant|client|customer|buyer|"
+    r"seller|tenant|landlord|employee|employer|candidate|applicant|committee|board|department|"
+    r"director|officer|coordinator|assistant|secretary|chair|chairperson|representative|agent|"
+    r"partner|party|parties|provider|licensee|licensor|lessee|lessor|auditor|accountant|"
+    r"lawyer|counsel|legal|finance|hr|marketing|sales|ops|operations|qa|pm|ceo|cfo|cto|coo|vp|"
+    r"staff|everyone|attendees|participants|members?|recruiter|reviewer|organi[sz]er)"
+)
+_NAME = r"[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)?"
+_TITLE = r"(?:Dr|Mr|Mrs|Ms|Prof)\.?"
+_NAMES = rf"{_NAME}(?:\s*(?:,|\band\b|&)\s*{_NAME})*"
+_MODAL = (
+    r"(?:will(?:\s+need\s+to)?|'ll|’ll|shall|must|should|needs?\s+to|has\s+to|have\s+to|"
+    r"(?:is|are)\s+(?:to|responsible\s+for|expected\s+to|going\s+to|supposed\s+to|required\s+to|"
+    r"tasked\s+with|asked\s+to|assigned\s+to)|agreed\s+to|volunteered\s+to|offered\s+to|"
+    r"promised\s+to|committed\s+to|to)"
+)
+_OBLIGATION_RE = re.compile(
+    # An opening clause may come first: "Upon termination, the Customer shall pay…". One
+    # word before a comma must be an adverb, or "Maria, Tom and Priya will…" loses Maria.
+    r"^(?:(?:[A-Z][\w'’-]*(?:\s+[\w'’-]+){1,6}|(?i:however|additionally|meanwhile|finally|"
+    r"otherwise|therefore|ideally|today|tomorrow|afterwards|then|also|next)),\s+)?"
+    r"(?:(?i:also|then|next|so|and|finally|first|afterwards),?\s+)?"
+    r"(?P<subj>@[\w.-]+|(?i:(?:(?:the|our|your|each|every|all|a)\s+)?(?:[\w-]+\s+)?"
+    rf"{_ROLE}s?)\b|(?:I|[Ww]e|[Yy]ou|[Hh]e|[Ss]he|[Tt]hey)\b|(?:{_TITLE}\s+)?{_NAMES})"
+    rf"\s*(?P<modal>(?i:{_MODAL}))\s+"
+    r"(?:(?i:also|then|please|now|first|immediately|promptly|personally)\s+)?"
+    r"(?P<verb>[A-Za-z-]+)"
+)
+_ROLE_END_RE = re.compile(rf"\b{_ROLE}s?$", re.IGNORECASE)
+_NAME_WORD_RE = re.compile(r"[A-Za-z'’-]+")
+_Verdict = Literal["yes", "with_deadline", "no"]
+_PRONOUNS = frozenset("i we you he she they".split())
+_NOT_NAMES = frozenset(
+    """
+    the this that these those it its there here our your their each every all some any no a an
+    if when while after before once then in on at for with without by overall also however
+    """.split()
+)
+_CLAUSE_RE = re.compile(r"^\(?\d{1,3}(?:\.\d{1,3})*[.)]?\s+(?=[A-Z(])")
+_MARKER_RE = re.compile(
+    r"^(?:todo|to-do|to do|action(?:\s+items?)?|next\s+steps?|follow[- ]?ups?|tasks?)\s*[:\-–—]\s+",
+    re.IGNORECASE,
+)
+_MARKER_KEYS = frozenset(
+    "todo|to-do|to do|action|action item|action items|next step|next steps|follow-up|follow up|"
+    "followup|task|tasks".split("|")
+)
+_SECTION_RE = re.compile(
+    r"^(?:action\s+items?|actions|next\s+steps?|to-?dos?|to\s+do|tasks|follow[- ]?ups?|"
+    r"open\s+items|assignments|owners?\s+and\s+deadlines)\b",
+    re.IGNORECASE,
+)
+_TODO_RE = re.compile(r"\b(?:TODO|FIXME)\b")
+_PLEASE_RE = re.compile(r"\b(?:please|pls|kindly)\s+(?P<verb>[a-z-]+)", re.IGNORECASE)
+_PLEASE_NOT = frozenset("note find see be feel accept enjoy excuse forgive bear refer".split())
+_REQUEST_RE = re.compile(
+    r"^(?:(?:@[\w.-]+|[A-Z][a-z]+),?\s+)?(?:can|could|would|will)\s+you\s+(?:please\s+)?"
+    r"(?P<verb>[a-z-]+)",
+    re.IGNORECASE,
+)
+_LEAD_RE = re.compile(r"^(?:(?P<who>@[\w.-]+|[A-Z][a-z]+)\s*[,:–—-]\s*)?(?P<verb>[A-Za-z-]+)\b")
+_IMPERATIVE_NEXT_NOT = frozenset("of is was are were and or has have had".split())
+_FINITE_RE = re.compile(r"^(?:[a-z]{3,}ed|is|are|was|were|has|had|will)$")
+_PASSIVE_RE = re.compile(
+    r"\b(?:must|should|shall|needs?\s+to|has\s+to|have\s+to|(?:is|are)\s+(?:required|expected)\s+to)"
+    r"\s+be\s+(?!able\b|a\b|an\b|the\b|on\b|in\b|at\b)[a-z]{3,}\b",
+    re.IGNORECASE,
+)
+_DUE_RE = re.compile(r"(?<!\bwas )(?<!\bwere )\bdue\b(?!\s+to\b)", re.IGNORECASE)
+_MENTION_RE = re.compile(r"(?<![\w.])@([A-Za-z][\w.-]*[A-Za-z0-9])")
+_OWNER_TAG_RE = re.compile(
+    rf"(?i:\bowner\s*[:=]?\s*|\bassigned\s+to\s+|\bresponsible\s*:\s*)(?P<who>@?{_NAME})"
+)
+_LEAD_NAME_RE = re.compile(  # "Maria: send…", "John, please send…"
+    rf"^(?P<who>{_NAME})(?:\s*[:–—]\s+\S|,\s+(?:please|pls|kindly|(?:can|could|would)\s+you)\b)"
+)
+_MAX_TEXT = 300
+
+
+def _base_verb(word: str) -> str | None:
+    w = word.lower()
+    if w in ACTION_VERBS:
+        return w
+    if w.endswith("ing") and len(w) > 5:
+        stem = w[:-3]
+        for cand in (stem, stem + "e", stem[:-1]):
+            if cand in ACTION_VERBS:
+                return cand
+    return None
+
+
+def _clean_owner(subject: str) -> str | None:
+    subject = subject.strip().lstrip("@")
+    first = subject.split()[0].lower() if subject else ""
+    if not subject or first in _PRONOUNS:
+        return None
+    if first in {"the", "our", "your", "each", "every", "all", "a"}:
+        subject = subject.split(None, 1)[1] if " " in subject else subject
+    return subject
+
+
+def _obligation(text: str, people: frozenset[str]) -> tuple[_Verdict, str | None]:
+    """Whether ``text`` puts an obligation on a person or role, and who that is.
+
+    A capitalised subject that is not a role must look like a person (a common
+    given name, or one the text introduced in ``people``); otherwise only the
+    note style "Name to …" or a deadline makes the intent plain: "Kafka will
+    deliver the event" is a description, "Maria will send the deck" an action.
+    The owner is returned even when the verb is not an action verb, for items
+    another rule finds ("Tom will benchmark…" under "Action items").
+    """
+    m = _OBLIGATION_RE.match(text)
+    if m is None:
+        return "no", None
+    subject, modal, verb = m.group("subj"), m.group("modal").lower(), m.group("verb")
+    if verb.lower() in {"not", "never", "no", "be", "have", "been"}:
+        return "no", None
+    first = subject.split()[0].lower()
+    is_role = _ROLE_END_RE.search(subject) is not None
+    is_name = first not in _PRONOUNS and not is_role and subject[:1].isupper()
+    if is_name and first in _NOT_NAMES:
+        return "no", None
+    if modal == "to" and not (is_name or subject.startswith("@")):
+        return "no", None  # "Name to send…" is note style; "the plan to send…" is not
+    owner = _clean_owner(subject)
+    if _base_verb(verb) is None:
+        return "no", owner
+    if is_name and modal != "to":
+        names = {w.lower() for w in _NAME_WORD_RE.findall(subject)} - {"and"}
+        if not names & (FIRST_NAMES | people):
+            return "with_deadline", owner
+    return "yes", owner
+
+
+def _owner_hint(text: str, key: str | None) -> str | None:
+    m = _MENTION_RE.search(text)
+    if m:
+        return m.group(1)
+    if key and key.lower() not in _MARKER_KEYS and key[:1].isupper() and len(key.split()) <= 2:
+        return key
+    for regex in (_OWNER_TAG_RE, _LEAD_NAME_RE):
+        found = regex.search(text)
+        if found and found.group("who").split()[0].lower() not in _NOT_NAMES:
+            return found.group("who").lstrip("@")
+    return None
+
+
+def _verdict(seg: Segment, text: str, obligation: _Verdict) -> _Verdict:
+    """Whether ``text`` (a segment without its marker prefix) is an action item.
+
+    ``"with_deadline"`` means only if a deadline is found: an imperative, a
+    passive obligation or "due" in a sentence without one is usually an
+    instruction or a description ("Review of the results shows…").
+    """
+    if seg.checkbox == "open" or obligation == "yes":
+        return "yes"
+    if ("TODO" in text or "FIXME" in text) and _TODO_RE.search(text):
+        return "yes"
+    if seg.kind == "field" and seg.key and seg.key.lower() in _MARKER_KEYS:
+        return "yes"
+    if seg.kind in ("bullet", "field") and seg.section and _SECTION_RE.match(seg.section):
+        return "yes" if len(text.split()) >= 2 else "no"
+    lowered = text.lower()
+    if "please" in lowered or "pls" in lowered or "kindly" in lowered:
+        please = _PLEASE_RE.search(text)
+        if please and please.group("verb").lower() not in _PLEASE_NOT:
+            return "yes"
+    request = _REQUEST_RE.match(text)
+    if request and _base_verb(request.group("verb")):
+        return "yes"
+    if obligation == "with_deadline":
+        return obligation
+    lead = _LEAD_RE.match(text)
+    if lead and lead.group("verb").lower() in ACTION_VERBS and not text.endswith("?"):
+        # "Send revised deck by Friday" is an order; "Order volumes doubled by March" is not.
+        rest = text[lead.end() :].split(None, 4)[:3]
+        if not rest or (
+            rest[0].lower() not in _IMPERATIVE_NEXT_NOT
+            and not any(_FINITE_RE.match(w) for w in rest[1:])
+        ):
+            return "with_deadline"
+    if ("due" in lowered and _DUE_RE.search(text)) or _PASSIVE_RE.search(text):
+        return "with_deadline"
+    return "no"
+
+
+def extract_actions(segments: Sequence[Segment]) -> list[ActionItem]:
+    """Find action items with their owner and deadline, in text order, without duplicates."""
+    items: list[ActionItem] = []
+    people = people_in(segments)
+    for seg in segments:
+        if seg.kind == "heading" or seg.checkbox == "done":
+            continue
+        text = _MARKER_RE.sub("", _CLAUSE_RE.sub("", seg.text)).strip()
+        if len(text) < 8:
+            continue
+        obligation, subject = _obligation(text, people)
+        verdict = _verdict(seg, text, obligation)
+        if verdict == "no":
+            continue
+        deadline = find_deadline(text)
+        if verdict == "with_deadline" and deadline is None:
+            continue
+        owner = _owner_hint(text, seg.key) or subject
+        if len(text) > _MAX_TEXT:
+            text = text[: _MAX_TEXT - 1].rsplit(" ", 1)[0] + "…"
+        items.append(ActionItem(text=text, owner=owner, deadline=deadline))
+    return dedupe_actions(items)
+
+
+def _overlaps(a: str, b: str) -> bool:
+    """Whether one key contains the other and is most of it (a sentence cut at a chunk edge)."""
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    return len(short) >= 0.6 * len(long_) and short in long_
+
+
+def dedupe_actions(items: Iterable[ActionItem]) -> list[ActionItem]:
+    """Drop repeated items (also ones cut short at a chunk edge), merging owner and deadline."""
+    kept: list[tuple[str, ActionItem]] = []
+    for item in items:
+        key = normalize_key(item.text)
+        for i, (other_key, other) in enumerate(kept):
+            if key == other_key or _overlaps(key, other_key):
+                longer = item if len(key) > len(other_key) else other
+                kept[i] = (
+                    max(key, other_key, key=len),
+                    ActionItem(
+                        text=longer.text,
+                        owner=longer.owner or item.owner or other.owner,
+                        deadline=longer.deadline or item.deadline or other.deadline,
+                    ),
+                )
+                break
+        else:
+            kept.append((key, item))
+    return [item for _, item in kept]

@@ -1,0 +1,160 @@
+"""Lexicon sentiment per sentence (VADER), aggregated into a label and a signed score.
+
+VADER scores short texts well but saturates on long ones, so a chunk is
+scored sentence by sentence: the chunk score is the length-weighted mean of
+the sentence compounds (factual sentences score 0 and dilute it), and the
+label is ``mixed`` when both clearly positive and clearly negative sentences
+carry real weight. The lexicon ships inside the ``vadersentiment`` wheel; a
+few entries are softened because their everyday sense is neutral in business
+and technical documents ("please", "support", "kill" a process, a "mock").
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
+    SentimentIntensityAnalyzer,
+)
+
+from doclane.ai._text import Segment
+from doclane.schemas.analysis import Sentiment
+
+__all__ = ["chunk_sentiment", "combine", "label_for"]
+
+_OVERRIDES: dict[str, float] = {
+    "please": 0.0,
+    "party": 0.0,
+    "parties": 0.0,
+    "agreement": 0.3,
+    "agreements": 0.3,
+    "support": 0.4,
+    "supports": 0.4,
+    "supported": 0.4,
+    "free": 0.6,
+    "kill": 0.0,
+    "killed": 0.0,
+    "kills": 0.0,
+    "dead": -0.6,
+    "block": 0.0,
+    "mock": 0.0,
+    "mocks": 0.0,
+    "dump": -0.3,
+    "critical": -0.3,
+    "warning": -0.5,
+    "interest": 0.5,
+    "charges": -0.3,
+    "stress": -0.6,
+    "lazy": -0.4,
+    "like": 0.8,
+    "error": -0.8,
+    "errors": -0.7,
+    "fail": -1.0,
+    "fails": -0.8,
+    "failure": -1.0,
+    "failures": -0.9,
+    "failed": -1.0,
+    "retries": 0.0,
+    "demand": 0.0,
+    "no": -0.6,
+}
+#: A sentence counts as clearly positive/negative above this |compound|.
+_CLEAR = 0.3
+#: Both sides need this share of the (weighted) text for a "mixed" label...
+_MIXED_SHARE = 0.12
+#: ...and the weaker side at least this fraction of the stronger one.
+_MIXED_BALANCE = 0.35
+#: Below this |score| a text is neutral: factual prose has a few stray lexicon words.
+_LABEL_THRESHOLD = 0.1
+
+
+@lru_cache(maxsize=1)
+def _analyzer() -> SentimentIntensityAnalyzer:
+    """VADER with our overrides; the lexicon file is read from the installed wheel once.
+
+    Scoring only reads the lexicon, so one instance serves every worker thread.
+    """
+    sia = SentimentIntensityAnalyzer()
+    sia.lexicon.update(_OVERRIDES)
+    return sia
+
+
+def _has_lexicon_word(text: str, lexicon: dict[str, float]) -> bool:
+    """Cheap pre-check: without a lexicon word (or emoji) VADER's compound is 0."""
+    if not text.isascii():
+        return True
+    for token in text.lower().split():
+        if token in lexicon or token.strip(string.punctuation) in lexicon:
+            return True
+    return False
+
+
+def label_for(score: float, pos_mass: float, neg_mass: float) -> Sentiment:
+    """The label for a signed score and the weighted shares of clear positive/negative text."""
+    strong, weak = max(pos_mass, neg_mass), min(pos_mass, neg_mass)
+    if weak >= _MIXED_SHARE and weak >= _MIXED_BALANCE * strong:
+        return Sentiment.MIXED
+    if score >= _LABEL_THRESHOLD:
+        return Sentiment.POSITIVE
+    if score <= -_LABEL_THRESHOLD:
+        return Sentiment.NEGATIVE
+    return Sentiment.NEUTRAL
+
+
+def _aggregate(scored: Iterable[tuple[float, float]]) -> tuple[float, float, float]:
+    """(weighted mean, positive share, negative share) of (compound, weight) pairs."""
+    total = mean = pos = neg = 0.0
+    for compound, weight in scored:
+        total += weight
+        mean += weight * compound
+        if compound >= _CLEAR:
+            pos += weight
+        elif compound <= -_CLEAR:
+            neg += weight
+    if not total:
+        return 0.0, 0.0, 0.0
+    return mean / total, pos / total, neg / total
+
+
+def chunk_sentiment(segments: Sequence[Segment]) -> tuple[Sentiment, float]:
+    """Label and signed score in [-1, 1] of one chunk's sentences."""
+    sia = _analyzer()
+    scored = []
+    for seg in segments:
+        if seg.kind == "heading":
+            continue
+        n_words = seg.text.count(" ") + 1
+        compound = 0.0
+        if _has_lexicon_word(seg.text, sia.lexicon):
+            compound = float(sia.polarity_scores(seg.text)["compound"])
+        scored.append((compound, min(float(n_words), 40.0) ** 0.5))
+    score, pos, neg = _aggregate(scored)
+    # Stretch the diluted mean so a clearly one-sided review lands near ±0.5..0.9.
+    signed = max(-1.0, min(1.0, score * 1.6))
+    return label_for(signed, pos, neg), round(signed, 4)
+
+
+def combine(parts: Sequence[tuple[Sentiment, float, float]]) -> tuple[Sentiment, float]:
+    """Reduce (label, score, weight) per chunk to a document label and score.
+
+    A chunk that is itself ``mixed`` counts half on each side; the document is
+    ``mixed`` when chunks disagree substantially, by the same rule as sentences.
+    """
+    total = sum(w for _, _, w in parts)
+    if not total:
+        return Sentiment.NEUTRAL, 0.0
+    score = sum(s * w for _, s, w in parts) / total
+    pos = neg = 0.0
+    for label, s, w in parts:
+        if label is Sentiment.MIXED:
+            pos += w / 2
+            neg += w / 2
+        elif label is Sentiment.POSITIVE and s > 0:
+            pos += w
+        elif label is Sentiment.NEGATIVE and s < 0:
+            neg += w
+    pos, neg = pos / total, neg / total
+    clamped = max(-1.0, min(1.0, score))
+    return label_for(clamped, pos, neg), round(clamped, 4)

@@ -1,0 +1,135 @@
+"""The offline analyzer: extractive summary, keyphrases, lexicon sentiment, pattern action items.
+
+No network and no API key: everything it needs is in this package or in the
+``vadersentiment`` wheel. The CPU work is plain synchronous Python and runs in
+a worker thread (``asyncio.to_thread``) so the event loop keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+
+from doclane.ai._actions import dedupe_actions, extract_actions
+from doclane.ai._keyphrases import extract_keyphrases, merge_topics, names_to_exclude
+from doclane.ai._sentiment import chunk_sentiment, combine
+from doclane.ai._summary import (
+    Candidate,
+    chunk_candidates,
+    join_sentences,
+    select,
+    summary_size,
+)
+from doclane.ai._text import Segment, segment, split_sentences
+from doclane.ai.exceptions import AnalysisError
+from doclane.schemas.analysis import ActionItem, ChunkAnalysis, DocumentAnalysis
+from doclane.schemas.extraction import Chunk
+
+__all__ = ["LocalAnalyzer"]
+
+logger = logging.getLogger(__name__)
+
+_FALLBACK_CHARS = 280
+
+
+class LocalAnalyzer:
+    """Offline :class:`~doclane.ai.base.Analyzer`: deterministic, no key, no downloads."""
+
+    name: str = "local"
+    #: Version of the algorithms; bump it when results change so caches are invalidated.
+    model: str | None = "extractive-v1"
+
+    async def analyze_chunk(self, chunk: Chunk) -> ChunkAnalysis:
+        """Analyse one chunk in a worker thread."""
+        try:
+            return await asyncio.to_thread(self._analyze_sync, chunk)
+        except Exception as exc:
+            logger.exception("local analysis failed for chunk %s", chunk.index)
+            raise AnalysisError(
+                f"The local analyzer could not process chunk {chunk.index}."
+            ) from exc
+
+    async def reduce(self, chunks: Sequence[tuple[Chunk, ChunkAnalysis]]) -> DocumentAnalysis:
+        """Combine chunk analyses into the document analysis, in a worker thread."""
+        try:
+            return await asyncio.to_thread(self._reduce_sync, list(chunks))
+        except Exception as exc:
+            logger.exception("local reduce failed for %s chunks", len(chunks))
+            raise AnalysisError("The local analyzer could not combine the chunk results.") from exc
+
+    def _analyze_sync(self, chunk: Chunk) -> ChunkAnalysis:
+        segments = segment(chunk.text)
+        candidates = chunk_candidates(segments)
+        chosen = select(candidates, summary_size(len(candidates)))
+        summary = join_sentences(chosen) if chosen else _fallback_summary(segments)
+        sentiment, score = chunk_sentiment(segments)
+        actions = extract_actions(segments)
+        names = names_to_exclude(segments, (a.owner for a in actions if a.owner))
+        return ChunkAnalysis(
+            summary=summary,
+            topics=extract_keyphrases(segments, chunk.section_path, names),
+            sentiment=sentiment,
+            sentiment_score=score,
+            action_items=actions,
+            provider=self.name,
+            model=self.model,
+        )
+
+    def _reduce_sync(self, pairs: list[tuple[Chunk, ChunkAnalysis]]) -> DocumentAnalysis:
+        # Chunks may arrive in any order and, with at-least-once delivery, twice.
+        by_index: dict[int, tuple[Chunk, ChunkAnalysis]] = {}
+        for chunk, analysis in pairs:
+            by_index.setdefault(chunk.index, (chunk, analysis))
+        ordered = [by_index[i] for i in sorted(by_index)]
+        if not ordered:
+            return DocumentAnalysis(summary="", provider=self.name, model=self.model)
+
+        weights = [float(max(len(c.text), 1)) for c, _ in ordered]
+        summary = _reduce_summary(ordered, weights)
+        analyses = [a for _, a in ordered]
+        sentiment, score = combine(
+            [(a.sentiment, a.sentiment_score, w) for a, w in zip(analyses, weights, strict=True)]
+        )
+        actions: list[ActionItem] = [item for a in analyses for item in a.action_items]
+        return DocumentAnalysis(
+            summary=summary,
+            topics=merge_topics([(a.topics, w) for a, w in zip(analyses, weights, strict=True)]),
+            sentiment=sentiment,
+            sentiment_score=score,
+            action_items=dedupe_actions(actions),
+            chunk_count=len(ordered),
+            provider=self.name,
+            model=self.model,
+        )
+
+
+def _fallback_summary(segments: Sequence[Segment]) -> str:
+    """For text without proper sentences (tables, lists): its opening words."""
+    text = re.sub(r"\s+", " ", " ".join(s.text for s in segments[:6])).strip()
+    if len(text) <= _FALLBACK_CHARS:
+        return text
+    return text[: _FALLBACK_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _reduce_summary(ordered: list[tuple[Chunk, ChunkAnalysis]], weights: list[float]) -> str:
+    """Re-rank every chunk summary's sentences against the whole document's centroid.
+
+    A sentence's prior grows with its chunk's length (a long chunk carries more
+    of the document) and is highest in the opening chunk, where documents tend
+    to state their subject.
+    """
+    mean_w = sum(weights) / len(weights)
+    n_chunks = len(ordered)
+    candidates: list[Candidate] = []
+    for rank, ((_, analysis), weight) in enumerate(zip(ordered, weights, strict=True)):
+        size = min(1.5, max(0.5, (weight / mean_w) ** 0.5))
+        position = 1.0 + (0.3 if rank == 0 else 0.0) + 0.1 * (1.0 - rank / n_chunks)
+        for j, sentence in enumerate(split_sentences(analysis.summary)):
+            candidates.append(Candidate(sentence, size * position, (rank, j), group=rank))
+    if n_chunks == 1:
+        n = min(5, len(candidates))
+    else:
+        n = summary_size(len(candidates), minimum=3 + (n_chunks >= 2) + (n_chunks >= 4))
+    return join_sentences(select(candidates, n))
