@@ -1,0 +1,68 @@
+"""The FastAPI gateway: ``create_app`` wires routes, errors and the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from doclane import __version__
+from doclane.api import auth, documents, health, stream
+from doclane.api.errors import install_error_handlers
+from doclane.api.gateway import Gateway
+from doclane.api.hub import StatusHub
+from doclane.api.security import UserDirectory, demo_password, load_jwt_secret
+from doclane.infra.runtime import build_services, running
+from doclane.infra.settings import Settings, get_settings
+
+__all__ = ["create_app", "load_users"]
+
+logger = logging.getLogger(__name__)
+
+
+def load_users(settings: Settings) -> UserDirectory:
+    """``DOCLANE_USERS``, or a ``demo`` user whose password is kept in the data directory."""
+    if settings.users is not None:
+        return UserDirectory.parse(settings.users.get_secret_value())
+    return UserDirectory.parse(f"demo:{demo_password(settings.data_dir)}:admin")
+
+
+def create_app(settings: Settings | None = None, stages: Iterable[str] | None = None) -> FastAPI:
+    """The gateway app; in embedded mode it also runs ``stages`` (default: all)."""
+    from doclane.consumers import STAGES
+
+    settings = settings or get_settings()
+    run_stages = tuple(STAGES if stages is None else stages)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        users = load_users(settings)
+        secret = load_jwt_secret(
+            settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
+            settings.data_dir,
+        )
+        services = build_services(settings)
+        async with running(services, run_stages):
+            hub = StatusHub(services.bus, services.store)
+            hub.start()
+            app.state.gateway = Gateway(services=services, users=users, jwt_secret=secret, hub=hub)
+            logger.info("doclane %s ready; stages: %s", __version__, ", ".join(run_stages) or "none")
+            try:
+                yield
+            finally:
+                await hub.close()
+
+    app = FastAPI(
+        title="doclane",
+        version=__version__,
+        summary="Document intelligence as an event-streaming pipeline.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(stream.router)  # before documents: /documents/stream is not an id
+    app.include_router(documents.router)
+    return app

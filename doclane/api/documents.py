@@ -1,0 +1,127 @@
+"""Document routes: upload, list, read, status, chunks, delete."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
+from fastapi.responses import JSONResponse
+
+from doclane.api.deps import CurrentUser, OwnedDocument, ServicesDep, StoreDep
+from doclane.api.errors import http_status_for
+from doclane.exceptions import DoclaneError
+from doclane.producers.uploads import accept_upload
+from doclane.schemas.api import DocumentList, DocumentStatusPublic, UploadFileResult, UploadResponse
+from doclane.schemas.documents import ChunkPublic, DocumentDetail, DocumentPublic
+from doclane.schemas.events import DocumentStatus, Priority
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/documents", tags=["documents"])
+_READ_BYTES = 1 << 20
+
+
+async def _content(file: UploadFile) -> AsyncIterator[bytes]:
+    while piece := await file.read(_READ_BYTES):
+        yield piece
+
+
+@router.post(
+    "/upload",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=UploadResponse,
+    responses={400: {"description": "No file was accepted"}},
+)
+async def upload(
+    services: ServicesDep,
+    user: CurrentUser,
+    files: Annotated[list[UploadFile], File(description="One or more PDF or text files.")],
+    priority: Annotated[Priority, Form()] = Priority.NORMAL,
+) -> UploadResponse | JSONResponse:
+    """Upload one or many files; each is accepted or refused on its own."""
+    limit = services.settings.max_files_per_upload
+    if len(files) > limit:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"{len(files)} files in one request; send at most {limit} per request.",
+        )
+    results: list[UploadFileResult] = []
+    for file in files:
+        name = file.filename or "upload"
+        try:
+            record = await accept_upload(
+                services, owner=user.name, filename=name, content=_content(file), priority=priority
+            )
+        except DoclaneError as exc:
+            results.append(UploadFileResult(
+                filename=name, accepted=False, status_code=http_status_for(exc),
+                detail=exc.reason, category=exc.category,
+            ))
+        else:
+            results.append(UploadFileResult(
+                filename=name, accepted=True,
+                document=DocumentPublic.model_validate(record.model_dump()),
+            ))
+        finally:
+            await file.close()
+    accepted = sum(r.accepted for r in results)
+    response = UploadResponse(accepted=accepted, rejected=len(results) - accepted, results=results)
+    if accepted:
+        return response
+    codes = {r.status_code for r in results}
+    code = codes.pop() if len(codes) == 1 else status.HTTP_400_BAD_REQUEST
+    detail = "No file was accepted. " + " ".join(f"{r.filename}: {r.detail}" for r in results)
+    return JSONResponse({"detail": detail, **response.model_dump(mode="json")}, status_code=code)
+
+
+@router.get("")
+async def list_documents(
+    user: CurrentUser,
+    store: StoreDep,
+    status_: Annotated[DocumentStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DocumentList:
+    """Your documents, newest first, optionally only those with one status."""
+    docs = await store.list_documents(user.name, status_, limit=limit, offset=offset)
+    items = [DocumentPublic.model_validate(d.model_dump()) for d in docs]
+    return DocumentList(items=items, count=len(items), limit=limit, offset=offset)
+
+
+@router.get("/{document_id}")
+async def get_document(doc: OwnedDocument, store: StoreDep) -> DocumentDetail:
+    """A document's metadata, full status history and analysis."""
+    history = await store.status_history(doc.id)
+    return DocumentDetail.model_validate({**doc.model_dump(), "history": history})
+
+
+@router.get("/{document_id}/status")
+async def get_status(doc: OwnedDocument, store: StoreDep) -> DocumentStatusPublic:
+    """Where a document is now."""
+    history = await store.status_history(doc.id)
+    last = history[-1] if history else None
+    return DocumentStatusPublic(
+        document_id=doc.id,
+        status=doc.status,
+        stage=last.stage if last else None,
+        progress=next((e.progress for e in reversed(history) if e.progress), None),
+        seq=doc.seq,
+        updated_at=doc.updated_at,
+        detail=last.detail if last else None,
+        error_category=doc.error_category,
+    )
+
+
+@router.get("/{document_id}/chunks")
+async def list_chunks(doc: OwnedDocument, store: StoreDep) -> list[ChunkPublic]:
+    """A document's chunks with where they came from and their analyses."""
+    return [ChunkPublic.model_validate(c.model_dump()) for c in await store.list_chunks(doc.id)]
+
+
+@router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_document(doc: OwnedDocument, services: ServicesDep) -> Response:
+    """Delete a document, its history, its chunks and its file."""
+    await services.store.delete_document(doc.id)
+    services.blobs.delete_document(doc.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

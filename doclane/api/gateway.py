@@ -1,0 +1,19 @@
+"""What the gateway holds for the life of the process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from doclane.api.hub import StatusHub
+from doclane.api.security import UserDirectory
+from doclane.infra.runtime import Services
+
+__all__ = ["Gateway"]
+
+
+@dataclass
+class Gateway:
+    services: Services
+    users: UserDirectory
+    jwt_secret: str
+    hub: StatusHub

@@ -1,0 +1,97 @@
+"""Fan-out of ``document.status`` to each connected client of the right owner.
+
+The hub tails the topic once per gateway process and hands each event to the
+queues of that owner's clients. A pushed event is only a hint: each client's
+:func:`follow` loop catches up from the store first, fills any gap it notices
+from the store, and drops what it has already sent, so a client sees every
+event of its owner exactly once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+
+from doclane.infra.bus.base import EventBus
+from doclane.infra.store.base import Store
+from doclane.infra.supervise import supervised
+from doclane.schemas.events import StatusEvent, Topics
+
+__all__ = ["StatusHub"]
+
+logger = logging.getLogger(__name__)
+
+_QUEUE_SIZE = 256
+_RESYNC = object()  # queued when a slow client overflowed: catch up from the store
+
+
+class StatusHub:
+    def __init__(self, bus: EventBus, store: Store) -> None:
+        self._bus = bus
+        self._store = store
+        self._clients: dict[str, set[asyncio.Queue[object]]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def client_count(self) -> int:
+        return sum(len(qs) for qs in self._clients.values())
+
+    def start(self) -> None:
+        self._task = supervised(self._pump(), name="status-hub")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _pump(self) -> None:
+        async for event in self._bus.tail(Topics.DOCUMENT_STATUS, StatusEvent):
+            for queue in tuple(self._clients.get(event.owner, ())):
+                try:
+                    queue.put_nowait(event)
+                except asyncio.QueueFull:
+                    # Never block the hub on one slow client: it re-reads the store.
+                    while not queue.empty():
+                        queue.get_nowait()
+                    queue.put_nowait(_RESYNC)
+
+    async def follow(self, owner: str, since: int | None) -> AsyncIterator[StatusEvent]:
+        """The owner's status events after cursor ``since`` (``None``: from now), forever."""
+        queue: asyncio.Queue[object] = asyncio.Queue(_QUEUE_SIZE)
+        self._clients[owner].add(queue)  # before catching up, so nothing falls between
+        try:
+            last = await self._store.latest_cursor(owner) if since is None else since
+            behind = True
+            while True:
+                if behind:
+                    async for event in self._catch_up(owner, last):
+                        last = event.cursor
+                        yield event
+                    behind = False
+                item = await queue.get()
+                if item is _RESYNC:
+                    behind = True
+                    continue
+                assert isinstance(item, StatusEvent)
+                if item.cursor == last + 1:
+                    last = item.cursor
+                    yield item
+                elif item.cursor > last + 1:
+                    # A gap (an event published out of order or dropped): the store
+                    # already holds it, because events are stored before publishing.
+                    behind = True
+        finally:
+            self._clients[owner].discard(queue)
+            if not self._clients[owner]:
+                del self._clients[owner]
+
+    async def _catch_up(self, owner: str, last: int) -> AsyncIterator[StatusEvent]:
+        while True:
+            batch = await self._store.status_events_since(owner, last)
+            for event in batch:
+                last = event.cursor
+                yield event
+            if len(batch) < 500:
+                return

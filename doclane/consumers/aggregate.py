@@ -1,0 +1,53 @@
+"""The aggregator stage: ``chunk.analyzed`` → progress, then the document's analysis.
+
+Events are keyed by document id, so one document's chunk results arrive here
+one at a time and in order; the aggregator is the only writer of a document's
+status while it is being analysed.
+"""
+
+from __future__ import annotations
+
+from doclane.exceptions import DoclaneError
+from doclane.infra.runtime import Services
+from doclane.schemas.events import ChunkAnalyzed, DocumentStatus, Progress, Stage
+
+__all__ = ["aggregate_give_up", "handle_chunk_analyzed"]
+
+
+async def handle_chunk_analyzed(event: ChunkAnalyzed, services: Services) -> None:
+    store, status = services.store, services.status
+    doc = await store.get_document(event.document_id)
+    if doc is None or doc.status.terminal:
+        return
+    if event.error is not None:
+        await status.emit(
+            doc.id, DocumentStatus.FAILED, Stage.ANALYZE,
+            detail=event.error, error_category="analysis",
+        )
+        return
+    newly_counted = await store.mark_chunk_aggregated(doc.id, event.chunk_index)
+    done, total = await store.count_chunks(doc.id)
+    if done < total:
+        if newly_counted:
+            await status.emit(
+                doc.id, DocumentStatus.ANALYZING, Stage.ANALYZE,
+                progress=Progress(done=done, total=total),
+            )
+        return
+    # Every chunk is in (possibly on a redelivery after a crash): reduce and finish.
+    chunks = await store.list_chunks(doc.id)
+    pairs = [(c, c.analysis) for c in chunks if c.analysis is not None]
+    analysis = await services.analyzer.reduce(pairs)
+    await status.emit(
+        doc.id, DocumentStatus.COMPLETED, Stage.AGGREGATE,
+        progress=Progress(done=total, total=total), analysis=analysis,
+    )
+
+
+async def aggregate_give_up(
+    event: ChunkAnalyzed, services: Services, error: DoclaneError
+) -> None:
+    await services.status.emit(
+        event.document_id, DocumentStatus.FAILED, Stage.AGGREGATE,
+        detail=error.reason, error_category=error.category,
+    )

@@ -1,0 +1,52 @@
+"""The analyzer stage: ``chunk.ready.<priority>`` → ``chunk.analyzed``."""
+
+from __future__ import annotations
+
+from doclane.exceptions import DoclaneError
+from doclane.infra.runtime import Services
+from doclane.schemas.events import ChunkAnalyzed, ChunkReady, Topics
+
+__all__ = ["analyze_give_up", "handle_chunk_ready"]
+
+
+async def handle_chunk_ready(event: ChunkReady, services: Services) -> None:
+    """Analyse one chunk unless it already has an analysis, then announce it.
+
+    The analysis is stored before ``chunk.analyzed`` is published, so a crash
+    in between re-announces the stored result instead of analysing again.
+    """
+    store = services.store
+    record = await store.get_chunk(event.document_id, event.chunk.index)
+    if record is None:  # the document was deleted meanwhile
+        return
+    if record.analysis is None:
+        doc = await store.get_document(event.document_id)
+        if doc is None or doc.status.terminal:
+            return
+        analysis = await services.analyzer.analyze_chunk(event.chunk)
+        await store.save_chunk_analysis(event.document_id, event.chunk.index, analysis)
+    await services.bus.publish(
+        Topics.CHUNK_ANALYZED,
+        event.document_id,
+        ChunkAnalyzed(
+            document_id=event.document_id,
+            owner=event.owner,
+            chunk_index=event.chunk.index,
+            chunk_count=event.chunk_count,
+        ),
+    )
+
+
+async def analyze_give_up(event: ChunkReady, services: Services, error: DoclaneError) -> None:
+    # The aggregator owns the document's analysing phase: tell it, it fails the document.
+    await services.bus.publish(
+        Topics.CHUNK_ANALYZED,
+        event.document_id,
+        ChunkAnalyzed(
+            document_id=event.document_id,
+            owner=event.owner,
+            chunk_index=event.chunk.index,
+            chunk_count=event.chunk_count,
+            error=f"Chunk {event.chunk.index + 1} of {event.chunk_count}: {error.reason}",
+        ),
+    )

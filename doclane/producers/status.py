@@ -1,0 +1,50 @@
+"""The status publisher: every status event is stored, then published.
+
+Storing first gives the event its per-document ``seq`` and per-owner
+``cursor`` atomically, so the history in the store is the truth and the
+``document.status`` topic carries the same events, in the same order, as a
+live feed. Callers emit a status before publishing the event that causally
+follows it, which keeps each document's events in order on the topic.
+"""
+
+from __future__ import annotations
+
+from doclane.infra.bus.base import EventBus
+from doclane.infra.store.base import Store
+from doclane.schemas.analysis import DocumentAnalysis
+from doclane.schemas.events import DocumentStatus, Progress, Stage, StatusEvent, Topics
+
+__all__ = ["StatusPublisher"]
+
+
+class StatusPublisher:
+    def __init__(self, store: Store, bus: EventBus) -> None:
+        self._store = store
+        self._bus = bus
+
+    async def emit(
+        self,
+        document_id: str,
+        status: DocumentStatus,
+        stage: Stage,
+        *,
+        progress: Progress | None = None,
+        detail: str | None = None,
+        error_category: str | None = None,
+        analysis: DocumentAnalysis | None = None,
+        allow_after_terminal: bool = False,
+    ) -> StatusEvent | None:
+        """Store and publish one status event; ``None`` if the document is gone or finished."""
+        event = await self._store.append_status(
+            document_id,
+            status=status,
+            stage=stage,
+            progress=progress,
+            detail=detail,
+            error_category=error_category,
+            analysis=analysis,
+            allow_after_terminal=allow_after_terminal,
+        )
+        if event is not None:
+            await self._bus.publish(Topics.DOCUMENT_STATUS, document_id, event)
+        return event

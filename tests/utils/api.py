@@ -1,0 +1,132 @@
+"""HTTP, SSE and WebSocket helpers for tests that talk to a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+from httpx_sse import aconnect_sse
+
+__all__ = [
+    "auth",
+    "collect_sse",
+    "collect_ws",
+    "login",
+    "upload",
+    "wait_until_terminal",
+]
+
+TERMINAL = {"completed", "failed"}
+
+
+def login(url: str, username: str, password: str) -> str:
+    response = httpx.post(f"{url}/auth/login", json={"username": username, "password": password})
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def upload(
+    client: httpx.AsyncClient, paths: Iterable[Path], **data: str
+) -> httpx.Response:
+    files = [("files", (p.name, p.read_bytes())) for p in paths]
+    return await client.post("/documents/upload", files=files, data=data)
+
+
+def all_terminal(ids: set[str]) -> Callable[[list[dict[str, Any]]], bool]:
+    def done(events: list[dict[str, Any]]) -> bool:
+        finished = {e["document_id"] for e in events if e["status"] in TERMINAL}
+        return ids <= finished
+    return done
+
+
+async def collect_sse(
+    client: httpx.AsyncClient,
+    until: Callable[[list[dict[str, Any]]], bool],
+    *,
+    headers: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    ready: asyncio.Event | None = None,
+    timeout_s: float = 90,
+) -> list[dict[str, Any]]:
+    """Status events from ``/documents/stream`` until ``until(events)`` holds."""
+    events: list[dict[str, Any]] = []
+
+    async def run() -> None:
+        async with aconnect_sse(
+            client, "GET", "/documents/stream", headers=dict(headers or {}), params=params,
+            timeout=httpx.Timeout(timeout_s, connect=10),
+        ) as source:
+            assert source.response.status_code == 200, await source.response.aread()
+            if ready is not None:
+                ready.set()
+            async for sse in source.aiter_sse():
+                if sse.event != "status":
+                    continue
+                event = json.loads(sse.data)
+                assert sse.id == str(event["cursor"])
+                events.append(event)
+                if until(events):
+                    return
+
+    await asyncio.wait_for(run(), timeout_s)
+    return events
+
+
+async def collect_ws(
+    url: str,
+    until: Callable[[list[dict[str, Any]]], bool],
+    *,
+    token: str | None = None,
+    first_message: dict[str, Any] | None = None,
+    query: str = "",
+    ready: asyncio.Event | None = None,
+    timeout_s: float = 90,
+) -> list[dict[str, Any]]:
+    """Status messages from ``/ws`` until ``until(events)`` holds."""
+    ws_url = url.replace("http://", "ws://") + "/ws" + (f"?token={token}" if token else "") + query
+    events: list[dict[str, Any]] = []
+
+    async def run() -> None:
+        async with websockets.connect(ws_url) as ws:
+            if first_message is not None:
+                await ws.send(json.dumps(first_message))
+            hello = json.loads(await ws.recv())
+            assert hello["type"] == "ready", hello
+            if ready is not None:
+                ready.set()
+            async for raw in ws:
+                message = json.loads(raw)
+                if message["type"] != "status":
+                    continue
+                events.append(message)
+                if until(events):
+                    return
+
+    await asyncio.wait_for(run(), timeout_s)
+    return events
+
+
+async def wait_until_terminal(
+    client: httpx.AsyncClient, document_id: str, timeout_s: float = 90
+) -> dict[str, Any]:
+    """Poll a document until it is completed or failed; returns its detail."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        response = await client.get(f"/documents/{document_id}")
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        if body["status"] in TERMINAL:
+            return body
+        if loop.time() > deadline:
+            raise AssertionError(f"{document_id} still {body['status']} after {timeout_s}s")
+        await asyncio.sleep(0.05)
