@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# FerretDB 1.x (MongoDB wire protocol) on the SQLite backend, built from the Go module proxy.
+#
+#   infra/ferretdb.sh start [--fresh]   build the binary once, start, wait until it answers hello
+#   infra/ferretdb.sh stop              SIGTERM the process group, wait for exit
+#   infra/ferretdb.sh status            exit 0 if running and answering, 3 otherwise
+#
+# --fresh wipes the SQLite data dir (stopping a running server first).
+# Env: DOCLANE_CACHE_DIR, DOCLANE_MONGO_PORT (27117), DOCLANE_FERRETDB_LOG_LEVEL (warn),
+#      DOCLANE_START_TIMEOUT (90), DOCLANE_STOP_TIMEOUT (30).
+#
+# Why not `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.x`: the module zip
+# lacks the generated build/version/version.txt and the binary panics at start. We copy
+# the downloaded module, write that file, and `go build` from the copy.
+set -euo pipefail
+
+SVC=ferretdb
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# v1.24.2 is the newest v1.24.x on the module proxy (v1.24.1 was never published there).
+VERSION=v1.24.2
+MODULE=github.com/FerretDB/FerretDB
+PORT="${DOCLANE_MONGO_PORT:-27117}"
+LOG_LEVEL="${DOCLANE_FERRETDB_LOG_LEVEL:-warn}"
+
+BIN="$CACHE_DIR/bin/ferretdb-$VERSION"
+BUILD="$CACHE_DIR/build/ferretdb-$VERSION"
+DATA="$DATA_DIR/ferretdb"
+PIDFILE="$RUN_DIR/ferretdb.pid"
+LOGFILE="$RUN_DIR/ferretdb.log"
+MARKER="$BIN"
+
+ensure_binary() {
+  [[ -x "$BIN" ]] && return 0
+  command -v go >/dev/null || die "go not found (needs Go >= 1.24)"
+  local t0 dir
+  t0="$(now)"
+  log "building FerretDB $VERSION into $BIN (first run only)"
+  # Use the installed toolchain; never try to download another one.
+  export GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:+$GOFLAGS }-modcacherw"
+  dir="$(cd / && go mod download -json "$MODULE@$VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
+  [[ -n "$dir" && -d "$dir" ]] || die "go mod download $MODULE@$VERSION failed"
+  rm -rf "$BUILD"
+  mkdir -p "$(dirname "$BUILD")" "$(dirname "$BIN")"
+  cp -R "$dir" "$BUILD"
+  chmod -R u+w "$BUILD"
+  # Format expected by build/version/version.go: like `git describe`, "v<major>.<minor>.<patch>".
+  printf '%s\n' "$VERSION" >"$BUILD/build/version/version.txt"
+  printf 'doclane-infra\n' >"$BUILD/build/version/package.txt"
+  (cd "$BUILD" && go build -trimpath -buildvcs=false -o "$BIN.tmp" ./cmd/ferretdb) >&2
+  mv -f "$BIN.tmp" "$BIN"
+  rm -rf "$BUILD"
+  log "built $("$BIN" --version 2>/dev/null | head -n 1) ($(elapsed "$t0")s)"
+}
+
+is_ready() { probe mongo "$PORT"; }
+
+cmd_start() {
+  local fresh=0 arg
+  for arg in "$@"; do
+    case "$arg" in
+      --fresh) fresh=1 ;;
+      *) die "unknown option $arg" ;;
+    esac
+  done
+  lock_service ferretdb
+  local t0 pid
+  t0="$(now)"
+  if pid="$(pid_of "$PIDFILE" "$MARKER")"; then
+    if ((fresh)); then
+      stop_pid "$PIDFILE" "$MARKER"
+    elif wait_ready "$PIDFILE" "$MARKER" "$LOGFILE" is_ready; then
+      log "already running (pid $pid) on $HOST:$PORT"
+      return 0
+    else
+      die "pid $pid is running but not answering on $HOST:$PORT; try: $0 stop"
+    fi
+  fi
+  if port_open "$PORT"; then
+    die "port $HOST:$PORT is in use by another process (set DOCLANE_MONGO_PORT)"
+  fi
+  ensure_binary
+  if ((fresh)); then
+    log "--fresh: wiping $DATA"
+    rm -rf "$DATA"
+  fi
+  mkdir -p "$DATA/sqlite" "$DATA/state"
+  start_bg "$PIDFILE" "$LOGFILE" "$BIN" \
+    --listen-addr="$HOST:$PORT" \
+    --handler=sqlite \
+    --sqlite-url="file:$DATA/sqlite/" \
+    --state-dir="$DATA/state" \
+    --telemetry=disable \
+    --debug-addr=- \
+    --log-level="$LOG_LEVEL"
+  if ! wait_ready "$PIDFILE" "$MARKER" "$LOGFILE" is_ready; then
+    stop_pid "$PIDFILE" "$MARKER" || true
+    die "FerretDB failed to start (log: $LOGFILE)"
+  fi
+  log "ready on $HOST:$PORT (pid $(cat "$PIDFILE"), $(elapsed "$t0")s)"
+}
+
+cmd_stop() {
+  lock_service ferretdb
+  stop_pid "$PIDFILE" "$MARKER"
+}
+
+cmd_status() {
+  local pid
+  if pid="$(pid_of "$PIDFILE" "$MARKER" 2>/dev/null)" && is_ready; then
+    log "running (pid $pid) on $HOST:$PORT"
+    return 0
+  fi
+  log "not running${pid:+ (pid $pid alive but not answering)}"
+  return 3
+}
+
+case "${1:-}" in
+  start) shift; cmd_start "$@" ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 {start [--fresh]|stop|status}" >&2; exit 2 ;;
+esac
