@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from doclane.ai._actions import dedupe_actions, extract_actions
 from doclane.ai._keyphrases import extract_keyphrases, merge_topics, names_to_exclude
@@ -24,6 +25,7 @@ from doclane.ai._summary import (
 )
 from doclane.ai._text import Segment, segment, split_sentences
 from doclane.ai.exceptions import AnalysisError
+from doclane.exceptions import DoclaneError
 from doclane.schemas.analysis import ActionItem, ChunkAnalysis, DocumentAnalysis
 from doclane.schemas.extraction import Chunk
 
@@ -34,17 +36,31 @@ logger = logging.getLogger(__name__)
 _FALLBACK_CHARS = 280
 
 
+#: Runs a picklable function off the event loop: a thread, or a process pool.
+Offload = Callable[..., Awaitable[Any]]
+
+
 class LocalAnalyzer:
-    """Offline :class:`~doclane.ai.base.Analyzer`: deterministic, no key, no downloads."""
+    """Offline :class:`~doclane.ai.base.Analyzer`: deterministic, no key, no downloads.
+
+    The work is pure Python, so in one process it is bound to one core by the
+    GIL; pass ``offload`` (e.g. ``CpuPool.run``) to spread chunks over processes.
+    """
 
     name: str = "local"
     #: Version of the algorithms; bump it when results change so caches are invalidated.
     model: str | None = "extractive-v1"
 
+    def __init__(self, offload: Offload | None = None) -> None:
+        self._offload: Offload = offload or asyncio.to_thread
+
     async def analyze_chunk(self, chunk: Chunk) -> ChunkAnalysis:
-        """Analyse one chunk in a worker thread."""
+        """Analyse one chunk off the event loop."""
         try:
-            return await asyncio.to_thread(self._analyze_sync, chunk)
+            result: ChunkAnalysis = await self._offload(_analyze_sync, chunk)
+            return result
+        except DoclaneError:
+            raise  # already says what went wrong (e.g. a crashed worker, retryable)
         except Exception as exc:
             logger.exception("local analysis failed for chunk %s", chunk.index)
             raise AnalysisError(
@@ -54,55 +70,55 @@ class LocalAnalyzer:
     async def reduce(self, chunks: Sequence[tuple[Chunk, ChunkAnalysis]]) -> DocumentAnalysis:
         """Combine chunk analyses into the document analysis, in a worker thread."""
         try:
-            return await asyncio.to_thread(self._reduce_sync, list(chunks))
+            return await asyncio.to_thread(_reduce_sync, list(chunks))
         except Exception as exc:
             logger.exception("local reduce failed for %s chunks", len(chunks))
             raise AnalysisError("The local analyzer could not combine the chunk results.") from exc
 
-    def _analyze_sync(self, chunk: Chunk) -> ChunkAnalysis:
-        segments = segment(chunk.text)
-        candidates = chunk_candidates(segments)
-        chosen = select(candidates, summary_size(len(candidates)))
-        summary = join_sentences(chosen) if chosen else _fallback_summary(segments)
-        sentiment, score = chunk_sentiment(segments)
-        actions = extract_actions(segments)
-        names = names_to_exclude(segments, (a.owner for a in actions if a.owner))
-        return ChunkAnalysis(
-            summary=summary,
-            topics=extract_keyphrases(segments, chunk.section_path, names),
-            sentiment=sentiment,
-            sentiment_score=score,
-            action_items=actions,
-            provider=self.name,
-            model=self.model,
-        )
+def _analyze_sync(chunk: Chunk) -> ChunkAnalysis:
+    segments = segment(chunk.text)
+    candidates = chunk_candidates(segments)
+    chosen = select(candidates, summary_size(len(candidates)))
+    summary = join_sentences(chosen) if chosen else _fallback_summary(segments)
+    sentiment, score = chunk_sentiment(segments)
+    actions = extract_actions(segments)
+    names = names_to_exclude(segments, (a.owner for a in actions if a.owner))
+    return ChunkAnalysis(
+        summary=summary,
+        topics=extract_keyphrases(segments, chunk.section_path, names),
+        sentiment=sentiment,
+        sentiment_score=score,
+        action_items=actions,
+        provider=LocalAnalyzer.name,
+        model=LocalAnalyzer.model,
+    )
 
-    def _reduce_sync(self, pairs: list[tuple[Chunk, ChunkAnalysis]]) -> DocumentAnalysis:
-        # Chunks may arrive in any order and, with at-least-once delivery, twice.
-        by_index: dict[int, tuple[Chunk, ChunkAnalysis]] = {}
-        for chunk, analysis in pairs:
-            by_index.setdefault(chunk.index, (chunk, analysis))
-        ordered = [by_index[i] for i in sorted(by_index)]
-        if not ordered:
-            return DocumentAnalysis(summary="", provider=self.name, model=self.model)
+def _reduce_sync(pairs: list[tuple[Chunk, ChunkAnalysis]]) -> DocumentAnalysis:
+    # Chunks may arrive in any order and, with at-least-once delivery, twice.
+    by_index: dict[int, tuple[Chunk, ChunkAnalysis]] = {}
+    for chunk, analysis in pairs:
+        by_index.setdefault(chunk.index, (chunk, analysis))
+    ordered = [by_index[i] for i in sorted(by_index)]
+    if not ordered:
+        return DocumentAnalysis(summary="", provider=LocalAnalyzer.name, model=LocalAnalyzer.model)
 
-        weights = [float(max(len(c.text), 1)) for c, _ in ordered]
-        summary = _reduce_summary(ordered, weights)
-        analyses = [a for _, a in ordered]
-        sentiment, score = combine(
-            [(a.sentiment, a.sentiment_score, w) for a, w in zip(analyses, weights, strict=True)]
-        )
-        actions: list[ActionItem] = [item for a in analyses for item in a.action_items]
-        return DocumentAnalysis(
-            summary=summary,
-            topics=merge_topics([(a.topics, w) for a, w in zip(analyses, weights, strict=True)]),
-            sentiment=sentiment,
-            sentiment_score=score,
-            action_items=dedupe_actions(actions),
-            chunk_count=len(ordered),
-            provider=self.name,
-            model=self.model,
-        )
+    weights = [float(max(len(c.text), 1)) for c, _ in ordered]
+    summary = _reduce_summary(ordered, weights)
+    analyses = [a for _, a in ordered]
+    sentiment, score = combine(
+        [(a.sentiment, a.sentiment_score, w) for a, w in zip(analyses, weights, strict=True)]
+    )
+    actions: list[ActionItem] = [item for a in analyses for item in a.action_items]
+    return DocumentAnalysis(
+        summary=summary,
+        topics=merge_topics([(a.topics, w) for a, w in zip(analyses, weights, strict=True)]),
+        sentiment=sentiment,
+        sentiment_score=score,
+        action_items=dedupe_actions(actions),
+        chunk_count=len(ordered),
+        provider=LocalAnalyzer.name,
+        model=LocalAnalyzer.model,
+    )
 
 
 def _fallback_summary(segments: Sequence[Segment]) -> str:

@@ -40,6 +40,7 @@ def build_services(settings: Settings) -> Services:
     """Wire the adapters chosen by ``settings`` (embedded: SQLite log and store)."""
     data = settings.data_dir
     store: Store = SqliteStore(data / "store.db")
+    pool = CpuPool(settings.extract_workers)
     bus: EventBus = EmbeddedBus(data / "events.db")
     return Services(
         settings=settings,
@@ -47,8 +48,8 @@ def build_services(settings: Settings) -> Services:
         bus=bus,
         blobs=BlobStore(data),
         status=StatusPublisher(store, bus),
-        analyzer=build_analyzer(settings),
-        cpu_pool=CpuPool(settings.extract_workers),
+        analyzer=build_analyzer(settings, pool),
+        cpu_pool=pool,
     )
 
 

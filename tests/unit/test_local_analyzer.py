@@ -9,7 +9,9 @@ import pytest
 
 from doclane.ai.base import Analyzer
 from doclane.ai.exceptions import AnalysisError
+from doclane.ai import local as local_module
 from doclane.ai.local import LocalAnalyzer
+from doclane.infra.cpu import CpuPool
 from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis, Sentiment
 from doclane.schemas.extraction import Chunk
 
@@ -544,17 +546,27 @@ async def test_work_runs_off_the_event_loop_thread(
     analyzer: LocalAnalyzer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads: list[int] = []
-    original = LocalAnalyzer._analyze_sync
+    original = local_module._analyze_sync
 
-    def spy(self: LocalAnalyzer, chunk: Chunk) -> ChunkAnalysis:
+    def spy(chunk: Chunk) -> ChunkAnalysis:
         threads.append(threading.get_ident())
-        return original(self, chunk)
+        return original(chunk)
 
-    monkeypatch.setattr(LocalAnalyzer, "_analyze_sync", spy)
+    monkeypatch.setattr(local_module, "_analyze_sync", spy)
     await analyze(analyzer, " ".join(GLOWING))
 
     assert threads
     assert threads[0] != threading.get_ident()
+
+
+async def test_a_process_pool_gives_the_same_results_as_a_thread() -> None:
+    pool = CpuPool(workers=1)
+    try:
+        in_pool = LocalAnalyzer(pool.run)
+        text = " ".join(GLOWING)
+        assert await analyze(in_pool, text) == await analyze(LocalAnalyzer(), text)
+    finally:
+        pool.shutdown()
 
 
 async def test_internal_failure_is_a_permanent_analysis_error(
