@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
 
-.PHONY: install run test bench lint clean
+.PHONY: install run test bench infra-up infra-down clean
 
 install: $(STAMP)
 
@@ -17,11 +18,19 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/doclane serve
 
+# Starts a real Kafka broker and MongoDB-protocol server (infra/), runs every test, stops them.
 test: install
-	$(BIN)/python -m pytest
+	infra/with-infra.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench.pipeline
+
+# For running the distributed mode by hand: prints the variables to export.
+infra-up:
+	@infra/up.sh
+
+infra-down:
+	@infra/down.sh
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -1,9 +1,11 @@
-"""The ``doclane`` command."""
+"""The ``doclane`` command: ``serve``, ``gateway``, ``worker <stage>``, ``replay``."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +22,43 @@ app = typer.Typer(help="doclane: document intelligence as an event-streaming pip
                   no_args_is_help=True)
 _console = Console(stderr=True)
 
+HostOpt = Annotated[str | None, typer.Option(help="Interface to listen on.")]
+PortOpt = Annotated[int | None, typer.Option(help="Port to listen on.")]
+DataOpt = Annotated[Path | None, typer.Option(help="Where uploads (and, embedded, the log and store) live.")]
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValueError as exc:
+        _console.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _log_level() -> str:
+    return os.environ.get("DOCLANE_LOG_LEVEL", "INFO").upper()
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=_log_level(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _serve_api(settings: Settings, stages: tuple[str, ...] | None, what: str) -> None:
+    from doclane.api.app import create_app
+    from doclane.api.security import demo_password
+
+    _configure_logging()
+    url = f"http://{settings.host}:{settings.port}"
+    mode = "distributed" if settings.distributed else "embedded"
+    _console.print(f"[bold]doclane {__version__}[/bold] {what} ({mode} mode) at [cyan]{url}[/cyan] "
+                   f"- API docs at {url}/docs - data in {settings.data_dir.resolve()}")
+    if settings.users is None:
+        _console.print(f"Log in as [bold]demo[/bold] / [bold]{demo_password(settings.data_dir)}[/bold] "
+                       "(set DOCLANE_USERS to configure users)")
+    uvicorn.run(create_app(settings, stages), host=settings.host, port=settings.port,
+                log_level=_log_level().lower(), timeout_graceful_shutdown=5)
+
 
 @app.callback()
 def _main() -> None:
@@ -33,32 +72,76 @@ def version() -> None:
 
 
 @app.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Where the event log, store and uploads live.")] = None,
-) -> None:
-    """Run the API and every pipeline stage in one process (embedded mode)."""
-    overrides = {k: v for k, v in {"host": host, "port": port, "data_dir": data_dir}.items() if v is not None}
-    try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
-    except ValueError as exc:
-        _console.print(f"[red]Configuration error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    from doclane.api.app import create_app
-    from doclane.api.security import demo_password
+def serve(host: HostOpt = None, port: PortOpt = None, data_dir: DataOpt = None) -> None:
+    """Run the API and every pipeline stage in one process."""
+    _serve_api(_settings(host=host, port=port, data_dir=data_dir), None, "gateway and all stages")
 
-    logging.basicConfig(level=os.environ.get("DOCLANE_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    url = f"http://{settings.host}:{settings.port}"
-    _console.print(f"[bold]doclane {__version__}[/bold] (embedded mode) at [cyan]{url}[/cyan] "
-                   f"- API docs at {url}/docs - data in {settings.data_dir.resolve()}")
-    if settings.users is None:
-        _console.print(f"Log in as [bold]demo[/bold] / [bold]{demo_password(settings.data_dir)}[/bold] "
-                       "(set DOCLANE_USERS to configure users)")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=os.environ.get("DOCLANE_LOG_LEVEL", "INFO").lower(),
-                timeout_graceful_shutdown=5)
+
+@app.command()
+def gateway(host: HostOpt = None, port: PortOpt = None, data_dir: DataOpt = None) -> None:
+    """Run only the API (distributed mode): stages run as `doclane worker` processes."""
+    settings = _settings(host=host, port=port, data_dir=data_dir)
+    if not settings.distributed:
+        _console.print("[red]doclane gateway needs DOCLANE_KAFKA_BOOTSTRAP and DOCLANE_MONGO_URL[/red]"
+                       " (without them, `doclane serve` runs everything in one process)")
+        raise typer.Exit(2)
+    _serve_api(settings, (), "gateway")
+
+
+@app.command()
+def worker(
+    stage: Annotated[str, typer.Argument(help="extract, analyze or aggregate")],
+    data_dir: DataOpt = None,
+) -> None:
+    """Run one consumer group member of STAGE until SIGTERM/SIGINT."""
+    from doclane.consumers import STAGES
+
+    if stage not in STAGES:
+        _console.print(f"[red]Unknown stage {stage!r}[/red]; choose from {', '.join(STAGES)}")
+        raise typer.Exit(2)
+    settings = _settings(data_dir=data_dir)
+    if not settings.distributed:
+        _console.print("[red]doclane worker needs DOCLANE_KAFKA_BOOTSTRAP and DOCLANE_MONGO_URL[/red]")
+        raise typer.Exit(2)
+    _configure_logging()
+    asyncio.run(_run_worker(settings, stage))
+
+
+async def _run_worker(settings: Settings, stage: str) -> None:
+    from doclane.infra.runtime import build_services, running
+
+    if settings.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with running(build_services(settings), [stage]):
+        logging.getLogger("doclane.worker").info("worker %s ready", stage)
+        await stop.wait()
+
+
+@app.command()
+def replay(data_dir: DataOpt = None) -> None:
+    """Rebuild the store's status history and projections from the document.status topic."""
+    settings = _settings(data_dir=data_dir)
+    _configure_logging()
+    restored, seen = asyncio.run(_replay(settings))
+    _console.print(f"replayed {seen} status events; restored {restored} missing from the store")
+
+
+async def _replay(settings: Settings) -> tuple[int, int]:
+    from doclane.infra.runtime import build_services, running
+    from doclane.schemas.events import StatusEvent, Topics
+
+    restored = seen = 0
+    async with running(build_services(settings), []) as services:
+        async for event in services.bus.replay(Topics.DOCUMENT_STATUS, StatusEvent):
+            seen += 1
+            restored += await services.store.restore_status(event)
+    return restored, seen
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from doclane.api.deps import CurrentUser, OwnedDocument, ServicesDep, StoreDep
 from doclane.api.errors import http_status_for
 from doclane.exceptions import DoclaneError
+from doclane.infra.metrics import UPLOADS
 from doclane.producers.uploads import accept_upload
 from doclane.schemas.api import DocumentList, DocumentStatusPublic, UploadFileResult, UploadResponse
 from doclane.schemas.documents import ChunkPublic, DocumentDetail, DocumentPublic
@@ -54,11 +55,13 @@ async def upload(
                 services, owner=user.name, filename=name, content=_content(file), priority=priority
             )
         except DoclaneError as exc:
+            UPLOADS.labels(exc.category).inc()
             results.append(UploadFileResult(
                 filename=name, accepted=False, status_code=http_status_for(exc),
                 detail=exc.reason, category=exc.category,
             ))
         else:
+            UPLOADS.labels("accepted").inc()
             results.append(UploadFileResult(
                 filename=name, accepted=True,
                 document=DocumentPublic.model_validate(record.model_dump()),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from doclane.api.deps import GatewayDep
 from doclane.infra.supervise import unhealthy_tasks
@@ -33,3 +34,9 @@ async def ready(gateway: GatewayDep) -> dict[str, object] | JSONResponse:
         "stream_clients": gateway.hub.client_count,
     }
     return body if not problems else JSONResponse(body, status_code=503)
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics() -> Response:
+    """Prometheus metrics; unauthenticated like any scrape target, counts only, no document data."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -24,6 +24,9 @@ __all__ = ["StatusHub"]
 logger = logging.getLogger(__name__)
 
 _QUEUE_SIZE = 256
+_BATCH = 500
+_GAP_WAIT_S = 2.0
+_GAP_POLL_S = 0.05
 _RESYNC = object()  # queued when a slow client overflowed: catch up from the store
 
 
@@ -88,10 +91,27 @@ class StatusHub:
                 del self._clients[owner]
 
     async def _catch_up(self, owner: str, last: int) -> AsyncIterator[StatusEvent]:
+        """Events after ``last`` from the store, in cursor order, without skipping.
+
+        Without transactions (MongoDB), a cursor is allocated a moment before its
+        event is written, so a newer event can be visible before an older one.
+        A gap is waited for briefly; one that persists is a writer that crashed
+        between the two steps, and is skipped.
+        """
+        loop = asyncio.get_running_loop()
+        gap_since: float | None = None
         while True:
-            batch = await self._store.status_events_since(owner, last)
+            batch = await self._store.status_events_since(owner, last, _BATCH)
             for event in batch:
+                if event.cursor != last + 1:
+                    gap_since = gap_since if gap_since is not None else loop.time()
+                    if loop.time() - gap_since < _GAP_WAIT_S:
+                        break  # wait for the missing event, then read again
+                gap_since = None
                 last = event.cursor
                 yield event
-            if len(batch) < 500:
-                return
+            else:
+                if len(batch) < _BATCH:
+                    return
+                continue
+            await asyncio.sleep(_GAP_POLL_S)

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from doclane.exceptions import DoclaneError
 from doclane.infra.bus.base import Handler
+from doclane.infra.metrics import STAGE_EVENTS, STAGE_SECONDS
 from doclane.infra.runtime import Services
 from doclane.schemas.events import DeadLetter, Event, Stage, Topics
 
@@ -46,10 +47,15 @@ def run_with_fate(
     settings = services.settings
 
     async def handle(event: E) -> None:
+        with STAGE_SECONDS.labels(stage.value).time():
+            await _attempt_all(event)
+
+    async def _attempt_all(event: E) -> None:
         attempts = settings.stage_max_attempts
         for attempt in range(1, attempts + 1):
             try:
                 await handler(event, services)
+                STAGE_EVENTS.labels(stage.value, "ok").inc()
                 return
             except asyncio.CancelledError:
                 raise
@@ -71,6 +77,7 @@ def run_with_fate(
                     await _dead_letter(event, exc, attempt)
                     await give_up(event, services, reason)
                     return
+            STAGE_EVENTS.labels(stage.value, "retried").inc()
             delay = settings.stage_retry_base_s * 2 ** (attempt - 1)
             logger.warning(
                 "%s failed on %s (attempt %d/%d): %r; retrying in ~%.2fs",
@@ -79,6 +86,7 @@ def run_with_fate(
             await asyncio.sleep(delay * random.uniform(0.5, 1.5))  # noqa: S311 - jitter
 
     async def _dead_letter(event: E, exc: BaseException, attempt: int) -> None:
+        STAGE_EVENTS.labels(stage.value, "dead_lettered").inc()
         letter = DeadLetter(
             stage=stage,
             topic=topic_of(event),

@@ -21,7 +21,7 @@ from doclane.infra.store.base import Store
 from doclane.infra.store.sqlite import SqliteStore
 from doclane.producers.status import StatusPublisher
 
-__all__ = ["Services", "build_services", "running"]
+__all__ = ["Services", "build_bus", "build_services", "build_store", "running"]
 
 
 @dataclass

@@ -25,6 +25,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    # --- distributed mode: both set switch the adapters to Kafka and MongoDB ---
+    kafka_bootstrap: str | None = None
+    #: Partitions of topics doclane creates (the unit of parallelism per group).
+    kafka_partitions: int = Field(default=6, ge=1)
+    #: Prefix of every topic and consumer group name (isolates tenants and tests).
+    kafka_topic_prefix: str = ""
+    mongo_url: SecretStr | None = None
+    mongo_database: str = "doclane"
+
     # --- auth ---
     #: ``name:password:role`` entries, comma-separated; roles ``user`` and ``admin``.
     users: SecretStr | None = None
@@ -53,12 +62,29 @@ class Settings(BaseSettings):
     #: Mock provider: fixed latency per chunk, for tests and load experiments.
     mock_latency_ms: int = Field(default=0, ge=0)
 
+    # --- observability ---
+    #: Workers serve Prometheus metrics on this port when set (the gateway uses /metrics).
+    metrics_port: int | None = None
+
     # --- streaming ---
     heartbeat_s: float = Field(default=15, gt=0)
 
     @property
+    def distributed(self) -> bool:
+        return self.kafka_bootstrap is not None
+
+    @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @model_validator(mode="after")
+    def _distributed_needs_both(self) -> Settings:
+        if (self.kafka_bootstrap is None) != (self.mongo_url is None):
+            raise ValueError(
+                "distributed mode needs both DOCLANE_KAFKA_BOOTSTRAP and DOCLANE_MONGO_URL; "
+                "set both, or neither for the embedded mode"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

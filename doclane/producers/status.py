@@ -10,6 +10,7 @@ follows it, which keeps each document's events in order on the topic.
 from __future__ import annotations
 
 from doclane.infra.bus.base import EventBus
+from doclane.infra.metrics import STATUS_EVENTS
 from doclane.infra.store.base import Store
 from doclane.schemas.analysis import DocumentAnalysis
 from doclane.schemas.events import DocumentStatus, Progress, Stage, StatusEvent, Topics
@@ -46,5 +47,6 @@ class StatusPublisher:
             allow_after_terminal=allow_after_terminal,
         )
         if event is not None:
+            STATUS_EVENTS.labels(event.status.value).inc()
             await self._bus.publish(Topics.DOCUMENT_STATUS, document_id, event)
         return event

@@ -145,3 +145,30 @@ async def test_update_and_delete_remove_everything_of_a_document(store):
     assert await store.list_chunks(doc.id) == []
     assert await store.delete_document(doc.id) is False
     assert await store.append_status(doc.id, status=DocumentStatus.FAILED, stage=Stage.EXTRACT) is None
+
+
+async def test_replayed_events_restore_history_projection_and_counters(store):
+    from doclane.schemas.events import StatusEvent
+
+    doc = _doc("carol")
+    await store.create_document(doc)
+    steps = [(DocumentStatus.PENDING, Stage.UPLOAD), (DocumentStatus.PROCESSING, Stage.EXTRACT),
+             (DocumentStatus.FAILED, Stage.EXTRACT)]
+    events = [
+        StatusEvent(document_id=doc.id, owner="carol", seq=i, cursor=i, status=status, stage=stage,
+                    detail="This PDF is damaged." if status is DocumentStatus.FAILED else None,
+                    error_category="corrupt" if status is DocumentStatus.FAILED else None)
+        for i, (status, stage) in enumerate(steps, start=1)
+    ]
+    assert [await store.restore_status(e) for e in events] == [True, True, True]
+    assert [await store.restore_status(e) for e in events] == [False, False, False]
+    assert [e.seq for e in await store.status_history(doc.id)] == [1, 2, 3]
+    restored = await store.get_document(doc.id)
+    assert restored.status is DocumentStatus.FAILED and restored.seq == 3
+    assert restored.error == "This PDF is damaged."
+    assert await store.latest_cursor("carol") == 3
+    again = await store.append_status(
+        doc.id, status=DocumentStatus.PENDING, stage=Stage.UPLOAD, allow_after_terminal=True)
+    assert (again.seq, again.cursor) == (4, 4)
+    ghost = events[0].model_copy(update={"document_id": "deleted-doc"})
+    assert await store.restore_status(ghost) is False

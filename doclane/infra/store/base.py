@@ -69,6 +69,14 @@ class Store(Protocol):
         or is already terminal (and ``allow_after_terminal`` is false).
         """
 
+    async def restore_status(self, event: StatusEvent) -> bool:
+        """Put back an event read from the ``document.status`` topic (``doclane replay``).
+
+        Inserts it if the store lacks it, projects it onto the document when it
+        is the newest, and keeps the counters ahead of it. Events of documents
+        that no longer exist are ignored. True if the event was missing.
+        """
+
     async def status_history(self, document_id: str) -> list[StatusEvent]: ...
 
     async def status_events_since(

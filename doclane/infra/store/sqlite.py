@@ -57,6 +57,20 @@ CREATE TABLE IF NOT EXISTS chunks (
 """
 
 
+def _projection(event: StatusEvent) -> dict[str, object]:
+    """The document fields a status event sets."""
+    projected: dict[str, object] = {
+        "seq": event.seq, "status": event.status, "updated_at": event.timestamp,
+    }
+    if event.status is DocumentStatus.FAILED:
+        projected |= {"error": event.detail, "error_category": event.error_category}
+    elif not event.status.terminal:
+        projected |= {"error": None, "error_category": None}
+    if event.analysis is not None:
+        projected["analysis"] = event.analysis
+    return projected
+
+
 class SqliteStore(Store):
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -184,17 +198,28 @@ class SqliteStore(Store):
                 "VALUES (?, ?, ?, ?, ?)",
                 (document_id, event.seq, doc.owner, event.cursor, event.model_dump_json()),
             )
-            projected: dict[str, object] = {
-                "seq": event.seq, "status": status, "updated_at": event.timestamp,
-            }
-            if status is DocumentStatus.FAILED:
-                projected |= {"error": detail, "error_category": error_category}
-            elif not status.terminal:
-                projected |= {"error": None, "error_category": None}
-            if analysis is not None:
-                projected["analysis"] = analysis
-            await self._save(db, doc.model_copy(update=projected))
+            await self._save(db, doc.model_copy(update=_projection(event)))
             return event
+
+    async def restore_status(self, event: StatusEvent) -> bool:
+        async with self._tx() as db:
+            doc = await self._load_for_update(db, event.document_id)
+            if doc is None:
+                return False
+            cur = await db.execute(
+                "INSERT INTO status_events (document_id, seq, owner, cursor, data) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (event.document_id, event.seq, event.owner, event.cursor, event.model_dump_json()),
+            )
+            inserted = cur.rowcount > 0
+            await db.execute(
+                "INSERT INTO owner_cursors (owner, value) VALUES (?, ?) "
+                "ON CONFLICT (owner) DO UPDATE SET value = MAX(value, excluded.value)",
+                (event.owner, event.cursor),
+            )
+            if event.seq >= doc.seq:
+                await self._save(db, doc.model_copy(update=_projection(event)))
+            return inserted
 
     async def status_history(self, document_id: str) -> list[StatusEvent]:
         rows = await self._fetchall(

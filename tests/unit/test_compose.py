@@ -1,0 +1,70 @@
+"""docker-compose.yml cannot run here (no Docker engine); check that it is coherent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from doclane.consumers import STAGES
+from doclane.infra.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_every_part_of_the_stack_is_a_service(compose):
+    assert {"redpanda", "redpanda-console", "mongodb", "gateway", "extractor", "analyzer",
+            "aggregator", "prometheus"} <= set(compose["services"])
+
+
+def test_each_consumer_group_runs_as_its_own_worker_service(compose):
+    services = compose["services"]
+    assert services["gateway"]["command"] == ["doclane", "gateway"]
+    workers = {s["command"][2] for s in services.values()
+               if s.get("command", [])[:2] == ["doclane", "worker"]}
+    assert workers == set(STAGES)
+    assert services["analyzer"]["deploy"]["replicas"] >= 2
+
+
+def test_doclane_variables_are_real_settings_and_select_distributed_mode(compose, monkeypatch):
+    fields = {f"DOCLANE_{name.upper()}" for name in Settings.model_fields}
+    for name in ("gateway", "extractor", "analyzer", "aggregator"):
+        env = compose["services"][name]["environment"]
+        unknown = {k for k in env if k.startswith("DOCLANE_")} - fields
+        assert not unknown, f"{name} sets variables doclane does not read: {unknown}"
+    env = compose["services"]["gateway"]["environment"]
+    for key, value in env.items():
+        if isinstance(value, str) and value.startswith("${"):
+            value = value.split(":-", 1)[1].rstrip("}")
+        monkeypatch.setenv(key, str(value))
+    settings = Settings()
+    assert settings.distributed
+    assert settings.kafka_bootstrap == "redpanda:9092"
+    assert settings.mongo_url is not None and "mongodb:27017" in settings.mongo_url.get_secret_value()
+
+
+def test_workers_share_the_upload_volume_with_the_gateway(compose):
+    volumes = {name: compose["services"][name].get("volumes") for name in
+               ("gateway", "extractor", "analyzer", "aggregator")}
+    assert len({tuple(v) for v in volumes.values()}) == 1
+    assert any(v.endswith(":/data") for v in volumes["gateway"])
+
+
+def test_prometheus_scrapes_the_gateway(compose):
+    mount = compose["services"]["prometheus"]["volumes"][0].split(":")[0]
+    config = yaml.safe_load((ROOT / mount).read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["gateway"]["static_configs"][0]["targets"] == ["gateway:8000"]
+    assert jobs["gateway"]["metrics_path"] == "/metrics"
+
+
+def test_the_image_runs_doclane():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert 'CMD ["doclane", "gateway"]' in dockerfile
+    assert "pip install ." in dockerfile
