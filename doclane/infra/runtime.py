@@ -36,17 +36,38 @@ class Services:
     cpu_pool: CpuPool
 
 
+def build_bus(settings: Settings) -> EventBus:
+    """Kafka when ``DOCLANE_KAFKA_BOOTSTRAP`` is set, else the embedded log."""
+    if settings.kafka_bootstrap is not None:
+        from doclane.infra.bus.kafka import KafkaBus
+
+        return KafkaBus(
+            settings.kafka_bootstrap,
+            topic_prefix=settings.kafka_topic_prefix,
+            partitions=settings.kafka_partitions,
+        )
+    return EmbeddedBus(settings.data_dir / "events.db")
+
+
+def build_store(settings: Settings) -> Store:
+    """MongoDB when ``DOCLANE_MONGO_URL`` is set, else the embedded SQLite store."""
+    if settings.mongo_url is not None:
+        from doclane.infra.store.mongo import MongoStore
+
+        return MongoStore(settings.mongo_url.get_secret_value(), database=settings.mongo_database)
+    return SqliteStore(settings.data_dir / "store.db")
+
+
 def build_services(settings: Settings) -> Services:
-    """Wire the adapters chosen by ``settings`` (embedded: SQLite log and store)."""
-    data = settings.data_dir
-    store: Store = SqliteStore(data / "store.db")
+    """Wire the adapters chosen by ``settings``; makes no connection."""
+    store = build_store(settings)
+    bus = build_bus(settings)
     pool = CpuPool(settings.extract_workers)
-    bus: EventBus = EmbeddedBus(data / "events.db")
     return Services(
         settings=settings,
         store=store,
         bus=bus,
-        blobs=BlobStore(data),
+        blobs=BlobStore(settings.data_dir),
         status=StatusPublisher(store, bus),
         analyzer=build_analyzer(settings, pool),
         cpu_pool=pool,
