@@ -60,12 +60,20 @@ class StatusHub:
                         queue.get_nowait()
                     queue.put_nowait(_RESYNC)
 
-    async def follow(self, owner: str, since: int | None) -> AsyncIterator[StatusEvent]:
-        """The owner's status events after cursor ``since`` (``None``: from now), forever."""
+    async def now(self, owner: str) -> int:
+        """The owner's current cursor: ``follow`` from it to get only what happens next.
+
+        Read it before telling the client it is connected, so that nothing
+        stored after that moment can be missed.
+        """
+        return await self._store.latest_cursor(owner)
+
+    async def follow(self, owner: str, since: int) -> AsyncIterator[StatusEvent]:
+        """The owner's status events after cursor ``since``, in order, forever."""
         queue: asyncio.Queue[object] = asyncio.Queue(_QUEUE_SIZE)
         self._clients[owner].add(queue)  # before catching up, so nothing falls between
         try:
-            last = await self._store.latest_cursor(owner) if since is None else since
+            last = since
             behind = True
             while True:
                 if behind:

@@ -56,9 +56,12 @@ async def stream(
     start = _cursor(last_event_id, "Last-Event-ID")
     if start is None:
         start = _cursor(since, "since")
+    if start is None:
+        start = await gateway.hub.now(user.name)
+    begin = start
 
     async def events() -> AsyncIterator[ServerSentEvent]:
-        async for event in gateway.hub.follow(user.name, start):
+        async for event in gateway.hub.follow(user.name, begin):
             yield ServerSentEvent(data=event.model_dump_json(), id=str(event.cursor), event="status")
 
     return EventSourceResponse(events(), ping=gateway.services.settings.heartbeat_s)
@@ -99,8 +102,9 @@ async def ws(websocket: WebSocket, token: str | None = None, since: int | None =
     auth = await _authenticate(websocket, gateway, token, since)
     if auth is None:
         return
-    user, start = auth
-    await websocket.send_json({"type": "ready", "user": user.name})
+    user, since_cursor = auth
+    start = since_cursor if since_cursor is not None else await gateway.hub.now(user.name)
+    await websocket.send_json({"type": "ready", "user": user.name, "cursor": start})
     heartbeat_s = gateway.services.settings.heartbeat_s
     outbox: asyncio.Queue[StatusEvent] = asyncio.Queue(64)
 

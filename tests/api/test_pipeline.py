@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
-from tests.utils.api import all_terminal, collect_sse, collect_ws, upload, wait_until_terminal
+from tests.utils.api import (
+    all_terminal,
+    assert_ordered_lifecycle,
+    collect_sse,
+    collect_ws,
+    upload,
+    wait_until_terminal,
+)
 from tests.utils.documents import make_report_pdf, make_text
-
-LIFECYCLE = ["pending", "processing", "analyzing", "completed"]
 
 MEETING = """Project Falcon weekly sync
 
@@ -34,29 +37,6 @@ def _corpus(folder: Path, n_pdfs: int, n_texts: int) -> list[Path]:
     return paths
 
 
-def _check_order(events: list[dict[str, Any]], ids: set[str]) -> None:
-    by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for e in events:
-        by_doc[e["document_id"]].append(e)
-    assert set(by_doc) == ids
-    for doc_id, evs in by_doc.items():
-        seqs = [e["seq"] for e in evs]
-        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), (doc_id, seqs)
-        statuses = [e["status"] for e in evs]
-        # Statuses only move forward through the lifecycle.
-        ranks = [LIFECYCLE.index(s) for s in statuses]
-        assert ranks == sorted(ranks), statuses
-        assert statuses[-1] == "completed", evs[-1]
-        progress = [e["progress"]["done"] for e in evs if e["status"] == "analyzing"]
-        assert progress == sorted(progress) and len(set(progress)) == len(progress)
-        final = evs[-1]
-        assert final["progress"]["done"] == final["progress"]["total"]
-        assert final["analysis"]["summary"]
-        assert {"document_id", "status", "stage", "seq", "timestamp", "cursor"} <= set(final)
-    cursors = [e["cursor"] for e in events]
-    assert cursors == sorted(cursors) and len(set(cursors)) == len(cursors)
-
-
 async def test_twelve_uploads_complete_and_sse_sees_every_event_in_order(alice, tmp_path):
     paths = _corpus(tmp_path, n_pdfs=6, n_texts=6)
     ready = asyncio.Event()
@@ -71,7 +51,7 @@ async def test_twelve_uploads_complete_and_sse_sees_every_event_in_order(alice, 
     assert body["accepted"] == 12 and body["rejected"] == 0
     ids.update(r["document"]["id"] for r in body["results"])
     events = await watcher
-    _check_order(events, ids)
+    assert_ordered_lifecycle(events, ids)
     assert [e["status"] for e in events if e["status"] == "pending"] == ["pending"] * 12
 
     detail = (await alice.get(f"/documents/{next(iter(ids))}")).json()
@@ -91,7 +71,7 @@ async def test_websocket_sees_the_same_ordered_events(alice, server, alice_token
     body = (await upload(alice, paths)).json()
     ids.update(r["document"]["id"] for r in body["results"])
     assert len(ids) == 10
-    _check_order(await watcher, ids)
+    assert_ordered_lifecycle(await watcher, ids)
 
 
 async def test_websocket_takes_the_token_as_first_message(alice, server, alice_token, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import websockets
 from httpx_sse import aconnect_sse
 
 __all__ = [
+    "assert_ordered_lifecycle",
     "auth",
     "collect_sse",
     "collect_ws",
@@ -22,6 +24,7 @@ __all__ = [
 ]
 
 TERMINAL = {"completed", "failed"}
+LIFECYCLE = ["pending", "processing", "analyzing", "completed"]
 
 
 def login(url: str, username: str, password: str) -> str:
@@ -130,3 +133,27 @@ async def wait_until_terminal(
         if loop.time() > deadline:
             raise AssertionError(f"{document_id} still {body['status']} after {timeout_s}s")
         await asyncio.sleep(0.05)
+
+
+def assert_ordered_lifecycle(events: list[dict[str, Any]], ids: set[str]) -> None:
+    """Each document's events: contiguous seq, forward-only statuses, unique progress,
+    ending completed with its analysis; cursors strictly increasing over the stream."""
+    by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in events:
+        by_doc[e["document_id"]].append(e)
+    assert set(by_doc) == ids
+    for doc_id, evs in by_doc.items():
+        seqs = [e["seq"] for e in evs]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), (doc_id, seqs)
+        statuses = [e["status"] for e in evs]
+        ranks = [LIFECYCLE.index(s) for s in statuses]
+        assert ranks == sorted(ranks), statuses
+        assert statuses[-1] == "completed", evs[-1]
+        progress = [e["progress"]["done"] for e in evs if e["status"] == "analyzing"]
+        assert progress == sorted(progress) and len(set(progress)) == len(progress), progress
+        final = evs[-1]
+        assert final["progress"]["done"] == final["progress"]["total"]
+        assert final["analysis"]["summary"]
+        assert {"document_id", "status", "stage", "seq", "timestamp", "cursor"} <= set(final)
+    cursors = [e["cursor"] for e in events]
+    assert cursors == sorted(cursors) and len(set(cursors)) == len(cursors)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["ServerProcess", "free_port"]
+__all__ = ["DoclaneProcess", "ServerProcess", "WorkerProcess", "free_port"]
 
 USERS = "alice:alice-pw:user,bob:bob-pw:user,root:root-pw:admin"
 JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
@@ -24,13 +24,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class ServerProcess:
-    """``doclane serve`` as a child process; restartable on the same data directory."""
+class DoclaneProcess:
+    """A ``doclane`` subcommand as a child process, restartable with the same settings."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, args: list[str], data_dir: Path, env: dict[str, str] | None = None,
+                 name: str | None = None) -> None:
+        self.args = args
         self.data_dir = data_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             "DOCLANE_USERS": USERS,
             "DOCLANE_JWT_SECRET": JWT_SECRET,
@@ -38,29 +38,33 @@ class ServerProcess:
             **(env or {}),
         }
         self._proc: subprocess.Popen[bytes] | None = None
-        self._log = data_dir.parent / f"{data_dir.name}-server.log"
+        self._log = data_dir.parent / f"{name or data_dir.name}-{args[0]}.log"
 
-    def start(self, env: dict[str, str] | None = None, timeout_s: float = 60) -> ServerProcess:
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def _is_ready(self) -> bool:
+        raise NotImplementedError
+
+    def start(self, env: dict[str, str] | None = None, timeout_s: float = 60) -> DoclaneProcess:
         if env is not None:
             self.env.update(env)
+        self._log.parent.mkdir(parents=True, exist_ok=True)
         log = self._log.open("ab")
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "doclane", "serve", "--port", str(self.port),
-             "--data-dir", str(self.data_dir)],
+            [sys.executable, "-m", "doclane", *self.args, "--data-dir", str(self.data_dir)],
             env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError(f"server exited early; log:\n{self.log_text()}")
-            try:
-                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
+                raise RuntimeError(f"{self.args} exited early; log:\n{self.log_text()}")
+            if self._is_ready():
+                return self
             time.sleep(0.05)
-        raise TimeoutError(f"server did not become ready; log:\n{self.log_text()}")
+        raise TimeoutError(f"{self.args} did not become ready; log:\n{self.log_text()}")
 
     def log_text(self) -> str:
         return self._log.read_text(errors="replace") if self._log.exists() else ""
@@ -85,3 +89,38 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             os.killpg(self._proc.pid, signal.SIGKILL)
             self._proc.wait(timeout=10)
+
+
+class ServerProcess(DoclaneProcess):
+    """``doclane serve`` (or ``gateway``) on a free port; ready when ``/ready`` answers."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None,
+                 command: str = "serve") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__([command, "--port", str(self.port)], data_dir, env,
+                         name=f"{data_dir.name}-server" if command == "serve" else None)
+
+    def _is_ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/ready", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+class WorkerProcess(DoclaneProcess):
+    """``doclane worker STAGE``; ready when it logs that its group member runs."""
+
+    def __init__(self, stage: str, data_dir: Path, env: dict[str, str] | None = None,
+                 name: str | None = None) -> None:
+        super().__init__(["worker", stage], data_dir, {**(env or {}), "DOCLANE_LOG_LEVEL": "INFO"},
+                         name=name or stage)
+        self._ready_line = f"worker {stage} ready"
+        self._seen = 0
+
+    def start(self, env: dict[str, str] | None = None, timeout_s: float = 60) -> DoclaneProcess:
+        self._seen = len(self.log_text())
+        return super().start(env, timeout_s)
+
+    def _is_ready(self) -> bool:
+        return self._ready_line in self.log_text()[self._seen:]
