@@ -59,7 +59,19 @@ class CpuPool:
                 "or unusually built. Re-save it (for example, print it to PDF) and upload it again."
             ) from exc
 
+    def warm_up(self) -> None:
+        """Start the worker processes now, so the first document doesn't wait for them."""
+        pool = self._current()
+        for _ in range(self._workers):
+            pool.submit(_preload)
+
     def shutdown(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+def _preload() -> None:
+    """Import the heavy modules a worker needs (parsers, lexicons) ahead of use."""
+    import doclane.ai.local  # noqa: F401
+    import doclane.extraction  # noqa: F401

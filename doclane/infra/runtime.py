@@ -81,7 +81,10 @@ async def running(services: Services, stages: Iterable[str]) -> AsyncIterator[Se
 
     await services.store.open()
     try:
+        stages = tuple(stages)
         register_stages(services, stages)
+        if {"extract", "analyze"} & set(stages):
+            services.cpu_pool.warm_up()
         await services.bus.start()
         try:
             yield services
