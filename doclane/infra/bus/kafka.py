@@ -1,0 +1,267 @@
+"""The :class:`EventBus` on Apache Kafka (or any Kafka-protocol broker), via aiokafka.
+
+Every topic and consumer group name gets ``topic_prefix`` prepended, so tenants
+and tests sharing a cluster never see each other; events and handlers only see
+the un-prefixed names. Topics are created with ``partitions`` partitions by the
+admin client before first use (at :meth:`KafkaBus.start` for subscriptions, on
+first publish/tail/replay otherwise) rather than by broker auto-creation, which
+would use the broker's default partition count. The producer is idempotent with
+``acks=all``: :meth:`KafkaBus.publish` returns once the event is durable.
+
+This uses aiokafka directly, not FastStream: a FastStream 0.7 Kafka subscriber
+handles its records one at a time, and its ``max_workers`` modes either
+acknowledge before handling (``ACK_FIRST``) or run one sequential consumer per
+worker on a single topic, so it cannot express ordered per-partition concurrency
+with low-water-mark commits after the effects, weighted lanes across topics, or a
+bounded drain on rebalance. The producer and admin client are plain aiokafka too,
+so one library owns the connection settings. The group member lives in
+:mod:`doclane.infra.bus._kafka_member`, with its timeouts in ``CONSUMER_TIMEOUTS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError, for_code
+
+from doclane.infra.bus._kafka_member import CONSUMER_TIMEOUTS, GroupMember
+from doclane.infra.bus.base import E, EventBus, Subscription
+from doclane.schemas.events import Event
+
+__all__ = ["KafkaBus"]
+
+logger = logging.getLogger(__name__)
+
+_POLL_MS = 1_000
+
+
+class _TailStart:
+    """Where a starting tail must begin so that it misses none of this bus's publishes.
+
+    A tail positions itself at the partitions' end offsets, which takes a few
+    round trips; a publish this bus began after the tail started, but that
+    landed before the tail read the end offsets, would fall before that
+    position. Such publishes report their offsets here, and the tail starts at
+    the lower of the two.
+    """
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self.first: dict[int, int] = {}  # partition -> lowest offset published since
+        self._pending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def begin(self) -> None:
+        self._pending += 1
+        self._idle.clear()
+
+    def end(self, partition: int | None, offset: int | None) -> None:
+        if partition is not None and offset is not None:
+            self.first[partition] = min(offset, self.first.get(partition, offset))
+        self._pending -= 1
+        if not self._pending:
+            self._idle.set()
+
+    async def settled(self) -> None:
+        """Wait for the publishes that began before this start was taken off the list."""
+        await self._idle.wait()
+
+
+class KafkaBus(EventBus):
+    """Publish, consume in groups, tail and replay topics on a Kafka cluster."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        topic_prefix: str = "",
+        partitions: int = 6,
+        client_id: str = "doclane",
+        replication_factor: int = 1,
+    ) -> None:
+        """Configure only: no connection is made before :meth:`start`."""
+        if partitions < 1 or replication_factor < 1:
+            raise ValueError("partitions and replication_factor must be at least 1")
+        self._bootstrap = bootstrap
+        self._prefix = topic_prefix
+        self._partitions = partitions
+        self._replication = replication_factor
+        self._client_id = client_id
+        self._subs: list[Subscription[Any]] = []
+        self._members: list[GroupMember] = []
+        self._admin: AIOKafkaAdminClient | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._ensured: set[str] = set()
+        self._create_lock = asyncio.Lock()  # one CreateTopics at a time, not one per publish
+        self._tail_starts: set[_TailStart] = set()  # tails still taking their position
+
+    def _name(self, topic: str) -> str:
+        return self._prefix + topic
+
+    # --- lifecycle ---
+
+    def subscribe(self, subscription: Subscription[E]) -> None:
+        self._subs.append(subscription)
+
+    async def start(self) -> None:
+        """Connect, create the subscribed topics and join every registered group."""
+        try:
+            self._admin = AIOKafkaAdminClient(
+                bootstrap_servers=self._bootstrap, client_id=self._client_id
+            )
+            await self._admin.start()
+            self._producer = AIOKafkaProducer(
+                bootstrap_servers=self._bootstrap,
+                client_id=self._client_id,
+                acks="all",
+                enable_idempotence=True,
+            )
+            await self._producer.start()
+            await self._ensure(self._name(t) for sub in self._subs for t in sub.topics)
+            for sub in self._subs:
+                consumer = AIOKafkaConsumer(
+                    bootstrap_servers=self._bootstrap,
+                    client_id=self._client_id,
+                    group_id=self._prefix + sub.group,
+                    enable_auto_commit=False,
+                    auto_offset_reset="earliest",
+                    **CONSUMER_TIMEOUTS,
+                )
+                member = GroupMember(consumer, sub, [self._name(t) for t in sub.topics])
+                self._members.append(member)
+                await member.start()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Stop the groups (in-flight events stay uncommitted), then disconnect."""
+        members, self._members = self._members, []
+        results = await asyncio.gather(*(m.stop() for m in members), return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                logger.error("stopping a group member failed", exc_info=result)
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+        if self._admin is not None:
+            await self._admin.close()
+            self._admin = None
+        self._ensured.clear()
+
+    # --- producing ---
+
+    async def publish(self, topic: str, key: str, event: Event) -> None:
+        name = self._name(topic)
+        await self._ensure((name,))
+        starts = [s for s in self._tail_starts if s.topic == topic]
+        for start in starts:
+            start.begin()
+        partition = offset = None
+        try:
+            meta = await self._started_producer().send_and_wait(
+                name, value=event.model_dump_json().encode(), key=key.encode()
+            )
+            partition, offset = meta.partition, meta.offset
+        finally:
+            for start in starts:
+                start.end(partition, offset)
+
+    def _started_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("the Kafka bus is not started")
+        return self._producer
+
+    async def _ensure(self, names: Iterable[str]) -> None:
+        """Create the topics not yet known to exist, with the configured partitions."""
+        wanted = set(names)
+        if wanted <= self._ensured:
+            return
+        async with self._create_lock:
+            missing = sorted(wanted - self._ensured)
+            if not missing:
+                return
+            if self._admin is None:
+                raise RuntimeError("the Kafka bus is not started")
+            response = await self._admin.create_topics(
+                [NewTopic(name, self._partitions, self._replication) for name in missing]
+            )
+            for name, code, *message in response.topic_errors:
+                error = for_code(code)
+                if code and error is not TopicAlreadyExistsError:
+                    raise error(f"cannot create topic {name}: {message[0] if message else ''}")
+            self._ensured.update(missing)
+
+    # --- reading without a group ---
+
+    def _reader(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
+            group_id=None,
+            enable_auto_commit=False,
+        )
+
+    async def _partitions_of(self, name: str) -> list[TopicPartition]:
+        numbers = await self._started_producer().partitions_for(name)
+        return [TopicPartition(name, p) for p in sorted(numbers)]
+
+    async def tail(self, topic: str, model: type[E]) -> AsyncIterator[E]:
+        """Events published from the first ``anext`` on (no group, nothing committed)."""
+        start = _TailStart(topic)
+        self._tail_starts.add(start)  # before any await: publishes from now on are ours
+        consumer: AIOKafkaConsumer | None = None
+        try:
+            name = self._name(topic)
+            await self._ensure((name,))
+            tps = await self._partitions_of(name)
+            consumer = self._reader()
+            await consumer.start()
+            ends = await consumer.end_offsets(tps)
+            self._tail_starts.discard(start)  # later publishes land at or past ``ends``
+            await start.settled()
+            consumer.assign(tps)
+            for tp in tps:
+                consumer.seek(tp, min(ends[tp], start.first.get(tp.partition, ends[tp])))
+            while True:
+                batches = await consumer.getmany(timeout_ms=_POLL_MS)
+                for records in batches.values():
+                    for record in records:
+                        yield model.model_validate_json(record.value or b"")
+        finally:
+            self._tail_starts.discard(start)
+            if consumer is not None:
+                await consumer.stop()
+
+    async def replay(self, topic: str, model: type[E]) -> AsyncIterator[E]:
+        """Every retained event up to the end offsets taken now: by partition, then offset."""
+        name = self._name(topic)
+        await self._ensure((name,))
+        tps = await self._partitions_of(name)
+        consumer = self._reader()
+        await consumer.start()
+        try:
+            firsts = await consumer.beginning_offsets(tps)
+            ends = await consumer.end_offsets(tps)
+            for tp in tps:
+                if firsts[tp] >= ends[tp]:
+                    continue
+                # Assign and seek in one step, so no fetch starts from a reset position.
+                consumer.assign([tp])
+                consumer.seek(tp, firsts[tp])
+                # The position, not the last offset seen, decides the end: compaction
+                # may leave gaps below the end offset.
+                while await consumer.position(tp) < ends[tp]:
+                    batch = await consumer.getmany(tp, timeout_ms=_POLL_MS)
+                    for record in batch.get(tp, ()):
+                        if record.offset >= ends[tp]:
+                            break
+                        yield model.model_validate_json(record.value or b"")
+        finally:
+            await consumer.stop()
