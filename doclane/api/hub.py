@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from doclane.infra.bus.base import EventBus
 from doclane.infra.store.base import Store
 from doclane.infra.supervise import supervised
-from doclane.schemas.events import StatusEvent, Topics
+from doclane.schemas.events import StatusEvent, Topics, utcnow
 
 __all__ = ["StatusHub"]
 
@@ -25,9 +25,13 @@ logger = logging.getLogger(__name__)
 
 _QUEUE_SIZE = 256
 _BATCH = 500
-_GAP_WAIT_S = 2.0
+_GAP_WAIT_S = 1.0
 _GAP_POLL_S = 0.05
 _RESYNC = object()  # queued when a slow client overflowed: catch up from the store
+
+
+def _age_s(event: StatusEvent) -> float:
+    return (utcnow() - event.timestamp).total_seconds()
 
 
 class StatusHub:
@@ -102,16 +106,19 @@ class StatusHub:
         """Events after ``last`` from the store, in cursor order, without skipping.
 
         Without transactions (MongoDB), a cursor is allocated a moment before its
-        event is written, so a newer event can be visible before an older one.
-        A gap is waited for briefly; one that persists is a writer that crashed
-        between the two steps, and is skipped.
+        event is written, so a newer event can be visible before an older one:
+        a gap before a fresh event is waited for briefly. Other gaps are
+        permanent (deleted documents, a writer that crashed) and are skipped.
         """
         loop = asyncio.get_running_loop()
         gap_since: float | None = None
         while True:
             batch = await self._store.status_events_since(owner, last, _BATCH)
             for event in batch:
-                if event.cursor != last + 1:
+                # Only a fresh event can follow a gap that is still filling; behind
+                # an older one the gap is permanent (a deleted document, a crash).
+                if (event.cursor != last + 1 and not self._store.atomic_cursors
+                        and _age_s(event) < _GAP_WAIT_S):
                     gap_since = gap_since if gap_since is not None else loop.time()
                     if loop.time() - gap_since < _GAP_WAIT_S:
                         break  # wait for the missing event, then read again

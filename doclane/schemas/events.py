@@ -36,7 +36,10 @@ SCHEMA_VERSION = 1
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC, to the millisecond: the precision of BSON dates and Kafka timestamps,
+    so a timestamp reads back from any store exactly as it was written."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class Priority(StrEnum):

@@ -30,6 +30,11 @@ class StatusUpdate(Protocol):
 
 
 class Store(Protocol):
+    #: True when a status event's cursor is allocated and the event written in one
+    #: transaction, so a gap in an owner's cursors is always permanent (a deleted
+    #: document). False when a newer event can become visible before an older one.
+    atomic_cursors: bool
+
     async def open(self) -> None:
         """Connect and create tables/indexes."""
 

@@ -72,6 +72,7 @@ def _projection(event: StatusEvent) -> dict[str, object]:
 
 
 class SqliteStore(Store):
+    atomic_cursors = True
     def __init__(self, path: Path) -> None:
         self._path = path
         self._writer: aiosqlite.Connection | None = None

@@ -1,0 +1,362 @@
+"""The distributed store: documents, status history and chunks in MongoDB.
+
+It runs on MongoDB and on FerretDB 1.x (the test server), so it uses neither
+transactions nor anything else FerretDB lacks.
+
+Appending a status takes three steps instead of one transaction: ``$inc`` the
+document's ``seq`` (refused when the document is missing or terminal), ``$inc``
+the owner's cursor in ``counters``, insert the event; the document's status
+fields are then projected from the event, guarded by ``seq`` so that an older
+event never overwrites a newer projection. A crash between the ``$inc``s and the
+insert leaves a gap in seq and cursor, and a cursor is taken a moment before its
+event is visible, so a reader can see cursor N+1 before N; readers tolerate
+both (see ``doclane.api.hub``). A crash before the projection leaves the
+document one event behind its history until its next event.
+
+FerretDB's SQLite backend applies every update as a read then a write, outside
+any transaction: concurrent ``$inc``s can hand out the same number, and
+concurrent updates of one document can lose each other's fields. The unique
+``(document_id, seq)`` and ``(owner, cursor)`` indexes are the real guard:
+an insert against them is atomic on both servers, and an append whose number
+was taken draws that number again. On MongoDB this never happens. What FerretDB
+can still get wrong under concurrency on one record: a lost projection or
+metadata field, and two racing ``save_chunk_analysis`` (or
+``mark_chunk_aggregated``) calls both answering True. Pipeline stages do not
+race on one document, so tests see none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from doclane.exceptions import DoclaneError
+from doclane.infra.store.base import Store
+from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
+from doclane.schemas.documents import ChunkRecord, DocumentRecord
+from doclane.schemas.events import DocumentStatus, Progress, Stage, StatusEvent, utcnow
+from doclane.schemas.extraction import Chunk
+
+__all__ = ["MongoStore", "StoreContention"]
+
+_Doc = dict[str, Any]
+
+_DUPLICATE_KEY = 11000
+_TERMINAL = [s.value for s in DocumentStatus if s.terminal]
+#: An append gives up after drawing this many numbers that were already taken.
+_MAX_ATTEMPTS = 100
+
+_INDEXES: dict[str, list[IndexModel]] = {
+    "documents": [
+        IndexModel([("owner", ASCENDING), ("created_at", DESCENDING)]),
+        IndexModel([("owner", ASCENDING), ("status", ASCENDING), ("created_at", DESCENDING)]),
+    ],
+    "status_events": [
+        IndexModel([("document_id", ASCENDING), ("seq", ASCENDING)], unique=True),
+        IndexModel([("owner", ASCENDING), ("cursor", ASCENDING)], unique=True),
+    ],
+    "chunks": [IndexModel([("document_id", ASCENDING), ("index", ASCENDING)], unique=True)],
+}
+
+
+class StoreContention(DoclaneError):
+    """A status append kept drawing numbers that other appends had taken."""
+
+    category = "store_contention"
+    retryable = True
+
+
+def _record_to_bson(doc: DocumentRecord) -> _Doc:
+    data = doc.model_dump()
+    data["_id"] = data.pop("id")
+    return data
+
+
+def _record(data: _Doc) -> DocumentRecord:
+    data["id"] = data.pop("_id")
+    return DocumentRecord.model_validate(data)
+
+
+def _projection(event: StatusEvent) -> _Doc:
+    """The document fields a status event sets (as ``SqliteStore`` projects them)."""
+    fields: _Doc = {"seq": event.seq, "status": event.status.value, "updated_at": event.timestamp}
+    if event.status is DocumentStatus.FAILED:
+        fields |= {"error": event.detail, "error_category": event.error_category}
+    elif not event.status.terminal:
+        fields |= {"error": None, "error_category": None}
+    if event.analysis is not None:
+        fields["analysis"] = event.analysis.model_dump()
+    return fields
+
+
+def _only_duplicates(exc: BulkWriteError) -> bool:
+    details: Mapping[str, Any] = exc.details
+    return not details.get("writeConcernErrors") and all(
+        e.get("code") == _DUPLICATE_KEY for e in details.get("writeErrors") or []
+    )
+
+
+class MongoStore(Store):
+    """The :class:`Store` on MongoDB (or FerretDB), through PyMongo's async API."""
+
+    atomic_cursors = False  # no transactions: the counters move before the insert
+
+    def __init__(self, url: str, *, database: str = "doclane") -> None:
+        self._url = url
+        self._database = database
+        self._client: AsyncMongoClient[_Doc] | None = None
+        self._db: AsyncDatabase[_Doc] | None = None
+
+    async def open(self) -> None:
+        client: AsyncMongoClient[_Doc] = AsyncMongoClient(self._url, tz_aware=True)
+        try:
+            db = client[self._database]
+            for name, indexes in _INDEXES.items():
+                await db[name].create_indexes(indexes)
+        except BaseException:
+            await client.close()
+            raise
+        self._client, self._db = client, db
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+        self._client = self._db = None
+
+    async def drop(self) -> None:
+        """Drop the whole database (tests)."""
+        if self._client is None:
+            raise RuntimeError("the store is not open")
+        await self._client.drop_database(self._database)
+
+    def _collection(self, name: str) -> AsyncCollection[_Doc]:
+        if self._db is None:
+            raise RuntimeError("the store is not open")
+        return self._db[name]
+
+    @property
+    def _documents(self) -> AsyncCollection[_Doc]:
+        return self._collection("documents")
+
+    @property
+    def _events(self) -> AsyncCollection[_Doc]:
+        return self._collection("status_events")
+
+    @property
+    def _chunks(self) -> AsyncCollection[_Doc]:
+        return self._collection("chunks")
+
+    @property
+    def _counters(self) -> AsyncCollection[_Doc]:
+        return self._collection("counters")
+
+    # --- documents ---
+    async def create_document(self, doc: DocumentRecord) -> None:
+        await self._documents.insert_one(_record_to_bson(doc))
+
+    async def get_document(self, document_id: str) -> DocumentRecord | None:
+        data = await self._documents.find_one({"_id": document_id})
+        return _record(data) if data is not None else None
+
+    async def list_documents(
+        self, owner: str, status: DocumentStatus | None = None, limit: int = 100, offset: int = 0
+    ) -> list[DocumentRecord]:
+        if limit == 0:  # PyMongo reads limit 0 as "no limit"
+            return []
+        query: _Doc = {"owner": owner}
+        if status is not None:
+            query["status"] = status.value
+        found = (
+            self._documents.find(query)
+            .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
+            .skip(max(offset, 0))
+            .limit(max(limit, 0))
+        )
+        return [_record(data) async for data in found]
+
+    async def update_document(self, document_id: str, **fields: object) -> None:
+        data = await self._documents.find_one({"_id": document_id})
+        if data is None:
+            return
+        # Validate the whole record as SqliteStore does, then $set only the fields
+        # given, so that a status projected meanwhile is kept.
+        updated = _record(data).model_copy(update={**fields, "updated_at": utcnow()})
+        bson = _record_to_bson(DocumentRecord.model_validate(updated.model_dump()))
+        changes = {k: v for k, v in bson.items() if k in fields or k == "updated_at"}
+        await self._documents.update_one({"_id": document_id}, {"$set": changes})
+
+    async def delete_document(self, document_id: str) -> bool:
+        # The record first: from then on no append for the document can start.
+        deleted = await self._documents.delete_one({"_id": document_id})
+        await self._events.delete_many({"document_id": document_id})
+        await self._chunks.delete_many({"document_id": document_id})
+        return deleted.deleted_count > 0
+
+    # --- status ---
+    async def append_status(
+        self,
+        document_id: str,
+        *,
+        status: DocumentStatus,
+        stage: Stage,
+        progress: Progress | None = None,
+        detail: str | None = None,
+        error_category: str | None = None,
+        analysis: DocumentAnalysis | None = None,
+        allow_after_terminal: bool = False,
+    ) -> StatusEvent | None:
+        """Record a status event and project it onto the document (see the module doc).
+
+        Not atomic: a crash between the counters and the insert leaves a gap in
+        the document's seq and the owner's cursor.
+        """
+        guard: _Doc = {"_id": document_id}
+        if not allow_after_terminal:
+            guard["status"] = {"$nin": _TERMINAL}
+        owner, seq, cursor = "", 0, 0
+        for _ in range(_MAX_ATTEMPTS):
+            if not seq:
+                # No projection: FerretDB does not implement "fields" in findAndModify.
+                bumped = await self._documents.find_one_and_update(
+                    guard, {"$inc": {"seq": 1}}, return_document=ReturnDocument.AFTER
+                )
+                if bumped is None:
+                    return None
+                owner, seq = bumped["owner"], int(bumped["seq"])
+            if not cursor:
+                cursor = await self._bump_counter(owner, {"$inc": {"value": 1}})
+            event = StatusEvent(
+                document_id=document_id, owner=owner, seq=seq, cursor=cursor, status=status,
+                stage=stage, progress=progress, detail=detail, error_category=error_category,
+                analysis=analysis,
+            )
+            try:
+                await self._events.insert_one(event.model_dump())
+            except DuplicateKeyError:
+                # FerretDB only (see the module doc): draw again what was taken.
+                taken = {"_id": True}
+                if await self._events.find_one({"document_id": document_id, "seq": seq}, taken):
+                    seq = 0
+                if await self._events.find_one({"owner": owner, "cursor": cursor}, taken):
+                    cursor = 0
+                continue
+            if not await self._project(event):  # deleted since the seq was drawn
+                await self._events.delete_one({"document_id": document_id, "seq": seq})
+                return None
+            return event
+        raise StoreContention(f"could not number a status event of {document_id}; try again")
+
+    async def restore_status(self, event: StatusEvent) -> bool:
+        if await self._documents.find_one({"_id": event.document_id}, {"_id": True}) is None:
+            return False
+        try:
+            await self._events.insert_one(event.model_dump())
+            inserted = True
+        except DuplicateKeyError:
+            inserted = False
+        await self._bump_counter(event.owner, {"$max": {"value": event.cursor}})
+        if not await self._project(event):
+            if inserted:
+                await self._events.delete_one({"document_id": event.document_id, "seq": event.seq})
+            return False
+        return inserted
+
+    async def _bump_counter(self, owner: str, update: _Doc) -> int:
+        """Apply ``update`` to the owner's cursor counter, creating it; the new value."""
+        query = {"_id": owner}
+        try:
+            counter = await self._counters.find_one_and_update(
+                query, update, upsert=True, return_document=ReturnDocument.AFTER
+            )
+        except DuplicateKeyError:  # two first upserts raced: the counter exists now
+            counter = await self._counters.find_one_and_update(
+                query, update, return_document=ReturnDocument.AFTER
+            )
+        if counter is None:
+            raise RuntimeError(f"the cursor counter of {owner!r} vanished")
+        return int(counter["value"])
+
+    async def _project(self, event: StatusEvent) -> bool:
+        """Project ``event`` unless a newer event is; False if the document is gone."""
+        result = await self._documents.update_one(
+            {"_id": event.document_id, "seq": {"$lte": event.seq}}, {"$set": _projection(event)}
+        )
+        if result.matched_count:
+            return True
+        return await self._documents.find_one({"_id": event.document_id}, {"_id": True}) is not None
+
+    async def status_history(self, document_id: str) -> list[StatusEvent]:
+        found = self._events.find({"document_id": document_id}, {"_id": False}).sort("seq")
+        return [StatusEvent.model_validate(data) async for data in found]
+
+    async def status_events_since(
+        self, owner: str, cursor: int, limit: int = 500
+    ) -> list[StatusEvent]:
+        if limit == 0:
+            return []
+        found = (
+            self._events.find({"owner": owner, "cursor": {"$gt": cursor}}, {"_id": False})
+            .sort("cursor")
+            .limit(max(limit, 0))
+        )
+        return [StatusEvent.model_validate(data) async for data in found]
+
+    async def latest_cursor(self, owner: str) -> int:
+        counter = await self._counters.find_one({"_id": owner})
+        return int(counter["value"]) if counter is not None else 0
+
+    # --- chunks ---
+    async def put_chunks(self, document_id: str, chunks: Sequence[Chunk]) -> None:
+        # Plain inserts, duplicates ignored: a chunk stored before keeps its analysis.
+        # (Bulk upserts would do the same on MongoDB, but FerretDB answers
+        # concurrent ones with replies PyMongo cannot parse.)
+        if not chunks:
+            return
+        rows = [
+            {**Chunk.model_validate(c.model_dump()).model_dump(), "document_id": document_id,
+             "analysis": None, "analyzed_at": None, "aggregated": False}
+            for c in chunks
+        ]
+        try:
+            await self._chunks.insert_many(rows, ordered=False)
+        except BulkWriteError as exc:
+            if not _only_duplicates(exc):
+                raise
+
+    async def list_chunks(self, document_id: str) -> list[ChunkRecord]:
+        found = self._chunks.find({"document_id": document_id}, {"_id": False}).sort("index")
+        return [ChunkRecord.model_validate(data) async for data in found]
+
+    async def get_chunk(self, document_id: str, index: int) -> ChunkRecord | None:
+        data = await self._chunks.find_one(
+            {"document_id": document_id, "index": index}, {"_id": False}
+        )
+        return ChunkRecord.model_validate(data) if data is not None else None
+
+    async def save_chunk_analysis(
+        self, document_id: str, index: int, analysis: ChunkAnalysis
+    ) -> bool:
+        result = await self._chunks.update_one(
+            {"document_id": document_id, "index": index, "analysis": None},
+            {"$set": {"analysis": analysis.model_dump(), "analyzed_at": utcnow()}},
+        )
+        return result.modified_count > 0
+
+    async def mark_chunk_aggregated(self, document_id: str, index: int) -> bool:
+        result = await self._chunks.update_one(
+            {"document_id": document_id, "index": index, "aggregated": False},
+            {"$set": {"aggregated": True}},
+        )
+        return result.modified_count > 0
+
+    async def count_chunks(self, document_id: str) -> tuple[int, int]:
+        # Two counts, not one $group: FerretDB gets multi-accumulator groups wrong.
+        # Aggregated first: chunks are only ever added, so done <= total.
+        done = await self._chunks.count_documents({"document_id": document_id, "aggregated": True})
+        total = await self._chunks.count_documents({"document_id": document_id})
+        return done, total
