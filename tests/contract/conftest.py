@@ -33,21 +33,30 @@ def bus_factory(request: pytest.FixtureRequest, tmp_path: Path) -> BusFactory:
     return lambda: KafkaBus(bootstrap, topic_prefix=prefix, partitions=4)
 
 
+StoreFactory = Callable[[], Store]
+
+
 @pytest.fixture(params=["sqlite", "mongo"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
+    """Makes stores on one database, as several processes would open it."""
     if request.param == "sqlite":
         from doclane.infra.store.sqlite import SqliteStore
 
-        s: Store = SqliteStore(tmp_path / "store.db")
-    else:
-        url = infra.mongo_url()
-        from doclane.infra.store.mongo import MongoStore
+        return lambda: SqliteStore(tmp_path / "store.db")
+    url, database = infra.mongo_url(), f"t_{uuid.uuid4().hex[:12]}"
+    from doclane.infra.store.mongo import MongoStore
 
-        s = MongoStore(url, database=f"t_{uuid.uuid4().hex[:12]}")
+    return lambda: MongoStore(url, database=database)
+
+
+@pytest.fixture
+async def store(store_factory: StoreFactory) -> AsyncIterator[Store]:
+    s = store_factory()
     await s.open()
     try:
         yield s
     finally:
-        if request.param == "mongo":
-            await s.drop()  # type: ignore[attr-defined]
+        drop = getattr(s, "drop", None)
+        if drop is not None:
+            await drop()
         await s.close()

@@ -172,3 +172,17 @@ async def test_replayed_events_restore_history_projection_and_counters(store):
     assert (again.seq, again.cursor) == (4, 4)
     ghost = events[0].model_copy(update={"document_id": "deleted-doc"})
     assert await store.restore_status(ghost) is False
+
+
+async def test_a_second_process_opens_the_same_store_and_sees_the_data(store, store_factory):
+    doc = _doc()
+    await store.create_document(doc)
+    other = store_factory()
+    await other.open()  # e.g. a worker starting after the gateway: indexes exist already
+    try:
+        assert (await other.get_document(doc.id)).id == doc.id
+        event = await other.append_status(doc.id, status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
+        assert event.seq == 1
+    finally:
+        await other.close()
+    assert (await store.get_document(doc.id)).seq == 1

@@ -117,7 +117,12 @@ class MongoStore(Store):
         try:
             db = client[self._database]
             for name, indexes in _INDEXES.items():
-                await db[name].create_indexes(indexes)
+                # Only the missing ones: FerretDB 1.24 drops the connection when asked
+                # to create an index set that already exists (a second process starting).
+                existing = await db[name].index_information()
+                missing = [i for i in indexes if i.document["name"] not in existing]
+                if missing:
+                    await db[name].create_indexes(missing)
         except BaseException:
             await client.close()
             raise
