@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from doclane.infra.bus.base import EventBus
 from doclane.infra.store.base import Store
 from doclane.infra.supervise import supervised
-from doclane.schemas.events import StatusEvent, Topics, utcnow
+from doclane.schemas.events import StatusEvent, Topics
 
 __all__ = ["StatusHub"]
 
@@ -25,13 +25,9 @@ logger = logging.getLogger(__name__)
 
 _QUEUE_SIZE = 256
 _BATCH = 500
-_GAP_WAIT_S = 1.0
+_GAP_WAIT_S = 30.0
 _GAP_POLL_S = 0.05
 _RESYNC = object()  # queued when a slow client overflowed: catch up from the store
-
-
-def _age_s(event: StatusEvent) -> float:
-    return (utcnow() - event.timestamp).total_seconds()
 
 
 class StatusHub:
@@ -103,28 +99,30 @@ class StatusHub:
                 del self._clients[owner]
 
     async def _catch_up(self, owner: str, last: int) -> AsyncIterator[StatusEvent]:
-        """Events after ``last`` from the store, in cursor order, without skipping.
+        """Events after ``last`` from the store, in cursor order, never skipping one.
 
-        Without transactions (MongoDB), a cursor is allocated a moment before its
-        event is written, so a newer event can be visible before an older one:
-        a gap before a fresh event is waited for briefly. Other gaps are
-        permanent (deleted documents, a writer that crashed) and are skipped.
+        Cursors have no gaps (deleted documents leave tombstones, which are not
+        sent), but without transactions (MongoDB) a cursor is allocated a moment
+        before its event is written, so a newer event can be visible first: a gap
+        is an event still being written, and is waited for. Only a writer that
+        crashed between the two steps leaves a gap for good; after
+        ``_GAP_WAIT_S`` it is skipped.
         """
         loop = asyncio.get_running_loop()
         gap_since: float | None = None
         while True:
             batch = await self._store.status_events_since(owner, last, _BATCH)
             for event in batch:
-                # Only a fresh event can follow a gap that is still filling; behind
-                # an older one the gap is permanent (a deleted document, a crash).
-                if (event.cursor != last + 1 and not self._store.atomic_cursors
-                        and _age_s(event) < _GAP_WAIT_S):
+                if event.cursor != last + 1 and not self._store.atomic_cursors:
                     gap_since = gap_since if gap_since is not None else loop.time()
                     if loop.time() - gap_since < _GAP_WAIT_S:
                         break  # wait for the missing event, then read again
+                    logger.warning("skipping status cursors %d-%d of %s: never written",
+                                   last + 1, event.cursor - 1, owner)
                 gap_since = None
                 last = event.cursor
-                yield event
+                if not event.tombstone:
+                    yield event
             else:
                 if len(batch) < _BATCH:
                     return

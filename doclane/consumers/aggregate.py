@@ -28,7 +28,7 @@ async def handle_chunk_analyzed(event: ChunkAnalyzed, services: Services) -> Non
     newly_counted = await store.mark_chunk_aggregated(doc.id, event.chunk_index)
     done, total = await store.count_chunks(doc.id)
     if done < total:
-        if newly_counted:
+        if newly_counted and _worth_reporting(done, total):
             await status.emit(
                 doc.id, DocumentStatus.ANALYZING, Stage.ANALYZE,
                 progress=Progress(done=done, total=total),
@@ -42,6 +42,20 @@ async def handle_chunk_analyzed(event: ChunkAnalyzed, services: Services) -> Non
         doc.id, DocumentStatus.COMPLETED, Stage.AGGREGATE,
         progress=Progress(done=total, total=total), analysis=analysis,
     )
+
+
+#: Progress is reported in steps of about 1/PROGRESS_STEPS of the chunks.
+PROGRESS_STEPS = 20
+
+
+def _worth_reporting(done: int, total: int) -> bool:
+    """Every chunk of a small document; about every 5% of a large one.
+
+    Each progress event is a store write, a broker message and a frame to every
+    client; a 1,000-chunk document needs 20 of them to draw a smooth bar, not 1,000.
+    """
+    step = max(1, total // PROGRESS_STEPS)
+    return done == 1 or done % step == 0
 
 
 async def aggregate_give_up(

@@ -141,6 +141,9 @@ class StatusEvent(Event):
     error_category: str | None = None
     analysis: DocumentAnalysis | None = None
     timestamp: datetime = Field(default_factory=utcnow)
+    #: A placeholder left in the owner's cursor sequence by a deleted document:
+    #: it holds no content and is never streamed, it only keeps cursors gapless.
+    tombstone: bool = False
 
 
 class DeadLetter(Event):

@@ -186,3 +186,19 @@ async def test_a_second_process_opens_the_same_store_and_sees_the_data(store, st
     finally:
         await other.close()
     assert (await store.get_document(doc.id)).seq == 1
+
+
+async def test_deleting_leaves_contentless_tombstones_so_cursors_stay_gapless(store):
+    gone, kept = _doc("dave"), _doc("dave")
+    for d in (gone, kept):
+        await store.create_document(d)
+    await store.append_status(gone.id, status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
+    await store.append_status(gone.id, status=DocumentStatus.COMPLETED, stage=Stage.AGGREGATE,
+                              analysis=DocumentAnalysis(summary="Private findings."))
+    await store.append_status(kept.id, status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
+    await store.delete_document(gone.id)
+    events = await store.status_events_since("dave", 0)
+    assert [e.cursor for e in events] == [1, 2, 3]
+    assert [e.tombstone for e in events] == [True, True, False]
+    assert all(e.analysis is None and e.detail is None for e in events[:2])
+    assert await store.status_history(gone.id) == []

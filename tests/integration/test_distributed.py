@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from httpx_sse import aconnect_sse
 
 from tests.utils.api import all_terminal, assert_ordered_lifecycle, collect_sse, upload
 from tests.utils.documents import make_report_pdf
+
+pytestmark = pytest.mark.timeout(420)
 
 
 def _reports(folder: Path, pages: list[int]) -> list[Path]:
@@ -81,8 +84,9 @@ async def test_killing_an_analyzer_mid_flight_loses_and_duplicates_nothing(
         assert seqs == list(range(1, len(seqs) + 1)), seqs
         chunks = (await alice.get(f"/documents/{doc_id}/chunks")).json()
         assert all(c["analysis"] is not None for c in chunks)
-        progress = [h["progress"]["done"] for h in detail["history"] if h["status"] == "analyzing"]
-        assert progress == list(range(len(chunks) + 1)), progress  # each chunk counted once
+        progress = [h["progress"]["done"] for h in detail["history"] if h["progress"]]
+        assert progress[0] == 0 and progress[-1] == len(chunks), progress
+        assert progress == sorted(set(progress)), progress  # each chunk counted once
 
 
 async def test_gateway_restart_clients_resume_with_last_event_id(make_cluster, alice_on, tmp_path):

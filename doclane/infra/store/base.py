@@ -31,8 +31,8 @@ class StatusUpdate(Protocol):
 
 class Store(Protocol):
     #: True when a status event's cursor is allocated and the event written in one
-    #: transaction, so a gap in an owner's cursors is always permanent (a deleted
-    #: document). False when a newer event can become visible before an older one.
+    #: transaction, so an owner's cursors never show a gap. False when a newer
+    #: event can become visible a moment before an older one.
     atomic_cursors: bool
 
     async def open(self) -> None:
@@ -53,7 +53,12 @@ class Store(Protocol):
         """Set metadata fields (title, page_count, chunk_count, encoding)."""
 
     async def delete_document(self, document_id: str) -> bool:
-        """Remove the record, its history and its chunks; False if it did not exist."""
+        """Remove the record, its history and its chunks; False if it did not exist.
+
+        The history's events become content-free tombstones that keep their
+        cursors, so the owner's cursor sequence stays gapless for streams (a gap
+        then always means an event still being written).
+        """
 
     # --- status ---
     async def append_status(

@@ -198,7 +198,12 @@ class MongoStore(Store):
     async def delete_document(self, document_id: str) -> bool:
         # The record first: from then on no append for the document can start.
         deleted = await self._documents.delete_one({"_id": document_id})
-        await self._events.delete_many({"document_id": document_id})
+        # Tombstones, not deletion: the owner's cursors stay gapless for streams.
+        await self._events.update_many(
+            {"document_id": document_id},
+            {"$set": {"tombstone": True, "progress": None, "detail": None,
+                      "error_category": None, "analysis": None}},
+        )
         await self._chunks.delete_many({"document_id": document_id})
         return deleted.deleted_count > 0
 
@@ -296,7 +301,9 @@ class MongoStore(Store):
         return await self._documents.find_one({"_id": event.document_id}, {"_id": True}) is not None
 
     async def status_history(self, document_id: str) -> list[StatusEvent]:
-        found = self._events.find({"document_id": document_id}, {"_id": False}).sort("seq")
+        found = self._events.find(
+            {"document_id": document_id, "tombstone": {"$ne": True}}, {"_id": False}
+        ).sort("seq")
         return [StatusEvent.model_validate(data) async for data in found]
 
     async def status_events_since(
@@ -316,6 +323,10 @@ class MongoStore(Store):
         return int(counter["value"]) if counter is not None else 0
 
     # --- chunks ---
+    # Chunks are addressed by ``_id`` = ``{document_id}:{index}`` and the document
+    # keeps ``chunks_total`` / ``chunks_aggregated``: lookups by ``_id`` are what
+    # every MongoDB-protocol server answers fast (FerretDB scans the collection
+    # for anything else), so the per-chunk path never scans.
     async def put_chunks(self, document_id: str, chunks: Sequence[Chunk]) -> None:
         # Plain inserts, duplicates ignored: a chunk stored before keeps its analysis.
         # (Bulk upserts would do the same on MongoDB, but FerretDB answers
@@ -323,8 +334,8 @@ class MongoStore(Store):
         if not chunks:
             return
         rows = [
-            {**Chunk.model_validate(c.model_dump()).model_dump(), "document_id": document_id,
-             "analysis": None, "analyzed_at": None, "aggregated": False}
+            {**Chunk.model_validate(c.model_dump()).model_dump(), "_id": _chunk_id(document_id, c.index),
+             "document_id": document_id, "analysis": None, "analyzed_at": None, "aggregated": False}
             for c in chunks
         ]
         try:
@@ -332,36 +343,46 @@ class MongoStore(Store):
         except BulkWriteError as exc:
             if not _only_duplicates(exc):
                 raise
+        total = await self._chunks.count_documents({"document_id": document_id})
+        await self._documents.update_one({"_id": document_id}, {"$set": {"chunks_total": total}})
 
     async def list_chunks(self, document_id: str) -> list[ChunkRecord]:
         found = self._chunks.find({"document_id": document_id}, {"_id": False}).sort("index")
         return [ChunkRecord.model_validate(data) async for data in found]
 
     async def get_chunk(self, document_id: str, index: int) -> ChunkRecord | None:
-        data = await self._chunks.find_one(
-            {"document_id": document_id, "index": index}, {"_id": False}
-        )
+        data = await self._chunks.find_one({"_id": _chunk_id(document_id, index)}, {"_id": False})
         return ChunkRecord.model_validate(data) if data is not None else None
 
     async def save_chunk_analysis(
         self, document_id: str, index: int, analysis: ChunkAnalysis
     ) -> bool:
         result = await self._chunks.update_one(
-            {"document_id": document_id, "index": index, "analysis": None},
+            {"_id": _chunk_id(document_id, index), "analysis": None},
             {"$set": {"analysis": analysis.model_dump(), "analyzed_at": utcnow()}},
         )
         return result.modified_count > 0
 
     async def mark_chunk_aggregated(self, document_id: str, index: int) -> bool:
         result = await self._chunks.update_one(
-            {"document_id": document_id, "index": index, "aggregated": False},
+            {"_id": _chunk_id(document_id, index), "aggregated": False},
             {"$set": {"aggregated": True}},
         )
-        return result.modified_count > 0
+        if result.modified_count == 0:
+            return False
+        # Only the aggregator calls this, one event at a time per document (the
+        # topic is keyed by document), so the increment never races itself.
+        await self._documents.update_one({"_id": document_id}, {"$inc": {"chunks_aggregated": 1}})
+        return True
 
     async def count_chunks(self, document_id: str) -> tuple[int, int]:
-        # Two counts, not one $group: FerretDB gets multi-accumulator groups wrong.
-        # Aggregated first: chunks are only ever added, so done <= total.
-        done = await self._chunks.count_documents({"document_id": document_id, "aggregated": True})
-        total = await self._chunks.count_documents({"document_id": document_id})
-        return done, total
+        data = await self._documents.find_one(
+            {"_id": document_id}, {"chunks_total": True, "chunks_aggregated": True}
+        )
+        if data is None:
+            return 0, 0
+        return int(data.get("chunks_aggregated", 0)), int(data.get("chunks_total", 0))
+
+
+def _chunk_id(document_id: str, index: int) -> str:
+    return f"{document_id}:{index}"

@@ -71,6 +71,14 @@ def _projection(event: StatusEvent) -> dict[str, object]:
     return projected
 
 
+def _tombstone(event: StatusEvent) -> StatusEvent:
+    """What a deleted document's event leaves behind: its place in the cursors, no content."""
+    return StatusEvent(
+        document_id=event.document_id, owner=event.owner, seq=event.seq, cursor=event.cursor,
+        status=event.status, stage=event.stage, timestamp=event.timestamp, tombstone=True,
+    )
+
+
 class SqliteStore(Store):
     atomic_cursors = True
     def __init__(self, path: Path) -> None:
@@ -163,7 +171,13 @@ class SqliteStore(Store):
         async with self._tx() as db:
             cur = await db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
             existed = cur.rowcount > 0
-            await db.execute("DELETE FROM status_events WHERE document_id = ?", (document_id,))
+            rows = await db.execute_fetchall(
+                "SELECT data FROM status_events WHERE document_id = ?", (document_id,))
+            await db.executemany(
+                "UPDATE status_events SET data = ? WHERE document_id = ? AND seq = ?",
+                [(_tombstone(StatusEvent.model_validate_json(r[0])).model_dump_json(),
+                  document_id, json.loads(r[0])["seq"]) for r in rows],
+            )
             await db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
         return existed
 
@@ -223,6 +237,8 @@ class SqliteStore(Store):
             return inserted
 
     async def status_history(self, document_id: str) -> list[StatusEvent]:
+        if await self.get_document(document_id) is None:
+            return []  # only tombstones are left of a deleted document
         rows = await self._fetchall(
             "SELECT data FROM status_events WHERE document_id = ? ORDER BY seq", (document_id,)
         )
