@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test bench infra-up infra-down clean
+.PHONY: install run test bench lint infra-up infra-down clean
 
 install: $(STAMP)
 
@@ -23,7 +23,12 @@ test: install
 	infra/with-infra.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python -m bench.pipeline
+	infra/with-infra.sh $(BIN)/python -m bench.pipeline
+
+lint: install
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+	$(BIN)/ruff check doclane tests bench
+	$(BIN)/mypy
 
 # For running the distributed mode by hand: prints the variables to export.
 infra-up:

@@ -24,24 +24,7 @@ from doclane.schemas.analysis import ActionItem
 __all__ = ["ACTION_VERBS", "dedupe_actions", "extract_actions"]
 
 ACTION_VERBS = frozenset(
-    """
-    add address align analyse analyze announce answer apply approve archive arrange ask assess
-    assign attach attend audit back benchmark book brief bring build buy calculate call cancel
-    change check circulate clarify clean close collect communicate compile complete confirm
-    consider contact coordinate correct create cut decide define delete deliver demo deploy
-    design develop discuss distribute document double-check draft drive edit email escalate
-    establish estimate evaluate examine expand file fill finalise finalize find fix follow
-    forward gather get give handle help hire host identify implement improve inform install
-    interview introduce investigate invite invoice issue keep launch lead let look mail make
-    manage map measure meet merge migrate monitor move negotiate notify obtain onboard open
-    order organise organize outline own pay pick pilot plan post prepare present print
-    prioritise prioritize process procure produce propose provide publish purchase push put
-    raise reach read rebook reconcile record reduce refund register reimburse release remind
-    remove renew reply report request reschedule research reserve resolve respond restart return
-    revert review revise rewrite run schedule secure select send set settle share ship sign sort
-    start submit summarise summarize supply sync take talk test track train transfer translate
-    update upgrade upload validate verify visit write
-    """.split()
+    ["add", "address", "align", "analyse", "analyze", "announce", "answer", "apply", "approve", "archive", "arrange", "ask", "assess", "assign", "attach", "attend", "audit", "back", "benchmark", "book", "brief", "bring", "build", "buy", "calculate", "call", "cancel", "change", "check", "circulate", "clarify", "clean", "close", "collect", "communicate", "compile", "complete", "confirm", "consider", "contact", "coordinate", "correct", "create", "cut", "decide", "define", "delete", "deliver", "demo", "deploy", "design", "develop", "discuss", "distribute", "document", "double-check", "draft", "drive", "edit", "email", "escalate", "establish", "estimate", "evaluate", "examine", "expand", "file", "fill", "finalise", "finalize", "find", "fix", "follow", "forward", "gather", "get", "give", "handle", "help", "hire", "host", "identify", "implement", "improve", "inform", "install", "interview", "introduce", "investigate", "invite", "invoice", "issue", "keep", "launch", "lead", "let", "look", "mail", "make", "manage", "map", "measure", "meet", "merge", "migrate", "monitor", "move", "negotiate", "notify", "obtain", "onboard", "open", "order", "organise", "organize", "outline", "own", "pay", "pick", "pilot", "plan", "post", "prepare", "present", "print", "prioritise", "prioritize", "process", "procure", "produce", "propose", "provide", "publish", "purchase", "push", "put", "raise", "reach", "read", "rebook", "reconcile", "record", "reduce", "refund", "register", "reimburse", "release", "remind", "remove", "renew", "reply", "report", "request", "reschedule", "research", "reserve", "resolve", "respond", "restart", "return", "revert", "review", "revise", "rewrite", "run", "schedule", "secure", "select", "send", "set", "settle", "share", "ship", "sign", "sort", "start", "submit", "summarise", "summarize", "supply", "sync", "take", "talk", "test", "track", "train", "transfer", "translate", "update", "upgrade", "upload", "validate", "verify", "visit", "write"]
 )
 _ROLE = (
     r"(?:team|manager|lead|owner|engineer|developer|designer|admin|administrator|analyst|"
@@ -76,12 +59,9 @@ _OBLIGATION_RE = re.compile(
 _ROLE_END_RE = re.compile(rf"\b{_ROLE}s?$", re.IGNORECASE)
 _NAME_WORD_RE = re.compile(r"[A-Za-z'’-]+")
 _Verdict = Literal["yes", "with_deadline", "no"]
-_PRONOUNS = frozenset("i we you he she they".split())
+_PRONOUNS = frozenset(["i", "we", "you", "he", "she", "they"])
 _NOT_NAMES = frozenset(
-    """
-    the this that these those it its there here our your their each every all some any no a an
-    if when while after before once then in on at for with without by overall also however
-    """.split()
+    ["the", "this", "that", "these", "those", "it", "its", "there", "here", "our", "your", "their", "each", "every", "all", "some", "any", "no", "a", "an", "if", "when", "while", "after", "before", "once", "then", "in", "on", "at", "for", "with", "without", "by", "overall", "also", "however"]
 )
 _CLAUSE_RE = re.compile(r"^\(?\d{1,3}(?:\.\d{1,3})*[.)]?\s+(?=[A-Z(])")
 _MARKER_RE = re.compile(
@@ -89,8 +69,7 @@ _MARKER_RE = re.compile(
     re.IGNORECASE,
 )
 _MARKER_KEYS = frozenset(
-    "todo|to-do|to do|action|action item|action items|next step|next steps|follow-up|follow up|"
-    "followup|task|tasks".split("|")
+    ["todo", "to-do", "to do", "action", "action item", "action items", "next step", "next steps", "follow-up", "follow up", "followup", "task", "tasks"]
 )
 _SECTION_RE = re.compile(
     r"^(?:action\s+items?|actions|next\s+steps?|to-?dos?|to\s+do|tasks|follow[- ]?ups?|"
@@ -99,14 +78,14 @@ _SECTION_RE = re.compile(
 )
 _TODO_RE = re.compile(r"\b(?:TODO|FIXME)\b")
 _PLEASE_RE = re.compile(r"\b(?:please|pls|kindly)\s+(?P<verb>[a-z-]+)", re.IGNORECASE)
-_PLEASE_NOT = frozenset("note find see be feel accept enjoy excuse forgive bear refer".split())
+_PLEASE_NOT = frozenset(["note", "find", "see", "be", "feel", "accept", "enjoy", "excuse", "forgive", "bear", "refer"])
 _REQUEST_RE = re.compile(
     r"^(?:(?:@[\w.-]+|[A-Z][a-z]+),?\s+)?(?:can|could|would|will)\s+you\s+(?:please\s+)?"
     r"(?P<verb>[a-z-]+)",
     re.IGNORECASE,
 )
 _LEAD_RE = re.compile(r"^(?:(?P<who>@[\w.-]+|[A-Z][a-z]+)\s*[,:–—-]\s*)?(?P<verb>[A-Za-z-]+)\b")
-_IMPERATIVE_NEXT_NOT = frozenset("of is was are were and or has have had".split())
+_IMPERATIVE_NEXT_NOT = frozenset(["of", "is", "was", "are", "were", "and", "or", "has", "have", "had"])
 _FINITE_RE = re.compile(r"^(?:[a-z]{3,}ed|is|are|was|were|has|had|will)$")
 _PASSIVE_RE = re.compile(
     r"\b(?:must|should|shall|needs?\s+to|has\s+to|have\s+to|(?:is|are)\s+(?:required|expected)\s+to)"

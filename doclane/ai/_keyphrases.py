@@ -44,70 +44,20 @@ _EARLY_BONUS = 0.3
 # with each other ("file format"), they are weak topics. A substitute for the
 # background corpus that TF-IDF would use, which we do not have offline.
 _GENERIC = frozenset(
-    """
-    access account action activity addition address advantage age amount analysis answer
-    approach aspect attention base basis benefit body call care center centre chance change
-    choice class condition content context control copy cost country course data date deal
-    degree detail difference direction effect effort element energy environment event evidence
-    experience factor feature field figure file focus force form format function future goal
-    group growth hand head history home idea image impact increase information input interest
-    issue job key knowledge lack language length level life line list load location loss
-    matter means measure member message method mind mode model moment money name nature need
-    news number object offer office opportunity option order output page pair paper part path
-    pattern period phase piece place plan point policy position power practice price problem
-    process product program programme project purpose quality question range rate reason
-    record region report request requirement resource response rest result role room rule
-    sense series service set share side sign site situation size solution source space stage
-    standard state status step story structure style subject success system table task term
-    test text thing type unit user value version view word work world
-    """.split()
+    ["access", "account", "action", "activity", "addition", "address", "advantage", "age", "amount", "analysis", "answer", "approach", "aspect", "attention", "base", "basis", "benefit", "body", "call", "care", "center", "centre", "chance", "change", "choice", "class", "condition", "content", "context", "control", "copy", "cost", "country", "course", "data", "date", "deal", "degree", "detail", "difference", "direction", "effect", "effort", "element", "energy", "environment", "event", "evidence", "experience", "factor", "feature", "field", "figure", "file", "focus", "force", "form", "format", "function", "future", "goal", "group", "growth", "hand", "head", "history", "home", "idea", "image", "impact", "increase", "information", "input", "interest", "issue", "job", "key", "knowledge", "lack", "language", "length", "level", "life", "line", "list", "load", "location", "loss", "matter", "means", "measure", "member", "message", "method", "mind", "mode", "model", "moment", "money", "name", "nature", "need", "news", "number", "object", "offer", "office", "opportunity", "option", "order", "output", "page", "pair", "paper", "part", "path", "pattern", "period", "phase", "piece", "place", "plan", "point", "policy", "position", "power", "practice", "price", "problem", "process", "product", "program", "programme", "project", "purpose", "quality", "question", "range", "rate", "reason", "record", "region", "report", "request", "requirement", "resource", "response", "rest", "result", "role", "room", "rule", "sense", "series", "service", "set", "share", "side", "sign", "site", "situation", "size", "solution", "source", "space", "stage", "standard", "state", "status", "step", "story", "structure", "style", "subject", "success", "system", "table", "task", "term", "test", "text", "thing", "type", "unit", "user", "value", "version", "view", "word", "work", "world"]
 )
 _TOPIC_STOP = frozenset(
-    """
-    include includes included including based following follows example examples number
-    numbers case cases point points fact facts area areas level levels result regard
-    team teams people person everyone someone item items note notes section
-    sections chapter end start beginning hour hours minute
-    morning afternoon evening tonight et al am pm cc fyi asap eod eow cob agenda attendees
-    monday tuesday wednesday thursday friday saturday sunday january february march april
-    may june july august september october november december jan feb mar apr jun jul aug
-    sep sept oct nov dec according regarding via overall total approximately although using
-    will would could should must shall might can able unable also yes no not none etc
-    discussed mentioned noted agreed confirmed decided explained reported stated asked
-    send sends provide provides ensure ensures prepare
-    absolutely totally completely extremely incredibly highly truly simply definitely
-    amazing awesome excellent fantastic wonderful terrible horrible awful happy unhappy
-    love loved hate hated disappointed impressed glad sorry
-    second seconds minutes hours days weeks months years
-    eleven twelve thirteen fifteen twenty thirty forty fifty sixty seventy eighty ninety dozen
-    half third fourth fifth final
-    discussion discussions decision decisions overview summary introduction conclusion
-    conclusions background appendix contents minutes step steps
-    """.split()
+    ["include", "includes", "included", "including", "based", "following", "follows", "example", "examples", "number", "numbers", "case", "cases", "point", "points", "fact", "facts", "area", "areas", "level", "levels", "result", "regard", "team", "teams", "people", "person", "everyone", "someone", "item", "items", "note", "notes", "section", "sections", "chapter", "end", "start", "beginning", "hour", "hours", "minute", "morning", "afternoon", "evening", "tonight", "et", "al", "am", "pm", "cc", "fyi", "asap", "eod", "eow", "cob", "agenda", "attendees", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "according", "regarding", "via", "overall", "total", "approximately", "although", "using", "will", "would", "could", "should", "must", "shall", "might", "can", "able", "unable", "also", "yes", "no", "not", "none", "etc", "discussed", "mentioned", "noted", "agreed", "confirmed", "decided", "explained", "reported", "stated", "asked", "send", "sends", "provide", "provides", "ensure", "ensures", "prepare", "absolutely", "totally", "completely", "extremely", "incredibly", "highly", "truly", "simply", "definitely", "amazing", "awesome", "excellent", "fantastic", "wonderful", "terrible", "horrible", "awful", "happy", "unhappy", "love", "loved", "hate", "hated", "disappointed", "impressed", "glad", "sorry", "second", "seconds", "minutes", "hours", "days", "weeks", "months", "years", "eleven", "twelve", "thirteen", "fifteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "dozen", "half", "third", "fourth", "fifth", "final", "discussion", "discussions", "decision", "decisions", "overview", "summary", "introduction", "conclusion", "conclusions", "background", "appendix", "contents", "minutes", "step", "steps"]
 )
 # Third-person verb forms that are rarely nouns; they break a candidate phrase.
 _VERB_S = frozenset(
-    """
-    creates reads writes extracts receives provides includes contains allows requires offers
-    gives takes makes seems becomes remains appears explains describes comes goes gets passes
-    uses stores runs sends keeps helps means lets puts says thinks knows wants tries brings
-    leads holds turns starts shows feels looks works lasts causes ensures enables handles
-    processes supports generates produces returns exports imports scrapes retries consists
-    depends belongs happens exists arrives crashes stays
-    spent took made went came gave got began brought bought built caught chose drew drove fell
-    felt found flew forgot held kept knew led left lost meant met paid ran sent saw sold stood
-    taught thought told understood won wrote grew rose broke spoke
-    expects aims hopes believes rises falls grows continues declines improves reaches serves
-    opens leaves exposes complains recommends suggests remains
-    """.split()
+    ["creates", "reads", "writes", "extracts", "receives", "provides", "includes", "contains", "allows", "requires", "offers", "gives", "takes", "makes", "seems", "becomes", "remains", "appears", "explains", "describes", "comes", "goes", "gets", "passes", "uses", "stores", "runs", "sends", "keeps", "helps", "means", "lets", "puts", "says", "thinks", "knows", "wants", "tries", "brings", "leads", "holds", "turns", "starts", "shows", "feels", "looks", "works", "lasts", "causes", "ensures", "enables", "handles", "processes", "supports", "generates", "produces", "returns", "exports", "imports", "scrapes", "retries", "consists", "depends", "belongs", "happens", "exists", "arrives", "crashes", "stays", "spent", "took", "made", "went", "came", "gave", "got", "began", "brought", "bought", "built", "caught", "chose", "drew", "drove", "fell", "felt", "found", "flew", "forgot", "held", "kept", "knew", "led", "left", "lost", "meant", "met", "paid", "ran", "sent", "saw", "sold", "stood", "taught", "thought", "told", "understood", "won", "wrote", "grew", "rose", "broke", "spoke", "expects", "aims", "hopes", "believes", "rises", "falls", "grows", "continues", "declines", "improves", "reaches", "serves", "opens", "leaves", "exposes", "complains", "recommends", "suggests", "remains"]
 )
 _LY_KEEP = frozenset(
-    "supply family assembly reply italy july anomaly monopoly rally ally apply rely fly "
-    "poly belly jelly butterfly holy bully quarterly weekly monthly daily".split()
+    ["supply", "family", "assembly", "reply", "italy", "july", "anomaly", "monopoly", "rally", "ally", "apply", "rely", "fly", "poly", "belly", "jelly", "butterfly", "holy", "bully", "quarterly", "weekly", "monthly", "daily"]
 )
 _ED_KEEP = frozenset(
-    "need speed seed feed red bed embed hundred shred breed proceed succeed exceed "
-    "creed greed weed deed steed".split()
+    ["need", "speed", "seed", "feed", "red", "bed", "embed", "hundred", "shred", "breed", "proceed", "succeed", "exceed", "creed", "greed", "weed", "deed", "steed"]
 )
 _PERIOD_RE = re.compile(r"^(?:q[1-4]|h[12]|fy\d*)$")
 _ADDRESS_RE = re.compile(r"\S+@\S+\.\w+|(?:https?://|www\.)\S+")

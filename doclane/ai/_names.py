@@ -18,30 +18,11 @@ from doclane.ai._text import Segment, words
 __all__ = ["FIRST_NAMES", "people_in"]
 
 FIRST_NAMES: frozenset[str] = frozenset(
-    """
-    aaron abdul adam adrian ahmed aisha alan albert alex alexander alexandra alice alicia ali
-    amanda amelia amir amy ana andrea andrew andy angela anna anne anthony antonio anya arjun
-    ashley ben benjamin beth bill bob brian bruno carla carlos carmen caroline catherine charles
-    charlie chen chris christian christina christine claire clara daniel daniela dana david
-    deborah diana diego dmitri emily emma eric erik eva fatima felix fernando francesca frank
-    gabriel george grace greg hannah hans harry helen henry hiroshi hugo ian igor isabel
-    isabella ivan jack jacob james jan jane jason javier jean jennifer jessica jim joe johan
-    john jonathan jorge jose joseph juan julia julian justin karen karl kate katie kenji kevin
-    kim laura lauren lea lena leo li lily linda lisa liam lucas lucia luis luke lukas marco
-    margaret maria mario mark marta martin mary matt matthew max maya mehmet mia michael
-    michelle miguel mike mohammed nadia natalia nathan nick nicole nina noah olga oliver olivia
-    omar oscar pablo patricia patrick paul paula pedro peter philip pierre priya rachel rahul
-    raj ravi rebecca richard rita robert rosa ryan sam samuel sandra sara sarah sean sebastian
-    sergei simon sofia sophie stefan stephen steve steven susan thomas tim tom tony tyler
-    valentina victor victoria wei william yuki yusuf zoe
-    """.split()
+    ["aaron", "abdul", "adam", "adrian", "ahmed", "aisha", "alan", "albert", "alex", "alexander", "alexandra", "alice", "alicia", "ali", "amanda", "amelia", "amir", "amy", "ana", "andrea", "andrew", "andy", "angela", "anna", "anne", "anthony", "antonio", "anya", "arjun", "ashley", "ben", "benjamin", "beth", "bill", "bob", "brian", "bruno", "carla", "carlos", "carmen", "caroline", "catherine", "charles", "charlie", "chen", "chris", "christian", "christina", "christine", "claire", "clara", "daniel", "daniela", "dana", "david", "deborah", "diana", "diego", "dmitri", "emily", "emma", "eric", "erik", "eva", "fatima", "felix", "fernando", "francesca", "frank", "gabriel", "george", "grace", "greg", "hannah", "hans", "harry", "helen", "henry", "hiroshi", "hugo", "ian", "igor", "isabel", "isabella", "ivan", "jack", "jacob", "james", "jan", "jane", "jason", "javier", "jean", "jennifer", "jessica", "jim", "joe", "johan", "john", "jonathan", "jorge", "jose", "joseph", "juan", "julia", "julian", "justin", "karen", "karl", "kate", "katie", "kenji", "kevin", "kim", "laura", "lauren", "lea", "lena", "leo", "li", "lily", "linda", "lisa", "liam", "lucas", "lucia", "luis", "luke", "lukas", "marco", "margaret", "maria", "mario", "mark", "marta", "martin", "mary", "matt", "matthew", "max", "maya", "mehmet", "mia", "michael", "michelle", "miguel", "mike", "mohammed", "nadia", "natalia", "nathan", "nick", "nicole", "nina", "noah", "olga", "oliver", "olivia", "omar", "oscar", "pablo", "patricia", "patrick", "paul", "paula", "pedro", "peter", "philip", "pierre", "priya", "rachel", "rahul", "raj", "ravi", "rebecca", "richard", "rita", "robert", "rosa", "ryan", "sam", "samuel", "sandra", "sara", "sarah", "sean", "sebastian", "sergei", "simon", "sofia", "sophie", "stefan", "stephen", "steve", "steven", "susan", "thomas", "tim", "tom", "tony", "tyler", "valentina", "victor", "victoria", "wei", "william", "yuki", "yusuf", "zoe"]
 )
 
 _NAME_FIELDS = frozenset(
-    "attendees|participants|present|absent|from|to|cc|bcc|author|authors|owner|owners|speaker|"
-    "speakers|reviewer|reviewers|chair|host|signed by|prepared by|contact|assignee|assignees".split(
-        "|"
-    )
+    ["attendees", "participants", "present", "absent", "from", "to", "cc", "bcc", "author", "authors", "owner", "owners", "speaker", "speakers", "reviewer", "reviewers", "chair", "host", "signed by", "prepared by", "contact", "assignee", "assignees"]
 )
 _FULL_NAME_RE = re.compile(r"\b([A-Z][a-z]+)\s+([A-Z][a-z'’-]+)\b")
 _TITLE_RE = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)")

@@ -15,7 +15,7 @@ import string
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
+from vaderSentiment.vaderSentiment import (
     SentimentIntensityAnalyzer,
 )
 

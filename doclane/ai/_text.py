@@ -48,57 +48,15 @@ class Segment:
 # A compact English stopword list (function words, auxiliaries, pronouns, very
 # generic verbs and quantifiers). Written out here so nothing is downloaded.
 STOPWORDS: frozenset[str] = frozenset(
-    """
-    a about above across after afterwards again against all almost alone along already also
-    although always am among amongst an and another any anybody anyhow anyone anything anyway
-    anywhere are aren't around as at back be became because become becomes becoming been before
-    beforehand behind being below beside besides between beyond both but by can cannot can't
-    could couldn't did didn't do does doesn't doing don't done down during each either else
-    elsewhere enough especially etc even ever every everybody everyone everything everywhere
-    except few first for former formerly from further furthermore get gets getting got had
-    hadn't has hasn't have haven't having he he'd he'll her here hereby herein hers herself he's
-    him himself his how however i i'd if i'll i'm in indeed instead into is isn't it its it's
-    itself i've just last later latter least less let let's lot lots many may maybe me meanwhile
-    might mine more moreover most mostly much must mustn't my myself namely neither never
-    nevertheless next no nobody none nor not nothing now nowhere of off often on once one ones
-    only onto or other others otherwise our ours ourselves out over own per perhaps quite rather
-    re really regarding same see seem seemed seeming seems several shall shan't she she'd she'll
-    she's should shouldn't since so some somehow someone something sometime sometimes somewhat
-    somewhere still such than that that's the their theirs them themselves then thence there
-    thereafter thereby therefore therein there's these they they'd they'll they're they've this
-    those though through throughout thus to together too toward towards under unless until up
-    upon us very via was wasn't we we'd well we'll were we're weren't we've what whatever what's
-    when whence whenever where whereas whereby wherein whether which while who whoever whole
-    whom whose why will with within without won't would wouldn't yet you you'd you'll your
-    you're yours yourself yourselves you've
-    said say says saying make makes made making take takes took taken use used uses using go
-    goes went gone come comes came want wants need needs needed like likes liked know knows
-    knew think thinks thought put puts give gives gave given tell told ask asked asks try tried
-    keep kept seen look looks looked find found show shows showed shown feel felt
-    new old good great bad best better worse worst big small large little long short high low
-    full certain different various many much main able sure true real right left next last
-    early late recent current particular general specific possible likely unlikely important
-    thing things way ways kind kinds sort part parts lot bit time times day days week weeks
-    month months year years today tomorrow yesterday please thanks thank ok okay yes hi hello
-    dear regards kind best one two three four five six seven eight nine ten hundred thousand
-    million billion percent per cent around approximately approx e.g i.e vs via mr mrs ms dr
-    """.split()
+    ["a", "about", "above", "across", "after", "afterwards", "again", "against", "all", "almost", "alone", "along", "already", "also", "although", "always", "am", "among", "amongst", "an", "and", "another", "any", "anybody", "anyhow", "anyone", "anything", "anyway", "anywhere", "are", "aren't", "around", "as", "at", "back", "be", "became", "because", "become", "becomes", "becoming", "been", "before", "beforehand", "behind", "being", "below", "beside", "besides", "between", "beyond", "both", "but", "by", "can", "cannot", "can't", "could", "couldn't", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "done", "down", "during", "each", "either", "else", "elsewhere", "enough", "especially", "etc", "even", "ever", "every", "everybody", "everyone", "everything", "everywhere", "except", "few", "first", "for", "former", "formerly", "from", "further", "furthermore", "get", "gets", "getting", "got", "had", "hadn't", "has", "hasn't", "have", "haven't", "having", "he", "he'd", "he'll", "her", "here", "hereby", "herein", "hers", "herself", "he's", "him", "himself", "his", "how", "however", "i", "i'd", "if", "i'll", "i'm", "in", "indeed", "instead", "into", "is", "isn't", "it", "its", "it's", "itself", "i've", "just", "last", "later", "latter", "least", "less", "let", "let's", "lot", "lots", "many", "may", "maybe", "me", "meanwhile", "might", "mine", "more", "moreover", "most", "mostly", "much", "must", "mustn't", "my", "myself", "namely", "neither", "never", "nevertheless", "next", "no", "nobody", "none", "nor", "not", "nothing", "now", "nowhere", "of", "off", "often", "on", "once", "one", "ones", "only", "onto", "or", "other", "others", "otherwise", "our", "ours", "ourselves", "out", "over", "own", "per", "perhaps", "quite", "rather", "re", "really", "regarding", "same", "see", "seem", "seemed", "seeming", "seems", "several", "shall", "shan't", "she", "she'd", "she'll", "she's", "should", "shouldn't", "since", "so", "some", "somehow", "someone", "something", "sometime", "sometimes", "somewhat", "somewhere", "still", "such", "than", "that", "that's", "the", "their", "theirs", "them", "themselves", "then", "thence", "there", "thereafter", "thereby", "therefore", "therein", "there's", "these", "they", "they'd", "they'll", "they're", "they've", "this", "those", "though", "through", "throughout", "thus", "to", "together", "too", "toward", "towards", "under", "unless", "until", "up", "upon", "us", "very", "via", "was", "wasn't", "we", "we'd", "well", "we'll", "were", "we're", "weren't", "we've", "what", "whatever", "what's", "when", "whence", "whenever", "where", "whereas", "whereby", "wherein", "whether", "which", "while", "who", "whoever", "whole", "whom", "whose", "why", "will", "with", "within", "without", "won't", "would", "wouldn't", "yet", "you", "you'd", "you'll", "your", "you're", "yours", "yourself", "yourselves", "you've", "said", "say", "says", "saying", "make", "makes", "made", "making", "take", "takes", "took", "taken", "use", "used", "uses", "using", "go", "goes", "went", "gone", "come", "comes", "came", "want", "wants", "need", "needs", "needed", "like", "likes", "liked", "know", "knows", "knew", "think", "thinks", "thought", "put", "puts", "give", "gives", "gave", "given", "tell", "told", "ask", "asked", "asks", "try", "tried", "keep", "kept", "seen", "look", "looks", "looked", "find", "found", "show", "shows", "showed", "shown", "feel", "felt", "new", "old", "good", "great", "bad", "best", "better", "worse", "worst", "big", "small", "large", "little", "long", "short", "high", "low", "full", "certain", "different", "various", "many", "much", "main", "able", "sure", "true", "real", "right", "left", "next", "last", "early", "late", "recent", "current", "particular", "general", "specific", "possible", "likely", "unlikely", "important", "thing", "things", "way", "ways", "kind", "kinds", "sort", "part", "parts", "lot", "bit", "time", "times", "day", "days", "week", "weeks", "month", "months", "year", "years", "today", "tomorrow", "yesterday", "please", "thanks", "thank", "ok", "okay", "yes", "hi", "hello", "dear", "regards", "kind", "best", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "hundred", "thousand", "million", "billion", "percent", "per", "cent", "around", "approximately", "approx", "e.g", "i.e", "vs", "via", "mr", "mrs", "ms", "dr"]
 )
 
 _ABBREV_NEVER = frozenset(
-    """
-    mr mrs ms dr prof sr jr st mt rev hon gen gov sen rep lt col capt sgt cmdr adm e.g i.e eg ie
-    vs cf fig figs no nos vol vols pp approx ca dept est al jan feb mar apr jun jul aug sep sept
-    oct nov dec ref refs sec eq eqs art ch para
-    """.split()
+    ["mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "rev", "hon", "gen", "gov", "sen", "rep", "lt", "col", "capt", "sgt", "cmdr", "adm", "e.g", "i.e", "eg", "ie", "vs", "cf", "fig", "figs", "no", "nos", "vol", "vols", "pp", "approx", "ca", "dept", "est", "al", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "ref", "refs", "sec", "eq", "eqs", "art", "ch", "para"]
 )
-_ABBREV_MAYBE = frozenset("inc ltd co corp llc plc bros etc a.m p.m u.s u.k e.u u.n".split())
+_ABBREV_MAYBE = frozenset(["inc", "ltd", "co", "corp", "llc", "plc", "bros", "etc", "a.m", "p.m", "u.s", "u.k", "e.u", "u.n"])
 _STARTERS = frozenset(
-    """
-    the a an this that these those it its we our they their he she his her i you your in on
-    at for but and however there here as if when while after before during although because
-    since so then also finally overall next first second each all some many most no our
-    """.split()
+    ["the", "a", "an", "this", "that", "these", "those", "it", "its", "we", "our", "they", "their", "he", "she", "his", "her", "i", "you", "your", "in", "on", "at", "for", "but", "and", "however", "there", "here", "as", "if", "when", "while", "after", "before", "during", "although", "because", "since", "so", "then", "also", "finally", "overall", "next", "first", "second", "each", "all", "some", "many", "most", "no", "our"]
 )
 
 _BOUNDARY_RE = re.compile(r"([.!?…]+)([\"'”’)\]]*)(\s+)(?=[\"'“‘(\[@]?[A-Z0-9])")
@@ -123,7 +81,7 @@ _CLOSING_RE = re.compile(
 _CHECKBOX_RE = re.compile(r"^\[([ xX])\]\s*")
 _FIELD_RE = re.compile(r"^([A-Z][\w&/@'’-]*(?:[ /-][\w&/@'’-]+){0,2})\s*:\s+(\S.*)$")
 _FIELD_KEY_BLOCKLIST = frozenset(
-    "the this that these those it we they i you he she there here our my note".split()
+    ["the", "this", "that", "these", "those", "it", "we", "they", "i", "you", "he", "she", "there", "here", "our", "my", "note"]
 )
 _TERMINAL = (".", "!", "?", "…", '."', ".”", "!”", "?”", ".)", ".'")
 _WORD_RE = re.compile(r"[^\W\d_][\w'’]*(?:-[\w'’]+)*")

@@ -72,7 +72,7 @@ async def upload(
     response = UploadResponse(accepted=accepted, rejected=len(results) - accepted, results=results)
     if accepted:
         return response
-    codes = {r.status_code for r in results}
+    codes = {r.status_code or status.HTTP_400_BAD_REQUEST for r in results}
     code = codes.pop() if len(codes) == 1 else status.HTTP_400_BAD_REQUEST
     detail = "No file was accepted. " + " ".join(f"{r.filename}: {r.detail}" for r in results)
     return JSONResponse({"detail": detail, **response.model_dump(mode="json")}, status_code=code)

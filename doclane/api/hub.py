@@ -85,7 +85,8 @@ class StatusHub:
                 if item is _RESYNC:
                     behind = True
                     continue
-                assert isinstance(item, StatusEvent)
+                if not isinstance(item, StatusEvent):
+                    continue
                 if item.cursor == last + 1:
                     last = item.cursor
                     yield item

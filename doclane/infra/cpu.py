@@ -73,5 +73,5 @@ class CpuPool:
 
 def _preload() -> None:
     """Import the heavy modules a worker needs (parsers, lexicons) ahead of use."""
-    import doclane.ai.local  # noqa: F401
+    import doclane.ai.local
     import doclane.extraction  # noqa: F401

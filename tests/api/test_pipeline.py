@@ -55,7 +55,7 @@ async def test_twelve_uploads_complete_and_sse_sees_every_event_in_order(alice, 
     assert [e["status"] for e in events if e["status"] == "pending"] == ["pending"] * 12
 
     detail = (await alice.get(f"/documents/{next(iter(ids))}")).json()
-    assert [h["status"] for h in detail["history"]][0] == "pending"
+    assert detail["history"][0]["status"] == "pending"
     assert detail["history"][-1]["status"] == "completed"
     assert detail["analysis"]["summary"] and detail["analysis"]["topics"]
 

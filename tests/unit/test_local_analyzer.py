@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
+from doclane.ai import local as local_module
 from doclane.ai.base import Analyzer
 from doclane.ai.exceptions import AnalysisError
-from doclane.ai import local as local_module
 from doclane.ai.local import LocalAnalyzer
 from doclane.infra.cpu import CpuPool
 from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis, Sentiment

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from doclane.consumers.aggregate import _worth_reporting
 
 
@@ -13,4 +15,4 @@ def test_large_documents_report_about_every_five_percent():
     reported = [d for d in range(1, 1000) if _worth_reporting(d, 1000)]
     assert reported[0] == 1
     assert len(reported) <= 21
-    assert all(b - a <= 50 for a, b in zip(reported, reported[1:], strict=False))
+    assert all(b - a <= 50 for a, b in pairwise(reported))

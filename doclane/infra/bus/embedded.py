@@ -267,15 +267,20 @@ class EmbeddedBus(EventBus):
     async def publish(self, topic: str, key: str, event: Event) -> None:
         await self.log.append(topic, key, event.model_dump_json())
 
-    async def tail(self, topic: str, model: type[E]) -> AsyncIterator[E]:  # type: ignore[override]
+    async def tail(self, topic: str, model: type[E]) -> AsyncIterator[E]:
         position = self.log.end_offset(topic)
         while True:
-            await self.log.wait_until(lambda: self.log.end_offset(topic) > position)
+            after = position
+
+            def arrived(after: int = after) -> bool:
+                return self.log.end_offset(topic) > after
+
+            await self.log.wait_until(arrived)
             for record in await self.log.read(topic, position, 500):
                 position = record.offset + 1
                 yield model.model_validate_json(record.payload)
 
-    async def replay(self, topic: str, model: type[E]) -> AsyncIterator[E]:  # type: ignore[override]
+    async def replay(self, topic: str, model: type[E]) -> AsyncIterator[E]:
         end, position = self.log.end_offset(topic), 0
         while position < end:
             records = await self.log.read(topic, position, 500)

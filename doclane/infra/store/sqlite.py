@@ -120,7 +120,7 @@ class SqliteStore(Store):
             raise RuntimeError("the store is not open")
         # One call in the connection's thread: a cursor left open across an await
         # would keep its read snapshot, and other readers would see stale data.
-        return list(await self._reader.execute_fetchall(sql, params))
+        return [tuple(row) for row in await self._reader.execute_fetchall(sql, params)]
 
     # --- documents ---
     async def create_document(self, doc: DocumentRecord) -> None:
@@ -274,7 +274,7 @@ class SqliteStore(Store):
             **chunk,
             document_id=document_id,
             analysis=ChunkAnalysis.model_validate_json(str(analysis)) if analysis else None,
-            analyzed_at=analyzed_at,  # type: ignore[arg-type]
+            analyzed_at=analyzed_at,
             aggregated=bool(aggregated),
         )
 

@@ -1,0 +1,54 @@
+"""A distributed doclane as separate OS processes: one gateway, workers per stage."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.utils.server import ServerProcess, WorkerProcess
+
+__all__ = ["Cluster", "cluster_env"]
+
+
+def cluster_env(kafka_bootstrap: str, mongo_url: str, **extra: str) -> dict[str, str]:
+    """Settings for one isolated deployment: its own topic prefix and database."""
+    tag = uuid.uuid4().hex[:10]
+    return {
+        "DOCLANE_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "DOCLANE_MONGO_URL": mongo_url,
+        "DOCLANE_KAFKA_TOPIC_PREFIX": f"it{tag}.",
+        "DOCLANE_MONGO_DATABASE": f"it_{tag}",
+        "DOCLANE_KAFKA_PARTITIONS": "4",
+        "DOCLANE_EXTRACT_WORKERS": "1",
+        **extra,
+    }
+
+
+@dataclass
+class Cluster:
+    data_dir: Path
+    env: dict[str, str]
+    gateway: ServerProcess = field(init=False)
+    workers: dict[str, WorkerProcess] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.gateway = ServerProcess(self.data_dir, self.env, command="gateway")
+
+    def add_worker(self, stage: str, name: str) -> WorkerProcess:
+        worker = WorkerProcess(stage, self.data_dir, self.env, name=name)
+        self.workers[name] = worker
+        return worker
+
+    def start(self, analyzers: int = 2) -> Cluster:
+        self.gateway.start()
+        stages = [("extract", "extractor"),
+                  *[("analyze", f"analyzer-{i}") for i in range(1, analyzers + 1)],
+                  ("aggregate", "aggregator")]
+        for stage, name in stages:
+            self.add_worker(stage, name).start()
+        return self
+
+    def stop(self) -> None:
+        for proc in [self.gateway, *self.workers.values()]:
+            proc.stop()
