@@ -198,12 +198,7 @@ class MongoStore(Store):
     async def delete_document(self, document_id: str) -> bool:
         # The record first: from then on no append for the document can start.
         deleted = await self._documents.delete_one({"_id": document_id})
-        # Tombstones, not deletion: the owner's cursors stay gapless for streams.
-        await self._events.update_many(
-            {"document_id": document_id},
-            {"$set": {"tombstone": True, "progress": None, "detail": None,
-                      "error_category": None, "analysis": None}},
-        )
+        await self._entomb(document_id)
         await self._chunks.delete_many({"document_id": document_id})
         return deleted.deleted_count > 0
 
@@ -256,7 +251,7 @@ class MongoStore(Store):
                     cursor = 0
                 continue
             if not await self._project(event):  # deleted since the seq was drawn
-                await self._events.delete_one({"document_id": document_id, "seq": seq})
+                await self._entomb(document_id, seq)  # keep its cursor: no gap for streams
                 return None
             return event
         raise StoreContention(f"could not number a status event of {document_id}; try again")
@@ -272,9 +267,17 @@ class MongoStore(Store):
         await self._bump_counter(event.owner, {"$max": {"value": event.cursor}})
         if not await self._project(event):
             if inserted:
-                await self._events.delete_one({"document_id": event.document_id, "seq": event.seq})
+                await self._entomb(event.document_id, event.seq)
             return False
         return inserted
+
+    async def _entomb(self, document_id: str, seq: int | None = None) -> None:
+        """Strip events of a deleted document to tombstones: no content, cursor kept."""
+        which: _Doc = {"document_id": document_id} if seq is None else {
+            "document_id": document_id, "seq": seq}
+        await self._events.update_many(which, {"$set": {
+            "tombstone": True, "progress": None, "detail": None,
+            "error_category": None, "analysis": None}})
 
     async def _bump_counter(self, owner: str, update: _Doc) -> int:
         """Apply ``update`` to the owner's cursor counter, creating it; the new value."""
