@@ -27,13 +27,15 @@ _QUEUE_SIZE = 256
 _BATCH = 500
 _GAP_WAIT_S = 30.0
 _GAP_POLL_S = 0.05
+_RECHECK_S = 15.0
 _RESYNC = object()  # queued when a slow client overflowed: catch up from the store
 
 
 class StatusHub:
-    def __init__(self, bus: EventBus, store: Store) -> None:
+    def __init__(self, bus: EventBus, store: Store, recheck_s: float = _RECHECK_S) -> None:
         self._bus = bus
         self._store = store
+        self._recheck_s = recheck_s
         self._clients: dict[str, set[asyncio.Queue[object]]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
 
@@ -81,7 +83,13 @@ class StatusHub:
                         last = event.cursor
                         yield event
                     behind = False
-                item = await queue.get()
+                try:
+                    item = await asyncio.wait_for(queue.get(), self._recheck_s)
+                except TimeoutError:
+                    # Quiet for a while: look at the store in case a publish was
+                    # lost (a writer crashed between storing and publishing).
+                    behind = True
+                    continue
                 if item is _RESYNC:
                     behind = True
                     continue

@@ -1,0 +1,35 @@
+"""The status hub delivers from the store even when a live event never arrives."""
+
+from __future__ import annotations
+
+import asyncio
+
+from doclane.api.hub import StatusHub
+from doclane.infra.bus.embedded import EmbeddedBus
+from doclane.infra.store.sqlite import SqliteStore
+from doclane.schemas.documents import DocumentRecord
+from doclane.schemas.events import DocumentStatus, Stage
+
+
+async def test_an_event_whose_publish_was_lost_still_reaches_an_idle_client(tmp_path):
+    store, bus = SqliteStore(tmp_path / "s.db"), EmbeddedBus(tmp_path / "e.db")
+    await store.open()
+    await bus.start()
+    hub = StatusHub(bus, store, recheck_s=0.2)
+    hub.start()
+    try:
+        doc = DocumentRecord(id="d1", owner="alice", filename="a.txt", content_type="text/plain",
+                             size_bytes=1, sha256="0", blob_key="uploads/d1/a.txt")
+        await store.create_document(doc)
+        stream = hub.follow("alice", await hub.now("alice"))
+        first = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0.05)  # the client is connected and idle
+        # Stored, but the process "crashed" before publishing it to document.status.
+        await store.append_status("d1", status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
+        event = await asyncio.wait_for(first, 5)
+        assert (event.document_id, event.seq) == ("d1", 1)
+        await stream.aclose()
+    finally:
+        await hub.close()
+        await bus.close()
+        await store.close()
