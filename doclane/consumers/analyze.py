@@ -25,20 +25,16 @@ async def handle_chunk_ready(event: ChunkReady, services: Services) -> None:
             return
         analysis = await services.analyzer.analyze_chunk(event.chunk)
         await store.save_chunk_analysis(event.document_id, event.chunk.index, analysis)
-    await services.bus.publish(
-        Topics.CHUNK_ANALYZED,
-        event.document_id,
-        ChunkAnalyzed(
-            document_id=event.document_id,
-            owner=event.owner,
-            chunk_index=event.chunk.index,
-            chunk_count=event.chunk_count,
-        ),
-    )
+    await _announce(event, services)
 
 
 async def analyze_give_up(event: ChunkReady, services: Services, error: DoclaneError) -> None:
     # The aggregator owns the document's analysing phase: tell it, it fails the document.
+    reason = f"Chunk {event.chunk.index + 1} of {event.chunk_count}: {error.reason}"
+    await _announce(event, services, error=reason)
+
+
+async def _announce(event: ChunkReady, services: Services, error: str | None = None) -> None:
     await services.bus.publish(
         Topics.CHUNK_ANALYZED,
         event.document_id,
@@ -47,6 +43,6 @@ async def analyze_give_up(event: ChunkReady, services: Services, error: DoclaneE
             owner=event.owner,
             chunk_index=event.chunk.index,
             chunk_count=event.chunk_count,
-            error=f"Chunk {event.chunk.index + 1} of {event.chunk_count}: {error.reason}",
+            error=error,
         ),
     )

@@ -15,18 +15,7 @@ from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.events import DocumentStatus, Progress, Stage, StatusEvent
 from doclane.schemas.extraction import Chunk
 
-__all__ = ["StatusUpdate", "Store"]
-
-
-class StatusUpdate(Protocol):
-    """What a stage says about a document; the store adds seq, cursor and time."""
-
-    status: DocumentStatus
-    stage: Stage
-    progress: Progress | None
-    detail: str | None
-    error_category: str | None
-    analysis: DocumentAnalysis | None
+__all__ = ["Store"]
 
 
 class Store(Protocol):
