@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 _QUEUE_SIZE = 256
 _BATCH = 500
 _GAP_WAIT_S = 30.0
-_GAP_POLL_S = 0.05
+_GAP_STORE_CHECK_S = 0.5
 _RECHECK_S = 15.0
 _RESYNC = object()  # queued when a slow client overflowed: catch up from the store
 
@@ -71,69 +71,67 @@ class StatusHub:
         return await self._store.latest_cursor(owner)
 
     async def follow(self, owner: str, since: int) -> AsyncIterator[StatusEvent]:
-        """The owner's status events after cursor ``since``, in order, forever."""
+        """The owner's status events after cursor ``since``, in cursor order, forever.
+
+        Events come from the store when the client connects, falls behind or
+        has been quiet for a while, and otherwise from the live feed. Cursors
+        have no gaps (deleted documents leave tombstones, which are not sent),
+        but without transactions (MongoDB) a cursor is allocated a moment before
+        its event is written, so a newer event can arrive first: it is held back
+        until the older one arrives, live or from the store. Only a writer that
+        crashed between the two steps leaves a gap for good; after
+        ``_GAP_WAIT_S`` it is skipped.
+        """
         queue: asyncio.Queue[object] = asyncio.Queue(_QUEUE_SIZE)
-        self._clients[owner].add(queue)  # before catching up, so nothing falls between
+        self._clients[owner].add(queue)  # before reading the store, so nothing falls between
+        loop = asyncio.get_running_loop()
+        last = since
+        held: dict[int, StatusEvent] = {}  # events that arrived before an older one
+        gap_since: float | None = None
+        read_store = True
         try:
-            last = since
-            behind = True
             while True:
-                if behind:
-                    async for event in self._catch_up(owner, last):
-                        last = event.cursor
+                if read_store:
+                    batch = await self._store.status_events_since(owner, last, _BATCH)
+                    for event in batch:
+                        held.setdefault(event.cursor, event)
+                    read_store = len(batch) == _BATCH  # more to read after these
+                while last + 1 in held:
+                    event = held.pop(last + 1)
+                    last = event.cursor
+                    if not event.tombstone:
                         yield event
-                    behind = False
+                for cursor in [c for c in held if c <= last]:
+                    del held[cursor]
+                if read_store:
+                    continue
+                timeout = self._recheck_s
+                if held:
+                    if gap_since is None:  # a new gap: the store may already have it
+                        gap_since, read_store = loop.time(), True
+                        continue
+                    waited = loop.time() - gap_since
+                    if self._store.atomic_cursors or waited > _GAP_WAIT_S:
+                        logger.warning("skipping status cursors %d-%d of %s: never written",
+                                       last + 1, min(held) - 1, owner)
+                        last = min(held) - 1
+                        continue
+                    timeout = _GAP_STORE_CHECK_S
+                else:
+                    gap_since = None
                 try:
-                    item = await asyncio.wait_for(queue.get(), self._recheck_s)
+                    item = await asyncio.wait_for(queue.get(), timeout)
                 except TimeoutError:
-                    # Quiet for a while: look at the store in case a publish was
-                    # lost (a writer crashed between storing and publishing).
-                    behind = True
+                    # Quiet, or a gap that the live feed has not filled: ask the store
+                    # (a publish may have been lost between storing and publishing).
+                    read_store = True
                     continue
-                if item is _RESYNC:
-                    behind = True
-                    continue
-                if not isinstance(item, StatusEvent):
-                    continue
-                if item.cursor == last + 1:
-                    last = item.cursor
-                    yield item
-                elif item.cursor > last + 1:
-                    # A gap (an event published out of order or dropped): the store
-                    # already holds it, because events are stored before publishing.
-                    behind = True
+                if isinstance(item, StatusEvent):
+                    if item.cursor > last:
+                        held[item.cursor] = item
+                else:  # _RESYNC: this client fell behind and its queue was emptied
+                    read_store = True
         finally:
             self._clients[owner].discard(queue)
             if not self._clients[owner]:
                 del self._clients[owner]
-
-    async def _catch_up(self, owner: str, last: int) -> AsyncIterator[StatusEvent]:
-        """Events after ``last`` from the store, in cursor order, never skipping one.
-
-        Cursors have no gaps (deleted documents leave tombstones, which are not
-        sent), but without transactions (MongoDB) a cursor is allocated a moment
-        before its event is written, so a newer event can be visible first: a gap
-        is an event still being written, and is waited for. Only a writer that
-        crashed between the two steps leaves a gap for good; after
-        ``_GAP_WAIT_S`` it is skipped.
-        """
-        loop = asyncio.get_running_loop()
-        gap_since: float | None = None
-        while True:
-            batch = await self._store.status_events_since(owner, last, _BATCH)
-            for event in batch:
-                if event.cursor != last + 1 and not self._store.atomic_cursors:
-                    gap_since = gap_since if gap_since is not None else loop.time()
-                    if loop.time() - gap_since < _GAP_WAIT_S:
-                        break  # wait for the missing event, then read again
-                    logger.warning("skipping status cursors %d-%d of %s: never written",
-                                   last + 1, event.cursor - 1, owner)
-                gap_since = None
-                last = event.cursor
-                if not event.tombstone:
-                    yield event
-            else:
-                if len(batch) < _BATCH:
-                    return
-                continue
-            await asyncio.sleep(_GAP_POLL_S)

@@ -56,7 +56,8 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
     if doc.status is DocumentStatus.PENDING:
         await services.status.emit(doc.id, DocumentStatus.PROCESSING, Stage.EXTRACT)
 
-    chunks: list[Chunk] = list(await store.list_chunks(doc.id))
+    stored = {c.index: c for c in await store.list_chunks(doc.id)}
+    chunks: list[Chunk] = list(stored.values())
     if not chunks:
         result = await services.cpu_pool.run(
             _extract_and_chunk,
@@ -85,7 +86,6 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
             progress=Progress(done=0, total=len(chunks)),
             detail=f"{len(chunks)} chunk(s) queued for analysis",
         )
-    stored = {c.index: c for c in await store.list_chunks(doc.id)}
     topic = chunk_ready_topic(event.priority)
     for chunk in chunks:
         record = stored.get(chunk.index)

@@ -33,3 +33,38 @@ async def test_an_event_whose_publish_was_lost_still_reaches_an_idle_client(tmp_
         await hub.close()
         await bus.close()
         await store.close()
+
+
+async def test_a_gap_in_the_live_feed_is_filled_from_the_store(tmp_path):
+    store, bus = SqliteStore(tmp_path / "s.db"), EmbeddedBus(tmp_path / "e.db")
+    await store.open()
+    await bus.start()
+    hub = StatusHub(bus, store, recheck_s=60)  # no help from the quiet-time recheck
+    hub.start()
+    try:
+        doc = DocumentRecord(id="d1", owner="alice", filename="a.txt", content_type="text/plain",
+                             size_bytes=1, sha256="0", blob_key="uploads/d1/a.txt")
+        await store.create_document(doc)
+        stream = hub.follow("alice", await hub.now("alice"))
+        received = asyncio.ensure_future(_take(stream, 2))
+        await asyncio.sleep(0.05)
+        await store.append_status("d1", status=DocumentStatus.PENDING, stage=Stage.UPLOAD)  # lost
+        published = await store.append_status("d1", status=DocumentStatus.PROCESSING,
+                                               stage=Stage.EXTRACT)
+        await bus.publish("document.status", "d1", published)
+        events = await asyncio.wait_for(received, 5)
+        assert [e.seq for e in events] == [1, 2]
+    finally:
+        await hub.close()
+        await bus.close()
+        await store.close()
+
+
+async def _take(stream, n):
+    events = []
+    async for event in stream:
+        events.append(event)
+        if len(events) == n:
+            await stream.aclose()
+            return events
+    return events

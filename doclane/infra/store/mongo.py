@@ -61,6 +61,8 @@ _INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("owner", ASCENDING), ("cursor", ASCENDING)], unique=True),
     ],
     "chunks": [IndexModel([("document_id", ASCENDING), ("index", ASCENDING)], unique=True)],
+    "chunk_analyses": [IndexModel([("document_id", ASCENDING)])],
+    "chunk_marks": [IndexModel([("document_id", ASCENDING)])],
 }
 
 
@@ -199,7 +201,8 @@ class MongoStore(Store):
         # The record first: from then on no append for the document can start.
         deleted = await self._documents.delete_one({"_id": document_id})
         await self._entomb(document_id)
-        await self._chunks.delete_many({"document_id": document_id})
+        for name in ("chunks", "chunk_analyses", "chunk_marks"):
+            await self._collection(name).delete_many({"document_id": document_id})
         return deleted.deleted_count > 0
 
     # --- status ---
@@ -326,19 +329,21 @@ class MongoStore(Store):
         return int(counter["value"]) if counter is not None else 0
 
     # --- chunks ---
-    # Chunks are addressed by ``_id`` = ``{document_id}:{index}`` and the document
-    # keeps ``chunks_total`` / ``chunks_aggregated``: lookups by ``_id`` are what
-    # every MongoDB-protocol server answers fast (FerretDB scans the collection
-    # for anything else), so the per-chunk path never scans.
+    # Chunks are addressed by ``_id`` = ``{document_id}:{index}``. "The first
+    # analysis wins" and "count a chunk once" are inserts into ``chunk_analyses``
+    # and ``chunk_marks`` keyed by that ``_id``: a duplicate-key error is atomic on
+    # every MongoDB-protocol server, and a bare ``_id`` is the one filter FerretDB
+    # answers without scanning the collection (a conditional update such as
+    # ``{_id, analysis: None}`` takes it ~200 ms at a thousand chunks).
     async def put_chunks(self, document_id: str, chunks: Sequence[Chunk]) -> None:
-        # Plain inserts, duplicates ignored: a chunk stored before keeps its analysis.
+        # Plain inserts, duplicates ignored: re-storing chunks changes nothing.
         # (Bulk upserts would do the same on MongoDB, but FerretDB answers
         # concurrent ones with replies PyMongo cannot parse.)
         if not chunks:
             return
         rows = [
-            {**Chunk.model_validate(c.model_dump()).model_dump(), "_id": _chunk_id(document_id, c.index),
-             "document_id": document_id, "analysis": None, "analyzed_at": None, "aggregated": False}
+            {**Chunk.model_validate(c.model_dump()).model_dump(),
+             "_id": _chunk_id(document_id, c.index), "document_id": document_id}
             for c in chunks
         ]
         try:
@@ -349,32 +354,56 @@ class MongoStore(Store):
         total = await self._chunks.count_documents({"document_id": document_id})
         await self._documents.update_one({"_id": document_id}, {"$set": {"chunks_total": total}})
 
+    def _chunk_record(self, data: _Doc, analysis: _Doc | None, marked: bool) -> ChunkRecord:
+        data = {k: v for k, v in data.items() if k != "_id"}
+        return ChunkRecord.model_validate({
+            **data,
+            "analysis": analysis["analysis"] if analysis else None,
+            "analyzed_at": analysis["analyzed_at"] if analysis else None,
+            "aggregated": marked,
+        })
+
     async def list_chunks(self, document_id: str) -> list[ChunkRecord]:
-        found = self._chunks.find({"document_id": document_id}, {"_id": False}).sort("index")
-        return [ChunkRecord.model_validate(data) async for data in found]
+        which = {"document_id": document_id}
+        analyses = {a["_id"]: a async for a in self._collection("chunk_analyses").find(which)}
+        marks = {m["_id"] async for m in self._collection("chunk_marks").find(which, {"_id": True})}
+        found = self._chunks.find(which).sort("index")
+        return [self._chunk_record(d, analyses.get(d["_id"]), d["_id"] in marks) async for d in found]
 
     async def get_chunk(self, document_id: str, index: int) -> ChunkRecord | None:
-        data = await self._chunks.find_one({"_id": _chunk_id(document_id, index)}, {"_id": False})
-        return ChunkRecord.model_validate(data) if data is not None else None
+        cid = _chunk_id(document_id, index)
+        data = await self._chunks.find_one({"_id": cid})
+        if data is None:
+            return None
+        analysis = await self._collection("chunk_analyses").find_one({"_id": cid})
+        marked = await self._collection("chunk_marks").find_one({"_id": cid}, {"_id": True})
+        return self._chunk_record(data, analysis, marked is not None)
 
     async def save_chunk_analysis(
         self, document_id: str, index: int, analysis: ChunkAnalysis
     ) -> bool:
-        result = await self._chunks.update_one(
-            {"_id": _chunk_id(document_id, index), "analysis": None},
-            {"$set": {"analysis": analysis.model_dump(), "analyzed_at": utcnow()}},
-        )
-        return result.modified_count > 0
+        cid = _chunk_id(document_id, index)
+        if await self._chunks.find_one({"_id": cid}, {"_id": True}) is None:
+            return False
+        try:
+            await self._collection("chunk_analyses").insert_one({
+                "_id": cid, "document_id": document_id,
+                "analysis": analysis.model_dump(), "analyzed_at": utcnow()})
+        except DuplicateKeyError:
+            return False
+        return True
 
     async def mark_chunk_aggregated(self, document_id: str, index: int) -> bool:
-        result = await self._chunks.update_one(
-            {"_id": _chunk_id(document_id, index), "aggregated": False},
-            {"$set": {"aggregated": True}},
-        )
-        if result.modified_count == 0:
+        cid = _chunk_id(document_id, index)
+        if await self._chunks.find_one({"_id": cid}, {"_id": True}) is None:
             return False
-        # Only the aggregator calls this, one event at a time per document (the
-        # topic is keyed by document), so the increment never races itself.
+        try:
+            await self._collection("chunk_marks").insert_one(
+                {"_id": cid, "document_id": document_id})
+        except DuplicateKeyError:
+            return False
+        # Only the aggregator counts, one event at a time per document (the topic
+        # is keyed by document), so this increment never races itself.
         await self._documents.update_one({"_id": document_id}, {"$inc": {"chunks_aggregated": 1}})
         return True
 
