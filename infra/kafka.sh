@@ -185,24 +185,4 @@ cmd_start() {
   log "ready on $HOST:$PORT (pid $(cat "$PIDFILE"), $(elapsed "$t0")s)"
 }
 
-cmd_stop() {
-  lock_service kafka
-  stop_pid "$PIDFILE" "$MARKER"
-}
-
-cmd_status() {
-  local pid
-  if pid="$(pid_of "$PIDFILE" "$MARKER" 2>/dev/null)" && is_ready; then
-    log "running (pid $pid) on $HOST:$PORT"
-    return 0
-  fi
-  log "not running${pid:+ (pid $pid alive but not answering)}"
-  return 3
-}
-
-case "${1:-}" in
-  start) shift; cmd_start "$@" ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
-  *) echo "usage: $0 {start [--fresh]|stop|status}" >&2; exit 2 ;;
-esac
+service_main kafka "$@"

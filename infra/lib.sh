@@ -163,3 +163,26 @@ probe() {
     port_open "$2"
   fi
 }
+
+# The command line every service script shares. The script defines cmd_start and
+# is_ready, and sets PIDFILE, MARKER, HOST and PORT.
+service_main() {
+  local name="$1"
+  shift
+  case "${1:-}" in
+    start) shift; cmd_start "$@" ;;
+    stop) lock_service "$name"; stop_pid "$PIDFILE" "$MARKER" ;;
+    status) service_status ;;
+    *) echo "usage: $0 {start [--fresh]|stop|status}" >&2; exit 2 ;;
+  esac
+}
+
+service_status() {
+  local pid
+  if pid="$(pid_of "$PIDFILE" "$MARKER" 2>/dev/null)" && is_ready; then
+    log "running (pid $pid) on $HOST:$PORT"
+    return 0
+  fi
+  log "not running${pid:+ (pid $pid alive but not answering)}"
+  return 3
+}
