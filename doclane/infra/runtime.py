@@ -45,6 +45,7 @@ def build_bus(settings: Settings) -> EventBus:
             settings.kafka_bootstrap,
             topic_prefix=settings.kafka_topic_prefix,
             partitions=settings.kafka_partitions,
+            replication_factor=settings.kafka_replication_factor,
         )
     return EmbeddedBus(settings.data_dir / "events.db")
 

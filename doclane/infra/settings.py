@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = None
     #: Partitions of topics doclane creates (the unit of parallelism per group).
     kafka_partitions: int = Field(default=6, ge=1)
+    #: Replicas of topics doclane creates (1 for a single broker; 3 in production).
+    kafka_replication_factor: int = Field(default=1, ge=1)
     #: Prefix of every topic and consumer group name (isolates tenants and tests).
     kafka_topic_prefix: str = ""
     mongo_url: SecretStr | None = None
