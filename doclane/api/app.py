@@ -14,6 +14,7 @@ from doclane.api.errors import install_error_handlers
 from doclane.api.gateway import Gateway
 from doclane.api.hub import StatusHub
 from doclane.api.security import UserDirectory, demo_password, load_jwt_secret
+from doclane.infra.ratelimit import KeyedLimiter
 from doclane.infra.runtime import build_services, running
 from doclane.infra.settings import Settings, get_settings
 
@@ -47,7 +48,9 @@ def create_app(settings: Settings | None = None, stages: Iterable[str] | None = 
         async with running(services, run_stages):
             hub = StatusHub(services.bus, services.store)
             hub.start()
-            app.state.gateway = Gateway(services=services, users=users, jwt_secret=secret, hub=hub)
+            limiter = KeyedLimiter(settings.upload_rate_per_min / 60, settings.upload_burst_files)
+            app.state.gateway = Gateway(services=services, users=users, jwt_secret=secret, hub=hub,
+                                        upload_limiter=limiter)
             logger.info("doclane %s ready; stages: %s", __version__, ", ".join(run_stages) or "none")
             try:
                 yield

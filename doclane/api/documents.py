@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
 from fastapi.responses import JSONResponse
 
-from doclane.api.deps import CurrentUser, OwnedDocument, ServicesDep, StoreDep
+from doclane.api.deps import CurrentUser, GatewayDep, OwnedDocument, ServicesDep, StoreDep
 from doclane.api.errors import http_status_for
 from doclane.exceptions import DoclaneError
 from doclane.infra.metrics import UPLOADS
@@ -35,17 +36,28 @@ async def _content(file: UploadFile) -> AsyncIterator[bytes]:
     responses={400: {"description": "No file was accepted"}},
 )
 async def upload(
-    services: ServicesDep,
+    gateway: GatewayDep,
     user: CurrentUser,
     files: Annotated[list[UploadFile], File(description="One or more PDF or text files.")],
     priority: Annotated[Priority, Form()] = Priority.NORMAL,
 ) -> UploadResponse | JSONResponse:
     """Upload one or many files; each is accepted or refused on its own."""
-    limit = services.settings.max_files_per_upload
+    services = gateway.services
+    settings = services.settings
+    limit = min(settings.max_files_per_upload, settings.upload_burst_files)
     if len(files) > limit:
         raise HTTPException(
             status.HTTP_413_CONTENT_TOO_LARGE,
             f"{len(files)} files in one request; send at most {limit} per request.",
+        )
+    wait_s = gateway.upload_limiter.try_take(user.name, len(files))
+    if wait_s > 0:
+        retry_after = math.ceil(wait_s)
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"Upload limit reached: {settings.upload_rate_per_min:g} files a minute per user "
+            f"(bursts of {settings.upload_burst_files}). Try again in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
         )
     results: list[UploadFileResult] = []
     for file in files:

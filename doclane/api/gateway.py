@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from doclane.api.hub import StatusHub
 from doclane.api.security import UserDirectory
+from doclane.infra.ratelimit import KeyedLimiter
 from doclane.infra.runtime import Services
 
 __all__ = ["Gateway"]
@@ -17,3 +18,5 @@ class Gateway:
     users: UserDirectory
     jwt_secret: str
     hub: StatusHub
+    #: Files each user may upload: a token bucket per user, in this process.
+    upload_limiter: KeyedLimiter

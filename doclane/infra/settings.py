@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # --- uploads ---
     max_upload_mb: float = Field(default=10, gt=0)
     max_files_per_upload: int = Field(default=100, gt=0)
+    #: Per-user upload limit: files per minute, sustained, with bursts of this many files.
+    upload_rate_per_min: float = Field(default=120, gt=0)
+    upload_burst_files: int = Field(default=100, gt=0)
 
     # --- pipeline ---
     chunk_max_chars: int = Field(default=4000, ge=200)

@@ -1,0 +1,41 @@
+"""Token buckets on a fake clock: exact, no sleeping."""
+
+from __future__ import annotations
+
+import pytest
+
+from doclane.infra.ratelimit import KeyedLimiter, TokenBucket
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_then_the_steady_rate():
+    clock = Clock()
+    bucket = TokenBucket(rate_per_s=2, burst=3, clock=clock)
+    assert [bucket.try_take() for _ in range(3)] == [0, 0, 0]
+    assert bucket.try_take() == pytest.approx(0.5)  # one token every half second
+    clock.now = 0.5
+    assert bucket.try_take() == 0
+    assert bucket.try_take(2) == pytest.approx(1.0)
+
+
+def test_the_bucket_never_holds_more_than_the_burst():
+    clock = Clock()
+    bucket = TokenBucket(rate_per_s=1, burst=2, clock=clock)
+    clock.now = 100
+    assert bucket.try_take(2) == 0
+    assert bucket.try_take() == pytest.approx(1.0)
+
+
+def test_keys_have_their_own_buckets():
+    clock = Clock()
+    limiter = KeyedLimiter(rate_per_s=1, burst=1, clock=clock)
+    assert limiter.try_take("alice") == 0
+    assert limiter.try_take("alice") > 0
+    assert limiter.try_take("bob") == 0
