@@ -56,27 +56,9 @@ ensure_binary() {
 
 is_ready() { probe mongo "$PORT"; }
 
-cmd_start() {
-  local fresh=0 arg
-  for arg in "$@"; do
-    case "$arg" in
-      --fresh) fresh=1 ;;
-      *) die "unknown option $arg" ;;
-    esac
-  done
-  lock_service ferretdb
-  local t0 pid
-  t0="$(now)"
-  if pid="$(pid_of "$PIDFILE" "$MARKER")"; then
-    if ((fresh)); then
-      stop_pid "$PIDFILE" "$MARKER"
-    elif wait_ready "$PIDFILE" "$MARKER" "$LOGFILE" is_ready; then
-      log "already running (pid $pid) on $HOST:$PORT"
-      return 0
-    else
-      die "pid $pid is running but not answering on $HOST:$PORT; try: $0 stop"
-    fi
-  fi
+# Prepare and start the process in the background (1 = wipe the data first).
+launch() {
+  local fresh="$1"
   if port_open "$PORT"; then
     die "port $HOST:$PORT is in use by another process (set DOCLANE_MONGO_PORT)"
   fi
@@ -94,11 +76,6 @@ cmd_start() {
     --telemetry=disable \
     --debug-addr=- \
     --log-level="$LOG_LEVEL"
-  if ! wait_ready "$PIDFILE" "$MARKER" "$LOGFILE" is_ready; then
-    stop_pid "$PIDFILE" "$MARKER" || true
-    die "FerretDB failed to start (log: $LOGFILE)"
-  fi
-  log "ready on $HOST:$PORT (pid $(cat "$PIDFILE"), $(elapsed "$t0")s)"
 }
 
 service_main ferretdb "$@"

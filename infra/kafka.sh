@@ -140,27 +140,9 @@ while True:
 
 is_ready() { probe kafka "$PORT"; }
 
-cmd_start() {
-  local fresh=0 arg
-  for arg in "$@"; do
-    case "$arg" in
-      --fresh) fresh=1 ;;
-      *) die "unknown option $arg" ;;
-    esac
-  done
-  lock_service kafka
-  local t0 pid
-  t0="$(now)"
-  if pid="$(pid_of "$PIDFILE" "$MARKER")"; then
-    if ((fresh)); then
-      stop_pid "$PIDFILE" "$MARKER"
-    elif wait_ready "$PIDFILE" "$MARKER" "$LOGFILE" is_ready; then
-      log "already running (pid $pid) on $HOST:$PORT"
-      return 0
-    else
-      die "pid $pid is running but not answering on $HOST:$PORT; try: $0 stop"
-    fi
-  fi
+# Prepare and start the process in the background (1 = wipe the data first).
+launch() {
+  local fresh="$1"
   local p
   for p in "$PORT" "$CONTROLLER_PORT"; do
     if port_open "$p"; then
@@ -178,11 +160,6 @@ cmd_start() {
   fi
   format_storage
   start_bg "$PIDFILE" "$LOGFILE" "${JAVA[@]}" kafka.Kafka "$CONF"
-  if ! wait_ready "$PIDFILE" "$MARKER" "$LOGFILE" is_ready; then
-    stop_pid "$PIDFILE" "$MARKER" || true
-    die "broker failed to start (log: $LOGFILE)"
-  fi
-  log "ready on $HOST:$PORT (pid $(cat "$PIDFILE"), $(elapsed "$t0")s)"
 }
 
 service_main kafka "$@"

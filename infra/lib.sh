@@ -164,13 +164,14 @@ probe() {
   fi
 }
 
-# The command line every service script shares. The script defines cmd_start and
-# is_ready, and sets PIDFILE, MARKER, HOST and PORT.
+# The command line every service script shares. The script defines launch and
+# is_ready, and sets PIDFILE, MARKER, LOGFILE, HOST and PORT.
+# shellcheck disable=SC2153  # PIDFILE, MARKER, LOGFILE come from the service script
 service_main() {
   local name="$1"
   shift
   case "${1:-}" in
-    start) shift; cmd_start "$@" ;;
+    start) shift; service_start "$name" "$@" ;;
     stop) lock_service "$name"; stop_pid "$PIDFILE" "$MARKER" ;;
     status) service_status ;;
     *) echo "usage: $0 {start [--fresh]|stop|status}" >&2; exit 2 ;;
@@ -185,4 +186,36 @@ service_status() {
   fi
   log "not running${pid:+ (pid $pid alive but not answering)}"
   return 3
+}
+
+# Start the service unless it already runs and answers; --fresh restarts it on empty data.
+# shellcheck disable=SC2153
+service_start() {
+  local name="$1" fresh=0 arg
+  shift
+  for arg in "$@"; do
+    case "$arg" in
+      --fresh) fresh=1 ;;
+      *) die "unknown option $arg" ;;
+    esac
+  done
+  lock_service "$name"
+  local t0 pid
+  t0="$(now)"
+  if pid="$(pid_of "$PIDFILE" "$MARKER")"; then
+    if ((fresh)); then
+      stop_pid "$PIDFILE" "$MARKER"
+    elif wait_ready "$PIDFILE" "$MARKER" "$LOGFILE" is_ready; then
+      log "already running (pid $pid) on $HOST:$PORT"
+      return 0
+    else
+      die "pid $pid is running but not answering on $HOST:$PORT; try: $0 stop"
+    fi
+  fi
+  launch "$fresh"
+  if ! wait_ready "$PIDFILE" "$MARKER" "$LOGFILE" is_ready; then
+    stop_pid "$PIDFILE" "$MARKER" || true
+    die "$name failed to start (log: $LOGFILE)"
+  fi
+  log "ready on $HOST:$PORT (pid $(cat "$PIDFILE"), $(elapsed "$t0")s)"
 }
