@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from doclane.exceptions import DoclaneError
 from doclane.infra.runtime import Services
-from doclane.schemas.events import ChunkAnalyzed, DocumentStatus, Progress, Stage
+from doclane.schemas.events import ChunkAnalyzed, DocumentStatus, Progress, Stage, StatusChange
 
 __all__ = ["aggregate_give_up", "handle_chunk_analyzed"]
 
@@ -21,8 +21,13 @@ async def handle_chunk_analyzed(event: ChunkAnalyzed, services: Services) -> Non
         return
     if event.error is not None:
         await status.emit(
-            doc.id, DocumentStatus.FAILED, Stage.ANALYZE,
-            detail=event.error, error_category="analysis",
+            doc.id,
+            StatusChange(
+                status=DocumentStatus.FAILED,
+                stage=Stage.ANALYZE,
+                detail=event.error,
+                error_category="analysis",
+            ),
         )
         return
     newly_counted = await store.mark_chunk_aggregated(doc.id, event.chunk_index)
@@ -30,8 +35,12 @@ async def handle_chunk_analyzed(event: ChunkAnalyzed, services: Services) -> Non
     if done < total:
         if newly_counted and _worth_reporting(done, total):
             await status.emit(
-                doc.id, DocumentStatus.ANALYZING, Stage.ANALYZE,
-                progress=Progress(done=done, total=total),
+                doc.id,
+                StatusChange(
+                    status=DocumentStatus.ANALYZING,
+                    stage=Stage.ANALYZE,
+                    progress=Progress(done=done, total=total),
+                ),
             )
         return
     # Every chunk is in (possibly on a redelivery after a crash): reduce and finish.
@@ -39,8 +48,13 @@ async def handle_chunk_analyzed(event: ChunkAnalyzed, services: Services) -> Non
     pairs = [(c, c.analysis) for c in chunks if c.analysis is not None]
     analysis = await services.analyzer.reduce(pairs)
     await status.emit(
-        doc.id, DocumentStatus.COMPLETED, Stage.AGGREGATE,
-        progress=Progress(done=total, total=total), analysis=analysis,
+        doc.id,
+        StatusChange(
+            status=DocumentStatus.COMPLETED,
+            stage=Stage.AGGREGATE,
+            progress=Progress(done=total, total=total),
+            analysis=analysis,
+        ),
     )
 
 
@@ -58,10 +72,13 @@ def _worth_reporting(done: int, total: int) -> bool:
     return done == 1 or done % step == 0
 
 
-async def aggregate_give_up(
-    event: ChunkAnalyzed, services: Services, error: DoclaneError
-) -> None:
+async def aggregate_give_up(event: ChunkAnalyzed, services: Services, error: DoclaneError) -> None:
     await services.status.emit(
-        event.document_id, DocumentStatus.FAILED, Stage.AGGREGATE,
-        detail=error.reason, error_category=error.category,
+        event.document_id,
+        StatusChange(
+            status=DocumentStatus.FAILED,
+            stage=Stage.AGGREGATE,
+            detail=error.reason,
+            error_category=error.category,
+        ),
     )

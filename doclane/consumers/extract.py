@@ -15,6 +15,7 @@ from doclane.schemas.events import (
     DocumentUploaded,
     Progress,
     Stage,
+    StatusChange,
     chunk_ready_topic,
 )
 from doclane.schemas.extraction import Chunk
@@ -54,7 +55,9 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
     if doc is None or doc.status.terminal:
         return
     if doc.status is DocumentStatus.PENDING:
-        await services.status.emit(doc.id, DocumentStatus.PROCESSING, Stage.EXTRACT)
+        await services.status.emit(
+            doc.id, StatusChange(status=DocumentStatus.PROCESSING, stage=Stage.EXTRACT)
+        )
 
     stored = {c.index: c for c in await store.list_chunks(doc.id)}
     chunks: list[Chunk] = list(stored.values())
@@ -81,10 +84,12 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
     if doc.status is not DocumentStatus.ANALYZING:
         await services.status.emit(
             doc.id,
-            DocumentStatus.ANALYZING,
-            Stage.EXTRACT,
-            progress=Progress(done=0, total=len(chunks)),
-            detail=f"{len(chunks)} chunk(s) queued for analysis",
+            StatusChange(
+                status=DocumentStatus.ANALYZING,
+                stage=Stage.EXTRACT,
+                progress=Progress(done=0, total=len(chunks)),
+                detail=f"{len(chunks)} chunk(s) queued for analysis",
+            ),
         )
     topic = chunk_ready_topic(event.priority)
     for chunk in chunks:
@@ -104,13 +109,13 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
         )
 
 
-async def extract_give_up(
-    event: DocumentUploaded, services: Services, error: DoclaneError
-) -> None:
+async def extract_give_up(event: DocumentUploaded, services: Services, error: DoclaneError) -> None:
     await services.status.emit(
         event.document_id,
-        DocumentStatus.FAILED,
-        Stage.EXTRACT,
-        detail=error.reason,
-        error_category=error.category,
+        StatusChange(
+            status=DocumentStatus.FAILED,
+            stage=Stage.EXTRACT,
+            detail=error.reason,
+            error_category=error.category,
+        ),
     )

@@ -12,8 +12,7 @@ from __future__ import annotations
 from doclane.infra.bus.base import EventBus
 from doclane.infra.metrics import STATUS_EVENTS
 from doclane.infra.store.base import Store
-from doclane.schemas.analysis import DocumentAnalysis
-from doclane.schemas.events import DocumentStatus, Progress, Stage, StatusEvent, Topics
+from doclane.schemas.events import StatusChange, StatusEvent, Topics
 
 __all__ = ["StatusPublisher"]
 
@@ -23,29 +22,9 @@ class StatusPublisher:
         self._store = store
         self._bus = bus
 
-    async def emit(
-        self,
-        document_id: str,
-        status: DocumentStatus,
-        stage: Stage,
-        *,
-        progress: Progress | None = None,
-        detail: str | None = None,
-        error_category: str | None = None,
-        analysis: DocumentAnalysis | None = None,
-        allow_after_terminal: bool = False,
-    ) -> StatusEvent | None:
+    async def emit(self, document_id: str, change: StatusChange) -> StatusEvent | None:
         """Store and publish one status event; ``None`` if the document is gone or finished."""
-        event = await self._store.append_status(
-            document_id,
-            status=status,
-            stage=stage,
-            progress=progress,
-            detail=detail,
-            error_category=error_category,
-            analysis=analysis,
-            allow_after_terminal=allow_after_terminal,
-        )
+        event = await self._store.append_status(document_id, change)
         if event is not None:
             STATUS_EVENTS.labels(event.status.value).inc()
             await self._bus.publish(Topics.DOCUMENT_STATUS, document_id, event)

@@ -11,7 +11,7 @@ from doclane.extraction import sniff_content_type
 from doclane.infra.runtime import Services
 from doclane.producers.exceptions import UploadTooLarge
 from doclane.schemas.documents import DocumentRecord
-from doclane.schemas.events import DocumentStatus, DocumentUploaded, Priority, Stage, Topics
+from doclane.schemas.events import DocumentStatus, DocumentUploaded, Priority, Stage, StatusChange, Topics
 
 __all__ = ["accept_upload"]
 
@@ -69,7 +69,9 @@ async def accept_upload(
         blob_key=key,
     )
     await services.store.create_document(record)
-    pending = await services.status.emit(document_id, DocumentStatus.PENDING, Stage.UPLOAD)
+    pending = await services.status.emit(
+        document_id, StatusChange(status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
+    )
     await services.bus.publish(
         Topics.DOCUMENT_UPLOADED,
         document_id,

@@ -26,6 +26,7 @@ __all__ = [
     "Priority",
     "Progress",
     "Stage",
+    "StatusChange",
     "StatusEvent",
     "Topics",
     "chunk_ready_topic",
@@ -122,7 +123,19 @@ class Progress(BaseModel):
     total: int
 
 
-class StatusEvent(Event):
+class StatusChange(BaseModel):
+    """What a stage says about a document; the store numbers it into a :class:`StatusEvent`."""
+
+    status: DocumentStatus
+    stage: Stage
+    progress: Progress | None = None
+    #: Failure reason (``failed``) or a short human note on the step.
+    detail: str | None = None
+    error_category: str | None = None
+    analysis: DocumentAnalysis | None = None
+
+
+class StatusEvent(StatusChange, Event):
     """One transition or progress step of a document, in order.
 
     ``seq`` is contiguous per document (1, 2, 3, ...); ``cursor`` is contiguous
@@ -133,13 +146,6 @@ class StatusEvent(Event):
     owner: str
     seq: int
     cursor: int
-    status: DocumentStatus
-    stage: Stage
-    progress: Progress | None = None
-    #: Failure reason (``failed``) or a short human note on the step.
-    detail: str | None = None
-    error_category: str | None = None
-    analysis: DocumentAnalysis | None = None
     timestamp: datetime = Field(default_factory=utcnow)
     #: A placeholder left in the owner's cursor sequence by a deleted document:
     #: it holds no content and is never streamed, it only keeps cursors gapless.

@@ -7,15 +7,20 @@ import uuid
 
 from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
 from doclane.schemas.documents import DocumentRecord
-from doclane.schemas.events import DocumentStatus, Progress, Stage
+from doclane.schemas.events import DocumentStatus, Progress, Stage, StatusChange
 from doclane.schemas.extraction import Chunk
 
 
 def _doc(owner: str = "alice") -> DocumentRecord:
     doc_id = uuid.uuid4().hex
     return DocumentRecord(
-        id=doc_id, owner=owner, filename="a.pdf", content_type="application/pdf",
-        size_bytes=10, sha256="0" * 64, blob_key=f"uploads/{doc_id}/a.pdf",
+        id=doc_id,
+        owner=owner,
+        filename="a.pdf",
+        content_type="application/pdf",
+        size_bytes=10,
+        sha256="0" * 64,
+        blob_key=f"uploads/{doc_id}/a.pdf",
     )
 
 
@@ -30,11 +35,13 @@ async def test_a_document_round_trips(store):
 async def test_status_history_is_contiguous_and_projected_onto_the_document(store):
     doc = _doc()
     await store.create_document(doc)
-    await store.append_status(doc.id, status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
-    await store.append_status(doc.id, status=DocumentStatus.PROCESSING, stage=Stage.EXTRACT)
+    await store.append_status(doc.id, StatusChange(status=DocumentStatus.PENDING, stage=Stage.UPLOAD))
+    await store.append_status(doc.id, StatusChange(status=DocumentStatus.PROCESSING, stage=Stage.EXTRACT))
     await store.append_status(
-        doc.id, status=DocumentStatus.ANALYZING, stage=Stage.ANALYZE,
-        progress=Progress(done=1, total=2),
+        doc.id,
+        StatusChange(
+            status=DocumentStatus.ANALYZING, stage=Stage.ANALYZE, progress=Progress(done=1, total=2)
+        ),
     )
     history = await store.status_history(doc.id)
     assert [e.seq for e in history] == [1, 2, 3]
@@ -49,10 +56,13 @@ async def test_concurrent_appends_never_share_a_seq_or_cursor(store):
     docs = [_doc() for _ in range(3)]
     for d in docs:
         await store.create_document(d)
-    await asyncio.gather(*(
-        store.append_status(d.id, status=DocumentStatus.PROCESSING, stage=Stage.EXTRACT)
-        for d in docs for _ in range(10)
-    ))
+    await asyncio.gather(
+        *(
+            store.append_status(d.id, StatusChange(status=DocumentStatus.PROCESSING, stage=Stage.EXTRACT))
+            for d in docs
+            for _ in range(10)
+        )
+    )
     for d in docs:
         assert [e.seq for e in await store.status_history(d.id)] == list(range(1, 11))
     cursors = [e.cursor for e in await store.status_events_since("alice", 0)]
@@ -65,13 +75,16 @@ async def test_a_terminal_document_takes_no_more_events_unless_allowed(store):
     await store.create_document(doc)
     analysis = DocumentAnalysis(summary="Done.")
     done = await store.append_status(
-        doc.id, status=DocumentStatus.COMPLETED, stage=Stage.AGGREGATE, analysis=analysis
+        doc.id, StatusChange(status=DocumentStatus.COMPLETED, stage=Stage.AGGREGATE, analysis=analysis)
     )
     assert done is not None
-    assert await store.append_status(doc.id, status=DocumentStatus.FAILED, stage=Stage.ANALYZE) is None
+    assert (
+        await store.append_status(doc.id, StatusChange(status=DocumentStatus.FAILED, stage=Stage.ANALYZE))
+        is None
+    )
     assert (await store.get_document(doc.id)).analysis == analysis
     again = await store.append_status(
-        doc.id, status=DocumentStatus.PENDING, stage=Stage.UPLOAD, allow_after_terminal=True
+        doc.id, StatusChange(status=DocumentStatus.PENDING, stage=Stage.UPLOAD), allow_after_terminal=True
     )
     assert again is not None and again.seq == 2
 
@@ -80,8 +93,13 @@ async def test_failure_reason_is_kept_on_the_document(store):
     doc = _doc()
     await store.create_document(doc)
     await store.append_status(
-        doc.id, status=DocumentStatus.FAILED, stage=Stage.EXTRACT,
-        detail="This PDF is password-protected.", error_category="encrypted",
+        doc.id,
+        StatusChange(
+            status=DocumentStatus.FAILED,
+            stage=Stage.EXTRACT,
+            detail="This PDF is password-protected.",
+            error_category="encrypted",
+        ),
     )
     got = await store.get_document(doc.id)
     assert got.status is DocumentStatus.FAILED
@@ -93,8 +111,8 @@ async def test_owner_cursor_reads_only_that_owner_after_a_point(store):
     mine, theirs = _doc("alice"), _doc("bob")
     for d in (mine, theirs):
         await store.create_document(d)
-        await store.append_status(d.id, status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
-        await store.append_status(d.id, status=DocumentStatus.PROCESSING, stage=Stage.EXTRACT)
+        await store.append_status(d.id, StatusChange(status=DocumentStatus.PENDING, stage=Stage.UPLOAD))
+        await store.append_status(d.id, StatusChange(status=DocumentStatus.PROCESSING, stage=Stage.EXTRACT))
     events = await store.status_events_since("alice", 1)
     assert [(e.document_id, e.cursor) for e in events] == [(mine.id, 2)]
     assert await store.latest_cursor("nobody") == 0
@@ -104,7 +122,7 @@ async def test_queries_by_owner_and_status(store):
     a1, a2, b1 = _doc("alice"), _doc("alice"), _doc("bob")
     for d in (a1, a2, b1):
         await store.create_document(d)
-    await store.append_status(a2.id, status=DocumentStatus.FAILED, stage=Stage.EXTRACT)
+    await store.append_status(a2.id, StatusChange(status=DocumentStatus.FAILED, stage=Stage.EXTRACT))
     assert {d.id for d in await store.list_documents("alice")} == {a1.id, a2.id}
     assert [d.id for d in await store.list_documents("alice", DocumentStatus.FAILED)] == [a2.id]
     assert [d.id for d in await store.list_documents("bob")] == [b1.id]
@@ -114,8 +132,10 @@ async def test_queries_by_owner_and_status(store):
 async def test_chunks_keep_their_first_analysis_and_count_once(store):
     doc = _doc()
     await store.create_document(doc)
-    chunks = [Chunk(index=i, text=f"text {i}", section_path=["A"], page_start=i + 1, page_end=i + 1)
-              for i in range(3)]
+    chunks = [
+        Chunk(index=i, text=f"text {i}", section_path=["A"], page_start=i + 1, page_end=i + 1)
+        for i in range(3)
+    ]
     await store.put_chunks(doc.id, chunks)
     await store.put_chunks(doc.id, chunks)  # a redelivered extraction changes nothing
     first = ChunkAnalysis(summary="first")
@@ -137,14 +157,17 @@ async def test_update_and_delete_remove_everything_of_a_document(store):
     await store.update_document(doc.id, page_count=7, title="Report")
     got = await store.get_document(doc.id)
     assert (got.page_count, got.title) == (7, "Report")
-    await store.append_status(doc.id, status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
+    await store.append_status(doc.id, StatusChange(status=DocumentStatus.PENDING, stage=Stage.UPLOAD))
     await store.put_chunks(doc.id, [Chunk(index=0, text="x")])
     assert await store.delete_document(doc.id) is True
     assert await store.get_document(doc.id) is None
     assert await store.status_history(doc.id) == []
     assert await store.list_chunks(doc.id) == []
     assert await store.delete_document(doc.id) is False
-    assert await store.append_status(doc.id, status=DocumentStatus.FAILED, stage=Stage.EXTRACT) is None
+    assert (
+        await store.append_status(doc.id, StatusChange(status=DocumentStatus.FAILED, stage=Stage.EXTRACT))
+        is None
+    )
 
 
 async def test_replayed_events_restore_history_projection_and_counters(store):
@@ -152,12 +175,22 @@ async def test_replayed_events_restore_history_projection_and_counters(store):
 
     doc = _doc("carol")
     await store.create_document(doc)
-    steps = [(DocumentStatus.PENDING, Stage.UPLOAD), (DocumentStatus.PROCESSING, Stage.EXTRACT),
-             (DocumentStatus.FAILED, Stage.EXTRACT)]
+    steps = [
+        (DocumentStatus.PENDING, Stage.UPLOAD),
+        (DocumentStatus.PROCESSING, Stage.EXTRACT),
+        (DocumentStatus.FAILED, Stage.EXTRACT),
+    ]
     events = [
-        StatusEvent(document_id=doc.id, owner="carol", seq=i, cursor=i, status=status, stage=stage,
-                    detail="This PDF is damaged." if status is DocumentStatus.FAILED else None,
-                    error_category="corrupt" if status is DocumentStatus.FAILED else None)
+        StatusEvent(
+            document_id=doc.id,
+            owner="carol",
+            seq=i,
+            cursor=i,
+            status=status,
+            stage=stage,
+            detail="This PDF is damaged." if status is DocumentStatus.FAILED else None,
+            error_category="corrupt" if status is DocumentStatus.FAILED else None,
+        )
         for i, (status, stage) in enumerate(steps, start=1)
     ]
     assert [await store.restore_status(e) for e in events] == [True, True, True]
@@ -168,7 +201,8 @@ async def test_replayed_events_restore_history_projection_and_counters(store):
     assert restored.error == "This PDF is damaged."
     assert await store.latest_cursor("carol") == 3
     again = await store.append_status(
-        doc.id, status=DocumentStatus.PENDING, stage=Stage.UPLOAD, allow_after_terminal=True)
+        doc.id, StatusChange(status=DocumentStatus.PENDING, stage=Stage.UPLOAD), allow_after_terminal=True
+    )
     assert (again.seq, again.cursor) == (4, 4)
     ghost = events[0].model_copy(update={"document_id": "deleted-doc"})
     assert await store.restore_status(ghost) is False
@@ -181,7 +215,9 @@ async def test_a_second_process_opens_the_same_store_and_sees_the_data(store, st
     await other.open()  # e.g. a worker starting after the gateway: indexes exist already
     try:
         assert (await other.get_document(doc.id)).id == doc.id
-        event = await other.append_status(doc.id, status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
+        event = await other.append_status(
+            doc.id, StatusChange(status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
+        )
         assert event.seq == 1
     finally:
         await other.close()
@@ -192,10 +228,16 @@ async def test_deleting_leaves_contentless_tombstones_so_cursors_stay_gapless(st
     gone, kept = _doc("dave"), _doc("dave")
     for d in (gone, kept):
         await store.create_document(d)
-    await store.append_status(gone.id, status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
-    await store.append_status(gone.id, status=DocumentStatus.COMPLETED, stage=Stage.AGGREGATE,
-                              analysis=DocumentAnalysis(summary="Private findings."))
-    await store.append_status(kept.id, status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
+    await store.append_status(gone.id, StatusChange(status=DocumentStatus.PENDING, stage=Stage.UPLOAD))
+    await store.append_status(
+        gone.id,
+        StatusChange(
+            status=DocumentStatus.COMPLETED,
+            stage=Stage.AGGREGATE,
+            analysis=DocumentAnalysis(summary="Private findings."),
+        ),
+    )
+    await store.append_status(kept.id, StatusChange(status=DocumentStatus.PENDING, stage=Stage.UPLOAD))
     await store.delete_document(gone.id)
     events = await store.status_events_since("dave", 0)
     assert [e.cursor for e in events] == [1, 2, 3]

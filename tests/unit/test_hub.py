@@ -3,61 +3,71 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
 
 from doclane.api.hub import StatusHub
 from doclane.infra.bus.embedded import EmbeddedBus
 from doclane.infra.store.sqlite import SqliteStore
 from doclane.schemas.documents import DocumentRecord
-from doclane.schemas.events import DocumentStatus, Stage
+from doclane.schemas.events import DocumentStatus, Stage, StatusChange
+
+World = tuple[SqliteStore, EmbeddedBus, Callable[[float], StatusHub]]
+PENDING = StatusChange(status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
+PROCESSING = StatusChange(status=DocumentStatus.PROCESSING, stage=Stage.EXTRACT)
 
 
-async def test_an_event_whose_publish_was_lost_still_reaches_an_idle_client(tmp_path):
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    """A real store and bus with document d1 of alice; hubs made with a given recheck interval."""
     store, bus = SqliteStore(tmp_path / "s.db"), EmbeddedBus(tmp_path / "e.db")
     await store.open()
     await bus.start()
-    hub = StatusHub(bus, store, recheck_s=0.2)
-    hub.start()
-    try:
-        doc = DocumentRecord(id="d1", owner="alice", filename="a.txt", content_type="text/plain",
-                             size_bytes=1, sha256="0", blob_key="uploads/d1/a.txt")
-        await store.create_document(doc)
-        stream = hub.follow("alice", await hub.now("alice"))
-        first = asyncio.ensure_future(anext(stream))
-        await asyncio.sleep(0.05)  # the client is connected and idle
-        # Stored, but the process "crashed" before publishing it to document.status.
-        await store.append_status("d1", status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
-        event = await asyncio.wait_for(first, 5)
-        assert (event.document_id, event.seq) == ("d1", 1)
-        await stream.aclose()
-    finally:
+    await store.create_document(DocumentRecord(
+        id="d1", owner="alice", filename="a.txt", content_type="text/plain",
+        size_bytes=1, sha256="0", blob_key="uploads/d1/a.txt",
+    ))
+    hubs: list[StatusHub] = []
+
+    def make_hub(recheck_s: float) -> StatusHub:
+        hub = StatusHub(bus, store, recheck_s=recheck_s)
+        hub.start()
+        hubs.append(hub)
+        return hub
+
+    yield store, bus, make_hub
+    for hub in hubs:
         await hub.close()
-        await bus.close()
-        await store.close()
+    await bus.close()
+    await store.close()
 
 
-async def test_a_gap_in_the_live_feed_is_filled_from_the_store(tmp_path):
-    store, bus = SqliteStore(tmp_path / "s.db"), EmbeddedBus(tmp_path / "e.db")
-    await store.open()
-    await bus.start()
-    hub = StatusHub(bus, store, recheck_s=60)  # no help from the quiet-time recheck
-    hub.start()
-    try:
-        doc = DocumentRecord(id="d1", owner="alice", filename="a.txt", content_type="text/plain",
-                             size_bytes=1, sha256="0", blob_key="uploads/d1/a.txt")
-        await store.create_document(doc)
-        stream = hub.follow("alice", await hub.now("alice"))
-        received = asyncio.ensure_future(_take(stream, 2))
-        await asyncio.sleep(0.05)
-        await store.append_status("d1", status=DocumentStatus.PENDING, stage=Stage.UPLOAD)  # lost
-        published = await store.append_status("d1", status=DocumentStatus.PROCESSING,
-                                               stage=Stage.EXTRACT)
-        await bus.publish("document.status", "d1", published)
-        events = await asyncio.wait_for(received, 5)
-        assert [e.seq for e in events] == [1, 2]
-    finally:
-        await hub.close()
-        await bus.close()
-        await store.close()
+async def test_an_event_whose_publish_was_lost_still_reaches_an_idle_client(world):
+    store, _, make_hub = world
+    hub = make_hub(0.2)
+    stream = hub.follow("alice", await hub.now("alice"))
+    first = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0.05)  # the client is connected and idle
+    # Stored, but the process "crashed" before publishing it to document.status.
+    await store.append_status("d1", PENDING)
+    event = await asyncio.wait_for(first, 5)
+    assert (event.document_id, event.seq) == ("d1", 1)
+    await stream.aclose()
+
+
+async def test_a_gap_in_the_live_feed_is_filled_from_the_store(world):
+    store, bus, make_hub = world
+    hub = make_hub(60)  # no help from the quiet-time recheck
+    stream = hub.follow("alice", await hub.now("alice"))
+    received = asyncio.ensure_future(_take(stream, 2))
+    await asyncio.sleep(0.05)
+    await store.append_status("d1", PENDING)  # its publish is lost
+    published = await store.append_status("d1", PROCESSING)
+    await bus.publish("document.status", "d1", published)
+    events = await asyncio.wait_for(received, 5)
+    assert [e.seq for e in events] == [1, 2]
 
 
 async def _take(stream, n):

@@ -8,14 +8,14 @@ and their analyses. Every write is idempotent so a redelivered event is harmless
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
-from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
+from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
-from doclane.schemas.events import DocumentStatus, Progress, Stage, StatusEvent
+from doclane.schemas.events import DocumentStatus, StatusChange, StatusEvent
 from doclane.schemas.extraction import Chunk
 
-__all__ = ["Store"]
+__all__ = ["Store", "projection"]
 
 
 class Store(Protocol):
@@ -51,16 +51,7 @@ class Store(Protocol):
 
     # --- status ---
     async def append_status(
-        self,
-        document_id: str,
-        *,
-        status: DocumentStatus,
-        stage: Stage,
-        progress: Progress | None = None,
-        detail: str | None = None,
-        error_category: str | None = None,
-        analysis: DocumentAnalysis | None = None,
-        allow_after_terminal: bool = False,
+        self, document_id: str, change: StatusChange, *, allow_after_terminal: bool = False
     ) -> StatusEvent | None:
         """Record a status event and project it onto the document, atomically.
 
@@ -104,3 +95,17 @@ class Store(Protocol):
 
     async def count_chunks(self, document_id: str) -> tuple[int, int]:
         """``(aggregated, total)`` for the document."""
+
+
+def projection(event: StatusEvent) -> dict[str, Any]:
+    """The document fields a status event sets, as plain values: every store projects these."""
+    fields: dict[str, Any] = {
+        "seq": event.seq, "status": event.status, "updated_at": event.timestamp,
+    }
+    if event.status is DocumentStatus.FAILED:
+        fields |= {"error": event.detail, "error_category": event.error_category}
+    elif not event.status.terminal:
+        fields |= {"error": None, "error_category": None}
+    if event.analysis is not None:
+        fields["analysis"] = event.analysis.model_dump()
+    return fields

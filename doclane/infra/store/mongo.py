@@ -36,10 +36,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from doclane.exceptions import DoclaneError
-from doclane.infra.store.base import Store
-from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
+from doclane.infra.store.base import Store, projection
+from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
-from doclane.schemas.events import DocumentStatus, Progress, Stage, StatusEvent, utcnow
+from doclane.schemas.events import DocumentStatus, StatusChange, StatusEvent, utcnow
 from doclane.schemas.extraction import Chunk
 
 __all__ = ["MongoStore", "StoreContention"]
@@ -82,18 +82,6 @@ def _record_to_bson(doc: DocumentRecord) -> _Doc:
 def _record(data: _Doc) -> DocumentRecord:
     data["id"] = data.pop("_id")
     return DocumentRecord.model_validate(data)
-
-
-def _projection(event: StatusEvent) -> _Doc:
-    """The document fields a status event sets (as ``SqliteStore`` projects them)."""
-    fields: _Doc = {"seq": event.seq, "status": event.status.value, "updated_at": event.timestamp}
-    if event.status is DocumentStatus.FAILED:
-        fields |= {"error": event.detail, "error_category": event.error_category}
-    elif not event.status.terminal:
-        fields |= {"error": None, "error_category": None}
-    if event.analysis is not None:
-        fields["analysis"] = event.analysis.model_dump()
-    return fields
 
 
 def _only_duplicates(exc: BulkWriteError) -> bool:
@@ -207,16 +195,7 @@ class MongoStore(Store):
 
     # --- status ---
     async def append_status(
-        self,
-        document_id: str,
-        *,
-        status: DocumentStatus,
-        stage: Stage,
-        progress: Progress | None = None,
-        detail: str | None = None,
-        error_category: str | None = None,
-        analysis: DocumentAnalysis | None = None,
-        allow_after_terminal: bool = False,
+        self, document_id: str, change: StatusChange, *, allow_after_terminal: bool = False
     ) -> StatusEvent | None:
         """Record a status event and project it onto the document (see the module doc).
 
@@ -239,9 +218,7 @@ class MongoStore(Store):
             if not cursor:
                 cursor = await self._bump_counter(owner, {"$inc": {"value": 1}})
             event = StatusEvent(
-                document_id=document_id, owner=owner, seq=seq, cursor=cursor, status=status,
-                stage=stage, progress=progress, detail=detail, error_category=error_category,
-                analysis=analysis,
+                document_id=document_id, owner=owner, seq=seq, cursor=cursor, **dict(change)
             )
             try:
                 await self._events.insert_one(event.model_dump())
@@ -300,7 +277,7 @@ class MongoStore(Store):
     async def _project(self, event: StatusEvent) -> bool:
         """Project ``event`` unless a newer event is; False if the document is gone."""
         result = await self._documents.update_one(
-            {"_id": event.document_id, "seq": {"$lte": event.seq}}, {"$set": _projection(event)}
+            {"_id": event.document_id, "seq": {"$lte": event.seq}}, {"$set": projection(event)}
         )
         if result.matched_count:
             return True

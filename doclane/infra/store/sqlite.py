@@ -15,10 +15,10 @@ from pathlib import Path
 
 import aiosqlite
 
-from doclane.infra.store.base import Store
-from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
+from doclane.infra.store.base import Store, projection
+from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
-from doclane.schemas.events import DocumentStatus, Progress, Stage, StatusEvent, utcnow
+from doclane.schemas.events import DocumentStatus, StatusChange, StatusEvent, utcnow
 from doclane.schemas.extraction import Chunk
 
 __all__ = ["SqliteStore"]
@@ -57,18 +57,8 @@ CREATE TABLE IF NOT EXISTS chunks (
 """
 
 
-def _projection(event: StatusEvent) -> dict[str, object]:
-    """The document fields a status event sets."""
-    projected: dict[str, object] = {
-        "seq": event.seq, "status": event.status, "updated_at": event.timestamp,
-    }
-    if event.status is DocumentStatus.FAILED:
-        projected |= {"error": event.detail, "error_category": event.error_category}
-    elif not event.status.terminal:
-        projected |= {"error": None, "error_category": None}
-    if event.analysis is not None:
-        projected["analysis"] = event.analysis
-    return projected
+def _projected(doc: DocumentRecord, event: StatusEvent) -> DocumentRecord:
+    return DocumentRecord.model_validate({**doc.model_dump(), **projection(event)})
 
 
 def _tombstone(event: StatusEvent) -> StatusEvent:
@@ -183,16 +173,7 @@ class SqliteStore(Store):
 
     # --- status ---
     async def append_status(
-        self,
-        document_id: str,
-        *,
-        status: DocumentStatus,
-        stage: Stage,
-        progress: Progress | None = None,
-        detail: str | None = None,
-        error_category: str | None = None,
-        analysis: DocumentAnalysis | None = None,
-        allow_after_terminal: bool = False,
+        self, document_id: str, change: StatusChange, *, allow_after_terminal: bool = False
     ) -> StatusEvent | None:
         async with self._tx() as db:
             doc = await self._load_for_update(db, document_id)
@@ -205,15 +186,14 @@ class SqliteStore(Store):
             )
             event = StatusEvent(
                 document_id=document_id, owner=doc.owner, seq=doc.seq + 1, cursor=int(row[0]),
-                status=status, stage=stage, progress=progress, detail=detail,
-                error_category=error_category, analysis=analysis,
+                **dict(change),
             )
             await db.execute(
                 "INSERT INTO status_events (document_id, seq, owner, cursor, data) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (document_id, event.seq, doc.owner, event.cursor, event.model_dump_json()),
             )
-            await self._save(db, doc.model_copy(update=_projection(event)))
+            await self._save(db, _projected(doc, event))
             return event
 
     async def restore_status(self, event: StatusEvent) -> bool:
@@ -233,7 +213,7 @@ class SqliteStore(Store):
                 (event.owner, event.cursor),
             )
             if event.seq >= doc.seq:
-                await self._save(db, doc.model_copy(update=_projection(event)))
+                await self._save(db, _projected(doc, event))
             return inserted
 
     async def status_history(self, document_id: str) -> list[StatusEvent]:
