@@ -20,15 +20,7 @@ async def handle_chunk_analyzed(event: ChunkAnalyzed, services: Services) -> Non
     if doc is None or doc.status.terminal:
         return
     if event.error is not None:
-        await status.emit(
-            doc.id,
-            StatusChange(
-                status=DocumentStatus.FAILED,
-                stage=Stage.ANALYZE,
-                detail=event.error,
-                error_category="analysis",
-            ),
-        )
+        await status.emit(doc.id, StatusChange.failed(Stage.ANALYZE, event.error, "analysis"))
         return
     newly_counted = await store.mark_chunk_aggregated(doc.id, event.chunk_index)
     done, total = await store.count_chunks(doc.id)
@@ -74,11 +66,5 @@ def _worth_reporting(done: int, total: int) -> bool:
 
 async def aggregate_give_up(event: ChunkAnalyzed, services: Services, error: DoclaneError) -> None:
     await services.status.emit(
-        event.document_id,
-        StatusChange(
-            status=DocumentStatus.FAILED,
-            stage=Stage.AGGREGATE,
-            detail=error.reason,
-            error_category=error.category,
-        ),
+        event.document_id, StatusChange.failed(Stage.AGGREGATE, error.reason, error.category)
     )

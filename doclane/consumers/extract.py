@@ -111,11 +111,5 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
 
 async def extract_give_up(event: DocumentUploaded, services: Services, error: DoclaneError) -> None:
     await services.status.emit(
-        event.document_id,
-        StatusChange(
-            status=DocumentStatus.FAILED,
-            stage=Stage.EXTRACT,
-            detail=error.reason,
-            error_category=error.category,
-        ),
+        event.document_id, StatusChange.failed(Stage.EXTRACT, error.reason, error.category)
     )

@@ -134,6 +134,11 @@ class StatusChange(BaseModel):
     error_category: str | None = None
     analysis: DocumentAnalysis | None = None
 
+    @classmethod
+    def failed(cls, stage: Stage, reason: str, category: str) -> StatusChange:
+        """The document failed at ``stage``, for a reason a person understands."""
+        return cls(status=DocumentStatus.FAILED, stage=stage, detail=reason, error_category=category)
+
 
 class StatusEvent(StatusChange, Event):
     """One transition or progress step of a document, in order.
