@@ -26,6 +26,8 @@ class Analyzer(Protocol):
     name: str
     #: Model (or algorithm version) recorded on results; part of the cache key.
     model: str | None
+    #: Version of the prompts (``None`` for providers without prompts); part of the cache key.
+    prompt_version: str | None
 
     async def analyze_chunk(self, chunk: Chunk) -> ChunkAnalysis:
         """Summarise one chunk and extract its topics, sentiment and action items."""
@@ -33,4 +35,8 @@ class Analyzer(Protocol):
 
     async def reduce(self, chunks: Sequence[tuple[Chunk, ChunkAnalysis]]) -> DocumentAnalysis:
         """Combine per-chunk analyses (in any order) into the analysis of the whole document."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections (HTTP clients); the analyzer is not used afterwards."""
         ...

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from doclane.ai.base import Analyzer
+from doclane.ai.limits import AiLimiter
 from doclane.infra.cpu import CpuPool
 from doclane.infra.settings import Settings
 
@@ -10,11 +13,43 @@ __all__ = ["build_analyzer"]
 
 
 def build_analyzer(settings: Settings, pool: CpuPool | None = None) -> Analyzer:
-    """The provider ``settings`` names; CPU-bound providers run in ``pool`` when given."""
-    if settings.ai_provider == "mock":
-        from doclane.ai.mock import MockAnalyzer
+    """The provider ``settings`` names; CPU-bound providers run in ``pool`` when given.
 
-        return MockAnalyzer(settings.mock_latency_ms)
-    from doclane.ai.local import LocalAnalyzer
+    Remote providers (``openai``, ``mock``) share one :class:`AiLimiter` per
+    process. Building makes no network call.
+    """
+    provider = settings.analysis_provider
+    if provider == "local":
+        from doclane.ai.local import LocalAnalyzer
 
-    return LocalAnalyzer(pool.run if pool is not None else None)
+        return LocalAnalyzer(pool.run if pool is not None else None)
+
+    from doclane.ai.backend import ChatBackend
+    from doclane.ai.llm import LlmAnalyzer
+    from doclane.ai.prompts import load_prompts
+
+    backend: ChatBackend
+    if provider == "mock":
+        from doclane.ai.mock import MockBackend
+
+        backend = MockBackend(settings)
+    else:
+        from doclane.ai.openai_backend import OpenAIBackend
+
+        api_key = os.environ.get("OPENAI_API_KEY")
+        base_url = settings.ai_base_url or os.environ.get("OPENAI_BASE_URL")
+        if not api_key and not base_url:
+            raise ValueError(
+                "DOCLANE_AI_PROVIDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL / "
+                "DOCLANE_AI_BASE_URL for a local OpenAI-compatible server)"
+            )
+        backend = OpenAIBackend(
+            model=settings.ai_model, api_key=api_key, base_url=base_url,
+            timeout_s=settings.ai_timeout_s, temperature=settings.ai_temperature,
+        )
+    limiter = AiLimiter(settings.ai_requests_per_s, settings.ai_tokens_per_min, settings.ai_concurrency)
+    return LlmAnalyzer(
+        backend, load_prompts(settings.ai_prompt_version), limiter,
+        max_input_tokens=settings.ai_max_input_tokens,
+        max_output_tokens=settings.ai_max_output_tokens,
+    )

@@ -50,6 +50,7 @@ class LocalAnalyzer:
     name: str = "local"
     #: Version of the algorithms; bump it when results change so caches are invalidated.
     model: str | None = "extractive-v1"
+    prompt_version: str | None = None
 
     def __init__(self, offload: Offload | None = None) -> None:
         self._offload: Offload = offload or asyncio.to_thread
@@ -66,6 +67,9 @@ class LocalAnalyzer:
             raise AnalysisError(
                 f"The local analyzer could not process chunk {chunk.index}."
             ) from exc
+
+    async def close(self) -> None:
+        """Nothing to release: the process pool belongs to the caller."""
 
     async def reduce(self, chunks: Sequence[tuple[Chunk, ChunkAnalysis]]) -> DocumentAnalysis:
         """Combine chunk analyses into the document analysis, in a worker thread."""

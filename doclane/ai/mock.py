@@ -1,33 +1,239 @@
-"""A simulated AI service for load tests: real local results after a configured delay."""
+"""A simulated AI chat service, for load and chaos tests.
+
+:class:`MockBackend` implements :class:`~doclane.ai.backend.ChatBackend` without
+a network: each call waits a simulated latency (fixed, or lognormal with a
+configured mean and 99th percentile, clamped), then either fails the way a real
+provider does (a timeout, an HTTP 429 with ``Retry-After``, an HTTP 500, or a
+truncated JSON answer) or returns a plausible answer. The ``mock_*`` settings
+choose the latency, the failure rate and the failure kinds.
+
+Outcomes are deterministic per ``(mock_seed, request, attempt number)``: the
+n-th call this process makes with a given system and user message always draws
+the same latency and the same fate, whatever the interleaving of concurrent
+calls, so a chaos run can be replayed.
+
+Answers are built cheaply (the first sentences and the most frequent words of
+the data, no real analysis) so the mock measures the pipeline around it, at
+tens of calls per second on a couple of cores, rather than itself. Every answer,
+good or malformed, goes through the same schema validation as a real one.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import hashlib
+import json
+import math
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from doclane.ai.base import Analyzer
-from doclane.ai.local import LocalAnalyzer
-from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
-from doclane.schemas.extraction import Chunk
+from pydantic import BaseModel, ValidationError
 
-__all__ = ["MockAnalyzer"]
+from doclane.ai._text import STOPWORDS, split_sentences, words
+from doclane.ai.backend import ChatReply, ChatRequest, T
+from doclane.ai.exceptions import (
+    MalformedReply,
+    ProviderRateLimited,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+from doclane.infra.settings import Settings
+from doclane.schemas.analysis import ChunkFindings, DocumentFindings
+
+__all__ = ["MockBackend", "latency_sampler"]
+
+#: The 99th percentile of the standard normal distribution.
+_Z99 = 2.3263478740408408
+#: Only the start of a chunk is read for the summary, and a bounded prefix for topics:
+#: the mock must stay cheap whatever the chunk size.
+_SUMMARY_WINDOW_CHARS = 2_000
+_TOPICS_WINDOW_CHARS = 20_000
+#: Longer "sentences" (tables, text without punctuation) fall back to a plain prefix.
+_MAX_SUMMARY_CHARS = 600
+_FALLBACK_SUMMARY_CHARS = 200
+_CHUNK_TOPICS = 5
+_DOCUMENT_TOPICS = 8
+_REDUCED_SUMMARIES = 5
+_JUSTIFICATION = "Simulated answer."
 
 
-class MockAnalyzer(Analyzer):
-    """Answers like a remote model would: after ``latency_ms``, per chunk."""
+def latency_sampler(settings: Settings) -> Callable[[random.Random], float]:
+    """Return a function drawing one call's latency, in seconds, from ``rng``.
 
-    name = "mock"
-    model: str | None = "mock-local"
+    Without ``mock_latency_p99_ms`` (or with a zero mean) the latency is the
+    fixed ``mock_latency_ms``. Otherwise it is lognormal with mean
+    ``mock_latency_ms`` and 99th percentile ``mock_latency_p99_ms``. Either way
+    it is clamped to ``[mock_latency_min_ms, mock_latency_max_ms]``.
+    """
+    low_ms = float(settings.mock_latency_min_ms)
+    high_ms = math.inf if settings.mock_latency_max_ms is None else float(settings.mock_latency_max_ms)
 
-    def __init__(self, latency_ms: int) -> None:
-        self._latency_s = latency_ms / 1000
-        self._local = LocalAnalyzer()
+    def clamp_s(ms: float) -> float:
+        return min(max(ms, low_ms), high_ms) / 1000
 
-    async def analyze_chunk(self, chunk: Chunk) -> ChunkAnalysis:
-        await asyncio.sleep(self._latency_s)
-        result = await self._local.analyze_chunk(chunk)
-        return result.model_copy(update={"provider": self.name, "model": self.model})
+    mean_ms = float(settings.mock_latency_ms)
+    p99_ms = settings.mock_latency_p99_ms
+    if p99_ms is None or mean_ms <= 0:
+        fixed_s = clamp_s(mean_ms)
+        return lambda _rng: fixed_s
 
-    async def reduce(self, chunks: Sequence[tuple[Chunk, ChunkAnalysis]]) -> DocumentAnalysis:
-        result = await self._local.reduce(chunks)
-        return result.model_copy(update={"provider": self.name, "model": self.model})
+    # For a lognormal, mean = e^(mu + sigma²/2) and p99 = e^(mu + z·sigma), so
+    # ln(p99/mean) = z·sigma - sigma²/2. Of the two roots, the smaller one is the
+    # distribution whose p99 lies above its mean in the usual, right-skewed way.
+    log_ratio = math.log(p99_ms / mean_ms) if p99_ms > mean_ms else 0.0
+    sigma = _Z99 - math.sqrt(max(_Z99 * _Z99 - 2 * log_ratio, 0.0))
+    mu = math.log(mean_ms) - sigma * sigma / 2
+
+    def draw(rng: random.Random) -> float:
+        return clamp_s(rng.lognormvariate(mu, sigma))
+
+    return draw
+
+
+class MockBackend:
+    """A chat service that answers after a simulated delay, or fails on purpose."""
+
+    provider = "mock"
+    model = "mock-1"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._settings = settings
+        self._sleep = sleep
+        self._latency = latency_sampler(settings)
+        self._failure_rate = settings.mock_failure_rate
+        self._failure_kinds = settings.mock_failure_kind_list
+        # Calls seen per request digest: the attempt number of the next identical call.
+        self._attempts: dict[bytes, int] = {}
+
+    async def complete(self, request: ChatRequest[T]) -> ChatReply[T]:
+        """Wait, then answer ``request`` or raise a simulated provider error."""
+        answer = _answer_builder(request.schema)  # an unknown schema fails on every call
+        rng = self._rng_for(request)
+        latency_s = self._latency(rng)
+        # Always draw, so a different failure rate leaves the other draws unchanged.
+        failing = rng.random() < self._failure_rate
+        if failing:
+            kind = rng.choice(self._failure_kinds)
+            if kind == "timeout":
+                timeout_s = self._settings.ai_timeout_s
+                await self._sleep(timeout_s)
+                raise ProviderTimeout(timeout_s)
+            if kind == "429":
+                await self._sleep(latency_s * 0.1)
+                raise ProviderRateLimited(self._settings.mock_retry_after_s)
+            if kind == "500":
+                await self._sleep(latency_s)
+                raise ProviderUnavailable("HTTP 500 Internal Server Error (simulated)")
+        await self._sleep(latency_s)
+        text = json.dumps(answer(request.data), ensure_ascii=False)
+        if failing:  # "malformed": the answer stops mid-way, as when output runs out
+            text = text[: rng.randrange(1, len(text))]
+        value = _validate(request.schema, text)
+        return ChatReply(
+            value=value,
+            prompt_tokens=(len(request.system) + len(request.user)) // 4,
+            completion_tokens=len(text) // 4,
+        )
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+    def _rng_for(self, request: ChatRequest[T]) -> random.Random:
+        digest = hashlib.sha256(f"{request.system}\0{request.user}".encode()).digest()
+        attempt = self._attempts.get(digest, 0)
+        self._attempts[digest] = attempt + 1
+        # A simulation, not security: a seeded, reproducible generator is the point.
+        return random.Random(f"{self._settings.mock_seed}:{digest.hex()}:{attempt}")  # noqa: S311
+
+
+def _validate(schema: type[T], text: str) -> T:
+    try:
+        return schema.model_validate_json(text)
+    except ValidationError as exc:
+        raise MalformedReply(_describe(exc)) from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    """A short account of the first validation error, e.g. ``invalid JSON at line 1 column 57``."""
+    errors = exc.errors(include_url=False, include_input=False)
+    if not errors:
+        return "invalid answer"
+    first = errors[0]
+    message = str(first["msg"])
+    if first["type"] == "json_invalid":
+        # "Invalid JSON: EOF while parsing a string at line 1 column 57"
+        position = message.rfind(" at line ")
+        what = f"invalid JSON{message[position:]}" if position >= 0 else "invalid JSON"
+    else:
+        location = ".".join(str(part) for part in first["loc"])
+        what = f"{location}: {message}" if location else message
+    return what if len(what) <= 100 else what[:99] + "…"
+
+
+def _answer_builder(schema: type[BaseModel]) -> Callable[[str], dict[str, Any]]:
+    if schema is ChunkFindings:
+        return _chunk_answer
+    if schema is DocumentFindings:
+        return _document_answer
+    raise NotImplementedError(f"MockBackend cannot answer with {schema.__name__}")
+
+
+def _chunk_answer(data: str) -> dict[str, Any]:
+    return {
+        "summary": _leading_sentences(data, 3),
+        "topics": _frequent_words(data[:_TOPICS_WINDOW_CHARS], _CHUNK_TOPICS),
+        "sentiment": "neutral",
+        "sentiment_justification": _JUSTIFICATION,
+        "action_items": [],
+    }
+
+
+def _document_answer(data: str) -> dict[str, Any]:
+    items = json.loads(data)
+    if not isinstance(items, list):
+        raise ValueError("MockBackend: the reduce data must be a JSON array of partial findings")
+    findings = [item for item in items if isinstance(item, dict)]
+    summaries = [
+        _leading_sentences(item["summary"], 1)
+        for item in findings[:_REDUCED_SUMMARIES]
+        if isinstance(item.get("summary"), str)
+    ]
+    topics: Counter[str] = Counter()
+    spelling: dict[str, str] = {}
+    for item in findings:
+        item_topics = item.get("topics")
+        if not isinstance(item_topics, list):
+            continue
+        for topic in item_topics:
+            if isinstance(topic, str) and topic.strip():
+                key = topic.strip().lower()
+                spelling.setdefault(key, topic.strip())
+                topics[key] += 1
+    return {
+        "summary": " ".join(s for s in summaries if s) or "The document has no findings to summarise.",
+        "topics": [spelling[key] for key, _ in topics.most_common(_DOCUMENT_TOPICS)],
+        "sentiment": "neutral",
+        "sentiment_justification": _JUSTIFICATION,
+    }
+
+
+def _leading_sentences(text: str, count: int) -> str:
+    """The first ``count`` sentences of ``text``, or its first 200 characters."""
+    flat = " ".join(text[:_SUMMARY_WINDOW_CHARS].split())
+    summary = " ".join(split_sentences(flat)[:count])
+    if len(summary) > _MAX_SUMMARY_CHARS or not summary:
+        summary = flat[:_FALLBACK_SUMMARY_CHARS]
+    return summary
+
+
+def _frequent_words(text: str, count: int) -> list[str]:
+    """The ``count`` most frequent words of 5+ letters that are not stopwords, by first use."""
+    counts = Counter(w for w in words(text.lower()) if len(w) >= 5 and w not in STOPWORDS)
+    return [word for word, _ in counts.most_common(count)]

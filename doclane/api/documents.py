@@ -13,7 +13,7 @@ from doclane.api.deps import CurrentUser, GatewayDep, OwnedDocument, ServicesDep
 from doclane.api.errors import http_status_for
 from doclane.exceptions import DoclaneError
 from doclane.infra.metrics import UPLOADS
-from doclane.producers.uploads import accept_upload
+from doclane.producers.uploads import accept_upload, retry_document
 from doclane.schemas.api import DocumentList, DocumentStatusPublic, UploadFileResult, UploadResponse
 from doclane.schemas.documents import ChunkPublic, DocumentDetail, DocumentPublic
 from doclane.schemas.events import DocumentStatus, Priority
@@ -39,7 +39,10 @@ async def upload(
     gateway: GatewayDep,
     user: CurrentUser,
     files: Annotated[list[UploadFile], File(description="One or more PDF or text files.")],
-    priority: Annotated[Priority, Form()] = Priority.NORMAL,
+    priority: Annotated[
+        Priority | None,
+        Form(description="high, normal or low; by default small documents go first."),
+    ] = None,
 ) -> UploadResponse | JSONResponse:
     """Upload one or many files; each is accepted or refused on its own."""
     services = gateway.services
@@ -124,8 +127,18 @@ async def get_status(doc: OwnedDocument, store: StoreDep) -> DocumentStatusPubli
         seq=doc.seq,
         updated_at=doc.updated_at,
         detail=last.detail if last else None,
-        error_category=doc.error_category,
+        error=doc.error if doc.status is DocumentStatus.FAILED else (last.error if last else None),
+        error_category=doc.error_category or (last.error_category if last else None),
+        attempt=last.attempt if last else None,
     )
+
+
+@router.post("/{document_id}/retry", status_code=status.HTTP_202_ACCEPTED,
+             responses={409: {"description": "The document has not failed"}})
+async def retry(doc: OwnedDocument, services: ServicesDep) -> DocumentPublic:
+    """Process a failed document again; chunks analysed before the failure are kept."""
+    record = await retry_document(services, doc)
+    return DocumentPublic.model_validate(record.model_dump())
 
 
 @router.get("/{document_id}/chunks")

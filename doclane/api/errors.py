@@ -18,6 +18,7 @@ _STATUS_BY_CATEGORY = {
     "too_large": status.HTTP_413_CONTENT_TOO_LARGE,
     "unsupported_type": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     "auth": status.HTTP_401_UNAUTHORIZED,
+    "conflict": status.HTTP_409_CONFLICT,
 }
 
 

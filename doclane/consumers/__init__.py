@@ -9,13 +9,14 @@ from typing import Any
 from doclane.consumers.aggregate import aggregate_give_up, handle_chunk_analyzed
 from doclane.consumers.analyze import analyze_give_up, handle_chunk_ready
 from doclane.consumers.extract import extract_give_up, handle_uploaded
-from doclane.consumers.runner import GiveUp, StageHandler, run_with_fate
+from doclane.consumers.runner import StageSpec, run_with_fate
 from doclane.infra.bus.base import Subscription
 from doclane.infra.runtime import Services
 from doclane.infra.settings import Settings
 from doclane.schemas.events import (
     ChunkAnalyzed,
     ChunkReady,
+    DocumentStatus,
     DocumentUploaded,
     Stage,
     Topics,
@@ -31,32 +32,50 @@ PRIORITY_WEIGHTS = (6, 3, 1)
 
 
 @dataclass(frozen=True)
-class _Stage:
-    group: str
-    stage: Stage
+class _Group:
+    name: str
     topics: tuple[str, ...]
     model: type[Any]
-    handler: StageHandler[Any]
-    give_up: GiveUp[Any]
-    topic_of: Callable[[Any], str]
+    spec: StageSpec
     concurrency: Callable[[Settings], int]
     weights: tuple[int, ...] = ()
 
 
+def _ai_attempts(settings: Settings) -> int:
+    return settings.ai_max_attempts
+
+
 _STAGES = {
-    "extract": _Stage(
-        "extractor", Stage.EXTRACT, (Topics.DOCUMENT_UPLOADED,), DocumentUploaded,
-        handle_uploaded, extract_give_up, lambda e: Topics.DOCUMENT_UPLOADED,
+    "extract": _Group(
+        "extractor", (Topics.DOCUMENT_UPLOADED,), DocumentUploaded,
+        StageSpec(
+            Stage.EXTRACT, handle_uploaded, extract_give_up,
+            topic_of=lambda e: Topics.DOCUMENT_UPLOADED,
+            max_attempts=lambda s: s.stage_max_attempts,
+            working_status=DocumentStatus.PROCESSING,
+        ),
         lambda s: s.extract_concurrency,
     ),
-    "analyze": _Stage(
-        "analyzer", Stage.ANALYZE, Topics.CHUNK_READY, ChunkReady,
-        handle_chunk_ready, analyze_give_up, lambda e: chunk_ready_topic(e.priority),
+    "analyze": _Group(
+        "analyzer", Topics.CHUNK_READY, ChunkReady,
+        StageSpec(
+            Stage.ANALYZE, handle_chunk_ready, analyze_give_up,
+            topic_of=lambda e: chunk_ready_topic(e.priority),
+            max_attempts=_ai_attempts,
+            working_status=DocumentStatus.ANALYZING,
+            describe=lambda e: f"chunk {e.chunk.index + 1} of {e.chunk_count}",
+        ),
         lambda s: s.analyze_concurrency, PRIORITY_WEIGHTS,
     ),
-    "aggregate": _Stage(
-        "aggregator", Stage.AGGREGATE, (Topics.CHUNK_ANALYZED,), ChunkAnalyzed,
-        handle_chunk_analyzed, aggregate_give_up, lambda e: Topics.CHUNK_ANALYZED,
+    "aggregate": _Group(
+        "aggregator", (Topics.CHUNK_ANALYZED,), ChunkAnalyzed,
+        StageSpec(
+            Stage.AGGREGATE, handle_chunk_analyzed, aggregate_give_up,
+            topic_of=lambda e: Topics.CHUNK_ANALYZED,
+            # The aggregator's one remote step is the document's reduce call.
+            max_attempts=_ai_attempts,
+            working_status=DocumentStatus.ANALYZING,
+        ),
         lambda s: s.aggregate_concurrency,
     ),
 }
@@ -69,10 +88,10 @@ def register_stages(services: Services, stages: Iterable[str]) -> None:
         if spec is None:
             raise ValueError(f"unknown stage {name!r}; choose from {', '.join(STAGES)}")
         services.bus.subscribe(Subscription(
-            group=spec.group,
+            group=spec.name,
             topics=list(spec.topics),
             model=spec.model,
-            handler=run_with_fate(spec.stage, spec.topic_of, spec.handler, spec.give_up, services),
+            handler=run_with_fate(spec.spec, services),
             concurrency=spec.concurrency(services.settings),
             weights=spec.weights,
         ))

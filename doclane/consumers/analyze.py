@@ -13,7 +13,9 @@ async def handle_chunk_ready(event: ChunkReady, services: Services) -> None:
     """Analyse one chunk unless it already has an analysis, then announce it.
 
     The analysis is stored before ``chunk.analyzed`` is published, so a crash
-    in between re-announces the stored result instead of analysing again.
+    in between re-announces the stored result instead of analysing again. An
+    identical chunk analysed before under the same configuration is taken from
+    the cache without calling the provider.
     """
     store = services.store
     record = await store.get_chunk(event.document_id, event.chunk.index)
@@ -23,7 +25,10 @@ async def handle_chunk_ready(event: ChunkReady, services: Services) -> None:
         doc = await store.get_document(event.document_id)
         if doc is None or doc.status.terminal:
             return
-        analysis = await services.analyzer.analyze_chunk(event.chunk)
+        chunk = event.chunk
+        analysis = await services.cache.chunk_analysis(
+            chunk, lambda: services.analyzer.analyze_chunk(chunk)
+        )
         await store.save_chunk_analysis(event.document_id, event.chunk.index, analysis)
     await _announce(event, services)
 

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from doclane.ai.cache import CachedDocument
 from doclane.exceptions import DoclaneError
 from doclane.extraction import chunk_document, extract
 from doclane.infra.runtime import Services
@@ -61,6 +62,7 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
 
     stored = {c.index: c for c in await store.list_chunks(doc.id)}
     chunks: list[Chunk] = list(stored.values())
+    cached = None if chunks else await services.cache.document(doc.sha256, doc.content_type)
     if not chunks:
         result = await services.cpu_pool.run(
             _extract_and_chunk,
@@ -80,22 +82,26 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
             chunk_count=len(chunks),
         )
         await store.put_chunks(doc.id, chunks)
+    if cached is not None:
+        await _complete_from_cache(doc.id, chunks, cached, services)
+        return
 
     if doc.status is not DocumentStatus.ANALYZING:
+        done, _ = await store.count_chunks(doc.id)
         await services.status.emit(
             doc.id,
             StatusChange(
                 status=DocumentStatus.ANALYZING,
                 stage=Stage.EXTRACT,
-                progress=Progress(done=0, total=len(chunks)),
-                detail=f"{len(chunks)} chunk(s) queued for analysis",
+                progress=Progress(done=done, total=len(chunks)),
+                detail=f"{len(chunks) - done} of {len(chunks)} chunk(s) queued for analysis",
             ),
         )
+    # Chunks analysed before (a redelivery, or a retry after a failure) are not sent
+    # again. If all are, the last one is re-announced so the aggregator can finish.
+    pending = [c for c in chunks if (r := stored.get(c.index)) is None or r.analysis is None]
     topic = chunk_ready_topic(event.priority)
-    for chunk in chunks:
-        record = stored.get(chunk.index)
-        if record is not None and record.analysis is not None:
-            continue
+    for chunk in pending or chunks[-1:]:
         await services.bus.publish(
             topic,
             f"{doc.id}:{chunk.index}",
@@ -107,6 +113,27 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
                 priority=event.priority,
             ),
         )
+
+
+async def _complete_from_cache(
+    document_id: str, chunks: list[Chunk], cached: CachedDocument, services: Services
+) -> None:
+    """Identical content was analysed before with the same configuration: reuse it, no AI call."""
+    for chunk in chunks:
+        analysis = await services.cache.cached_chunk(chunk)
+        if analysis is not None:
+            await services.store.save_chunk_analysis(document_id, chunk.index, analysis)
+    await services.status.emit(
+        document_id,
+        StatusChange(
+            status=DocumentStatus.COMPLETED,
+            stage=Stage.EXTRACT,
+            progress=Progress(done=len(chunks), total=len(chunks)),
+            detail="Identical content was analysed before with the same settings; "
+                   "the result was reused without AI calls.",
+            analysis=cached.analysis.model_copy(update={"cached": True, "usage": None}),
+        ),
+    )
 
 
 async def extract_give_up(event: DocumentUploaded, services: Services, error: DoclaneError) -> None:

@@ -2,10 +2,12 @@
 
 A stage handler either returns (ack), raises a non-retryable
 :class:`~doclane.exceptions.DoclaneError` (the document fails with that
-reason), or raises something else (retried with exponential backoff and jitter;
-after the last attempt the event goes to ``document.dlq`` and the stage's
-``give_up`` tells the document's owner). Nothing escapes to the transport, so a
-poisoned event never blocks its group.
+reason), or raises something retryable (tried again after exponential backoff
+with jitter, or after the ``Retry-After`` a provider asked for, whichever is
+longer). Each retry is announced on the document's status stream with the
+attempt number and the error; after the last attempt the event goes to
+``document.dlq`` and the stage's ``give_up`` tells the document's owner.
+Nothing escapes to the transport, so a poisoned event never blocks its group.
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from doclane.exceptions import DoclaneError
 from doclane.infra.bus.base import Handler
 from doclane.infra.metrics import STAGE_EVENTS, STAGE_SECONDS
 from doclane.infra.runtime import Services
-from doclane.schemas.events import DeadLetter, Event, Stage, Topics
+from doclane.infra.settings import Settings
+from doclane.schemas.events import DeadLetter, DocumentStatus, Event, Stage, StatusChange, Topics
 
-__all__ = ["GiveUp", "StageHandler", "run_with_fate"]
+__all__ = ["GiveUp", "StageHandler", "StageSpec", "run_with_fate"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,29 +36,40 @@ StageHandler = Callable[[E, Services], Awaitable[None]]
 GiveUp = Callable[[E, Services, DoclaneError], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class StageSpec:
+    """One stage as the runner sees it."""
+
+    stage: Stage
+    handler: StageHandler[Any]
+    give_up: GiveUp[Any]
+    #: The topic an event came from (recorded on dead letters).
+    topic_of: Callable[[Any], str]
+    max_attempts: Callable[[Settings], int]
+    #: The document's status while the stage works on it (repeated on retry notices).
+    working_status: DocumentStatus
+    #: What part of the document an event is about, for people: ``"chunk 3 of 20"``.
+    describe: Callable[[Any], str | None] = lambda event: None
+
+
 def _document_id(event: Event) -> str | None:
     return getattr(event, "document_id", None)
 
 
-def run_with_fate(
-    stage: Stage,
-    topic_of: Callable[[E], str],
-    handler: StageHandler[E],
-    give_up: GiveUp[E],
-    services: Services,
-) -> Handler[E]:
-    """Wrap ``handler`` so that each event is acked, retried or dead-lettered."""
+def run_with_fate(spec: StageSpec, services: Services) -> Handler[Any]:
+    """Wrap ``spec.handler`` so that each event is acked, retried or dead-lettered."""
     settings = services.settings
+    stage = spec.stage
 
-    async def handle(event: E) -> None:
+    async def handle(event: Event) -> None:
         with STAGE_SECONDS.labels(stage.value).time():
             await _attempt_all(event)
 
-    async def _attempt_all(event: E) -> None:
-        attempts = settings.stage_max_attempts
+    async def _attempt_all(event: Event) -> None:
+        attempts = spec.max_attempts(settings)
         for attempt in range(1, attempts + 1):
             try:
-                await handler(event, services)
+                await spec.handler(event, services)
                 STAGE_EVENTS.labels(stage.value, "ok").inc()
                 return
             except asyncio.CancelledError:
@@ -62,34 +77,56 @@ def run_with_fate(
             except DoclaneError as exc:
                 if not exc.retryable or attempt == attempts:
                     await _dead_letter(event, exc, attempt)
-                    await give_up(event, services, exc)
+                    await spec.give_up(event, services, exc)
                     return
                 error: BaseException = exc
+                reason = exc.reason
             except Exception as exc:
                 error = exc
                 if attempt == attempts:
                     logger.exception("%s gave up on %s", stage, _document_id(event))
-                    reason = DoclaneError(
+                    internal = DoclaneError(
                         f"An internal error stopped the {stage.value} step after {attempts} "
                         "attempts; retry the document later or contact the operator."
                     )
-                    reason.category = "internal"
+                    internal.category = "internal"
                     await _dead_letter(event, exc, attempt)
-                    await give_up(event, services, reason)
+                    await spec.give_up(event, services, internal)
                     return
+                reason = f"An internal error ({type(exc).__name__}) interrupted the step."
             STAGE_EVENTS.labels(stage.value, "retried").inc()
-            delay = settings.stage_retry_base_s * 2 ** (attempt - 1)
+            backoff = settings.stage_retry_base_s * 2 ** (attempt - 1)
+            delay = backoff * random.uniform(0.5, 1.5)  # noqa: S311 - jitter, not secrecy
+            retry_after = getattr(error, "retry_after_s", None)
+            if retry_after is not None:
+                delay = max(delay, retry_after)
             logger.warning(
-                "%s failed on %s (attempt %d/%d): %r; retrying in ~%.2fs",
+                "%s failed on %s (attempt %d/%d): %r; retrying in %.2fs",
                 stage, _document_id(event), attempt, attempts, error, delay,
             )
-            await asyncio.sleep(delay * random.uniform(0.5, 1.5))  # noqa: S311 - jitter
+            await _announce_retry(event, attempt + 1, attempts, reason, error, delay)
+            await asyncio.sleep(delay)
 
-    async def _dead_letter(event: E, exc: BaseException, attempt: int) -> None:
+    async def _announce_retry(event: Event, attempt: int, attempts: int, reason: str,
+                              error: BaseException, delay: float) -> None:
+        document_id = _document_id(event)
+        if document_id is None:
+            return
+        what = spec.describe(event)
+        await services.status.emit(document_id, StatusChange(
+            status=spec.working_status,
+            stage=stage,
+            attempt=attempt,
+            error=f"{what[0].upper()}{what[1:]}: {reason}" if what else reason,
+            error_category=getattr(error, "category", "internal"),
+            detail=f"Retrying in {delay:.1f} s (attempt {attempt} of {attempts}).",
+        ))
+
+    async def _dead_letter(event: Event, exc: BaseException, attempt: int) -> None:
         STAGE_EVENTS.labels(stage.value, "dead_lettered").inc()
         letter = DeadLetter(
             stage=stage,
-            topic=topic_of(event),
+            topic=spec.topic_of(event),
             document_id=_document_id(event),
             error=getattr(exc, "reason", None) or repr(exc),
             attempts=attempt,

@@ -1,10 +1,20 @@
-"""Prometheus metrics of every process: stages, uploads, status events."""
+"""Prometheus metrics of every process: stages, uploads, status events, AI calls, caches."""
 
 from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-__all__ = ["STAGE_EVENTS", "STAGE_SECONDS", "STATUS_EVENTS", "UPLOADS"]
+__all__ = [
+    "AI_CALLS",
+    "AI_CALL_SECONDS",
+    "AI_LIMIT_WAIT_SECONDS",
+    "AI_TOKENS",
+    "CACHE_LOOKUPS",
+    "STAGE_EVENTS",
+    "STAGE_SECONDS",
+    "STATUS_EVENTS",
+    "UPLOADS",
+]
 
 STAGE_EVENTS = Counter(
     "doclane_stage_events_total",
@@ -20,4 +30,28 @@ STAGE_SECONDS = Histogram(
 UPLOADS = Counter("doclane_uploads_total", "Uploaded files, by outcome.", ["outcome"])
 STATUS_EVENTS = Counter(
     "doclane_status_events_total", "Status events recorded, by status.", ["status"]
+)
+AI_CALLS = Counter(
+    "doclane_ai_calls_total",
+    "Calls to the AI provider, by outcome (ok, or the error category).",
+    ["provider", "outcome"],
+)
+AI_CALL_SECONDS = Histogram(
+    "doclane_ai_call_seconds",
+    "Duration of one AI call, from admission by the rate limiter to the answer.",
+    ["provider"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120),
+)
+AI_TOKENS = Counter(
+    "doclane_ai_tokens_total", "Tokens reported by the AI provider, by kind.", ["provider", "kind"]
+)
+AI_LIMIT_WAIT_SECONDS = Histogram(
+    "doclane_ai_limit_wait_seconds",
+    "Time an AI call waited for the rate limiter (requests/s, tokens/min, Retry-After).",
+    buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
+)
+CACHE_LOOKUPS = Counter(
+    "doclane_cache_lookups_total",
+    "Analysis cache lookups, by level (chunk, document) and result (hit, miss).",
+    ["level", "result"],
 )

@@ -1,7 +1,8 @@
 """Token buckets: a steady rate with bursts, per process.
 
-The same bucket will pace AI calls (issue: AI analysis); here it limits uploads
-per user. Limits are per process: with several gateways, divide the rate.
+They limit uploads per user (:class:`KeyedLimiter`) and pace AI calls
+(:class:`doclane.ai.limits.AiLimiter`). Limits are per process: with several
+gateways or analyzer workers, divide the rate among them.
 """
 
 from __future__ import annotations
@@ -31,16 +32,32 @@ class TokenBucket:
         self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
         self._at = now
 
+    def wait_s(self, tokens: float = 1) -> float:
+        """How long until ``tokens`` could be taken (0 if now), without taking them."""
+        self._refill()
+        if tokens <= self._tokens:
+            return 0.0
+        return (min(tokens, self._burst) - self._tokens) / self._rate
+
+    def adjust(self, tokens: float) -> None:
+        """Give back (positive) or charge (negative) tokens after the fact.
+
+        A charge may leave the bucket in debt (below zero): later takers then
+        wait until the refill has paid it back, so the rate still holds.
+        """
+        self._refill()
+        self._tokens = min(self._burst, self._tokens + tokens)
+
     def try_take(self, tokens: float = 1) -> float:
         """Take ``tokens`` if there are enough and return 0; else how long to wait, in seconds.
 
-        Asking for more than ``burst`` can never succeed; it waits for a full bucket.
+        Asking for more than ``burst`` waits for a full bucket and empties it, so one
+        oversized request is paced rather than refused forever.
         """
-        self._refill()
-        if tokens <= self._tokens:
-            self._tokens -= tokens
-            return 0.0
-        return (min(tokens, self._burst) - self._tokens) / self._rate
+        wait = self.wait_s(tokens)
+        if wait == 0:
+            self._tokens -= min(tokens, self._burst)
+        return wait
 
 
 class KeyedLimiter:

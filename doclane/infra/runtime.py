@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from doclane.ai.base import Analyzer
+from doclane.ai.cache import AnalysisCache
 from doclane.ai.factory import build_analyzer
 from doclane.infra.blobs import BlobStore
 from doclane.infra.bus.base import EventBus
@@ -32,6 +33,8 @@ class Services:
     blobs: BlobStore
     status: StatusPublisher
     analyzer: Analyzer
+    #: Results of identical chunks and documents, so they are analysed once.
+    cache: AnalysisCache
     #: CPU-heavy parsing runs here, never on the event loop.
     cpu_pool: CpuPool
 
@@ -64,13 +67,15 @@ def build_services(settings: Settings) -> Services:
     store = build_store(settings)
     bus = build_bus(settings)
     pool = CpuPool(settings.extract_workers)
+    analyzer = build_analyzer(settings, pool)
     return Services(
         settings=settings,
         store=store,
         bus=bus,
         blobs=BlobStore(settings.data_dir),
         status=StatusPublisher(store, bus),
-        analyzer=build_analyzer(settings, pool),
+        analyzer=analyzer,
+        cache=AnalysisCache(store, analyzer, settings),
         cpu_pool=pool,
     )
 
@@ -93,4 +98,5 @@ async def running(services: Services, stages: Iterable[str]) -> AsyncIterator[Se
             await services.bus.close()
     finally:
         services.cpu_pool.shutdown()
+        await services.analyzer.close()
         await services.store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -9,7 +10,10 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["MOCK_FAILURE_KINDS", "Settings", "get_settings"]
+
+#: Failures the mock AI service can simulate.
+MOCK_FAILURE_KINDS = ("timeout", "429", "500", "malformed")
 
 
 class Settings(BaseSettings):
@@ -63,9 +67,45 @@ class Settings(BaseSettings):
     stage_retry_base_s: float = Field(default=0.2, ge=0)
 
     # --- analysis ---
-    ai_provider: Literal["local", "mock"] = "local"
-    #: Mock provider: fixed latency per chunk, for tests and load experiments.
+    #: ``openai`` | ``local`` | ``mock``; unset: ``openai`` when ``OPENAI_API_KEY`` is set, else ``local``.
+    ai_provider: Literal["openai", "local", "mock"] | None = None
+    #: Model asked by the ``openai`` provider (any model of an OpenAI-compatible server).
+    ai_model: str = "gpt-4.1"
+    #: OpenAI-compatible server; unset: ``OPENAI_BASE_URL``, else OpenAI's API.
+    ai_base_url: str | None = None
+    #: Version of the prompt files (``doclane/ai/prompts/<version>/``); recorded on results.
+    ai_prompt_version: str = "v1"
+    ai_temperature: float | None = Field(default=0.2, ge=0, le=2)
+    #: Input the model may be given per call; big documents are reduced in rounds within it.
+    ai_max_input_tokens: int = Field(default=100_000, ge=2_000)
+    ai_max_output_tokens: int = Field(default=1_500, ge=200)
+    ai_timeout_s: float = Field(default=60, gt=0)
+    #: Per process: AI calls started per second, and tokens per minute (prompt + answer).
+    #: In distributed mode divide the account's limits among the analyzer workers.
+    ai_requests_per_s: float = Field(default=8, gt=0)
+    ai_tokens_per_min: int = Field(default=400_000, gt=0)
+    #: AI calls in flight at once, per process.
+    ai_concurrency: int = Field(default=16, ge=1)
+    #: Attempts per AI step (chunk or reduce) before the document fails: 2 = retry once.
+    ai_max_attempts: int = Field(default=2, ge=1)
+    #: Reuse results of identical content / chunks analysed with the same configuration.
+    ai_cache: bool = True
+
+    # --- mock AI service (load and chaos tests) ---
+    #: Mean latency per call; with ``mock_latency_p99_ms`` it is lognormal, else fixed.
     mock_latency_ms: int = Field(default=0, ge=0)
+    mock_latency_p99_ms: int | None = Field(default=None, ge=0)
+    #: Clamp of the drawn latency.
+    mock_latency_min_ms: int = Field(default=0, ge=0)
+    mock_latency_max_ms: int | None = Field(default=None, ge=0)
+    #: Share of calls that fail, each with one of ``mock_failure_kinds``.
+    mock_failure_rate: float = Field(default=0, ge=0, le=1)
+    #: Comma-separated: ``timeout``, ``429``, ``500``, ``malformed``.
+    mock_failure_kinds: str = "timeout,429,500,malformed"
+    #: ``Retry-After`` of simulated 429 answers.
+    mock_retry_after_s: float = Field(default=1, ge=0)
+    #: Same seed, same latencies and failures for the same calls.
+    mock_seed: int = 0
 
     # --- observability ---
     #: Workers serve Prometheus metrics on this port when set (the gateway uses /metrics).
@@ -79,6 +119,17 @@ class Settings(BaseSettings):
         return self.kafka_bootstrap is not None
 
     @property
+    def analysis_provider(self) -> Literal["openai", "local", "mock"]:
+        """The provider in use: the configured one, else ``openai`` when a key is set."""
+        if self.ai_provider is not None:
+            return self.ai_provider
+        return "openai" if os.environ.get("OPENAI_API_KEY") else "local"
+
+    @property
+    def mock_failure_kind_list(self) -> list[str]:
+        return [k.strip() for k in self.mock_failure_kinds.split(",") if k.strip()]
+
+    @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
 
@@ -89,6 +140,27 @@ class Settings(BaseSettings):
                 "distributed mode needs both DOCLANE_KAFKA_BOOTSTRAP and DOCLANE_MONGO_URL; "
                 "set both, or neither for the embedded mode"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _mock_makes_sense(self) -> Settings:
+        unknown = set(self.mock_failure_kind_list) - set(MOCK_FAILURE_KINDS)
+        if unknown:
+            raise ValueError(
+                f"DOCLANE_MOCK_FAILURE_KINDS has unknown kinds {sorted(unknown)}; "
+                f"choose from {', '.join(MOCK_FAILURE_KINDS)}"
+            )
+        if self.mock_failure_rate > 0 and not self.mock_failure_kind_list:
+            raise ValueError("DOCLANE_MOCK_FAILURE_RATE is set but DOCLANE_MOCK_FAILURE_KINDS is empty")
+        p99 = self.mock_latency_p99_ms
+        if p99 is not None and self.mock_latency_ms > 0:
+            ratio = p99 / self.mock_latency_ms
+            # A lognormal's p99/mean ratio lies in [1, e^(z99^2/2)] (about 15).
+            if not 1 <= ratio <= 14.9:
+                raise ValueError(
+                    "DOCLANE_MOCK_LATENCY_P99_MS must be between 1x and ~15x "
+                    "DOCLANE_MOCK_LATENCY_MS for a lognormal latency"
+                )
         return self
 
     @model_validator(mode="after")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from doclane.exceptions import DoclaneError
 
-__all__ = ["UploadError", "UploadTooLarge"]
+__all__ = ["NotRetryable", "UploadError", "UploadTooLarge"]
 
 
 class UploadError(DoclaneError):
@@ -13,3 +13,9 @@ class UploadError(DoclaneError):
 
 class UploadTooLarge(UploadError):
     category = "too_large"
+
+
+class NotRetryable(DoclaneError):
+    """Only a failed document can be retried."""
+
+    category = "conflict"

@@ -22,9 +22,13 @@ class StatusPublisher:
         self._store = store
         self._bus = bus
 
-    async def emit(self, document_id: str, change: StatusChange) -> StatusEvent | None:
-        """Store and publish one status event; ``None`` if the document is gone or finished."""
-        event = await self._store.append_status(document_id, change)
+    async def emit(self, document_id: str, change: StatusChange, *,
+                   reopen: bool = False) -> StatusEvent | None:
+        """Store and publish one status event; ``None`` if the document is gone or finished.
+
+        ``reopen`` lets the event follow a terminal one (a retry of a failed document).
+        """
+        event = await self._store.append_status(document_id, change, allow_after_terminal=reopen)
         if event is not None:
             STATUS_EVENTS.labels(event.status.value).inc()
             await self._bus.publish(Topics.DOCUMENT_STATUS, document_id, event)

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 
 from doclane.extraction import sniff_content_type
 from doclane.infra.runtime import Services
-from doclane.producers.exceptions import UploadTooLarge
+from doclane.producers.exceptions import NotRetryable, UploadTooLarge
 from doclane.schemas.documents import DocumentRecord
 from doclane.schemas.events import DocumentStatus, DocumentUploaded, Priority, Stage, StatusChange, Topics
 
-__all__ = ["accept_upload"]
+__all__ = ["accept_upload", "default_priority", "retry_document"]
 
 logger = logging.getLogger(__name__)
 _SNIFF_BYTES = 8192
@@ -25,9 +25,11 @@ async def accept_upload(
     owner: str,
     filename: str,
     content: AsyncIterator[bytes],
-    priority: Priority = Priority.NORMAL,
+    priority: Priority | None = None,
 ) -> DocumentRecord:
     """Store one uploaded file and start its processing.
+
+    Without an explicit ``priority`` the document gets :func:`default_priority`.
 
     Raises a :class:`~doclane.exceptions.DoclaneError` whose ``reason`` says why
     the file was refused; nothing is left behind for a refused file.
@@ -57,6 +59,8 @@ async def accept_upload(
     except BaseException:
         services.blobs.delete_document(document_id)
         raise
+    if priority is None:
+        priority = default_priority(content_type, size)
 
     record = DocumentRecord(
         id=document_id,
@@ -72,21 +76,77 @@ async def accept_upload(
     pending = await services.status.emit(
         document_id, StatusChange(status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
     )
-    await services.bus.publish(
-        Topics.DOCUMENT_UPLOADED,
-        document_id,
-        DocumentUploaded(
-            document_id=document_id,
-            owner=owner,
-            filename=filename,
-            content_type=content_type,
-            blob_key=key,
-            size_bytes=size,
-            sha256=record.sha256,
-            priority=priority,
-        ),
-    )
+    await _publish_uploaded(services, record)
     logger.info("accepted %s as %s (%d bytes, %s)", filename, document_id, size, content_type)
     if pending is not None:
         record = record.model_copy(update={"seq": pending.seq, "updated_at": pending.timestamp})
     return record
+
+
+#: Bytes of text a document may have to be analysed first by default (~8 chunks)...
+_SMALL_TEXT_BYTES = 32 * 1024
+#: ...and beyond which it yields to everything else (~130 chunks).
+_LARGE_TEXT_BYTES = 512 * 1024
+#: PDFs carry fonts and images: the same amount of text takes ~8x the bytes.
+_PDF_FACTOR = 8
+
+
+def default_priority(content_type: str, size_bytes: int) -> Priority:
+    """The lane a document goes to when its uploader doesn't say: by how much text it likely holds.
+
+    Chunks of a small document go to the ``high`` lane and those of a huge one
+    to ``low``, so one 500-page upload can't hold up a queue of one-page notes;
+    the analyzers still serve ``low`` one delivery in ten, so big ones progress.
+    """
+    factor = _PDF_FACTOR if content_type == "application/pdf" else 1
+    if size_bytes <= _SMALL_TEXT_BYTES * factor:
+        return Priority.HIGH
+    if size_bytes <= _LARGE_TEXT_BYTES * factor:
+        return Priority.NORMAL
+    return Priority.LOW
+
+
+async def retry_document(services: Services, doc: DocumentRecord) -> DocumentRecord:
+    """Start a failed document again from where it stopped.
+
+    Chunks analysed before the failure keep their analyses; only the others are
+    sent to the analyzers again. Raises :class:`NotRetryable` for a document
+    that has not failed.
+    """
+    if doc.status is not DocumentStatus.FAILED:
+        raise NotRetryable(
+            f"Only failed documents can be retried; this one is {doc.status.value}."
+        )
+    done = sum(c.analysis is not None for c in await services.store.list_chunks(doc.id))
+    kept = f"; {done} of {doc.chunk_count} chunk analyses are kept" if doc.chunk_count else ""
+    event = await services.status.emit(
+        doc.id,
+        StatusChange(status=DocumentStatus.PENDING, stage=Stage.UPLOAD,
+                     detail=f"Retry requested{kept}."),
+        reopen=True,
+    )
+    if event is None:  # deleted meanwhile
+        raise NotRetryable("The document no longer exists.")
+    await _publish_uploaded(services, doc)
+    logger.info("retrying %s (%d chunk analyses kept)", doc.id, done)
+    return doc.model_copy(update={
+        "status": event.status, "seq": event.seq, "updated_at": event.timestamp,
+        "error": None, "error_category": None,
+    })
+
+
+async def _publish_uploaded(services: Services, doc: DocumentRecord) -> None:
+    await services.bus.publish(
+        Topics.DOCUMENT_UPLOADED,
+        doc.id,
+        DocumentUploaded(
+            document_id=doc.id,
+            owner=doc.owner,
+            filename=doc.filename,
+            content_type=doc.content_type,
+            blob_key=doc.blob_key,
+            size_bytes=doc.size_bytes,
+            sha256=doc.sha256,
+            priority=doc.priority,
+        ),
+    )

@@ -62,4 +62,8 @@ class DocumentStatusPublic(BaseModel):
     seq: int
     updated_at: datetime
     detail: str | None = None
+    #: The failure reason, or the error the current attempt is retrying after.
+    error: str | None = None
     error_category: str | None = None
+    #: The attempt in progress, when the step is being retried.
+    attempt: int | None = None

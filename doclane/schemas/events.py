@@ -131,13 +131,18 @@ class StatusChange(BaseModel):
     progress: Progress | None = None
     #: Failure reason (``failed``) or a short human note on the step.
     detail: str | None = None
+    #: What went wrong: the failure reason, or the error an attempt is being retried after.
+    error: str | None = None
     error_category: str | None = None
+    #: The attempt a retry notice announces (2 = the first retry); ``None`` otherwise.
+    attempt: int | None = None
     analysis: DocumentAnalysis | None = None
 
     @classmethod
     def failed(cls, stage: Stage, reason: str, category: str) -> StatusChange:
         """The document failed at ``stage``, for a reason a person understands."""
-        return cls(status=DocumentStatus.FAILED, stage=stage, detail=reason, error_category=category)
+        return cls(status=DocumentStatus.FAILED, stage=stage, detail=reason, error=reason,
+                   error_category=category)
 
 
 class StatusEvent(StatusChange, Event):

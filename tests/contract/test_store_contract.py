@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import uuid
 
 from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
 from doclane.schemas.documents import DocumentRecord
 from doclane.schemas.events import DocumentStatus, Progress, Stage, StatusChange
 from doclane.schemas.extraction import Chunk
+
+
+def _key(prefix: str = "chunk") -> str:
+    return f"{prefix}:{hashlib.sha256(uuid.uuid4().bytes).hexdigest()}"
+
+
+def _exactly(value: object) -> str:
+    """A rendering that tells ``True`` from ``1`` and ``1.0`` from ``1``, unlike ``==``."""
+    return json.dumps(value, sort_keys=True)
+
+
+_RESULT = {
+    "summary": "Quarterly numbers, “quoted” — ünïcode.",
+    "score": -0.125,
+    "count": 3,
+    "flags": {"negative": True, "draft": False, "reviewed": None},
+    "entities": [{"text": "ACME", "kind": "org", "spans": [[0, 4], [10, 14]]}, {"text": "", "kind": None}],
+    "empty": {"list": [], "dict": {}},
+    "mixed": [1, 1.5, "two", False, None, [], {}],
+    "keys": {"a.b": 1, "$ref": 2, "_id": 3, "": 4},  # legal in JSON, not as Mongo field names
+}
 
 
 def _doc(owner: str = "alice") -> DocumentRecord:
@@ -244,3 +267,55 @@ async def test_deleting_leaves_contentless_tombstones_so_cursors_stay_gapless(st
     assert [e.tombstone for e in events] == [True, True, False]
     assert all(e.analysis is None and e.detail is None for e in events[:2])
     assert await store.status_history(gone.id) == []
+
+
+async def test_the_cache_misses_then_round_trips_a_nested_value_exactly(store):
+    key = _key()
+    assert await store.cache_get(key) is None
+    await store.cache_put(key, _RESULT)
+    got = await store.cache_get(key)
+    assert got == _RESULT and _exactly(got) == _exactly(_RESULT)
+    assert await store.cache_get(key.replace("chunk:", "doc:", 1)) is None  # keys are exact
+
+
+async def test_the_first_cached_value_is_kept(store):
+    key = _key("doc")
+    await store.cache_put(key, {"summary": "first"})
+    await store.cache_put(key, {"summary": "second", "extra": 1})
+    assert await store.cache_get(key) == {"summary": "first"}
+
+
+async def test_concurrent_cache_writers_of_one_key_do_not_fail_and_one_wins(store):
+    key = _key()
+    values = [{"summary": f"writer {i}", "n": i} for i in range(5)]
+    await asyncio.gather(*(store.cache_put(key, v) for v in values))
+    assert await store.cache_get(key) in values
+    assert await store.cache_get(key) == await store.cache_get(key)  # settled: no later switch
+
+
+async def test_cached_values_survive_reopening_and_are_seen_by_a_second_process(store, store_factory):
+    key = _key()
+    await store.cache_put(key, _RESULT)
+    await store.close()
+    await store.open()
+    assert await store.cache_get(key) == _RESULT
+    other = store_factory()
+    await other.open()
+    try:
+        assert await other.cache_get(key) == _RESULT
+        await other.cache_put(key, {"summary": "late"})
+    finally:
+        await other.close()
+    assert await store.cache_get(key) == _RESULT
+
+
+async def test_cache_entries_outlive_the_document_they_came_from(store):
+    doc = _doc()
+    await store.create_document(doc)
+    await store.put_chunks(doc.id, [Chunk(index=0, text="x")])
+    chunk_key, doc_key = _key("chunk"), _key("doc")
+    await store.cache_put(chunk_key, {"summary": "chunk result"})
+    await store.cache_put(doc_key, {"summary": "document result"})
+    assert await store.delete_document(doc.id) is True
+    assert await store.cache_get(chunk_key) == {"summary": "chunk result"}
+    assert await store.cache_get(doc_key) == {"summary": "document result"}

@@ -18,6 +18,11 @@ USERS = "alice:alice-pw:user,bob:bob-pw:user,root:root-pw:admin"
 JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
 
+def _inherited_env() -> dict[str, str]:
+    """The test run's environment, minus a developer's OpenAI settings: a test names its provider."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -54,7 +59,7 @@ class DoclaneProcess:
         log = self._log.open("ab")
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "doclane", *self.args, "--data-dir", str(self.data_dir)],
-            env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
+            env={**_inherited_env(), **self.env}, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout_s

@@ -3,6 +3,7 @@
 The store is the truth for a document's state: its record, its status history
 (contiguous ``seq`` per document, contiguous ``cursor`` per owner), its chunks
 and their analyses. Every write is idempotent so a redelivered event is harmless.
+It also keeps a small result cache keyed by content hash, which outlives documents.
 """
 
 from __future__ import annotations
@@ -95,6 +96,22 @@ class Store(Protocol):
 
     async def count_chunks(self, document_id: str) -> tuple[int, int]:
         """``(aggregated, total)`` for the document."""
+
+    # --- result cache ---
+    # Analysis results keyed by content hash (``"chunk:<sha256>"``, ``"doc:<sha256>"``).
+    # Entries belong to no document and hold nothing of an owner's beyond those
+    # results, so ``delete_document`` leaves them in place.
+    async def cache_get(self, key: str) -> dict[str, Any] | None:
+        """The value cached under ``key``, or None."""
+
+    async def cache_put(self, key: str, value: dict[str, Any]) -> None:
+        """Cache ``value`` under ``key``; the first value stored for a key is kept.
+
+        Results for the same key are interchangeable, so a concurrent second
+        writer is harmless. ``value`` is a JSON-compatible dict (no datetimes).
+        Entries are not removed when a document is deleted: they are keyed by
+        content hash and hold no owner data beyond analysis results.
+        """
 
 
 def projection(event: StatusEvent) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The distributed store: documents, status history and chunks in MongoDB.
+"""The distributed store: documents, status history, chunks and the result cache in MongoDB.
 
 It runs on MongoDB and on FerretDB 1.x (the test server), so it uses neither
 transactions nor anything else FerretDB lacks.
@@ -27,7 +27,9 @@ race on one document, so tests see none of it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, ReturnDocument
@@ -257,7 +259,7 @@ class MongoStore(Store):
             "document_id": document_id, "seq": seq}
         await self._events.update_many(which, {"$set": {
             "tombstone": True, "progress": None, "detail": None,
-            "error_category": None, "analysis": None}})
+            "error": None, "error_category": None, "attempt": None, "analysis": None}})
 
     async def _bump_counter(self, owner: str, update: _Doc) -> int:
         """Apply ``update`` to the owner's cursor counter, creating it; the new value."""
@@ -391,6 +393,23 @@ class MongoStore(Store):
         if data is None:
             return 0, 0
         return int(data.get("chunks_aggregated", 0)), int(data.get("chunks_total", 0))
+
+    # --- result cache ---
+    # ``_id`` = key, so a lookup is by bare ``_id`` (no scan on FerretDB) and "first
+    # value wins" is an insert whose duplicate-key error is atomic (as for chunks
+    # above). The value is kept as JSON text, as SqliteStore does: FerretDB 1.x refuses
+    # nested arrays and keys with "." or a leading "$", all of which JSON allows.
+    async def cache_get(self, key: str) -> dict[str, Any] | None:
+        data = await self._collection("cache").find_one({"_id": key}, {"value": True})
+        if data is None:
+            return None
+        value: dict[str, Any] = json.loads(data["value"])
+        return value
+
+    async def cache_put(self, key: str, value: dict[str, Any]) -> None:
+        with suppress(DuplicateKeyError):  # another writer came first: its value stays
+            await self._collection("cache").insert_one(
+                {"_id": key, "value": json.dumps(value), "created_at": utcnow()})
 
 
 def _chunk_id(document_id: str, index: int) -> str:

@@ -1,4 +1,4 @@
-"""The embedded store: documents, status history and chunks in one SQLite file.
+"""The embedded store: documents, status history, chunks and the result cache in one SQLite file.
 
 Records are kept as JSON next to the columns that queries need. A write lock
 serialises transactions on the single writer connection; readers use their own
@@ -12,6 +12,7 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -53,6 +54,11 @@ CREATE TABLE IF NOT EXISTS chunks (
     analyzed_at TEXT,
     aggregated INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (document_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cache (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    created_at TEXT NOT NULL
 ) WITHOUT ROWID;
 """
 
@@ -301,3 +307,18 @@ class SqliteStore(Store):
         )
         done, total = rows[0]
         return int(done), int(total)  # type: ignore[call-overload]
+
+    # --- result cache ---
+    async def cache_get(self, key: str) -> dict[str, Any] | None:
+        rows = await self._fetchall("SELECT value FROM cache WHERE key = ?", (key,))
+        if not rows:
+            return None
+        value: dict[str, Any] = json.loads(str(rows[0][0]))
+        return value
+
+    async def cache_put(self, key: str, value: dict[str, Any]) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "INSERT OR IGNORE INTO cache (key, value, created_at) VALUES (?, ?, ?)",
+                (key, json.dumps(value), utcnow().isoformat()),
+            )
