@@ -5,9 +5,10 @@ analyses and document reductions alike). Calls are admitted one at a time in
 arrival order (an ``asyncio.Lock`` is FIFO), so a big request is not starved
 by a stream of small ones, and a call starts only when both buckets allow it:
 
-* the request bucket refills ``requests_per_s`` a second and holds one second's
-  worth, so no window of T seconds sees more than ``requests_per_s * (T + 1)``
-  call starts;
+* the request bucket refills ``requests_per_s`` a second and holds a single
+  request: starts are spaced by at least ``1 / requests_per_s``, so no window of
+  T seconds sees more than ``requests_per_s * T + 1`` of them (no burst at
+  start-up or after a quiet spell that the provider could count against us);
 * the token bucket refills ``tokens_per_min / 60`` a second and holds ten
   seconds' worth. A call is charged its estimate (prompt + the answer's cap) up
   front and settled with the provider's reported usage afterwards, so the
@@ -52,7 +53,7 @@ class AiLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._requests = TokenBucket(requests_per_s, max(1.0, requests_per_s), clock)
+        self._requests = TokenBucket(requests_per_s, 1, clock)
         token_rate = tokens_per_min / 60
         self._tokens = TokenBucket(token_rate, token_rate * _TOKEN_BURST_S, clock)
         self._in_flight = asyncio.Semaphore(concurrency)

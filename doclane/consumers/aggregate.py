@@ -20,7 +20,8 @@ async def handle_chunk_analyzed(event: ChunkAnalyzed, services: Services) -> Non
     if doc is None or doc.status.terminal:
         return
     if event.error is not None:
-        await status.emit(doc.id, StatusChange.failed(Stage.ANALYZE, event.error, "analysis"))
+        category = event.error_category or "analysis"
+        await status.emit(doc.id, StatusChange.failed(Stage.ANALYZE, event.error, category))
         return
     newly_counted = await store.mark_chunk_aggregated(doc.id, event.chunk_index)
     done, total = await store.count_chunks(doc.id)

@@ -36,10 +36,11 @@ async def handle_chunk_ready(event: ChunkReady, services: Services) -> None:
 async def analyze_give_up(event: ChunkReady, services: Services, error: DoclaneError) -> None:
     # The aggregator owns the document's analysing phase: tell it, it fails the document.
     reason = f"Chunk {event.chunk.index + 1} of {event.chunk_count}: {error.reason}"
-    await _announce(event, services, error=reason)
+    await _announce(event, services, error=reason, category=error.category)
 
 
-async def _announce(event: ChunkReady, services: Services, error: str | None = None) -> None:
+async def _announce(event: ChunkReady, services: Services, error: str | None = None,
+                    category: str | None = None) -> None:
     await services.bus.publish(
         Topics.CHUNK_ANALYZED,
         event.document_id,
@@ -49,5 +50,6 @@ async def _announce(event: ChunkReady, services: Services, error: str | None = N
             chunk_index=event.chunk.index,
             chunk_count=event.chunk_count,
             error=error,
+            error_category=category,
         ),
     )

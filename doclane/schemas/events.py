@@ -116,6 +116,7 @@ class ChunkAnalyzed(Event):
     chunk_count: int
     #: ``None`` when analysis succeeded; otherwise a reason a person understands.
     error: str | None = None
+    error_category: str | None = None
 
 
 class Progress(BaseModel):
