@@ -37,7 +37,7 @@ def build_analyzer(settings: Settings, pool: CpuPool | None = None) -> Analyzer:
         from doclane.ai.openai_backend import OpenAIBackend
 
         api_key = os.environ.get("OPENAI_API_KEY")
-        base_url = settings.ai_base_url or os.environ.get("OPENAI_BASE_URL")
+        base_url = settings.ai_base_url or os.environ.get("OPENAI_BASE_URL") or None
         if not api_key and not base_url:
             raise ValueError(
                 "DOCLANE_AI_PROVIDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL / "

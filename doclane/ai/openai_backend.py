@@ -31,6 +31,7 @@ __all__ = ["OpenAIBackend"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
+_OPENAI_API = "https://api.openai.com/v1"
 
 
 class OpenAIBackend:
@@ -41,7 +42,8 @@ class OpenAIBackend:
         # Creating the client makes no connection.
         self._client = openai.AsyncOpenAI(
             api_key=api_key or "not-needed",  # local OpenAI-compatible servers need none
-            base_url=base_url,
+            # Explicit, so an empty OPENAI_BASE_URL in the environment can't blank it out.
+            base_url=base_url or _OPENAI_API,
             timeout=timeout_s,
             max_retries=0,
         )

@@ -22,7 +22,10 @@ class Settings(BaseSettings):
     Units are part of the names (``_mb``, ``_s``, ``_chars``).
     """
 
-    model_config = SettingsConfigDict(env_prefix="DOCLANE_", env_file=None, extra="ignore")
+    # An empty variable means unset (compose files pass ``${VAR:-}`` through).
+    model_config = SettingsConfigDict(
+        env_prefix="DOCLANE_", env_file=None, extra="ignore", env_ignore_empty=True
+    )
 
     environment: Literal["development", "production"] = "development"
     data_dir: Path = Path("data")
