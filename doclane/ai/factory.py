@@ -38,11 +38,6 @@ def build_analyzer(settings: Settings, pool: CpuPool | None = None) -> Analyzer:
 
         api_key = os.environ.get("OPENAI_API_KEY")
         base_url = settings.ai_base_url or os.environ.get("OPENAI_BASE_URL") or None
-        if not api_key and not base_url:
-            raise ValueError(
-                "DOCLANE_AI_PROVIDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL / "
-                "DOCLANE_AI_BASE_URL for a local OpenAI-compatible server)"
-            )
         backend = OpenAIBackend(
             model=settings.ai_model, api_key=api_key, base_url=base_url,
             timeout_s=settings.ai_timeout_s, temperature=settings.ai_temperature,

@@ -146,6 +146,28 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _prompts_exist(self) -> Settings:
+        from doclane.ai.prompts import available_versions
+
+        if self.ai_prompt_version not in available_versions():
+            raise ValueError(
+                f"DOCLANE_AI_PROMPT_VERSION={self.ai_prompt_version!r} has no prompt files; "
+                f"available: {', '.join(available_versions())}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _openai_needs_a_server(self) -> Settings:
+        if self.ai_provider == "openai" and not (
+            os.environ.get("OPENAI_API_KEY") or self.ai_base_url or os.environ.get("OPENAI_BASE_URL")
+        ):
+            raise ValueError(
+                "DOCLANE_AI_PROVIDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL / "
+                "DOCLANE_AI_BASE_URL for a local OpenAI-compatible server)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _mock_makes_sense(self) -> Settings:
         unknown = set(self.mock_failure_kind_list) - set(MOCK_FAILURE_KINDS)
         if unknown:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib import resources
 from string import Template
 
-__all__ = ["PromptSet", "load_prompts"]
+__all__ = ["PromptSet", "available_versions", "load_prompts"]
 
 
 @dataclass(frozen=True)
@@ -23,16 +23,19 @@ class PromptSet:
     reduce_user: Template
 
 
+def available_versions() -> list[str]:
+    return sorted(p.name for p in resources.files(__package__).iterdir()
+                  if p.is_dir() and not p.name.startswith("_"))
+
+
 def load_prompts(version: str) -> PromptSet:
     """Read one version of the prompts from the package; a clear error if it doesn't exist."""
-    folder = resources.files(__package__).joinpath(version)
-    if not folder.is_dir():
-        available = sorted(p.name for p in resources.files(__package__).iterdir() if p.is_dir()
-                           and not p.name.startswith("_"))
+    if version not in available_versions():
         raise ValueError(
             f"no prompts of version {version!r} (DOCLANE_AI_PROMPT_VERSION); "
-            f"available: {', '.join(available)}"
+            f"available: {', '.join(available_versions())}"
         )
+    folder = resources.files(__package__).joinpath(version)
 
     def read(name: str) -> str:
         return folder.joinpath(name).read_text(encoding="utf-8").strip()
