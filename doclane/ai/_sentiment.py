@@ -12,6 +12,7 @@ and technical documents ("please", "support", "kill" a process, a "mock").
 from __future__ import annotations
 
 import string
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -22,7 +23,7 @@ from vaderSentiment.vaderSentiment import (
 from doclane.ai._text import Segment
 from doclane.schemas.analysis import Sentiment
 
-__all__ = ["chunk_sentiment", "combine", "label_for"]
+__all__ = ["chunk_sentiment", "combine", "document_justification", "justify", "label_for"]
 
 _OVERRIDES: dict[str, float] = {
     "please": 0.0,
@@ -158,3 +159,51 @@ def combine(parts: Sequence[tuple[Sentiment, float, float]]) -> tuple[Sentiment,
     pos, neg = pos / total, neg / total
     clamped = max(-1.0, min(1.0, score))
     return label_for(clamped, pos, neg), round(clamped, 4)
+
+
+def _quoted(words: Iterable[str]) -> str:
+    return ", ".join(f"\u201c{w}\u201d" for w in words)
+
+
+def justify(segments: Sequence[Segment], label: Sentiment) -> str:
+    """One sentence naming the words that set the tone, like a reader would point at them."""
+    lexicon = _analyzer().lexicon
+    pos: Counter[str] = Counter()
+    neg: Counter[str] = Counter()
+    for seg in segments:
+        if seg.kind == "heading":
+            continue
+        for token in seg.text.lower().split():
+            word = token.strip(string.punctuation + "\u201c\u201d\u2018\u2019")
+            valence = lexicon.get(word, 0.0)
+            if valence >= 1.0:
+                pos[word] += valence
+            elif valence <= -1.0:
+                neg[word] -= valence
+    top_pos = [w for w, _ in pos.most_common(3)]
+    top_neg = [w for w, _ in neg.most_common(3)]
+    if label is Sentiment.MIXED and top_pos and top_neg:
+        return (f"Positive wording ({_quoted(top_pos)}) and negative wording "
+                f"({_quoted(top_neg)}) both carry weight.")
+    if label is Sentiment.POSITIVE and top_pos:
+        return f"Mostly positive wording, such as {_quoted(top_pos)}."
+    if label is Sentiment.NEGATIVE and top_neg:
+        return f"Mostly negative wording, such as {_quoted(top_neg)}."
+    return "Mostly factual wording, without strong positive or negative language."
+
+
+def document_justification(labels: Sequence[tuple[Sentiment, float]], label: Sentiment) -> str:
+    """Why the document reads as ``label``, from its chunks' (label, weight)."""
+    total = sum(w for _, w in labels) or 1.0
+    share = {s: sum(w for lab, w in labels if lab is s) / total for s in Sentiment}
+    if len(labels) == 1:
+        return {Sentiment.POSITIVE: "The text is mostly positive in tone.",
+                Sentiment.NEGATIVE: "The text is mostly negative in tone.",
+                Sentiment.MIXED: "The text has clearly positive and clearly negative passages.",
+                Sentiment.NEUTRAL: "The text is mostly factual in tone."}[label]
+    if label is Sentiment.MIXED:
+        return (f"Positive parts ({share[Sentiment.POSITIVE]:.0%} of the text) and negative parts "
+                f"({share[Sentiment.NEGATIVE]:.0%}) pull in opposite directions.")
+    if label is Sentiment.NEUTRAL:
+        return f"Most of the text ({share[Sentiment.NEUTRAL]:.0%}) is factual in tone."
+    return f"{share[label]:.0%} of the text reads {label.value}; the rest does not outweigh it."

@@ -15,7 +15,7 @@ from typing import Any
 
 from doclane.ai._actions import dedupe_actions, extract_actions
 from doclane.ai._keyphrases import extract_keyphrases, merge_topics, names_to_exclude
-from doclane.ai._sentiment import chunk_sentiment, combine
+from doclane.ai._sentiment import chunk_sentiment, combine, document_justification, justify
 from doclane.ai._summary import (
     Candidate,
     chunk_candidates,
@@ -49,7 +49,7 @@ class LocalAnalyzer:
 
     name: str = "local"
     #: Version of the algorithms; bump it when results change so caches are invalidated.
-    model: str | None = "extractive-v1"
+    model: str | None = "extractive-v2"
     prompt_version: str | None = None
 
     def __init__(self, offload: Offload | None = None) -> None:
@@ -92,6 +92,7 @@ def _analyze_sync(chunk: Chunk) -> ChunkAnalysis:
         topics=extract_keyphrases(segments, chunk.section_path, names),
         sentiment=sentiment,
         sentiment_score=score,
+        sentiment_justification=justify(segments, sentiment),
         action_items=actions,
         provider=LocalAnalyzer.name,
         model=LocalAnalyzer.model,
@@ -118,6 +119,9 @@ def _reduce_sync(pairs: list[tuple[Chunk, ChunkAnalysis]]) -> DocumentAnalysis:
         topics=merge_topics([(a.topics, w) for a, w in zip(analyses, weights, strict=True)]),
         sentiment=sentiment,
         sentiment_score=score,
+        sentiment_justification=document_justification(
+            [(a.sentiment, w) for a, w in zip(analyses, weights, strict=True)], sentiment
+        ),
         action_items=dedupe_actions(actions),
         chunk_count=len(ordered),
         provider=LocalAnalyzer.name,

@@ -583,3 +583,14 @@ async def test_internal_failure_is_a_permanent_analysis_error(
     assert (info.value.category, info.value.retryable) == ("analysis", False)
     assert "chunk 4" in info.value.reason
     assert "boom" not in info.value.reason  # raw exception text stays in the log
+
+
+async def test_the_sentiment_comes_with_the_words_that_justify_it(analyzer: LocalAnalyzer) -> None:
+    happy = await analyzer.analyze_chunk(Chunk(index=0, text=(
+        "The launch was a great success. The team is delighted with the excellent results.")))
+    assert happy.sentiment is Sentiment.POSITIVE
+    assert "positive" in happy.sentiment_justification and "“great”" in happy.sentiment_justification
+    flat = await analyzer.analyze_chunk(Chunk(index=1, text="The meeting is on Tuesday in room 4."))
+    assert "factual" in flat.sentiment_justification
+    doc = await analyzer.reduce([(Chunk(index=0, text="x"), happy), (Chunk(index=1, text="y"), flat)])
+    assert doc.sentiment_justification
