@@ -12,7 +12,8 @@ by a stream of small ones, and a call starts only when both buckets allow it:
 * the token bucket refills ``tokens_per_min / 60`` a second and holds ten
   seconds' worth. A call is charged its estimate (prompt + the answer's cap) up
   front and settled with the provider's reported usage afterwards, so the
-  long-run token rate is the real one.
+  long-run token rate is the real one. A failed call keeps its prompt's charge
+  (a provider counts what it received) but gets the answer's cap back.
 
 A ``429`` with ``Retry-After`` pauses every call of the process, not only the
 one that was refused: the provider's limit is per account, not per request.
@@ -40,6 +41,8 @@ class CallTicket:
     """An admitted call; tell it what the call really cost."""
 
     estimated_tokens: int
+    #: The part of the estimate that is the answer's cap (not spent when the call fails).
+    output_tokens: int = 0
     used_tokens: int | None = None
 
 
@@ -67,17 +70,22 @@ class AiLimiter:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     @asynccontextmanager
-    async def call(self, estimated_tokens: int) -> AsyncIterator[CallTicket]:
-        """Wait for a slot and for the rate limits, then run the body as one call."""
+    async def call(self, estimated_tokens: int, output_tokens: int = 0) -> AsyncIterator[CallTicket]:
+        """Wait for a slot and for the rate limits, then run the body as one call.
+
+        ``estimated_tokens`` includes ``output_tokens``, the answer's cap.
+        """
         async with self._in_flight:
             waited = await self._admit(estimated_tokens)
             AI_LIMIT_WAIT_SECONDS.observe(waited)
-            ticket = CallTicket(estimated_tokens)
+            ticket = CallTicket(estimated_tokens, output_tokens)
             try:
                 yield ticket
             finally:
-                if ticket.used_tokens is not None:
-                    self._tokens.adjust(estimated_tokens - ticket.used_tokens)
+                spent = ticket.used_tokens
+                if spent is None:  # failed: the prompt was sent, no answer came back
+                    spent = estimated_tokens - output_tokens
+                self._tokens.adjust(estimated_tokens - spent)
 
     async def _admit(self, tokens: int) -> float:
         start = self._clock()

@@ -162,7 +162,8 @@ class LlmAnalyzer:
     # --- one call ---
     async def _call(self, request: ChatRequest[T]) -> ChatReply[T]:
         provider = self._backend.provider
-        async with self._limiter.call(self._input_tokens(request) + request.max_output_tokens) as ticket:
+        estimate = self._input_tokens(request) + request.max_output_tokens
+        async with self._limiter.call(estimate, request.max_output_tokens) as ticket:
             started = time.monotonic()
             try:
                 reply = await self._backend.complete(request)

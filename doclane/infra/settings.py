@@ -63,8 +63,11 @@ class Settings(BaseSettings):
     chunk_overlap_chars: int = Field(default=200, ge=0)
     extract_workers: int = Field(default=2, ge=1)
     extract_concurrency: int = Field(default=2, ge=1)
-    analyze_concurrency: int = Field(default=8, ge=1)
-    aggregate_concurrency: int = Field(default=4, ge=1)
+    #: Chunks in analysis at once per process: enough to keep a remote model's
+    #: rate limit busy (rate x latency), e.g. 8 calls/s x 4 s = 32.
+    analyze_concurrency: int = Field(default=32, ge=1)
+    #: The aggregator waits on the AI's reduce call per document: lanes are mostly idle waits.
+    aggregate_concurrency: int = Field(default=16, ge=1)
     #: Attempts a stage makes on an unexpected error before dead-lettering the event.
     stage_max_attempts: int = Field(default=3, ge=1)
     stage_retry_base_s: float = Field(default=0.2, ge=0)
@@ -88,7 +91,7 @@ class Settings(BaseSettings):
     ai_requests_per_s: float = Field(default=8, gt=0)
     ai_tokens_per_min: int = Field(default=400_000, gt=0)
     #: AI calls in flight at once, per process.
-    ai_concurrency: int = Field(default=16, ge=1)
+    ai_concurrency: int = Field(default=32, ge=1)
     #: Attempts per AI step (chunk or reduce) before the document fails: 2 = retry once.
     ai_max_attempts: int = Field(default=2, ge=1)
     #: Reuse results of identical content / chunks analysed with the same configuration.
