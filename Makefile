@@ -22,8 +22,10 @@ run: install
 test: install
 	infra/with-infra.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The pipeline bench uses the servers for its distributed runs; the AI bench needs none.
 bench: install
 	infra/with-infra.sh $(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.ai
 
 lint: install
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'

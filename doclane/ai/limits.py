@@ -6,9 +6,12 @@ arrival order (an ``asyncio.Lock`` is FIFO), so a big request is not starved
 by a stream of small ones, and a call starts only when both buckets allow it:
 
 * the request bucket refills ``requests_per_s`` a second and holds a single
-  request: starts are spaced by at least ``1 / requests_per_s``, so no window of
-  T seconds sees more than ``requests_per_s * T + 1`` of them (no burst at
-  start-up or after a quiet spell that the provider could count against us);
+  request plus 5 ms of credit: starts are evenly spaced, so no window of T
+  seconds sees more than ``requests_per_s * (T + 0.005) + 1`` of them (no burst
+  at start-up or after a quiet spell that the provider could count against
+  us). The credit absorbs the event loop's late wake-ups (up to ~1 ms each);
+  without it every late wake-up is lost for good and a saturated limiter
+  delivers only ~98% of its rate at 20 calls/s;
 * the token bucket refills ``tokens_per_min / 60`` a second and holds ten
   seconds' worth. A call is charged its estimate (prompt + the answer's cap) up
   front and settled with the provider's reported usage afterwards, so the
@@ -34,6 +37,8 @@ __all__ = ["AiLimiter", "CallTicket"]
 
 #: Seconds of tokens-per-minute the token bucket may hold (the burst).
 _TOKEN_BURST_S = 10
+#: Seconds of request credit the request bucket may hold beyond one request.
+_WAKE_UP_CREDIT_S = 0.005
 
 
 @dataclass
@@ -56,7 +61,7 @@ class AiLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._requests = TokenBucket(requests_per_s, 1, clock)
+        self._requests = TokenBucket(requests_per_s, 1 + requests_per_s * _WAKE_UP_CREDIT_S, clock)
         token_rate = tokens_per_min / 60
         self._tokens = TokenBucket(token_rate, token_rate * _TOKEN_BURST_S, clock)
         self._in_flight = asyncio.Semaphore(concurrency)
