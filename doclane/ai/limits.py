@@ -103,6 +103,8 @@ class AiLimiter:
                 )
                 if wait <= 0:
                     self._requests.try_take(1)
-                    self._tokens.try_take(tokens)
+                    # The whole estimate, even above the burst (the bucket goes into
+                    # debt), so settling afterwards starts from what was really charged.
+                    self._tokens.adjust(-tokens)
                     return self._clock() - start
                 await self._sleep(wait)

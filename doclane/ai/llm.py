@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -77,7 +78,9 @@ class LlmAnalyzer:
     # --- map ---
     async def analyze_chunk(self, chunk: Chunk) -> ChunkAnalysis:
         user = self._prompts.chunk_user.substitute(
-            section=" > ".join(chunk.section_path) or "(none)", text=_fence(chunk.text, "document"),
+            # Headings come from the document too: they are data, fenced like the text.
+            section=_fence(" > ".join(chunk.section_path) or "(none)", "document"),
+            text=_fence(chunk.text, "document"),
         )
         request = ChatRequest(
             system=self._prompts.chunk_system, user=user, data=chunk.text,
@@ -191,8 +194,8 @@ class LlmAnalyzer:
 
 
 def _fence(text: str, tag: str) -> str:
-    """Keep data from closing its own fence: ``</document>`` inside it can't end the block."""
-    return text.replace(f"</{tag}>", f"</ {tag}>")
+    """Keep data from closing its own fence: ``</document>`` (any case) inside it can't end the block."""
+    return re.sub(rf"</({re.escape(tag)}\s*)>", r"</ \1>", text, flags=re.IGNORECASE)
 
 
 def _usage(reply: ChatReply[Any]) -> TokenUsage:

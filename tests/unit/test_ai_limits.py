@@ -1,0 +1,244 @@
+"""The AI limiter paces calls: requests per second, tokens per minute, calls in flight, pauses.
+
+Rates are checked on a fake clock that only moves when the limiter sleeps, so the numbers are
+exact and the tests take no time; the in-flight cap is checked with real tasks and events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from doclane.ai.limits import AiLimiter
+from tests.utils.waiting import eventually
+
+#: Float slack when comparing times computed by repeated additions.
+EPS = 1e-6
+#: The least time a real sleep takes. Without it a wait of 1e-17 s (a float rounding left in
+#: the bucket) would not move the fake clock, and the limiter would ask again forever.
+TICK_S = 1e-9
+#: Limits high enough never to be the one that paces a test.
+UNLIMITED_RPS = 1_000_000
+UNLIMITED_TPM = 1_000_000_000
+
+
+class FakeTime:
+    """A clock that only advances when the limiter sleeps on it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, TICK_S)
+        await asyncio.sleep(0)  # still yield, so queued calls interleave as they would
+
+
+def approx(expected: Any) -> Any:
+    return pytest.approx(expected, abs=1e-6)
+
+
+def limiter_on(time: FakeTime, *, rps: float = UNLIMITED_RPS, tpm: float = UNLIMITED_TPM,
+               concurrency: int = 1_000) -> AiLimiter:
+    return AiLimiter(rps, tpm, concurrency, clock=time.clock, sleep=time.sleep)
+
+
+async def concurrent_starts(limiter: AiLimiter, time: FakeTime, estimates: Sequence[int],
+                            used: int | None = None) -> list[float]:
+    """Start one call per estimate, in this order, all at once; when each body started."""
+    starts: list[float] = [0.0] * len(estimates)
+
+    async def one(i: int, estimate: int) -> None:
+        async with limiter.call(estimate) as ticket:
+            starts[i] = time.now
+            ticket.used_tokens = used
+
+    await asyncio.gather(*(one(i, e) for i, e in enumerate(estimates)))
+    return starts
+
+
+async def sequential_starts(limiter: AiLimiter, time: FakeTime, estimates: Sequence[int],
+                            used: int | None = None) -> list[float]:
+    """Make the calls one after the other, each settled before the next is asked for."""
+    starts = []
+    for estimate in estimates:
+        async with limiter.call(estimate) as ticket:
+            starts.append(time.now)
+            ticket.used_tokens = used
+    return starts
+
+
+def most_in_window(starts: Sequence[float], weights: Sequence[float], window_s: float) -> float:
+    """The largest total weight of starts in any closed window ``[t, t + window_s]``."""
+    return max(
+        sum(w for s, w in zip(starts, weights, strict=True) if t - EPS <= s <= t + window_s + EPS)
+        for t in starts
+    )
+
+
+# --- requests per second -----------------------------------------------------------------------
+
+
+async def test_call_starts_never_exceed_the_requests_per_second():
+    time = FakeTime()
+    rps = 5
+    limiter = limiter_on(time, rps=rps)
+
+    starts = await concurrent_starts(limiter, time, [10] * 50)
+
+    # The request bucket holds one request plus 5 ms of credit (for late event-loop wake-ups),
+    # so a window of T seconds sees at most rps * (T + 0.005) + 1 starts: no burst at start-up.
+    burst = 1 + rps * 0.005
+    ones = [1.0] * len(starts)
+    for window_s in (0.2, 0.5, 1, 2, 5):
+        assert most_in_window(starts, ones, window_s) <= burst + rps * window_s
+    assert most_in_window(starts, ones, 1) == 6  # 5 + 1 in any second, never more
+    # After the first call, one every 1/rps seconds: 50 calls take about 50/5 s.
+    assert max(starts) == approx((50 - burst) / rps)
+
+
+# --- calls in flight ---------------------------------------------------------------------------
+
+
+async def test_no_more_than_concurrency_calls_run_at_once():
+    limiter = AiLimiter(UNLIMITED_RPS, UNLIMITED_TPM, 3)
+    release = asyncio.Semaphore(0)
+    running = peak = finished = 0
+
+    async def one() -> None:
+        nonlocal running, peak, finished
+        async with limiter.call(10):
+            running += 1
+            peak = max(peak, running)
+            await release.acquire()
+            running -= 1
+        finished += 1
+
+    tasks = [asyncio.create_task(one()) for _ in range(10)]
+    try:
+        await eventually(lambda: running == 3, timeout_s=5, what="three calls in flight")
+        for _ in range(20):  # give the seven others every chance to get in (no time passes)
+            await asyncio.sleep(0)
+        assert running == 3
+        for done in range(1, 11):  # each finished call lets one more in, up to the cap
+            release.release()
+            await eventually(lambda done=done: finished == done and running == min(3, 10 - done),
+                             timeout_s=5, what=f"{done} calls done, the next ones in")
+            assert peak == 3
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=5)
+    finally:
+        for task in tasks:
+            task.cancel()
+    assert peak == 3
+
+
+# --- tokens per minute -------------------------------------------------------------------------
+
+
+async def test_tokens_started_in_any_minute_stay_within_the_rate_plus_the_burst():
+    time = FakeTime()
+    tpm = 6000
+    limiter = limiter_on(time, tpm=tpm)
+
+    starts = await concurrent_starts(limiter, time, [1000] * 20)
+
+    burst = tpm / 60 * 10  # the token bucket holds ten seconds' worth
+    assert most_in_window(starts, [1000] * 20, 60) <= burst + tpm
+    # 1000 tokens at 100 tokens/s: one call every ten seconds after the first.
+    assert max(starts) == approx(19 * 10)
+
+
+async def test_tokens_not_used_are_given_back_so_later_calls_start_sooner():
+    charged_time, refunded_time = FakeTime(), FakeTime()
+
+    charged = await sequential_starts(limiter_on(charged_time, tpm=6000), charged_time, [1000] * 6)
+    refunded = await sequential_starts(limiter_on(refunded_time, tpm=6000), refunded_time,
+                                       [1000] * 6, used=200)
+
+    assert refunded[-1] < charged[-1]
+    # Each call really cost 200 tokens, two seconds at 100 tokens/s: that is all the pacing.
+    assert refunded == approx([0, 2, 4, 6, 8, 10])
+    assert charged == approx([0, 10, 20, 30, 40, 50])
+
+
+async def test_tokens_used_beyond_the_estimate_delay_later_calls():
+    time = FakeTime()
+    limiter = limiter_on(time, tpm=6000)
+
+    starts = await sequential_starts(limiter, time, [1000] * 3, used=3000)
+
+    # 3000 tokens a call at 100 tokens/s: thirty seconds between calls, not ten.
+    assert starts == approx([0, 30, 60])
+
+
+async def test_a_failed_call_gets_the_answers_token_cap_back():
+    time = FakeTime()
+    limiter = limiter_on(time, tpm=6000)  # 100 tokens/s, burst 1000
+
+    with pytest.raises(RuntimeError):
+        async with limiter.call(1000, output_tokens=800):
+            raise RuntimeError("the provider failed")  # no answer: its 800 tokens weren't spent
+    [start] = await sequential_starts(limiter, time, [1000])
+
+    # Only the 200 prompt tokens stay charged: two seconds at 100 tokens/s, not ten.
+    assert start == approx(2)
+
+
+async def test_a_call_estimated_above_the_burst_is_charged_in_full():
+    """An estimate bigger than ten seconds' worth of tokens still counts whole against the rate.
+
+    With the defaults (400,000 tokens/min, so a burst of ~66,700, and up to 100,000 input
+    tokens a call) a large reduce call is in this case.
+    """
+    time = FakeTime()
+    limiter = limiter_on(time, tpm=6000)  # burst: 1000 tokens
+
+    starts = await sequential_starts(limiter, time, [3000] * 4, used=3000)
+
+    # 4 x 3000 tokens at 100 tokens/s: the last call cannot start before 3 x 30 s.
+    assert starts == approx([0, 30, 60, 90])
+
+
+# --- Retry-After -------------------------------------------------------------------------------
+
+
+async def test_a_pause_delays_every_call_not_only_the_next_one():
+    time = FakeTime()
+    limiter = limiter_on(time)
+
+    limiter.pause(2)
+    starts = await concurrent_starts(limiter, time, [10] * 4)
+
+    assert all(start >= 2 - EPS for start in starts)
+
+
+async def test_a_pause_asked_during_a_call_holds_back_the_calls_that_follow():
+    time = FakeTime()
+    limiter = limiter_on(time)
+
+    async with limiter.call(10):
+        limiter.pause(5)  # this call got a 429 with Retry-After: 5
+        limiter.pause(1)  # a shorter pause asked later does not cut the longer one short
+    starts = await concurrent_starts(limiter, time, [10] * 3)
+
+    assert min(starts) >= 5 - EPS
+
+
+# --- fairness ----------------------------------------------------------------------------------
+
+
+async def test_a_big_call_is_not_overtaken_by_small_calls_queued_after_it():
+    time = FakeTime()
+    limiter = limiter_on(time, tpm=6000)  # 100 tokens/s, burst 1000
+    await sequential_starts(limiter, time, [1000])  # empty the bucket
+
+    big, *small = await concurrent_starts(limiter, time, [1000, 100, 100, 100])
+
+    # Small calls could each have started after one second, but they arrived after the big one.
+    assert big == approx(10)
+    assert small == approx([11, 12, 13])
