@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.utils.api import auth, collect_sse, login, upload, wait_until_terminal
-from tests.utils.documents import make_text
+from tests.utils.documents import make_text, marked_paragraphs
 from tests.utils.fake_openai import Fail, FakeOpenAI, Invalid, RecordedRequest
 from tests.utils.server import ServerProcess
 
@@ -61,17 +61,6 @@ async def client(ai_server: ServerProcess, fake: FakeOpenAI) -> AsyncIterator[ht
         yield c
 
 
-def _paragraphs(marker: str, n: int) -> str:
-    """``n`` paragraphs of ~300 characters, each its own chunk, each naming ``marker`` and its index."""
-    return "\n\n".join(
-        f"Paragraph {i} of {marker}. The committee reviewed the quarterly figures in detail. "
-        f"Revenue in region {i} grew while costs stayed flat, which pleased the board. "
-        f"Maria will send the revised plan for region {i} by Friday. "
-        f"The next review is planned after the audit of item {i}."
-        for i in range(n)
-    )
-
-
 async def _upload_text(client: httpx.AsyncClient, tmp_path: Path, text: str, **data: str) -> str:
     path = make_text(tmp_path / f"doc-{next(_unique)}.txt", text)
     response = await upload(client, [path], **data)
@@ -91,7 +80,7 @@ async def test_prompts_carry_the_chunk_text_and_results_record_provider_model_pr
     client: httpx.AsyncClient, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     marker = "ZEBRA-PROVENANCE"
-    doc_id = await _upload_text(client, tmp_path, _paragraphs(marker, 3))
+    doc_id = await _upload_text(client, tmp_path, marked_paragraphs(marker, 3))
     detail = await wait_until_terminal(client, doc_id)
     assert detail["status"] == "completed", detail
 
@@ -129,7 +118,7 @@ async def test_a_transient_failure_is_retried_after_backoff_and_the_retry_is_str
         return None
 
     fake.rule(fail_first_call)
-    doc_id = await _upload_text(client, tmp_path, _paragraphs(marker, 3))
+    doc_id = await _upload_text(client, tmp_path, marked_paragraphs(marker, 3))
     events = _events_of(await collect_sse(
         client, lambda evs: any(e["document_id"] == doc_id and e["status"] in ("completed", "failed")
                                 for e in evs)), doc_id)
@@ -162,7 +151,7 @@ async def test_retry_after_from_a_429_is_honoured(
         return None
 
     fake.rule(limit_once)
-    doc_id = await _upload_text(client, tmp_path, _paragraphs(marker, 1))
+    doc_id = await _upload_text(client, tmp_path, marked_paragraphs(marker, 1))
     detail = await wait_until_terminal(client, doc_id)
     assert detail["status"] == "completed"
     retried = [e for e in detail["history"] if e["attempt"] == 2]
@@ -176,7 +165,7 @@ async def test_an_invalid_reply_counts_as_a_failed_attempt(
 ) -> None:
     marker = "ZEBRA-GARBLED"
     fake.plan(Invalid())
-    doc_id = await _upload_text(client, tmp_path, _paragraphs(marker, 1))
+    doc_id = await _upload_text(client, tmp_path, marked_paragraphs(marker, 1))
     detail = await wait_until_terminal(client, doc_id)
     assert detail["status"] == "completed"
     retried = [e for e in detail["history"] if e["attempt"] == 2]
@@ -189,7 +178,7 @@ async def test_the_rate_limit_is_never_exceeded_as_measured_at_the_provider(
     client: httpx.AsyncClient, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     marker = "ZEBRA-PACED"
-    doc_id = await _upload_text(client, tmp_path, _paragraphs(marker, 16))
+    doc_id = await _upload_text(client, tmp_path, marked_paragraphs(marker, 16))
     detail = await wait_until_terminal(client, doc_id)
     assert detail["status"] == "completed"
     arrivals = sorted(r.at for r in fake.requests)
@@ -207,7 +196,7 @@ async def test_a_chunk_that_keeps_failing_fails_the_document_and_retry_resumes_f
 ) -> None:
     marker = "ZEBRA-RESUME"
     fake.rule(lambda r: Fail(500) if "POISON" in r.user else None)
-    text = _paragraphs(marker, 4) + f"\n\nThe POISON paragraph of {marker} breaks the provider every time."
+    text = marked_paragraphs(marker, 4) + f"\n\nThe POISON paragraph of {marker} always breaks it."
     doc_id = await _upload_text(client, tmp_path, text)
     failed = await wait_until_terminal(client, doc_id)
 
@@ -249,7 +238,7 @@ async def test_identical_content_is_never_sent_to_the_provider_twice(
     client: httpx.AsyncClient, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     marker = "ZEBRA-CACHED"
-    text = _paragraphs(marker, 3)
+    text = marked_paragraphs(marker, 3)
     first = await wait_until_terminal(client, await _upload_text(client, tmp_path, text))
     assert first["status"] == "completed"
     calls_after_first = len(fake.requests)
@@ -278,8 +267,8 @@ async def test_identical_content_is_never_sent_to_the_provider_twice(
 async def test_priority_defaults_to_high_for_small_documents_and_an_explicit_one_is_kept(
     client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    small = await _upload_text(client, tmp_path, _paragraphs("ZEBRA-SMALL", 1))
-    low = await _upload_text(client, tmp_path, _paragraphs("ZEBRA-LOW", 1), priority="low")
+    small = await _upload_text(client, tmp_path, marked_paragraphs("ZEBRA-SMALL", 1))
+    low = await _upload_text(client, tmp_path, marked_paragraphs("ZEBRA-LOW", 1), priority="low")
     assert (await client.get(f"/documents/{small}")).json()["priority"] == "high"
     assert (await client.get(f"/documents/{low}")).json()["priority"] == "low"
     bad = await client.post("/documents/upload", data={"priority": "urgent"},

@@ -12,8 +12,15 @@ import httpx
 import pytest
 from httpx_sse import aconnect_sse
 
-from tests.utils.api import all_terminal, assert_ordered_lifecycle, collect_sse, upload
-from tests.utils.documents import make_report_pdf
+from tests.utils.api import (
+    all_terminal,
+    assert_ordered_lifecycle,
+    collect_sse,
+    upload,
+    wait_until_terminal,
+)
+from tests.utils.documents import make_report_pdf, make_text, marked_paragraphs
+from tests.utils.fake_openai import Fail, FakeOpenAI
 
 pytestmark = pytest.mark.timeout(420)
 
@@ -131,3 +138,36 @@ async def test_gateway_restart_clients_resume_with_last_event_id(make_cluster, a
                                    params={"since": "0"})
     assert received == [e for e in everything if e["cursor"] >= received[0]["cursor"]]
     assert_ordered_lifecycle(received, ids)
+
+
+async def test_ai_failure_retry_and_caches_work_across_processes(make_cluster, alice_on, tmp_path):
+    """The openai provider in every worker, one fake provider: the state behind resume and
+    the caches lives in MongoDB, so any process can pick up where another stopped."""
+    with FakeOpenAI() as fake:
+        fake.rule(lambda r: Fail(500) if "POISON" in r.user else None)
+        cluster = make_cluster(
+            DOCLANE_AI_PROVIDER="openai", OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=fake.base_url,
+            DOCLANE_CHUNK_MAX_CHARS="400", DOCLANE_CHUNK_OVERLAP_CHARS="0",
+            DOCLANE_STAGE_RETRY_BASE_S="0.1",
+        ).start(analyzers=2)
+        alice = alice_on(cluster)
+        text = marked_paragraphs("ZEBRA-CLUSTER", 5) + "\n\nThe POISON paragraph fails every time."
+        path = make_text(tmp_path / "flaky.txt", text)
+        doc_id = (await upload(alice, [path])).json()["results"][0]["document"]["id"]
+
+        failed = await wait_until_terminal(alice, doc_id, timeout_s=120)
+        assert failed["status"] == "failed" and "HTTP 500" in failed["error"]
+        assert any(e["attempt"] == 2 for e in failed["history"])
+        fake.reset()  # the provider recovers
+        assert (await alice.post(f"/documents/{doc_id}/retry")).status_code == 202
+        done = await wait_until_terminal(alice, doc_id, timeout_s=120)
+        assert done["status"] == "completed"
+        chunk_calls = [r for r in fake.requests if r.schema_name == "ChunkFindings"]
+        assert len(chunk_calls) == 1 and "POISON" in chunk_calls[0].user
+
+        calls = len(fake.requests)
+        copy = make_text(tmp_path / "copy.txt", text)
+        copy_id = (await upload(alice, [copy])).json()["results"][0]["document"]["id"]
+        cached = await wait_until_terminal(alice, copy_id, timeout_s=120)
+        assert cached["status"] == "completed" and cached["analysis"]["cached"] is True
+        assert len(fake.requests) == calls

@@ -20,6 +20,7 @@ __all__ = [
     "make_pdf",
     "make_report_pdf",
     "make_text",
+    "marked_paragraphs",
 ]
 
 #: Font size of body text in generated PDFs.
@@ -84,6 +85,21 @@ def make_image_only_pdf(path: Path, n_pages: int = 1) -> Path:
         page.insert_image(pymupdf.Rect(_MARGIN, _MARGIN, 400, 400), pixmap=pix)
     _finish(doc, path)
     return path
+
+
+def marked_paragraphs(marker: str, n: int) -> str:
+    """``n`` paragraphs of ~300 characters naming ``marker`` and their index.
+
+    With ``DOCLANE_CHUNK_MAX_CHARS=400`` and no overlap each is its own chunk,
+    so a test can tell from a prompt which chunk it is.
+    """
+    return "\n\n".join(
+        f"Paragraph {i} of {marker}. The committee reviewed the quarterly figures in detail. "
+        f"Revenue in region {i} grew while costs stayed flat, which pleased the board. "
+        f"Maria will send the revised plan for region {i} by Friday. "
+        f"The next review is planned after the audit of item {i}."
+        for i in range(n)
+    )
 
 
 def make_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
