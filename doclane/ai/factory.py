@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from doclane.ai.base import Analyzer
 from doclane.ai.limits import AiLimiter
 from doclane.infra.cpu import CpuPool
@@ -36,10 +34,10 @@ def build_analyzer(settings: Settings, pool: CpuPool | None = None) -> Analyzer:
     else:
         from doclane.ai.openai_backend import OpenAIBackend
 
-        api_key = os.environ.get("OPENAI_API_KEY")
-        base_url = settings.ai_base_url or os.environ.get("OPENAI_BASE_URL") or None
+        key = settings.openai_api_key
         backend = OpenAIBackend(
-            model=settings.ai_model, api_key=api_key, base_url=base_url,
+            model=settings.ai_model, api_key=key.get_secret_value() if key else None,
+            base_url=settings.ai_base_url,
             timeout_s=settings.ai_timeout_s, temperature=settings.ai_temperature,
         )
     limiter = AiLimiter(settings.ai_requests_per_s, settings.ai_tokens_per_min, settings.ai_concurrency)

@@ -1,7 +1,7 @@
 """The ``openai`` provider's transport: the official SDK's async client.
 
-Any OpenAI-compatible server works: ``OPENAI_BASE_URL`` (read by the SDK) or
-``DOCLANE_AI_BASE_URL`` points the client at it. The answer's format is a JSON
+Any OpenAI-compatible server works: ``OPENAI_BASE_URL`` or
+``DOCLANE_AI_BASE_URL`` (read by the settings) points the client at it. The answer's format is a JSON
 schema generated from the pydantic result model and sent with ``strict: true``;
 the SDK validates the reply against the same model. The SDK's own retries are
 off: doclane's stage runner retries with its configured attempts and backoff,
@@ -42,7 +42,7 @@ class OpenAIBackend:
         # Creating the client makes no connection.
         self._client = openai.AsyncOpenAI(
             api_key=api_key or "not-needed",  # local OpenAI-compatible servers need none
-            # Explicit, so an empty OPENAI_BASE_URL in the environment can't blank it out.
+            # Explicit, so the SDK doesn't read the environment behind the settings' back.
             base_url=base_url or _OPENAI_API,
             timeout=timeout_s,
             max_retries=0,

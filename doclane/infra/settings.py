@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["MOCK_FAILURE_KINDS", "Settings", "get_settings"]
@@ -24,7 +23,8 @@ class Settings(BaseSettings):
 
     # An empty variable means unset (compose files pass ``${VAR:-}`` through).
     model_config = SettingsConfigDict(
-        env_prefix="DOCLANE_", env_file=None, extra="ignore", env_ignore_empty=True
+        env_prefix="DOCLANE_", env_file=None, extra="ignore", env_ignore_empty=True,
+        populate_by_name=True,
     )
 
     environment: Literal["development", "production"] = "development"
@@ -77,8 +77,12 @@ class Settings(BaseSettings):
     ai_provider: Literal["openai", "local", "mock"] | None = None
     #: Model asked by the ``openai`` provider (any model of an OpenAI-compatible server).
     ai_model: str = "gpt-4.1"
-    #: OpenAI-compatible server; unset: ``OPENAI_BASE_URL``, else OpenAI's API.
-    ai_base_url: str | None = None
+    #: The SDK's own variable names, so an existing OpenAI setup works as it is.
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    #: OpenAI-compatible server; unset: OpenAI's API.
+    ai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DOCLANE_AI_BASE_URL", "OPENAI_BASE_URL")
+    )
     #: Version of the prompt files (``doclane/ai/prompts/<version>/``); recorded on results.
     ai_prompt_version: str = "v1"
     ai_temperature: float | None = Field(default=0.2, ge=0, le=2)
@@ -129,7 +133,7 @@ class Settings(BaseSettings):
         """The provider in use: the configured one, else ``openai`` when a key is set."""
         if self.ai_provider is not None:
             return self.ai_provider
-        return "openai" if os.environ.get("OPENAI_API_KEY") else "local"
+        return "openai" if self.openai_api_key is not None else "local"
 
     @property
     def mock_failure_kind_list(self) -> list[str]:
@@ -161,9 +165,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _openai_needs_a_server(self) -> Settings:
-        if self.ai_provider == "openai" and not (
-            os.environ.get("OPENAI_API_KEY") or self.ai_base_url or os.environ.get("OPENAI_BASE_URL")
-        ):
+        if self.ai_provider == "openai" and self.openai_api_key is None and self.ai_base_url is None:
             raise ValueError(
                 "DOCLANE_AI_PROVIDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL / "
                 "DOCLANE_AI_BASE_URL for a local OpenAI-compatible server)"
