@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from doclane.consumers.aggregate import aggregate_give_up, handle_chunk_analyzed, summary_step
+from doclane.consumers.aggregate import aggregate_give_up, handle_chunk_analyzed
 from doclane.consumers.analyze import analyze_give_up, handle_chunk_ready
 from doclane.consumers.extract import extract_give_up, handle_uploaded
 from doclane.consumers.runner import StageSpec, run_with_fate
@@ -75,7 +75,7 @@ _STAGES = {
             # The aggregator's one remote step is the document's reduce call.
             max_attempts=_ai_attempts,
             working_status=DocumentStatus.ANALYZING,
-            describe=lambda e: summary_step(e.chunk_count),
+            describe=lambda e: f"the document summary (combining {e.chunk_count} chunk results)",
         ),
         lambda s: s.aggregate_concurrency,
     ),

@@ -11,7 +11,7 @@ from doclane.exceptions import DoclaneError
 from doclane.infra.runtime import Services
 from doclane.schemas.events import ChunkAnalyzed, DocumentStatus, Progress, Stage, StatusChange
 
-__all__ = ["aggregate_give_up", "handle_chunk_analyzed", "summary_step"]
+__all__ = ["aggregate_give_up", "handle_chunk_analyzed"]
 
 
 async def handle_chunk_analyzed(event: ChunkAnalyzed, services: Services) -> None:
@@ -68,14 +68,7 @@ def _worth_reporting(done: int, total: int) -> bool:
     return done == 1 or done % step == 0
 
 
-def summary_step(chunk_count: int) -> str:
-    """How people read the aggregator's step in a reason: what it was doing."""
-    return f"the document summary (combining {chunk_count} chunk results)"
-
-
 async def aggregate_give_up(event: ChunkAnalyzed, services: Services, error: DoclaneError) -> None:
-    step = summary_step(event.chunk_count)
-    reason = f"{step[0].upper()}{step[1:]}: {error.reason}"
     await services.status.emit(
-        event.document_id, StatusChange.failed(Stage.AGGREGATE, reason, error.category)
+        event.document_id, StatusChange.failed(Stage.AGGREGATE, error.reason, error.category)
     )

@@ -35,8 +35,7 @@ async def handle_chunk_ready(event: ChunkReady, services: Services) -> None:
 
 async def analyze_give_up(event: ChunkReady, services: Services, error: DoclaneError) -> None:
     # The aggregator owns the document's analysing phase: tell it, it fails the document.
-    reason = f"Chunk {event.chunk.index + 1} of {event.chunk_count}: {error.reason}"
-    await _announce(event, services, error=reason, category=error.category)
+    await _announce(event, services, error=error.reason, category=error.category)
 
 
 async def _announce(event: ChunkReady, services: Services, error: str | None = None,

@@ -32,7 +32,8 @@ logger = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
 StageHandler = Callable[[E, Services], Awaitable[None]]
-#: Called once when an event is given up on, with a reason a person understands.
+#: Called once when an event is given up on, with a reason a person understands
+#: (already saying which part of the document, when the stage has a ``describe``).
 GiveUp = Callable[[E, Services, DoclaneError], Awaitable[None]]
 
 
@@ -77,7 +78,7 @@ def run_with_fate(spec: StageSpec, services: Services) -> Handler[Any]:
             except DoclaneError as exc:
                 if not exc.retryable or attempt == attempts:
                     await _dead_letter(event, exc, attempt)
-                    await spec.give_up(event, services, exc)
+                    await spec.give_up(event, services, _in_context(event, exc.reason, exc.category))
                     return
                 error: BaseException = exc
                 reason = exc.reason
@@ -85,13 +86,13 @@ def run_with_fate(spec: StageSpec, services: Services) -> Handler[Any]:
                 error = exc
                 if attempt == attempts:
                     logger.exception("%s gave up on %s", stage, _document_id(event))
-                    internal = DoclaneError(
-                        f"An internal error stopped the {stage.value} step after {attempts} "
-                        "attempts; retry the document later or contact the operator."
-                    )
-                    internal.category = "internal"
                     await _dead_letter(event, exc, attempt)
-                    await spec.give_up(event, services, internal)
+                    await spec.give_up(event, services, _in_context(
+                        event,
+                        f"An internal error stopped the {stage.value} step after {attempts} "
+                        "attempts; retry the document later or contact the operator.",
+                        "internal",
+                    ))
                     return
                 reason = f"An internal error ({type(exc).__name__}) interrupted the step."
             STAGE_EVENTS.labels(stage.value, "retried").inc()
@@ -107,18 +108,25 @@ def run_with_fate(spec: StageSpec, services: Services) -> Handler[Any]:
             await _announce_retry(event, attempt + 1, attempts, reason, error, delay)
             await asyncio.sleep(delay)
 
+    def _in_context(event: Event, reason: str, category: str) -> DoclaneError:
+        """``reason`` prefixed with the part of the document it is about: "Chunk 3 of 20: ..."."""
+        what = spec.describe(event)
+        error = DoclaneError(f"{what[0].upper()}{what[1:]}: {reason}" if what else reason)
+        error.category = category
+        return error
+
     async def _announce_retry(event: Event, attempt: int, attempts: int, reason: str,
                               error: BaseException, delay: float) -> None:
         document_id = _document_id(event)
         if document_id is None:
             return
-        what = spec.describe(event)
+        failure = _in_context(event, reason, getattr(error, "category", "internal"))
         await services.status.emit(document_id, StatusChange(
             status=spec.working_status,
             stage=stage,
             attempt=attempt,
-            error=f"{what[0].upper()}{what[1:]}: {reason}" if what else reason,
-            error_category=getattr(error, "category", "internal"),
+            error=failure.reason,
+            error_category=failure.category,
             detail=f"Retrying in {delay:.1f} s (attempt {attempt} of {attempts}).",
         ))
 
