@@ -95,16 +95,7 @@ class LlmAnalyzer:
                 "DOCLANE_AI_MAX_INPUT_TOKENS."
             )
         reply = await self._call(request)
-        found = reply.value
-        return ChunkAnalysis(
-            summary=found.summary,
-            topics=found.topics,
-            sentiment=found.sentiment,
-            sentiment_score=_SCORES[found.sentiment],
-            sentiment_justification=found.sentiment_justification,
-            action_items=found.action_items,
-            **self._provenance(_usage(reply)),
-        )
+        return ChunkAnalysis(**self._scored(reply.value), **self._provenance(_usage(reply)))
 
     # --- reduce ---
     async def reduce(self, chunks: Sequence[tuple[Chunk, ChunkAnalysis]]) -> DocumentAnalysis:
@@ -125,13 +116,7 @@ class LlmAnalyzer:
             findings, reduce_usage = await self._reduce_items(items)
             usage = usage + reduce_usage
         return DocumentAnalysis(
-            summary=findings.summary,
-            topics=findings.topics,
-            sentiment=findings.sentiment,
-            sentiment_score=_SCORES[findings.sentiment],
-            sentiment_justification=findings.sentiment_justification,
-            action_items=actions,
-            chunk_count=len(analyses),
+            **self._scored(findings), action_items=actions, chunk_count=len(analyses),
             **self._provenance(usage),
         )
 
@@ -187,6 +172,11 @@ class LlmAnalyzer:
     @staticmethod
     def _input_tokens(request: ChatRequest[Any]) -> int:
         return estimate_tokens(request.system) + estimate_tokens(request.user) + _OVERHEAD_TOKENS
+
+    @staticmethod
+    def _scored(findings: ChunkFindings | DocumentFindings) -> dict[str, Any]:
+        """A model's findings as analysis fields, with the score its sentiment label stands for."""
+        return {**dict(findings), "sentiment_score": _SCORES[findings.sentiment]}
 
     def _provenance(self, usage: TokenUsage) -> dict[str, Any]:
         return {"provider": self.name, "model": self.model,

@@ -83,7 +83,17 @@ class TokenUsage(BaseModel):
         )
 
 
-class _Provenance(BaseModel):
+class _Analysis(BaseModel):
+    """What every analysis says, of a chunk or a document, and where it came from."""
+
+    summary: str
+    topics: list[str] = Field(default_factory=list)
+    sentiment: Sentiment = Sentiment.NEUTRAL
+    #: Signed polarity in [-1, 1]; the reduce step weighs chunks by it.
+    sentiment_score: float = 0.0
+    sentiment_justification: str | None = None
+    action_items: list[ActionItem] = Field(default_factory=list)
+
     provider: str = "local"
     model: str | None = None
     #: Version of the prompts that produced the result (``None`` for the local analyzer).
@@ -93,25 +103,11 @@ class _Provenance(BaseModel):
     cached: bool = False
 
 
-class ChunkAnalysis(_Provenance):
+class ChunkAnalysis(_Analysis):
     """What the analyzer says about one chunk."""
 
-    summary: str
-    topics: list[str] = Field(default_factory=list)
-    sentiment: Sentiment = Sentiment.NEUTRAL
-    # Signed polarity in [-1, 1]; the reduce step weighs chunks by it.
-    sentiment_score: float = 0.0
-    sentiment_justification: str | None = None
-    action_items: list[ActionItem] = Field(default_factory=list)
 
-
-class DocumentAnalysis(_Provenance):
+class DocumentAnalysis(_Analysis):
     """The reduced analysis of a whole document."""
 
-    summary: str
-    topics: list[str] = Field(default_factory=list)
-    sentiment: Sentiment = Sentiment.NEUTRAL
-    sentiment_score: float = 0.0
-    sentiment_justification: str | None = None
-    action_items: list[ActionItem] = Field(default_factory=list)
     chunk_count: int = 0
