@@ -17,8 +17,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TypeVar
+
+from pydantic import ValidationError
 
 from doclane.ai.base import Analyzer
 from doclane.infra.metrics import CACHE_LOOKUPS
@@ -27,17 +30,15 @@ from doclane.infra.store.base import Store
 from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
 from doclane.schemas.extraction import Chunk
 
-__all__ = ["AnalysisCache", "CachedDocument"]
+__all__ = ["AnalysisCache"]
+
+
+logger = logging.getLogger(__name__)
+A = TypeVar("A", ChunkAnalysis, DocumentAnalysis)
 
 
 def _digest(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
-
-
-class CachedDocument:
-    def __init__(self, value: dict[str, Any]) -> None:
-        self.analysis = DocumentAnalysis.model_validate(value["analysis"])
-        self.metadata: dict[str, Any] = value["metadata"]
 
 
 class AnalysisCache:
@@ -68,8 +69,8 @@ class AnalysisCache:
         running = self._in_flight.get(key)
         if running is not None:  # the same text is being analysed right now: share that call
             CACHE_LOOKUPS.labels("chunk", "hit").inc()
-            return (await asyncio.shield(running)).model_copy(update={"cached": True, "usage": None})
-        found = await self.cached_chunk(chunk)
+            return _reused(await asyncio.shield(running))
+        found = await self._read("chunk", key, ChunkAnalysis)
         if found is not None:
             return found
         future: asyncio.Future[ChunkAnalysis] = asyncio.get_running_loop().create_future()
@@ -87,26 +88,37 @@ class AnalysisCache:
             del self._in_flight[key]
 
     async def cached_chunk(self, chunk: Chunk) -> ChunkAnalysis | None:
+        """The cached analysis of ``chunk`` (marked ``cached``), if there is one."""
         if not self._enabled:
             return None
-        value = await self._store.cache_get(self.chunk_key(chunk))
-        CACHE_LOOKUPS.labels("chunk", "miss" if value is None else "hit").inc()
-        if value is None:
-            return None
-        return ChunkAnalysis.model_validate(value).model_copy(update={"cached": True, "usage": None})
+        return await self._read("chunk", self.chunk_key(chunk), ChunkAnalysis)
 
-    async def document(self, sha256: str, content_type: str) -> CachedDocument | None:
+    async def document(self, sha256: str, content_type: str) -> DocumentAnalysis | None:
+        """The cached analysis of a file with this content (marked ``cached``), if there is one."""
         if not self._enabled:
             return None
-        value = await self._store.cache_get(self.document_key(sha256, content_type))
-        CACHE_LOOKUPS.labels("document", "miss" if value is None else "hit").inc()
-        return CachedDocument(value) if value is not None else None
+        return await self._read("document", self.document_key(sha256, content_type), DocumentAnalysis)
 
-    async def put_document(self, sha256: str, content_type: str, analysis: DocumentAnalysis,
-                           metadata: dict[str, Any]) -> None:
-        if not self._enabled or analysis.cached:
-            return
-        await self._store.cache_put(
-            self.document_key(sha256, content_type),
-            {"analysis": analysis.model_dump(mode="json"), "metadata": metadata},
-        )
+    async def put_document(self, sha256: str, content_type: str, analysis: DocumentAnalysis) -> None:
+        if self._enabled:
+            await self._store.cache_put(
+                self.document_key(sha256, content_type), analysis.model_dump(mode="json")
+            )
+
+    async def _read(self, level: str, key: str, model: type[A]) -> A | None:
+        """An entry as ``model``; one that no longer fits the model (written by an older
+        version) counts as a miss and is analysed again, it never fails a document."""
+        value = await self._store.cache_get(key)
+        found = None
+        if value is not None:
+            try:
+                found = _reused(model.model_validate(value))
+            except ValidationError:
+                logger.warning("ignoring a %s cache entry that no longer fits %s", level, model.__name__)
+        CACHE_LOOKUPS.labels(level, "miss" if found is None else "hit").inc()
+        return found
+
+
+def _reused(analysis: A) -> A:
+    """A result served again: marked ``cached``, and it cost no tokens this time."""
+    return analysis.model_copy(update={"cached": True, "usage": None})

@@ -40,9 +40,7 @@ async def handle_chunk_analyzed(event: ChunkAnalyzed, services: Services) -> Non
     chunks = await store.list_chunks(doc.id)
     pairs = [(c, c.analysis) for c in chunks if c.analysis is not None]
     analysis = await services.analyzer.reduce(pairs)
-    await services.cache.put_document(doc.sha256, doc.content_type, analysis, {
-        "title": doc.title, "page_count": doc.page_count, "encoding": doc.encoding,
-    })
+    await services.cache.put_document(doc.sha256, doc.content_type, analysis)
     await status.emit(
         doc.id,
         StatusChange(

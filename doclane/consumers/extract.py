@@ -6,10 +6,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from doclane.ai.cache import CachedDocument
 from doclane.exceptions import DoclaneError
 from doclane.extraction import chunk_document, extract
 from doclane.infra.runtime import Services
+from doclane.schemas.analysis import DocumentAnalysis
 from doclane.schemas.events import (
     ChunkReady,
     DocumentStatus,
@@ -116,7 +116,7 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
 
 
 async def _complete_from_cache(
-    document_id: str, chunks: list[Chunk], cached: CachedDocument, services: Services
+    document_id: str, chunks: list[Chunk], cached: DocumentAnalysis, services: Services
 ) -> None:
     """Identical content was analysed before with the same configuration: reuse it, no AI call."""
     for chunk in chunks:
@@ -131,7 +131,7 @@ async def _complete_from_cache(
             progress=Progress(done=len(chunks), total=len(chunks)),
             detail="Identical content was analysed before with the same settings; "
                    "the result was reused without AI calls.",
-            analysis=cached.analysis.model_copy(update={"cached": True, "usage": None}),
+            analysis=cached,
         ),
     )
 
