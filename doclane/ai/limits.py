@@ -45,9 +45,6 @@ _WAKE_UP_CREDIT_S = 0.005
 class CallTicket:
     """An admitted call; tell it what the call really cost."""
 
-    estimated_tokens: int
-    #: The part of the estimate that is the answer's cap (not spent when the call fails).
-    output_tokens: int = 0
     used_tokens: int | None = None
 
 
@@ -83,7 +80,7 @@ class AiLimiter:
         async with self._in_flight:
             waited = await self._admit(estimated_tokens)
             AI_LIMIT_WAIT_SECONDS.observe(waited)
-            ticket = CallTicket(estimated_tokens, output_tokens)
+            ticket = CallTicket()
             try:
                 yield ticket
             finally:
