@@ -68,6 +68,11 @@ async def _upload_text(client: httpx.AsyncClient, tmp_path: Path, text: str, **d
     return str(response.json()["results"][0]["document"]["id"])
 
 
+async def _processed(client: httpx.AsyncClient, tmp_path: Path, text: str) -> dict[str, Any]:
+    """Upload ``text`` and wait until it is completed or failed; its detail."""
+    return await wait_until_terminal(client, await _upload_text(client, tmp_path, text))
+
+
 def _events_of(events: list[dict[str, Any]], doc_id: str) -> list[dict[str, Any]]:
     return [e for e in events if e["document_id"] == doc_id]
 
@@ -80,9 +85,9 @@ async def test_prompts_carry_the_chunk_text_and_results_record_provider_model_pr
     client: httpx.AsyncClient, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     marker = "ZEBRA-PROVENANCE"
-    doc_id = await _upload_text(client, tmp_path, marked_paragraphs(marker, 3))
-    detail = await wait_until_terminal(client, doc_id)
+    detail = await _processed(client, tmp_path, marked_paragraphs(marker, 3))
     assert detail["status"] == "completed", detail
+    doc_id = detail["id"]
 
     calls = _chunk_calls(fake, marker)
     assert len(calls) == 3
@@ -151,8 +156,7 @@ async def test_retry_after_from_a_429_is_honoured(
         return None
 
     fake.rule(limit_once)
-    doc_id = await _upload_text(client, tmp_path, marked_paragraphs(marker, 1))
-    detail = await wait_until_terminal(client, doc_id)
+    detail = await _processed(client, tmp_path, marked_paragraphs(marker, 1))
     assert detail["status"] == "completed"
     retried = [e for e in detail["history"] if e["attempt"] == 2]
     assert retried and "429" in retried[0]["error"] and "2 s" in retried[0]["error"]
@@ -165,8 +169,7 @@ async def test_an_invalid_reply_counts_as_a_failed_attempt(
 ) -> None:
     marker = "ZEBRA-GARBLED"
     fake.plan(Invalid())
-    doc_id = await _upload_text(client, tmp_path, marked_paragraphs(marker, 1))
-    detail = await wait_until_terminal(client, doc_id)
+    detail = await _processed(client, tmp_path, marked_paragraphs(marker, 1))
     assert detail["status"] == "completed"
     retried = [e for e in detail["history"] if e["attempt"] == 2]
     assert retried and "did not match the expected format" in retried[0]["error"]
@@ -178,8 +181,7 @@ async def test_the_rate_limit_is_never_exceeded_as_measured_at_the_provider(
     client: httpx.AsyncClient, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     marker = "ZEBRA-PACED"
-    doc_id = await _upload_text(client, tmp_path, marked_paragraphs(marker, 16))
-    detail = await wait_until_terminal(client, doc_id)
+    detail = await _processed(client, tmp_path, marked_paragraphs(marker, 16))
     assert detail["status"] == "completed"
     arrivals = sorted(r.at for r in fake.requests)
     assert len(arrivals) == 17  # 16 chunks and the reduce
@@ -197,8 +199,8 @@ async def test_a_chunk_that_keeps_failing_fails_the_document_and_retry_resumes_f
     marker = "ZEBRA-RESUME"
     fake.rule(lambda r: Fail(500) if "POISON" in r.user else None)
     text = marked_paragraphs(marker, 4) + f"\n\nThe POISON paragraph of {marker} always breaks it."
-    doc_id = await _upload_text(client, tmp_path, text)
-    failed = await wait_until_terminal(client, doc_id)
+    failed = await _processed(client, tmp_path, text)
+    doc_id = failed["id"]
 
     n = failed["chunk_count"]
     assert failed["status"] == "failed" and n >= 3
@@ -239,13 +241,13 @@ async def test_identical_content_is_never_sent_to_the_provider_twice(
 ) -> None:
     marker = "ZEBRA-CACHED"
     text = marked_paragraphs(marker, 3)
-    first = await wait_until_terminal(client, await _upload_text(client, tmp_path, text))
+    first = await _processed(client, tmp_path, text)
     assert first["status"] == "completed"
     calls_after_first = len(fake.requests)
     assert calls_after_first == 4
 
     # The same bytes again: completed from the document cache, no call at all.
-    second = await wait_until_terminal(client, await _upload_text(client, tmp_path, text))
+    second = await _processed(client, tmp_path, text)
     assert second["status"] == "completed" and len(fake.requests) == calls_after_first
     assert second["analysis"]["cached"] is True
     assert second["analysis"]["summary"] == first["analysis"]["summary"]
@@ -255,7 +257,7 @@ async def test_identical_content_is_never_sent_to_the_provider_twice(
 
     # A new document sharing three chunks: only its new chunk (and the reduce) are sent.
     extended = text + f"\n\nAn appendix of {marker} adds a paragraph nobody has analysed yet."
-    third = await wait_until_terminal(client, await _upload_text(client, tmp_path, extended))
+    third = await _processed(client, tmp_path, extended)
     assert third["status"] == "completed"
     new_calls = fake.requests[calls_after_first:]
     assert [r.schema_name for r in new_calls].count("ChunkFindings") == 1

@@ -13,30 +13,14 @@ from typing import Any
 import pytest
 
 from doclane.ai.limits import AiLimiter
+from tests.utils.fake_time import FakeTime
 from tests.utils.waiting import eventually
 
 #: Float slack when comparing times computed by repeated additions.
 EPS = 1e-6
-#: The least time a real sleep takes. Without it a wait of 1e-17 s (a float rounding left in
-#: the bucket) would not move the fake clock, and the limiter would ask again forever.
-TICK_S = 1e-9
 #: Limits high enough never to be the one that paces a test.
 UNLIMITED_RPS = 1_000_000
 UNLIMITED_TPM = 1_000_000_000
-
-
-class FakeTime:
-    """A clock that only advances when the limiter sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(seconds, TICK_S)
-        await asyncio.sleep(0)  # still yield, so queued calls interleave as they would
 
 
 def approx(expected: Any) -> Any:
