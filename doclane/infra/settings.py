@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     kafka_topic_prefix: str = ""
     mongo_url: SecretStr | None = None
     mongo_database: str = "doclane"
+    #: How long a starting process keeps retrying to reach the broker, the store and the
+    #: search index (and to create their topics, indexes and tables) before it gives up.
+    connect_deadline_s: float = Field(default=60, gt=0)
 
     # --- auth ---
     #: ``name:password:role`` entries, comma-separated; roles ``user`` and ``admin``.
@@ -116,6 +119,18 @@ class Settings(BaseSettings):
     mock_retry_after_s: float = Field(default=1, ge=0)
     #: Same seed, same latencies and failures for the same calls.
     mock_seed: int = 0
+
+    # --- search: embeddings, the index, the indexer group ---
+    #: ``local`` | ``openai``; unset: ``openai`` when the analysis provider is ``openai``, else ``local``.
+    embeddings: Literal["local", "openai"] | None = None
+    #: The model of the ``local`` embeddings (shipped inside a Python package, run on CPU).
+    embeddings_local_model: Literal["minilm-l6-v2", "wordllama-l2"] = "minilm-l6-v2"
+    #: Model asked by the ``openai`` embeddings.
+    embeddings_openai_model: str = "text-embedding-3-small"
+    #: PostgreSQL with pgvector (``postgresql://...``); unset: the embedded SQLite index.
+    search_url: SecretStr | None = None
+    #: Chunks being indexed at once per process (embedding is CPU work: a few lanes suffice).
+    index_concurrency: int = Field(default=4, ge=1)
 
     # --- observability ---
     #: Workers serve Prometheus metrics on this port when set (the gateway uses /metrics).
