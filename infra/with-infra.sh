@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Run a command with the test servers up: starts Kafka and FerretDB (fresh data) unless
-# they already run, exposes them as DOCLANE_TEST_KAFKA_BOOTSTRAP / DOCLANE_TEST_MONGO_URL,
-# and afterwards stops whatever it started. Used by `make test`.
+# Run a command with the test servers up: starts Kafka, FerretDB and PostgreSQL (fresh
+# data) unless they already run, exposes them as DOCLANE_TEST_KAFKA_BOOTSTRAP /
+# DOCLANE_TEST_MONGO_URL / DOCLANE_TEST_SEARCH_URL, and afterwards stops whatever it
+# started. Used by `make test`.
 #
 #   infra/with-infra.sh COMMAND [ARGS...]
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 started=()
-for service in kafka ferretdb; do
+services=(kafka ferretdb postgres)
+for service in "${services[@]}"; do
   if ! "$here/$service.sh" status >/dev/null 2>&1; then
     started+=("$service")
   fi
@@ -22,14 +24,15 @@ cleanup() {
 trap cleanup EXIT
 
 fresh=()
-if ((${#started[@]} == 2)); then
+if ((${#started[@]} == ${#services[@]})); then
   fresh=(--fresh)  # nobody else uses them: start from empty data
 fi
 env_lines="$("$here/up.sh" "${fresh[@]}")"
 eval "$env_lines"
 export DOCLANE_TEST_KAFKA_BOOTSTRAP="$DOCLANE_KAFKA_BOOTSTRAP"
 export DOCLANE_TEST_MONGO_URL="$DOCLANE_MONGO_URL"
+export DOCLANE_TEST_SEARCH_URL="$DOCLANE_SEARCH_URL"
 # Servers started by the embedded-mode tests must not inherit the distributed switch.
-unset DOCLANE_KAFKA_BOOTSTRAP DOCLANE_MONGO_URL
+unset DOCLANE_KAFKA_BOOTSTRAP DOCLANE_MONGO_URL DOCLANE_SEARCH_URL
 
 "$@"

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-__all__ = ["kafka_bootstrap", "mongo_url"]
+__all__ = ["kafka_bootstrap", "mongo_url", "search_url"]
 
 
 def _need(name: str) -> str:
@@ -29,3 +29,8 @@ def kafka_bootstrap() -> str:
 
 def mongo_url() -> str:
     return _need("DOCLANE_TEST_MONGO_URL")
+
+
+def search_url() -> str:
+    """PostgreSQL with pgvector (``postgresql://...``), for the search-index tests."""
+    return _need("DOCLANE_TEST_SEARCH_URL")
