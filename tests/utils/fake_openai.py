@@ -1,4 +1,4 @@
-"""A scriptable OpenAI-compatible Chat Completions server for tests, over real HTTP.
+"""A scriptable OpenAI-compatible Chat Completions and Embeddings server for tests, over real HTTP.
 
 ``FakeOpenAI`` runs a small Starlette app with uvicorn in a background thread on
 ``127.0.0.1`` and a free port, so code under test talks to it through the official ``openai``
@@ -10,19 +10,28 @@ with ``plan()`` (a FIFO queue) or ``rule()`` (a per-request predicate)::
     with FakeOpenAI() as server:
         server.plan(Fail(429, retry_after_s=2), Answer(delay_s=0.2))
         server.rule(lambda r: Fail(500) if "POISON" in r.user else None)
+
+``/v1/embeddings`` answers deterministic vectors (:func:`fake_embedding`: a hashed bag of
+words, so texts sharing words are close) and follows the same rules and plan: a rule can
+tell the endpoints apart by ``RecordedRequest.endpoint``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
+import math
+import re
 import socket
+import struct
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -32,7 +41,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-__all__ = ["Answer", "Behaviour", "Fail", "FakeOpenAI", "Invalid", "RecordedRequest", "Rule", "fake_answer"]
+__all__ = ["Answer", "Behaviour", "Fail", "FakeOpenAI", "Invalid", "RecordedRequest", "Rule", "fake_answer",
+           "fake_embedding"]
 
 TOPICS = ["topic one", "topic two", "topic three"]
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_denied",
@@ -86,6 +96,16 @@ class RecordedRequest:
     status: int | None = None
     content: str | None = None
     finished_at: float | None = None
+    #: ``"chat.completions"`` or ``"embeddings"``.
+    endpoint: str = field(default="chat.completions")
+
+    @property
+    def inputs(self) -> list[str]:
+        """The texts of an embeddings request (``input`` as a string or a list of strings)."""
+        raw = self.body.get("input")
+        if isinstance(raw, str):
+            return [raw]
+        return [x for x in raw if isinstance(x, str)] if isinstance(raw, list) else []
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -124,6 +144,27 @@ class RecordedRequest:
 
 
 Rule = Callable[[RecordedRequest], Behaviour | None]
+
+_WORD = re.compile(r"[a-z0-9]+")
+#: Vector size of the fake embeddings when the request names no ``dimensions``.
+EMBEDDING_DIM = 1536
+
+
+def fake_embedding(text: str, dim: int = EMBEDDING_DIM) -> list[float]:
+    """A unit vector for ``text``: each lower-cased word (a trailing ``s`` dropped) adds ±1 to a
+    hashed coordinate. Deterministic; texts sharing words have a positive cosine, texts sharing
+    none are close to orthogonal; a text without words is ``[1, 0, 0, ...]``."""
+    vector = [0.0] * dim
+    for word in _WORD.findall(text.lower()):
+        word = word[:-1] if len(word) > 3 and word.endswith("s") else word
+        digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+        slot = int.from_bytes(digest[:4], "little") % dim
+        vector[slot] += 1.0 if digest[4] & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vector))
+    if norm == 0:
+        vector[0] = 1.0
+        return vector
+    return [v / norm for v in vector]
 
 
 def fake_answer(schema: dict[str, Any], user_text: str) -> Any:
@@ -206,8 +247,10 @@ class FakeOpenAI:
         self._records: list[RecordedRequest] = []
         self._plan: deque[Behaviour] = deque()
         self._rules: list[Rule] = []
-        route = Route("/v1/chat/completions", self._chat_completions, methods=["POST"])
-        self._app = Starlette(routes=[route])
+        self._app = Starlette(routes=[
+            Route("/v1/chat/completions", self._chat_completions, methods=["POST"]),
+            Route("/v1/embeddings", self._embeddings, methods=["POST"]),
+        ])
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None
@@ -290,18 +333,51 @@ class FakeOpenAI:
         with self._lock:
             return self._plan.popleft() if self._plan else Answer()
 
-    async def _chat_completions(self, request: Request) -> JSONResponse:
-        """Chat Completions, answered as the rules, the plan or the schema say."""
+    async def _record(self, request: Request, endpoint: str) -> RecordedRequest:
         at = time.monotonic()
         try:
             body = await request.json()
         except json.JSONDecodeError:
             body = None
         record = RecordedRequest(at=at, body=body if isinstance(body, dict) else {},
-                                 headers=dict(request.headers))
+                                 headers=dict(request.headers), endpoint=endpoint)
         with self._lock:
             self._records.append(record)
+        return record
+
+    async def _chat_completions(self, request: Request) -> JSONResponse:
+        """Chat Completions, answered as the rules, the plan or the schema say."""
+        record = await self._record(request, "chat.completions")
         response = await self._respond(record, self._choose(record))
+        record.status, record.finished_at = response.status_code, time.monotonic()
+        return response
+
+    async def _embeddings(self, request: Request) -> JSONResponse:
+        """Embeddings: :func:`fake_embedding` of each input, unless a rule or the plan fails it."""
+        record = await self._record(request, "embeddings")
+        behaviour = self._choose(record)
+        if behaviour.delay_s > 0:
+            await asyncio.sleep(behaviour.delay_s)
+        inputs = record.inputs
+        dim = record.body.get("dimensions")
+        if isinstance(behaviour, Fail):
+            response = _error(behaviour)
+        elif not inputs or any(not text for text in inputs):
+            response = _error(Fail(400, message="'input' must be a non-empty list of non-empty strings"))
+        else:
+            as_base64 = record.body.get("encoding_format") == "base64"
+            data = []
+            for i, text in enumerate(inputs):
+                vector = fake_embedding(text, dim if isinstance(dim, int) and dim > 0 else EMBEDDING_DIM)
+                encoded: Any = vector
+                if as_base64:  # the SDK's default: little-endian float32, base64
+                    encoded = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+                data.append({"object": "embedding", "index": i, "embedding": encoded})
+            tokens = sum(len(_WORD.findall(text)) for text in inputs)
+            response = JSONResponse({
+                "object": "list", "data": data, "model": record.body.get("model", "fake-embedding"),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            })
         record.status, record.finished_at = response.status_code, time.monotonic()
         return response
 
