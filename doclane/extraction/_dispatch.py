@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from doclane.extraction.detect import PDF, TEXT
+from doclane.extraction.detect import DOCX, HTML, JSON, MARKDOWN, PDF, PPTX, TEXT
+from doclane.extraction.docx_reader import extract_docx
 from doclane.extraction.exceptions import UnsupportedFileType
+from doclane.extraction.html_reader import extract_html
+from doclane.extraction.json_reader import extract_json
+from doclane.extraction.markdown_reader import extract_markdown
 from doclane.extraction.pdf import extract_pdf
+from doclane.extraction.pptx_reader import extract_pptx
 from doclane.extraction.text import extract_text
 from doclane.schemas.extraction import ExtractedDocument
 
@@ -16,6 +21,11 @@ __all__ = ["extract"]
 _READERS: dict[str, Callable[[Path], ExtractedDocument]] = {
     PDF: extract_pdf,
     TEXT: extract_text,
+    DOCX: extract_docx,
+    PPTX: extract_pptx,
+    JSON: extract_json,
+    MARKDOWN: extract_markdown,
+    HTML: extract_html,
 }
 
 
@@ -32,7 +42,8 @@ def extract(path: Path, content_type: str) -> ExtractedDocument:
     reader = _READERS.get(media_type)
     if reader is None:
         raise UnsupportedFileType(
-            f"Files of type {media_type or 'unknown'} aren't supported yet. "
-            "Upload a PDF or a plain-text file instead."
+            f"Files of type {media_type or 'unknown'} aren't supported yet. Upload a Word "
+            "(DOCX), PowerPoint (PPTX), HTML, Markdown or JSON document, a PDF or a "
+            "plain-text file instead."
         )
     return reader(Path(path))

@@ -13,9 +13,12 @@ from doclane.exceptions import DoclaneError
 
 __all__ = [
     "CorruptDocument",
+    "DocumentTooComplex",
     "EmptyDocument",
     "EncryptedDocument",
     "ExtractionError",
+    "MacroDocument",
+    "SuspiciousArchive",
     "UnsupportedFileType",
 ]
 
@@ -38,7 +41,10 @@ class UnsupportedFileType(ExtractionError):
     """The content is not one of the formats doclane reads."""
 
     category = "unsupported_type"
-    default_reason = "This type of file isn't supported. Upload a PDF or a plain-text file instead."
+    default_reason = (
+        "This type of file isn't supported. Upload a PDF, Word (DOCX), PowerPoint (PPTX), "
+        "JSON, Markdown, HTML or plain-text file instead."
+    )
 
 
 class CorruptDocument(ExtractionError):
@@ -55,7 +61,9 @@ class EncryptedDocument(ExtractionError):
     """The file needs a password before it can be read."""
 
     category = "encrypted"
-    default_reason = "This PDF is password-protected; remove the password and upload it again."
+    default_reason = (
+        "This document is password-protected; remove the password and upload it again."
+    )
 
 
 class EmptyDocument(ExtractionError):
@@ -65,4 +73,39 @@ class EmptyDocument(ExtractionError):
     default_reason = (
         "This document contains no text we can read. Check that you picked the "
         "right file and upload it again."
+    )
+
+
+class SuspiciousArchive(ExtractionError):
+    """A ZIP-based document (DOCX, PPTX) whose archive is built to exhaust the reader.
+
+    A "zip bomb" (a small file that unpacks to gigabytes) or an archive with
+    far more parts than any real document has.
+    """
+
+    category = "unsafe_archive"
+    default_reason = (
+        "This file unpacks to far more data than a real document would, so we refused "
+        "it for safety. If it is a genuine document, save it again from its application "
+        "and upload the new copy."
+    )
+
+
+class MacroDocument(ExtractionError):
+    """An Office document that carries macros (VBA), which we never open."""
+
+    category = "macros"
+    default_reason = (
+        "This Office document contains macros, which we don't accept for safety. Save "
+        "it as a regular .docx or .pptx file (without macros) and upload that copy."
+    )
+
+
+class DocumentTooComplex(ExtractionError):
+    """A document whose structure is too deep or too large to be read safely."""
+
+    category = "too_complex"
+    default_reason = (
+        "This document is nested too deeply or holds too many items to be read. "
+        "Split it into smaller files and upload them."
     )
