@@ -7,7 +7,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 
-from doclane.extraction import sniff_content_type
+from doclane.extraction import SNIFF_BYTES, sniff_content_type
 from doclane.infra.runtime import Services
 from doclane.producers.exceptions import NotRetryable, UploadTooLarge
 from doclane.schemas.documents import DocumentRecord
@@ -16,7 +16,6 @@ from doclane.schemas.events import DocumentStatus, DocumentUploaded, Priority, S
 __all__ = ["accept_upload", "default_priority", "retry_document"]
 
 logger = logging.getLogger(__name__)
-_SNIFF_BYTES = 8192
 
 
 async def accept_upload(
@@ -51,11 +50,13 @@ async def accept_upload(
                         f"'{filename}' is larger than the {services.settings.max_upload_mb:g} MB "
                         "limit per file; split it or compress it and upload again."
                     )
-                if len(head) < _SNIFF_BYTES:
-                    head += piece[: _SNIFF_BYTES - len(head)]
+                if len(head) < SNIFF_BYTES:
+                    head += piece[: SNIFF_BYTES - len(head)]
                 digest.update(piece)
                 out.write(piece)
-        content_type = sniff_content_type(head, filename)
+        # With the stored file the sniffer can read a ZIP's directory (DOCX vs PPTX,
+        # zip bombs, macros) and refuse a bad Office file before it is queued.
+        content_type = sniff_content_type(head, filename, path=path)
     except BaseException:
         services.blobs.delete_document(document_id)
         raise
@@ -87,8 +88,15 @@ async def accept_upload(
 _SMALL_TEXT_BYTES = 32 * 1024
 #: ...and beyond which it yields to everything else (~130 chunks).
 _LARGE_TEXT_BYTES = 512 * 1024
-#: PDFs carry fonts and images: the same amount of text takes ~8x the bytes.
-_PDF_FACTOR = 8
+#: Bytes per byte of text, by format: PDFs and slides carry fonts and images (~8x),
+#: DOCX is zipped XML with styles and often pictures, HTML and JSON carry markup.
+_BYTES_PER_TEXT_BYTE = {
+    "application/pdf": 8,
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": 8,
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": 4,
+    "text/html": 3,
+    "application/json": 2,
+}
 
 
 def default_priority(content_type: str, size_bytes: int) -> Priority:
@@ -98,7 +106,7 @@ def default_priority(content_type: str, size_bytes: int) -> Priority:
     to ``low``, so one 500-page upload can't hold up a queue of one-page notes;
     the analyzers still serve ``low`` one delivery in ten, so big ones progress.
     """
-    factor = _PDF_FACTOR if content_type == "application/pdf" else 1
+    factor = _BYTES_PER_TEXT_BYTE.get(content_type, 1)
     if size_bytes <= _SMALL_TEXT_BYTES * factor:
         return Priority.HIGH
     if size_bytes <= _LARGE_TEXT_BYTES * factor:
