@@ -1,0 +1,93 @@
+"""One search over any index: keyword, semantic, or both fused by reciprocal rank.
+
+Hybrid search asks each side for more candidates than it returns
+(``max(50, 5 x k)``), then fuses the two rankings with reciprocal rank fusion
+(``sum of 1 / (60 + rank)``): it needs no calibration between BM25/ts_rank scores
+and cosines, which live on unrelated scales, and a passage both sides rank well
+comes first. The fused score is scaled so that a passage ranked first by both
+sides scores 1.0.
+
+A hit found by the vector side alone has no full-text highlight; it gets the
+query's words marked in its text (HTML-escaped), so every hit has one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from doclane.ai.embeddings.base import Embedder
+from doclane.infra.search._common import mark_words, query_words
+from doclane.infra.search.base import SearchIndex, Vector
+from doclane.schemas.search import SearchHit, SearchMode, SearchQuery, SearchResponse
+
+__all__ = ["RRF_K", "candidate_depth", "fuse", "search"]
+
+#: The constant of reciprocal rank fusion (Cormack et al. 2009): damps the weight of top ranks.
+RRF_K = 60
+
+
+def candidate_depth(k: int) -> int:
+    """How many hits each side contributes to a hybrid search for ``k`` results."""
+    return max(50, 5 * k)
+
+
+def fuse(keyword: list[SearchHit], vector: list[SearchHit], k: int, words: list[str]) -> list[SearchHit]:
+    """The top ``k`` of two rankings by reciprocal rank fusion, best first."""
+    scores: dict[str, float] = {}
+    hits: dict[str, SearchHit] = {}
+    for ranking in (keyword, vector):
+        for rank, hit in enumerate(ranking, start=1):
+            scores[hit.passage_id] = scores.get(hit.passage_id, 0.0) + 1.0 / (RRF_K + rank)
+            # The keyword side's hit comes first and keeps its full-text highlight.
+            hits.setdefault(hit.passage_id, hit)
+    keyword_ids = {hit.passage_id for hit in keyword}
+    best = 2.0 / (RRF_K + 1)
+    ranked = sorted(scores, key=lambda pid: (-scores[pid], pid))[:k]
+    out = []
+    for pid in ranked:
+        hit = hits[pid]
+        update: dict[str, object] = {"score": scores[pid] / best}
+        if pid not in keyword_ids:
+            update["highlight"] = mark_words(hit.text, words)
+        out.append(hit.model_copy(update=update))
+    return out
+
+
+async def _query_vector(embedder: Embedder, text: str) -> Vector:
+    vectors = await embedder.embed([text])
+    vector: Vector = vectors[0]
+    return vector
+
+
+async def search(
+    index: SearchIndex, embedder: Embedder, query: SearchQuery, mode: SearchMode
+) -> SearchResponse:
+    """Search the caller's passages (``query.owner``) in ``mode``; ``took_ms`` covers embedding too."""
+    started = time.perf_counter()
+    if mode is not SearchMode.KEYWORD and embedder.name != index.model:
+        # Vectors of two models are not comparable: a query embedded by another model
+        # would return confident nonsense.
+        raise ValueError(f"the embedder is {embedder.name!r} but the index holds {index.model!r} vectors")
+    words = query_words(query.text)
+    if mode is SearchMode.KEYWORD:
+        results = await index.keyword_search(query, query.k)
+    elif mode is SearchMode.SEMANTIC:
+        vector = await _query_vector(embedder, query.text)
+        results = await index.vector_search(query, vector, query.k)
+        results = [h.model_copy(update={"highlight": mark_words(h.text, words)}) for h in results]
+    else:
+        depth = candidate_depth(query.k)
+
+        async def semantic() -> list[SearchHit]:
+            return await index.vector_search(query, await _query_vector(embedder, query.text), depth)
+
+        # Embedding the query (CPU, off the loop) overlaps the full-text query.
+        keyword_hits, vector_hits = await asyncio.gather(index.keyword_search(query, depth), semantic())
+        results = fuse(keyword_hits, vector_hits, query.k, words)
+    return SearchResponse(
+        results=results,
+        mode=mode,
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+        model=None if mode is SearchMode.KEYWORD else index.model,
+    )
