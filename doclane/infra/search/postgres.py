@@ -114,7 +114,7 @@ def _schema(s: str, dim: int) -> list[str]:
 
 
 def _transient(exc: BaseException) -> bool:
-    if isinstance(exc, _RACES | PoolTimeout):
+    if isinstance(exc, (*_RACES, PoolTimeout)):
         return True
     if isinstance(exc, psycopg.OperationalError):
         # Wrong password (28xxx) or missing database (3D000) will not fix themselves.
