@@ -19,9 +19,18 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pymupdf
 
+from doclane.extraction._pdf_tables import (
+    VECTOR_BLOCK,
+    VECTOR_FLAGS,
+    PageTable,
+    might_hold_table,
+    page_tables,
+    replace_cells,
+)
 from doclane.extraction.exceptions import (
     CorruptDocument,
     EmptyDocument,
@@ -184,8 +193,7 @@ def _events_from_outline(
     for number, page in enumerate(doc, start=1):
         lines = [
             (block_no, line.strip())
-            for block_no, block in enumerate(page.get_text("blocks", flags=_FLAGS))
-            if block[6] == 0
+            for block_no, block in enumerate(_text_blocks(page))
             for line in block[4].split("\n")
             if line.strip()
         ]
@@ -197,6 +205,19 @@ def _events_from_outline(
             yield _Heading(path, number)
             cursor = end
         yield from _blocks(lines[cursor:], number)
+
+
+def _text_blocks(page: pymupdf.Page) -> list[tuple[Any, ...]]:
+    """A page's text blocks (``"blocks"`` tuples), a table's cells replaced by its rows."""
+    raw = page.get_text("blocks", flags=_FLAGS | VECTOR_FLAGS)
+    text = [block for block in raw if block[6] == 0]
+    if not might_hold_table([block[:4] for block in raw if block[6] == VECTOR_BLOCK]):
+        return text
+    return replace_cells(
+        page_tables(page),
+        [(block[:4], block) for block in text],
+        lambda table, _: (*table.bbox, table.text, -1, 0),
+    )
 
 
 def _find_heading(
@@ -257,8 +278,9 @@ def _blocks(lines: list[_Line], page: int) -> Iterator[_Text]:
 
 def _sized_blocks(page: pymupdf.Page) -> list[list[_SizedLine]]:
     """A page's text blocks as lines of (text, size of most of its characters)."""
-    blocks: list[list[_SizedLine]] = []
-    for block in page.get_text("dict", flags=_FLAGS)["blocks"]:
+    boxed: list[tuple[tuple[float, float, float, float], list[_SizedLine]]] = []
+    raw = page.get_text("dict", flags=_FLAGS | VECTOR_FLAGS)["blocks"]
+    for block in raw:
         lines: list[_SizedLine] = []
         for line in block.get("lines", ()):
             spans = line["spans"]
@@ -270,8 +292,16 @@ def _sized_blocks(page: pymupdf.Page) -> list[list[_SizedLine]]:
             longest = spans[0] if len(spans) == 1 else max(spans, key=lambda s: len(s["text"]))
             lines.append((text, round(longest["size"] * 2) / 2))
         if lines:
-            blocks.append(lines)
-    return blocks
+            boxed.append((tuple(block["bbox"]), lines))
+    if not might_hold_table([tuple(b["bbox"]) for b in raw if b["type"] == VECTOR_BLOCK]):
+        return [lines for _, lines in boxed]
+    return replace_cells(page_tables(page), boxed, _table_lines)
+
+
+def _table_lines(table: PageTable, covered: list[list[_SizedLine]]) -> list[_SizedLine]:
+    """A table's rows as lines, in the size of its cells' text (tables aren't headings)."""
+    size = _body_size(line for block in covered for line in block)
+    return [(row, size) for row in table.text.split("\n")]
 
 
 def _body_size(lines: Iterable[_SizedLine]) -> float:
