@@ -1,0 +1,62 @@
+"""The labelled search set stays well-formed: sizes, answers present, honest paraphrase labels."""
+
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+
+import pytest
+
+from bench.search_set import (
+    PARAPHRASE_MAX_OVERLAP,
+    load_queries,
+    materialise,
+    normalise,
+    source_files,
+    visible_text,
+)
+from doclane.extraction import extract
+
+FORMATS = (".md", ".html", ".json", ".docx.txt", ".pptx.txt", ".pdf.txt")
+
+
+def test_sizes_and_formats() -> None:
+    files = source_files()
+    assert len(files) >= 60
+    queries = load_queries()
+    assert len(queries) >= 120
+    assert sum(q.paraphrase for q in queries) * 2 >= len(queries)
+    for suffix in FORMATS:
+        assert sum(f.name.endswith(suffix) for f in files) >= 3, suffix
+    # Distractors: documents no query points at.
+    used = {doc for q in queries for doc, _ in q.relevant}
+    assert {f.name for f in files} - used
+
+
+def test_every_answer_is_in_its_document_once_and_labels_are_honest() -> None:
+    from bench.search_set import lexical_overlap
+
+    docs = {f.name: f for f in source_files()}
+    texts = {name: normalise(visible_text(path)) for name, path in docs.items()}
+    assert len({q.text for q in load_queries()}) == len(load_queries())
+    for query in load_queries():
+        assert query.relevant, query.id
+        for doc, answer in query.relevant:
+            assert doc in docs, (query.id, doc)
+            assert texts[doc].count(normalise(answer)) == 1, (query.id, answer)
+            overlap = lexical_overlap(query.text, visible_text(docs[doc]), answer)
+            assert query.paraphrase == (overlap <= PARAPHRASE_MAX_OVERLAP), (query.id, overlap)
+
+
+def test_answers_survive_the_real_readers(tmp_path: Path) -> None:
+    by_doc: dict[str, list[str]] = collections.defaultdict(list)
+    for query in load_queries():
+        for doc, answer in query.relevant:
+            by_doc[doc].append(answer)
+    for source in source_files():
+        path, content_type = materialise(source, tmp_path)
+        document = extract(path, content_type)
+        text = normalise(" ".join(s.text for s in document.sections))
+        for answer in by_doc.get(source.name, []):
+            if normalise(answer) not in text:
+                pytest.fail(f"{source.name}: {answer!r} is not in the extracted text")
