@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 from doclane.extraction import (
+    CorruptDocument,
     EmptyDocument,
     UnsupportedFileType,
     sniff_content_type,
 )
-from tests.utils.documents import make_pdf
+from doclane.extraction.detect import DOCX, HTML, JSON, MARKDOWN, PPTX
+from tests.utils.documents import make_docx, make_pdf, make_pptx, make_zip
 
 PDF = "application/pdf"
 TEXT = "text/plain"
@@ -125,3 +127,117 @@ def test_an_empty_file_is_rejected_as_empty() -> None:
         sniff_content_type(b"", "empty.txt")
     assert caught.value.category == "no_text"
     assert "empty" in caught.value.reason
+
+
+# --- the other formats ------------------------------------------------------------
+
+
+def sniff_file(path: Path) -> str:
+    """As uploads call it: the head plus the stored file."""
+    return sniff_content_type(head_of(path), path.name, path=path)
+
+
+def test_docx_and_pptx_are_told_apart_by_their_parts_not_their_names(tmp_path: Path) -> None:
+    docx_file = make_docx(tmp_path / "report.docx", [("h1", "Report"), ("p", "Text.")])
+    pptx_file = make_pptx(tmp_path / "deck.pptx", [{"title": "Deck"}])
+    assert sniff_file(docx_file) == DOCX
+    assert sniff_file(pptx_file) == PPTX
+    for name in ("upload.bin", "deck.docx", "x.pdf.zip"):
+        renamed = tmp_path / name
+        renamed.write_bytes(pptx_file.read_bytes())
+        assert sniff_file(renamed) == PPTX
+
+
+def test_office_files_are_recognised_from_the_head_alone_too(tmp_path: Path) -> None:
+    # Office writes [Content_Types].xml and the main parts first, so 8 KiB usually suffice.
+    docx_file = make_docx(tmp_path / "a.docx", [("p", "Text.")])
+    pptx_file = make_pptx(tmp_path / "b.pptx", [{"title": "Deck"}])
+    assert sniff_content_type(head_of(docx_file), "a.bin") == DOCX
+    assert sniff_content_type(head_of(pptx_file), "b.bin") == PPTX
+
+
+def test_a_spreadsheet_is_named_and_refused(tmp_path: Path) -> None:
+    path = make_zip(tmp_path / "sheet.xlsx", {"[Content_Types].xml": "<Types/>", "xl/workbook.xml": "<w/>"})
+    with pytest.raises(UnsupportedFileType, match="Excel spreadsheet"):
+        sniff_file(path)
+
+
+@pytest.mark.parametrize("name", ["report.docx", "deck.pptx", "macro.docm"])
+def test_text_named_like_an_office_file_is_refused_like_a_fake_pdf(name: str) -> None:
+    with pytest.raises(UnsupportedFileType, match="its content isn't one"):
+        sniff_content_type(b"Just some notes, not an Office file.\n", name)
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        (b'{"customer": {"name": "Ann"}}', "order.txt"),
+        (b"[1, 2, 3]", "numbers.dat"),
+        (b'  \n[{"a": 1}]', "records"),
+        (b'"just a string"', "value.json"),
+        (b"\xef\xbb\xbf{\"bom\": true}", "bom.json"),
+    ],
+)
+def test_json_is_json_when_it_parses(content: bytes, name: str) -> None:
+    assert sniff_content_type(content, name) == JSON
+
+
+def test_text_that_only_starts_with_a_bracket_is_not_json() -> None:
+    assert sniff_content_type(b"[1] Smith, J. A study of things.\n", "refs.txt") == TEXT
+    assert sniff_content_type(b"{draft} notes for later\n", "notes.txt") == TEXT
+
+
+def test_a_big_json_file_is_json_by_its_start_and_parsed_only_by_the_reader(tmp_path: Path) -> None:
+    path = tmp_path / "big.data"
+    path.write_text('[{"id": 1, "name": "' + "x" * 2_000_000 + '"}]')
+    assert sniff_file(path) == JSON
+
+
+def test_a_json_named_file_that_is_not_json_says_where_it_breaks() -> None:
+    with pytest.raises(CorruptDocument, match=r"isn't valid JSON.*line 1, column 9"):
+        sniff_content_type(b'{"a": 1,,}', "broken.json")
+
+
+def test_deeply_nested_json_is_still_sniffed_as_json_without_crashing() -> None:
+    assert sniff_content_type(b"[" * 100_000 + b"]" * 100_000, "deep.json") == JSON
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"<!DOCTYPE html><html><body><p>Hi</p></body></html>",
+        b"  <html lang='en'><head><title>T</title></head></html>",
+        b"<!-- saved page -->\n<HTML><BODY>Text</BODY></HTML>",
+        b'<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>',
+    ],
+)
+def test_html_is_recognised_by_its_markup(content: bytes) -> None:
+    assert sniff_content_type(content, "page.txt") == HTML
+
+
+def test_an_html_fragment_is_html_when_named_so() -> None:
+    assert sniff_content_type(b"<p>Hello <b>there</b></p>", "part.html") == HTML
+    assert sniff_content_type(b"<p>Hello <b>there</b></p>", "part.txt") == TEXT
+
+
+def test_markdown_by_extension_or_by_strong_markers() -> None:
+    assert sniff_content_type(b"Just a line.\n", "readme.md") == MARKDOWN
+    assert sniff_content_type(b"Just a line.\n", "notes.markdown") == MARKDOWN
+    marked = b"# Setup\n\nRead [the docs](https://x.org) first.\n"
+    assert sniff_content_type(marked, "setup.txt") == MARKDOWN
+    listed = b"## Steps\n\n- install\n- run\n"
+    assert sniff_content_type(listed, "steps") == MARKDOWN
+    fenced = b"# Build\n\n```sh\nmake\n```\n"
+    assert sniff_content_type(fenced, "build") == MARKDOWN
+
+
+def test_headings_alone_or_lists_alone_stay_plain_text() -> None:
+    assert sniff_content_type(b"# Notes\n\nWe met on Monday.\n", "notes.txt") == TEXT
+    assert sniff_content_type(b"Shopping:\n- milk\n- bread\n", "list.txt") == TEXT
+
+
+def test_the_refusal_lists_every_format_we_read() -> None:
+    with pytest.raises(UnsupportedFileType) as caught:
+        sniff_content_type(b"\x89PNG\r\n\x1a\n" + bytes(100), "picture.png")
+    for fmt in ("Word (DOCX)", "PowerPoint (PPTX)", "HTML", "Markdown", "JSON", "PDF", "plain-text"):
+        assert fmt in caught.value.reason

@@ -7,11 +7,19 @@ documents see the same bytes every run.
 from __future__ import annotations
 
 import functools
+import random
+import shutil
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import docx
 import pymupdf
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from pptx import Presentation
+from pptx.util import Inches
 
 __all__ = [
     "BODY_SIZE",
@@ -273,3 +281,183 @@ def _finish(
     else:
         doc.save(path, garbage=1, deflate=True)
     doc.close()
+
+
+# --- other formats: DOCX, PPTX, hostile archives, PDFs with tables ----------------
+# (appended; the names are added to __all__ below)
+
+
+def make_docx(
+    path: Path,
+    blocks: Sequence[tuple[str, object]],
+    *,
+    title: str | None = None,
+    header: str | None = None,
+    footer: str | None = None,
+) -> Path:
+    """Write a Word document from ``(kind, value)`` blocks, in order.
+
+    Kinds: ``"h0"``..``"h9"`` (a heading of that level; 0 is the Title style),
+    ``"p"`` (a paragraph), ``"li"`` (a bulleted list item), ``"table"`` (a list
+    of rows), ``"outline1"``.. (a Normal paragraph with ``w:outlineLvl`` set),
+    ``"pagebreak"``. ``header``/``footer`` go into the page header and footer.
+    """
+    document = docx.Document()
+    document.core_properties.title = title or ""
+    if header is not None:
+        document.sections[0].header.paragraphs[0].text = header
+    if footer is not None:
+        document.sections[0].footer.paragraphs[0].text = footer
+    for kind, value in blocks:
+        if kind.startswith("h"):
+            document.add_heading(str(value), int(kind[1:]))
+        elif kind == "p":
+            document.add_paragraph(str(value))
+        elif kind == "li":
+            document.add_paragraph(str(value), style="List Bullet")
+        elif kind == "pagebreak":
+            document.add_page_break()
+        elif kind.startswith("outline"):
+            paragraph = document.add_paragraph(str(value))
+            outline = OxmlElement("w:outlineLvl")
+            outline.set(qn("w:val"), str(int(kind[len("outline"):]) - 1))
+            paragraph._p.get_or_add_pPr().append(outline)
+        elif kind == "table":
+            rows = list(value)  # type: ignore[call-overload]
+            table = document.add_table(rows=len(rows), cols=len(rows[0]))
+            for i, row in enumerate(rows):
+                for j, cell in enumerate(row):
+                    table.cell(i, j).text = str(cell)
+        else:
+            raise ValueError(f"unknown block kind {kind!r}")
+    document.save(str(path))
+    return path
+
+
+def make_pptx(
+    path: Path,
+    slides: Sequence[dict[str, object]],
+) -> Path:
+    """Write a presentation; each slide is a dict with optional keys.
+
+    ``title`` (str), ``body`` (list of lines in the body placeholder),
+    ``table`` (list of rows), ``group`` (list of texts in a grouped shape),
+    ``notes`` (speaker notes).
+    """
+    presentation = Presentation()
+    for spec in slides:
+        layout = presentation.slide_layouts[1 if "title" in spec else 6]
+        slide = presentation.slides.add_slide(layout)
+        if "title" in spec:
+            slide.shapes.title.text = str(spec["title"])
+            body = slide.placeholders[1]
+            body.text = "\n".join(spec.get("body", []))  # type: ignore[arg-type]
+        elif "body" in spec:
+            box = slide.shapes.add_textbox(Inches(1), Inches(1), Inches(6), Inches(1))
+            box.text_frame.text = "\n".join(spec["body"])  # type: ignore[arg-type]
+        if "table" in spec:
+            rows = list(spec["table"])  # type: ignore[call-overload]
+            shape = slide.shapes.add_table(
+                len(rows), len(rows[0]), Inches(1), Inches(4), Inches(6), Inches(1.5)
+            )
+            for i, row in enumerate(rows):
+                for j, cell in enumerate(row):
+                    shape.table.cell(i, j).text = str(cell)
+        if "group" in spec:
+            group = slide.shapes.add_group_shape()
+            for k, text in enumerate(spec["group"]):  # type: ignore[arg-type]
+                box = group.shapes.add_textbox(Inches(1), Inches(6 + 0.4 * k), Inches(4), Inches(0.4))
+                box.text_frame.text = str(text)
+        if "notes" in spec:
+            slide.notes_slide.notes_text_frame.text = str(spec["notes"])
+    presentation.save(str(path))
+    return path
+
+
+def make_zip(path: Path, entries: dict[str, bytes | str], *, compress: bool = True) -> Path:
+    """Write a ZIP with the given entries (deflated unless ``compress`` is false)."""
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(path, "w", method) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return path
+
+
+def make_zip_bomb(path: Path, unpacked_mb: int = 20) -> Path:
+    """A DOCX-looking ZIP whose one part unpacks ~1000x: ``unpacked_mb`` MB of zeros.
+
+    Written in pieces so the test never holds the unpacked data in memory.
+    """
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        with archive.open("word/document.xml", "w", force_zip64=True) as part:
+            piece = b"\0" * (1024 * 1024)
+            for _ in range(unpacked_mb):
+                part.write(piece)
+    return path
+
+
+def add_to_zip(source: Path, path: Path, extra: dict[str, bytes | str]) -> Path:
+    """Copy the ZIP at ``source`` to ``path`` with ``extra`` entries added."""
+    shutil.copyfile(source, path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in extra.items():
+            archive.writestr(name, data)
+    return path
+
+
+def make_encrypted_office(path: Path) -> Path:
+    """An OLE compound file shaped like a password-protected DOCX.
+
+    Office wraps encrypted OOXML in an OLE container with ``EncryptionInfo`` and
+    ``EncryptedPackage`` streams; the stream names sit in the OLE directory as
+    UTF-16LE, which is all the readers look at. The payload is random bytes.
+    """
+    rng = random.Random(3)
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
+    directory = b"".join(
+        name.encode("utf-16-le").ljust(64, b"\0") + bytes(64)
+        for name in ("Root Entry", "EncryptionInfo", "EncryptedPackage")
+    )
+    path.write_bytes(header + directory + bytes(rng.randrange(256) for _ in range(4096)))
+    return path
+
+
+def make_table_pdf(
+    path: Path,
+    rows: Sequence[Sequence[str]],
+    *,
+    heading: str = "Costs by quarter",
+    before: str = "The figures for the quarter are below.",
+    after: str = "All amounts are in thousands of euros.",
+    outline: bool = False,
+) -> Path:
+    """A one-page PDF: a heading, a paragraph, a ruled table of ``rows``, a paragraph."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=_PAGE_WIDTH, height=_PAGE_HEIGHT)
+    page.insert_text((_MARGIN, _MARGIN + 16), heading, fontsize=16)
+    page.insert_text((_MARGIN, _MARGIN + 50), before, fontsize=BODY_SIZE)
+    x0, y0, row_height = _MARGIN, _MARGIN + 80, 20.0
+    columns = max(len(row) for row in rows)
+    width = (_PAGE_WIDTH - 2 * _MARGIN) / columns
+    for i in range(len(rows) + 1):
+        page.draw_line((x0, y0 + i * row_height), (x0 + columns * width, y0 + i * row_height))
+    for j in range(columns + 1):
+        page.draw_line((x0 + j * width, y0), (x0 + j * width, y0 + len(rows) * row_height))
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            page.insert_text((x0 + j * width + 4, y0 + i * row_height + 14), cell, fontsize=BODY_SIZE)
+    page.insert_text((_MARGIN, y0 + len(rows) * row_height + 40), after, fontsize=BODY_SIZE)
+    _finish(doc, path, toc=[(1, heading, 1)] if outline else None)
+    return path
+
+
+__all__ += [
+    "add_to_zip",
+    "make_docx",
+    "make_encrypted_office",
+    "make_pptx",
+    "make_table_pdf",
+    "make_zip",
+    "make_zip_bomb",
+]
