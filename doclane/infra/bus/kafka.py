@@ -27,10 +27,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError, for_code
 
 from doclane.infra.bus._kafka_member import CONSUMER_TIMEOUTS, GroupMember
 from doclane.infra.bus.base import E, EventBus, Subscription
+from doclane.infra.connect import DEFAULT_CONNECT_DEADLINE_S, redact_url, retry_connect
 from doclane.schemas.events import Event
 
 __all__ = ["KafkaBus"]
@@ -38,6 +39,12 @@ __all__ = ["KafkaBus"]
 logger = logging.getLogger(__name__)
 
 _POLL_MS = 1_000
+
+
+def _transient(exc: BaseException) -> bool:
+    """Worth another attempt at start: the broker is not up (or not ready) yet."""
+    # Kafka marks its transient errors (no connection, no leader or controller yet) retriable.
+    return isinstance(exc, KafkaTimeoutError) or (isinstance(exc, KafkaError) and exc.retriable)
 
 
 class _TailStart:
@@ -84,6 +91,7 @@ class KafkaBus(EventBus):
         partitions: int = 6,
         client_id: str = "doclane",
         replication_factor: int = 1,
+        connect_deadline_s: float = DEFAULT_CONNECT_DEADLINE_S,
     ) -> None:
         """Configure only: no connection is made before :meth:`start`."""
         if partitions < 1 or replication_factor < 1:
@@ -93,6 +101,7 @@ class KafkaBus(EventBus):
         self._partitions = partitions
         self._replication = replication_factor
         self._client_id = client_id
+        self._connect_deadline_s = connect_deadline_s
         self._subs: list[Subscription[Any]] = []
         self._members: list[GroupMember] = []
         self._admin: AIOKafkaAdminClient | None = None
@@ -110,20 +119,21 @@ class KafkaBus(EventBus):
         self._subs.append(subscription)
 
     async def start(self) -> None:
-        """Connect, create the subscribed topics and join every registered group."""
+        """Connect, create the subscribed topics and join every registered group.
+
+        Connecting and creating the topics is retried until the connect deadline (see
+        :meth:`_connect`), so processes may start before the broker and together.
+
+        Raises:
+            ConnectFailed: the broker did not answer, or kept failing, until the deadline.
+        """
         try:
-            self._admin = AIOKafkaAdminClient(
-                bootstrap_servers=self._bootstrap, client_id=self._client_id
+            await retry_connect(
+                self._connect,
+                what=f"Kafka at {redact_url(self._bootstrap)}",
+                deadline_s=self._connect_deadline_s,
+                transient=_transient,
             )
-            await self._admin.start()
-            self._producer = AIOKafkaProducer(
-                bootstrap_servers=self._bootstrap,
-                client_id=self._client_id,
-                acks="all",
-                enable_idempotence=True,
-            )
-            await self._producer.start()
-            await self._ensure(self._name(t) for sub in self._subs for t in sub.topics)
             for sub in self._subs:
                 consumer = AIOKafkaConsumer(
                     bootstrap_servers=self._bootstrap,
@@ -139,6 +149,34 @@ class KafkaBus(EventBus):
         except BaseException:
             await self.close()
             raise
+
+    async def _connect(self, budget_s: float) -> None:
+        """One attempt: start the admin client and the producer, create the subscribed topics.
+
+        Safe to repeat: topics another process created first count as created, and on
+        failure the clients started here are closed again. A refused connection fails
+        at once; an attempt that hangs is cut off by :func:`retry_connect`, so the
+        clients keep their own timeouts (``budget_s`` is not needed).
+        """
+        del budget_s
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=self._client_id)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
+            acks="all",
+            enable_idempotence=True,
+        )
+        try:
+            await admin.start()
+            await producer.start()
+            self._admin = admin
+            await self._ensure(self._name(t) for sub in self._subs for t in sub.topics)
+        except BaseException:
+            self._admin = None
+            await producer.stop()
+            await admin.close()
+            raise
+        self._producer = producer
 
     async def close(self) -> None:
         """Stop the groups (in-flight events stay uncommitted), then disconnect."""

@@ -32,12 +32,14 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from typing import Any
 
+import pymongo
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, OperationFailure
 
 from doclane.exceptions import DoclaneError
+from doclane.infra.connect import DEFAULT_CONNECT_DEADLINE_S, redact_url, retry_connect
 from doclane.infra.store.base import Store, projection
 from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
@@ -50,6 +52,12 @@ _Doc = dict[str, Any]
 
 _DUPLICATE_KEY = 11000
 _TERMINAL = [s.value for s in DocumentStatus if s.terminal]
+#: Server errors worth another attempt at start: another process created the collection or
+#: index first (NamespaceExists, IndexAlreadyExists), or the attempt ran out of its time
+#: budget (MaxTimeMSExpired).
+_RETRY_AT_START = frozenset({48, 68, 50})
+#: How long a start-up attempt waits for the server to answer at all.
+_PING_S = 2.0
 #: An append gives up after drawing this many numbers that were already taken.
 _MAX_ATTEMPTS = 100
 
@@ -86,6 +94,34 @@ def _record(data: _Doc) -> DocumentRecord:
     return DocumentRecord.model_validate(data)
 
 
+def _transient(exc: BaseException) -> bool:
+    """Worth another attempt at start: the server is not up yet, or a sibling won a race."""
+    if isinstance(exc, ConnectionFailure):  # also AutoReconnect, ServerSelectionTimeoutError
+        return True
+    return isinstance(exc, OperationFailure) and exc.code in _RETRY_AT_START
+
+
+async def _prepare(db: AsyncDatabase[_Doc], budget_s: float) -> None:
+    """Create the indexes that are missing, within ``budget_s`` seconds.
+
+    Only the missing ones: FerretDB 1.24 drops the connection when asked to create an
+    index set that already exists. Processes starting together on a new database all
+    see the indexes missing and race to create them; the losers get a dropped
+    connection (FerretDB) or "already exists" (MongoDB), and :func:`retry_connect`
+    runs this again, which then finds them and has nothing left to do.
+    """
+    # A refused or unknown host only shows as a server selection timeout: keep that one
+    # short, so that the wait is logged early and a server coming up is seen soon.
+    with pymongo.timeout(min(budget_s, _PING_S)):
+        await db.command("ping")
+    with pymongo.timeout(budget_s):
+        for name, indexes in _INDEXES.items():
+            existing = await db[name].index_information()
+            missing = [i for i in indexes if i.document["name"] not in existing]
+            if missing:
+                await db[name].create_indexes(missing)
+
+
 def _only_duplicates(exc: BulkWriteError) -> bool:
     details: Mapping[str, Any] = exc.details
     return not details.get("writeConcernErrors") and all(
@@ -98,23 +134,37 @@ class MongoStore(Store):
 
     atomic_cursors = False  # no transactions: the counters move before the insert
 
-    def __init__(self, url: str, *, database: str = "doclane") -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        database: str = "doclane",
+        connect_deadline_s: float = DEFAULT_CONNECT_DEADLINE_S,
+    ) -> None:
+        """Configure only: no connection is made before :meth:`open`."""
         self._url = url
         self._database = database
+        self._connect_deadline_s = connect_deadline_s
         self._client: AsyncMongoClient[_Doc] | None = None
         self._db: AsyncDatabase[_Doc] | None = None
 
     async def open(self) -> None:
+        """Connect and create the missing indexes, retrying until the connect deadline.
+
+        Safe when many processes open one new database at once (see :func:`_prepare`).
+
+        Raises:
+            ConnectFailed: the server did not answer, or kept failing, until the deadline.
+        """
         client: AsyncMongoClient[_Doc] = AsyncMongoClient(self._url, tz_aware=True)
+        db = client[self._database]
         try:
-            db = client[self._database]
-            for name, indexes in _INDEXES.items():
-                # Only the missing ones: FerretDB 1.24 drops the connection when asked
-                # to create an index set that already exists (a second process starting).
-                existing = await db[name].index_information()
-                missing = [i for i in indexes if i.document["name"] not in existing]
-                if missing:
-                    await db[name].create_indexes(missing)
+            await retry_connect(
+                lambda budget_s: _prepare(db, budget_s),
+                what=f"MongoDB at {redact_url(self._url)}",
+                deadline_s=self._connect_deadline_s,
+                transient=_transient,
+            )
         except BaseException:
             await client.close()
             raise
