@@ -6,8 +6,9 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
@@ -17,6 +18,8 @@ from doclane import __version__
 from doclane.infra.settings import Settings
 
 __all__ = ["app"]
+
+T = TypeVar("T")
 
 app = typer.Typer(help="doclane: document intelligence as an event-streaming pipeline.",
                   no_args_is_help=True)
@@ -47,6 +50,7 @@ def _configure_logging() -> None:
 def _serve_api(settings: Settings, stages: tuple[str, ...] | None, what: str) -> None:
     from doclane.api.app import create_app
     from doclane.api.security import demo_password
+    from doclane.cli_startup import OneLineStartFailure
 
     _configure_logging()
     url = f"http://{settings.host}:{settings.port}"
@@ -56,8 +60,22 @@ def _serve_api(settings: Settings, stages: tuple[str, ...] | None, what: str) ->
     if settings.users is None:
         _console.print(f"Log in as [bold]demo[/bold] / [bold]{demo_password(settings.data_dir)}[/bold] "
                        "(set DOCLANE_USERS to configure users)")
-    uvicorn.run(create_app(settings, stages), host=settings.host, port=settings.port,
+    command = "serve" if stages is None else "gateway"
+    uvicorn.run(OneLineStartFailure(create_app(settings, stages), _console, command),
+                host=settings.host, port=settings.port,
                 log_level=_log_level().lower(), timeout_graceful_shutdown=5)
+
+
+def _run_or_fail_in_one_line(what: str, main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(main)``; a server unreachable until the deadline exits with one line."""
+    from doclane.cli_startup import print_start_failure
+    from doclane.infra.connect import ConnectFailed
+
+    try:
+        return asyncio.run(main)
+    except ConnectFailed as exc:
+        print_start_failure(_console, what, exc)
+        raise typer.Exit(1) from exc
 
 
 @app.callback()
@@ -104,7 +122,7 @@ def worker(
         _console.print("[red]doclane worker needs DOCLANE_KAFKA_BOOTSTRAP and DOCLANE_MONGO_URL[/red]")
         raise typer.Exit(2)
     _configure_logging()
-    asyncio.run(_run_worker(settings, stage))
+    _run_or_fail_in_one_line(f"worker {stage}", _run_worker(settings, stage))
 
 
 async def _run_worker(settings: Settings, stage: str) -> None:
@@ -128,7 +146,7 @@ def replay(data_dir: DataOpt = None) -> None:
     """Rebuild the store's status history and projections from the document.status topic."""
     settings = _settings(data_dir=data_dir)
     _configure_logging()
-    restored, seen = asyncio.run(_replay(settings))
+    restored, seen = _run_or_fail_in_one_line("replay", _replay(settings))
     _console.print(f"replayed {seen} status events; restored {restored} missing from the store")
 
 
