@@ -26,6 +26,7 @@ test: install
 bench: install
 	infra/with-infra.sh $(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.ai
+	$(BIN)/python -m bench.search
 
 lint: install
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'

@@ -33,8 +33,9 @@ _TOKENIZER = Path(__file__).parent / "data" / "minilm-l6-v2-tokenizer.json"
 _TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 #: Word pieces read per text, [CLS] and [SEP] included.
 MAX_TOKENS = 256
-#: Texts per inference: padding costs less when texts of similar length go together.
-_BATCH = 32
+#: Texts per inference, sorted by length so little is padding. Small on purpose: on a
+#: 2-core machine batches of 16-32 ran at half the speed of 1-8 (bench/search.py).
+_BATCH = 8
 
 
 @cache
