@@ -10,11 +10,14 @@ from doclane.infra.settings import Settings
 __all__ = ["build_analyzer"]
 
 
-def build_analyzer(settings: Settings, pool: CpuPool | None = None) -> Analyzer:
+def build_analyzer(
+    settings: Settings, pool: CpuPool | None = None, limiter: AiLimiter | None = None
+) -> Analyzer:
     """The provider ``settings`` names; CPU-bound providers run in ``pool`` when given.
 
-    Remote providers (``openai``, ``mock``) share one :class:`AiLimiter` per
-    process. Building makes no network call.
+    Remote providers (``openai``, ``mock``) go through ``limiter``, the one
+    :class:`AiLimiter` of the process (a new one when not given). Building makes
+    no network call.
     """
     provider = settings.analysis_provider
     if provider == "local":
@@ -40,7 +43,9 @@ def build_analyzer(settings: Settings, pool: CpuPool | None = None) -> Analyzer:
             base_url=settings.ai_base_url,
             timeout_s=settings.ai_timeout_s, temperature=settings.ai_temperature,
         )
-    limiter = AiLimiter(settings.ai_requests_per_s, settings.ai_tokens_per_min, settings.ai_concurrency)
+    if limiter is None:
+        limiter = AiLimiter(settings.ai_requests_per_s, settings.ai_tokens_per_min,
+                            settings.ai_concurrency)
     return LlmAnalyzer(
         backend, load_prompts(settings.ai_prompt_version), limiter,
         max_input_tokens=settings.ai_max_input_tokens,

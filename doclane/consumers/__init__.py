@@ -6,16 +6,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from doclane.consumers.aggregate import aggregate_give_up, handle_chunk_analyzed
+from doclane.consumers.aggregate import aggregate_give_up, handle_chunk_result
 from doclane.consumers.analyze import analyze_give_up, handle_chunk_ready
 from doclane.consumers.extract import extract_give_up, handle_uploaded
+from doclane.consumers.index import handle_chunk_ready_for_index, index_give_up
 from doclane.consumers.runner import StageSpec, run_with_fate
 from doclane.infra.bus.base import Subscription
 from doclane.infra.runtime import Services
 from doclane.infra.settings import Settings
 from doclane.schemas.events import (
-    ChunkAnalyzed,
     ChunkReady,
+    ChunkResult,
     DocumentStatus,
     DocumentUploaded,
     Stage,
@@ -26,7 +27,7 @@ from doclane.schemas.events import (
 __all__ = ["STAGES", "register_stages"]
 
 #: Stage name → consumer group, as ``doclane worker <stage>`` names them.
-STAGES = ("extract", "analyze", "aggregate")
+STAGES = ("extract", "analyze", "index", "aggregate")
 #: Deliveries per round when several priority lanes wait: high, normal, low.
 PRIORITY_WEIGHTS = (6, 3, 1)
 
@@ -67,11 +68,24 @@ _STAGES = {
         ),
         lambda s: s.analyze_concurrency, PRIORITY_WEIGHTS,
     ),
-    "aggregate": _Group(
-        "aggregator", (Topics.CHUNK_ANALYZED,), ChunkAnalyzed,
+    "index": _Group(
+        # The same chunk topics as the analyzer, as an independent group with its own offsets.
+        "indexer", Topics.CHUNK_READY, ChunkReady,
         StageSpec(
-            Stage.AGGREGATE, handle_chunk_analyzed, aggregate_give_up,
-            topic_of=lambda e: Topics.CHUNK_ANALYZED,
+            Stage.INDEX, handle_chunk_ready_for_index, index_give_up,
+            topic_of=lambda e: chunk_ready_topic(e.priority),
+            max_attempts=lambda s: s.stage_max_attempts,
+            working_status=DocumentStatus.ANALYZING,
+            describe=lambda e: f"indexing chunk {e.chunk.index + 1} of {e.chunk_count}",
+        ),
+        lambda s: s.index_concurrency, PRIORITY_WEIGHTS,
+    ),
+    "aggregate": _Group(
+        # Both topics are keyed by document; the bus handles one key at a time across them.
+        "aggregator", (Topics.CHUNK_ANALYZED, Topics.CHUNK_INDEXED), ChunkResult,
+        StageSpec(
+            Stage.AGGREGATE, handle_chunk_result, aggregate_give_up,
+            topic_of=lambda e: Topics.CHUNK_INDEXED if e.part == "index" else Topics.CHUNK_ANALYZED,
             # The aggregator's one remote step is the document's reduce call.
             max_attempts=_ai_attempts,
             working_status=DocumentStatus.ANALYZING,
@@ -83,8 +97,13 @@ _STAGES = {
 
 
 def register_stages(services: Services, stages: Iterable[str]) -> None:
-    """Subscribe the consumer groups of ``stages`` on the services' bus."""
+    """Subscribe the consumer groups of ``stages`` on the services' bus.
+
+    The indexer is left out where search is turned off (``DOCLANE_SEARCH_ENABLED=false``).
+    """
     for name in stages:
+        if name == "index" and not services.settings.search_enabled:
+            continue
         spec = _STAGES.get(name)
         if spec is None:
             raise ValueError(f"unknown stage {name!r}; choose from {', '.join(STAGES)}")

@@ -1,59 +1,94 @@
-"""The aggregator stage: ``chunk.analyzed`` → progress, then the document's analysis.
+"""The aggregator stage: ``chunk.analyzed`` + ``chunk.indexed`` → progress, then the document's analysis.
 
-Events are keyed by document id, so one document's chunk results arrive here
-one at a time and in order; the aggregator is the only writer of a document's
-status while it is being analysed.
+Both topics are keyed by document id and the group serialises a key across its
+topics, so one document's chunk results arrive here one at a time; the
+aggregator is the only writer of a document's status while it is being
+analysed and indexed. A document completes when every chunk is analysed *and*
+indexed.
 """
 
 from __future__ import annotations
 
 from doclane.exceptions import DoclaneError
 from doclane.infra.runtime import Services
-from doclane.schemas.events import ChunkAnalyzed, DocumentStatus, Progress, Stage, StatusChange
+from doclane.infra.store.base import ChunkCounts
+from doclane.schemas.events import ChunkResult, DocumentStatus, Progress, Stage, StatusChange
 
-__all__ = ["aggregate_give_up", "handle_chunk_analyzed"]
+__all__ = ["aggregate_give_up", "handle_chunk_result"]
+
+#: The stage a failed part of a chunk is reported under.
+_PART_STAGE = {"analysis": Stage.ANALYZE, "index": Stage.INDEX}
 
 
-async def handle_chunk_analyzed(event: ChunkAnalyzed, services: Services) -> None:
+async def handle_chunk_result(event: ChunkResult, services: Services) -> None:
     store, status = services.store, services.status
     doc = await store.get_document(event.document_id)
     if doc is None or doc.status.terminal:
         return
     if event.error is not None:
-        category = event.error_category or "analysis"
-        await status.emit(doc.id, StatusChange.failed(Stage.ANALYZE, event.error, category))
+        category = event.error_category or event.part
+        await status.emit(doc.id, StatusChange.failed(_PART_STAGE[event.part], event.error, category))
         return
-    newly_counted = await store.mark_chunk_aggregated(doc.id, event.chunk_index)
-    done, total = await store.count_chunks(doc.id)
-    if done < total:
-        if newly_counted and _worth_reporting(done, total):
+    newly_counted = await store.mark_chunk_aggregated(doc.id, event.chunk_index, event.part)
+    counts = await store.count_chunks(doc.id)
+    if not services.settings.search_enabled:
+        counts = counts.without_indexing()
+    if not counts.complete:
+        if newly_counted and _progress_worth_reporting(counts, event.part):
             await status.emit(
                 doc.id,
                 StatusChange(
                     status=DocumentStatus.ANALYZING,
-                    stage=Stage.ANALYZE,
-                    progress=Progress(done=done, total=total),
+                    stage=_PART_STAGE[event.part],
+                    progress=_progress(counts),
+                    detail=f"{counts.analyzed} of {counts.total} chunk(s) analysed, "
+                           f"{counts.indexed} indexed",
                 ),
             )
         return
     # Every chunk is in (possibly on a redelivery after a crash): reduce and finish.
-    chunks = await store.list_chunks(doc.id)
-    pairs = [(c, c.analysis) for c in chunks if c.analysis is not None]
-    analysis = await services.analyzer.reduce(pairs)
-    await services.cache.put_document(doc.sha256, doc.content_type, analysis)
+    # An identical file analysed before under the same configuration needs no reduce call.
+    analysis = await services.cache.document(doc.sha256, doc.content_type)
+    detail = None
+    if analysis is None:
+        chunks = await store.list_chunks(doc.id)
+        pairs = [(c, c.analysis) for c in chunks if c.analysis is not None]
+        analysis = await services.analyzer.reduce(pairs)
+        await services.cache.put_document(doc.sha256, doc.content_type, analysis)
+    else:
+        detail = ("Identical content was analysed before with the same settings; "
+                  "the result was reused without AI calls.")
     await status.emit(
         doc.id,
         StatusChange(
             status=DocumentStatus.COMPLETED,
             stage=Stage.AGGREGATE,
-            progress=Progress(done=total, total=total),
+            progress=_progress(counts),
+            detail=detail,
             analysis=analysis,
         ),
     )
 
 
+def _progress(counts: ChunkCounts) -> Progress:
+    return Progress(done=counts.done, total=counts.total, analyzed=counts.analyzed,
+                    indexed=counts.indexed)
+
+
 #: Progress is reported in steps of about 1/PROGRESS_STEPS of the chunks.
 PROGRESS_STEPS = 20
+
+
+def _progress_worth_reporting(counts: ChunkCounts, part: str) -> bool:
+    """When the chunks done (analysed *and* indexed) moved to a reporting step.
+
+    ``done`` is the lesser of the two counts, so it moved only if the part just
+    counted was not ahead of the other one. Each event carries both counts, so
+    the part that is ahead shows too; a stream never sees the same ``done`` twice.
+    """
+    mine = counts.analyzed if part == "analysis" else counts.indexed
+    other = counts.indexed if part == "analysis" else counts.analyzed
+    return mine <= other and _worth_reporting(counts.done, counts.total)
 
 
 def _worth_reporting(done: int, total: int) -> bool:
@@ -66,7 +101,7 @@ def _worth_reporting(done: int, total: int) -> bool:
     return done == 1 or done % step == 0
 
 
-async def aggregate_give_up(event: ChunkAnalyzed, services: Services, error: DoclaneError) -> None:
+async def aggregate_give_up(event: ChunkResult, services: Services, error: DoclaneError) -> None:
     await services.status.emit(
         event.document_id, StatusChange.failed(Stage.AGGREGATE, error.reason, error.category)
     )

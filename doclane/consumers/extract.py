@@ -9,7 +9,7 @@ from pathlib import Path
 from doclane.exceptions import DoclaneError
 from doclane.extraction import chunk_document, extract
 from doclane.infra.runtime import Services
-from doclane.schemas.analysis import DocumentAnalysis
+from doclane.schemas.documents import ChunkRecord
 from doclane.schemas.events import (
     ChunkReady,
     DocumentStatus,
@@ -83,23 +83,31 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
         )
         await store.put_chunks(doc.id, chunks)
     if cached is not None:
-        await _complete_from_cache(doc.id, chunks, cached, services)
-        return
+        # Identical content was analysed before with the same settings: its chunks'
+        # analyses are reused (no AI call); they still go to the indexer, because
+        # this document's passages must be searchable as its own.
+        stored = await _reuse_cached_analyses(doc.id, chunks, services)
 
     if doc.status is not DocumentStatus.ANALYZING:
-        done, _ = await store.count_chunks(doc.id)
+        counts = await store.count_chunks(doc.id)
+        if not settings.search_enabled:
+            counts = counts.without_indexing()
         await services.status.emit(
             doc.id,
             StatusChange(
                 status=DocumentStatus.ANALYZING,
                 stage=Stage.EXTRACT,
-                progress=Progress(done=done, total=len(chunks)),
-                detail=f"{len(chunks) - done} of {len(chunks)} chunk(s) queued for analysis",
+                progress=Progress(done=counts.done, total=len(chunks), analyzed=counts.analyzed,
+                                  indexed=counts.indexed),
+                detail=f"{len(chunks) - counts.done} of {len(chunks)} chunk(s) queued for "
+                       "analysis and indexing" + (" (analysis reused from identical content)"
+                                                   if cached is not None else ""),
             ),
         )
-    # Chunks analysed before (a redelivery, or a retry after a failure) are not sent
-    # again. If all are, the last one is re-announced so the aggregator can finish.
-    pending = [c for c in chunks if (r := stored.get(c.index)) is None or r.analysis is None]
+    # Chunks analysed and indexed before (a redelivery, or a retry after a failure) are
+    # not sent again. If all are, the last one is re-announced so the aggregator can finish.
+    pending = [c for c in chunks if (r := stored.get(c.index)) is None or r.analysis is None
+               or (r.indexed_at is None and settings.search_enabled)]
     topic = chunk_ready_topic(event.priority)
     for chunk in pending or chunks[-1:]:
         await services.bus.publish(
@@ -115,25 +123,15 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
         )
 
 
-async def _complete_from_cache(
-    document_id: str, chunks: list[Chunk], cached: DocumentAnalysis, services: Services
-) -> None:
-    """Identical content was analysed before with the same configuration: reuse it, no AI call."""
+async def _reuse_cached_analyses(
+    document_id: str, chunks: list[Chunk], services: Services
+) -> dict[int, ChunkRecord]:
+    """Store the cached analysis of every chunk that has one; the chunks as stored now."""
     for chunk in chunks:
         analysis = await services.cache.cached_chunk(chunk)
         if analysis is not None:
             await services.store.save_chunk_analysis(document_id, chunk.index, analysis)
-    await services.status.emit(
-        document_id,
-        StatusChange(
-            status=DocumentStatus.COMPLETED,
-            stage=Stage.EXTRACT,
-            progress=Progress(done=len(chunks), total=len(chunks)),
-            detail="Identical content was analysed before with the same settings; "
-                   "the result was reused without AI calls.",
-            analysis=cached,
-        ),
-    )
+    return {c.index: c for c in await services.store.list_chunks(document_id)}
 
 
 async def extract_give_up(event: DocumentUploaded, services: Services, error: DoclaneError) -> None:

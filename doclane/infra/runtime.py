@@ -12,11 +12,16 @@ from dataclasses import dataclass
 
 from doclane.ai.base import Analyzer
 from doclane.ai.cache import AnalysisCache
+from doclane.ai.embeddings import build_embedder
+from doclane.ai.embeddings.base import Embedder
 from doclane.ai.factory import build_analyzer
+from doclane.ai.limits import AiLimiter
 from doclane.infra.blobs import BlobStore
 from doclane.infra.bus.base import EventBus
 from doclane.infra.bus.embedded import EmbeddedBus
 from doclane.infra.cpu import CpuPool
+from doclane.infra.search import build_search_index
+from doclane.infra.search.base import SearchIndex
 from doclane.infra.settings import Settings
 from doclane.infra.store.base import Store
 from doclane.infra.store.sqlite import SqliteStore
@@ -37,6 +42,10 @@ class Services:
     cache: AnalysisCache
     #: CPU-heavy parsing runs here, never on the event loop.
     cpu_pool: CpuPool
+    #: Turns passages and queries into vectors (the index holds this model's vectors only).
+    embedder: Embedder
+    #: Passages of every document for keyword, semantic and hybrid search.
+    index: SearchIndex
 
 
 def build_bus(settings: Settings) -> EventBus:
@@ -67,7 +76,10 @@ def build_services(settings: Settings) -> Services:
     store = build_store(settings)
     bus = build_bus(settings)
     pool = CpuPool(settings.extract_workers)
-    analyzer = build_analyzer(settings, pool)
+    # One limiter for every AI call of the process: analysis and remote embeddings alike.
+    limiter = AiLimiter(settings.ai_requests_per_s, settings.ai_tokens_per_min, settings.ai_concurrency)
+    analyzer = build_analyzer(settings, pool, limiter)
+    embedder = build_embedder(settings, limiter)
     return Services(
         settings=settings,
         store=store,
@@ -77,6 +89,8 @@ def build_services(settings: Settings) -> Services:
         analyzer=analyzer,
         cache=AnalysisCache(store, analyzer, settings),
         cpu_pool=pool,
+        embedder=embedder,
+        index=build_search_index(settings, embedder.name, embedder.dim),
     )
 
 
@@ -87,16 +101,21 @@ async def running(services: Services, stages: Iterable[str]) -> AsyncIterator[Se
 
     await services.store.open()
     try:
-        stages = tuple(stages)
-        register_stages(services, stages)
-        if {"extract", "analyze"} & set(stages):
-            services.cpu_pool.warm_up()
-        await services.bus.start()
+        await services.index.open()
         try:
-            yield services
+            stages = tuple(stages)
+            register_stages(services, stages)
+            if {"extract", "analyze"} & set(stages):
+                services.cpu_pool.warm_up()
+            await services.bus.start()
+            try:
+                yield services
+            finally:
+                await services.bus.close()
         finally:
-            await services.bus.close()
+            await services.index.close()
     finally:
         services.cpu_pool.shutdown()
         await services.analyzer.close()
+        await services.embedder.close()
         await services.store.close()

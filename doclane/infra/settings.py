@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     mock_seed: int = 0
 
     # --- search: embeddings, the index, the indexer group ---
+    #: Index every document for search. Off: no indexer group, documents complete once
+    #: analysed, and ``/search`` answers 503 (saves the embedding CPU where nobody searches).
+    search_enabled: bool = True
     #: ``local`` | ``openai``; unset: ``openai`` when the analysis provider is ``openai``, else ``local``.
     embeddings: Literal["local", "openai"] | None = None
     #: The model of the ``local`` embeddings (shipped inside a Python package, run on CPU).

@@ -62,8 +62,13 @@ class ChunkRecord(Chunk):
     analysis: ChunkAnalysis | None = None
     analyzed_at: datetime | None = None
     aggregated: bool = False
+    #: When the indexer stored the chunk's passages in the search index.
+    indexed_at: datetime | None = None
+    #: The aggregator counted the chunk's indexing.
+    index_aggregated: bool = False
 
 
 class ChunkPublic(Chunk):
     analysis: ChunkAnalysis | None = None
     analyzed_at: datetime | None = None
+    indexed_at: datetime | None = None

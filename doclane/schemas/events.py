@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -18,7 +19,9 @@ from doclane.schemas.extraction import Chunk
 __all__ = [
     "SCHEMA_VERSION",
     "ChunkAnalyzed",
+    "ChunkIndexed",
     "ChunkReady",
+    "ChunkResult",
     "DeadLetter",
     "DocumentStatus",
     "DocumentUploaded",
@@ -57,6 +60,7 @@ class Topics:
     #: across partitions (lanes) and are analysed in parallel.
     CHUNK_READY = tuple(f"chunk.ready.{p.value}" for p in Priority)  # high first
     CHUNK_ANALYZED = "chunk.analyzed"
+    CHUNK_INDEXED = "chunk.indexed"
     DOCUMENT_STATUS = "document.status"
     DOCUMENT_DLQ = "document.dlq"
 
@@ -81,6 +85,7 @@ class Stage(StrEnum):
     UPLOAD = "upload"
     EXTRACT = "extract"
     ANALYZE = "analyze"
+    INDEX = "index"
     AGGREGATE = "aggregate"
 
 
@@ -109,19 +114,43 @@ class ChunkReady(Event):
     priority: Priority = Priority.NORMAL
 
 
-class ChunkAnalyzed(Event):
+class ChunkResult(Event):
+    """A stage finished one chunk (or gave up on it); keyed by document for the aggregator.
+
+    The aggregator reads ``chunk.analyzed`` and ``chunk.indexed`` as this one model
+    and tells them apart by ``part``.
+    """
+
+    part: Literal["analysis", "index"] = "analysis"
     document_id: str
     owner: str
     chunk_index: int
     chunk_count: int
-    #: ``None`` when analysis succeeded; otherwise a reason a person understands.
+    #: ``None`` when the step succeeded; otherwise a reason a person understands.
     error: str | None = None
     error_category: str | None = None
 
 
+class ChunkAnalyzed(ChunkResult):
+    """The analyzer stored the chunk's analysis."""
+
+    part: Literal["analysis", "index"] = "analysis"
+
+
+class ChunkIndexed(ChunkResult):
+    """The indexer stored the chunk's passages (with their vectors) in the search index."""
+
+    part: Literal["analysis", "index"] = "index"
+    passages: int = 0
+
+
 class Progress(BaseModel):
+    """Chunks done out of the total; ``done`` counts chunks both analysed and indexed."""
+
     done: int
     total: int
+    analyzed: int | None = None
+    indexed: int | None = None
 
 
 class StatusChange(BaseModel):

@@ -170,8 +170,31 @@ async def test_chunks_keep_their_first_analysis_and_count_once(store):
     assert stored.section_path == ["A"] and stored.page_start == 2
     assert await store.mark_chunk_aggregated(doc.id, 1) is True
     assert await store.mark_chunk_aggregated(doc.id, 1) is False
-    assert await store.count_chunks(doc.id) == (1, 3)
+    assert await store.count_chunks(doc.id) == (1, 0, 3)
     assert [c.index for c in await store.list_chunks(doc.id)] == [0, 1, 2]
+
+
+async def test_indexing_is_recorded_and_counted_apart_from_analysis(store):
+    doc = _doc()
+    await store.create_document(doc)
+    await store.put_chunks(doc.id, [Chunk(index=i, text=f"part {i}") for i in range(2)])
+    assert await store.mark_chunk_indexed(doc.id, 0) is True
+    assert await store.mark_chunk_indexed(doc.id, 0) is False  # a redelivery indexes nothing twice
+    assert await store.mark_chunk_indexed(doc.id, 5) is False  # no such chunk
+    first, second = await store.list_chunks(doc.id)
+    assert first.indexed_at is not None and second.indexed_at is None
+    assert (await store.get_chunk(doc.id, 0)).indexed_at == first.indexed_at
+    assert await store.mark_chunk_aggregated(doc.id, 0, "index") is True
+    assert await store.mark_chunk_aggregated(doc.id, 0, "index") is False
+    counts = await store.count_chunks(doc.id)
+    assert counts == (0, 1, 2) and counts.done == 0 and not counts.complete
+    for i in range(2):
+        await store.mark_chunk_aggregated(doc.id, i, "analysis")
+        await store.mark_chunk_aggregated(doc.id, i, "index")
+    counts = await store.count_chunks(doc.id)
+    assert counts.done == 2 and counts.complete
+    stored = await store.get_chunk(doc.id, 1)
+    assert stored.aggregated and stored.index_aggregated
 
 
 async def test_update_and_delete_remove_everything_of_a_document(store):

@@ -19,22 +19,24 @@ stay uncommitted), and what finished is committed before the group moves on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import itertools
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import KafkaError
 
 from doclane.infra.bus.base import Subscription
 from doclane.infra.supervise import supervised
 from doclane.schemas.events import Event
 
-__all__ = ["CONSUMER_TIMEOUTS", "REVOKE_GRACE_S", "GroupMember"]
+__all__ = ["CONSUMER_ASSIGNORS", "CONSUMER_TIMEOUTS", "REVOKE_GRACE_S", "GroupMember"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,10 @@ CONSUMER_TIMEOUTS: dict[str, int] = {
     "rebalance_timeout_ms": 15_000,
     "max_poll_interval_ms": 30_000,
 }
+#: Partition *n* of every topic of a subscription goes to the same member (topics
+#: doclane creates all have the same partition count), so a key that appears on
+#: several topics is handled by one member; see :meth:`GroupMember._key_turn`.
+CONSUMER_ASSIGNORS = (RangePartitionAssignor,)
 #: How long a revoked partition's in-flight handler may take before it is cancelled.
 REVOKE_GRACE_S = 5.0
 
@@ -97,6 +103,8 @@ class GroupMember(ConsumerRebalanceListener):  # type: ignore[misc]
         self._commit_wanted = asyncio.Event()
         self._commit_lock = asyncio.Lock()
         self._loops: list[asyncio.Task[None]] = []
+        #: Keys being handled, with how many handlers hold or wait for each.
+        self._keys: dict[bytes, tuple[asyncio.Lock, int]] = {}
 
     async def start(self) -> None:
         """Join the group and start fetching, dispatching and committing."""
@@ -218,10 +226,33 @@ class GroupMember(ConsumerRebalanceListener):  # type: ignore[misc]
             part.task = None
         self._wake.set()
 
+    @contextlib.asynccontextmanager
+    async def _key_turn(self, key: bytes) -> AsyncIterator[None]:
+        """One handler at a time per key, across the subscription's topics.
+
+        A key stays in one partition of a topic, but a subscription over several
+        topics (the aggregator reads chunk.analyzed and chunk.indexed, both keyed by
+        document) gets that key's records from as many partitions, which would
+        otherwise run at once. With the range assignor, partition *n* of every topic
+        goes to the same member, so serialising here serialises the key group-wide.
+        """
+        lock, users = self._keys.get(key) or (asyncio.Lock(), 0)
+        self._keys[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._keys[key]
+            if users == 1:
+                del self._keys[key]
+            else:
+                self._keys[key] = (lock, users - 1)
+
     async def _handle(self, part: _Partition, record: ConsumerRecord[bytes, bytes]) -> None:
         try:
             event: Event = self._sub.model.model_validate_json(record.value or b"")
-            await self._sub.handler(event)
+            async with self._key_turn(record.key or b""):
+                await self._sub.handler(event)
         except Exception:
             logger.exception(
                 "handler of group %s failed on %s[%d]@%d; the event counts as handled",

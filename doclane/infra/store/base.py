@@ -9,14 +9,38 @@ It also keeps a small result cache keyed by content hash, which outlives documen
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.events import DocumentStatus, StatusChange, StatusEvent
 from doclane.schemas.extraction import Chunk
 
-__all__ = ["Store", "projection"]
+__all__ = ["ChunkCounts", "ChunkPart", "Store", "projection"]
+
+#: The two things that happen to every chunk before its document can complete.
+ChunkPart = Literal["analysis", "index"]
+
+
+class ChunkCounts(NamedTuple):
+    """How many of a document's chunks the aggregator has counted, per part."""
+
+    analyzed: int
+    indexed: int
+    total: int
+
+    @property
+    def done(self) -> int:
+        """Chunks that count as finished for progress: analysed *and* indexed, at most."""
+        return min(self.analyzed, self.indexed)
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.analyzed >= self.total and self.indexed >= self.total
+
+    def without_indexing(self) -> ChunkCounts:
+        """The counts of a deployment that indexes nothing: every chunk counts as indexed."""
+        return self._replace(indexed=self.total)
 
 
 class Store(Protocol):
@@ -91,11 +115,16 @@ class Store(Protocol):
     ) -> bool:
         """Keep the first analysis of a chunk; True if this call stored it."""
 
-    async def mark_chunk_aggregated(self, document_id: str, index: int) -> bool:
-        """True if the chunk was not yet counted by the aggregator."""
+    async def mark_chunk_indexed(self, document_id: str, index: int) -> bool:
+        """Record that the chunk's passages are in the search index; True the first time."""
 
-    async def count_chunks(self, document_id: str) -> tuple[int, int]:
-        """``(aggregated, total)`` for the document."""
+    async def mark_chunk_aggregated(
+        self, document_id: str, index: int, part: ChunkPart = "analysis"
+    ) -> bool:
+        """True if this part of the chunk was not yet counted by the aggregator."""
+
+    async def count_chunks(self, document_id: str) -> ChunkCounts:
+        """Chunks the aggregator counted as analysed and as indexed, and the total."""
 
     # --- result cache ---
     # Analysis results keyed by content hash (``"chunk:<sha256>"``, ``"doc:<sha256>"``).

@@ -40,7 +40,7 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError,
 
 from doclane.exceptions import DoclaneError
 from doclane.infra.connect import DEFAULT_CONNECT_DEADLINE_S, redact_url, retry_connect
-from doclane.infra.store.base import Store, projection
+from doclane.infra.store.base import ChunkCounts, ChunkPart, Store, projection
 from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.events import DocumentStatus, StatusChange, StatusEvent, utcnow
@@ -73,6 +73,8 @@ _INDEXES: dict[str, list[IndexModel]] = {
     "chunks": [IndexModel([("document_id", ASCENDING), ("index", ASCENDING)], unique=True)],
     "chunk_analyses": [IndexModel([("document_id", ASCENDING)])],
     "chunk_marks": [IndexModel([("document_id", ASCENDING)])],
+    "chunk_indexed": [IndexModel([("document_id", ASCENDING)])],
+    "chunk_index_marks": [IndexModel([("document_id", ASCENDING)])],
 }
 
 
@@ -241,7 +243,7 @@ class MongoStore(Store):
         # The record first: from then on no append for the document can start.
         deleted = await self._documents.delete_one({"_id": document_id})
         await self._entomb(document_id)
-        for name in ("chunks", "chunk_analyses", "chunk_marks"):
+        for name in ("chunks", "chunk_analyses", "chunk_marks", "chunk_indexed", "chunk_index_marks"):
             await self._collection(name).delete_many({"document_id": document_id})
         return deleted.deleted_count > 0
 
@@ -383,21 +385,32 @@ class MongoStore(Store):
         total = await self._chunks.count_documents({"document_id": document_id})
         await self._documents.update_one({"_id": document_id}, {"$set": {"chunks_total": total}})
 
-    def _chunk_record(self, data: _Doc, analysis: _Doc | None, marked: bool) -> ChunkRecord:
+    @staticmethod
+    def _chunk_record(data: _Doc, analysis: _Doc | None, indexed: _Doc | None,
+                      marks: tuple[bool, bool]) -> ChunkRecord:
         data = {k: v for k, v in data.items() if k != "_id"}
         return ChunkRecord.model_validate({
             **data,
             "analysis": analysis["analysis"] if analysis else None,
             "analyzed_at": analysis["analyzed_at"] if analysis else None,
-            "aggregated": marked,
+            "aggregated": marks[0],
+            "indexed_at": indexed["indexed_at"] if indexed else None,
+            "index_aggregated": marks[1],
         })
 
     async def list_chunks(self, document_id: str) -> list[ChunkRecord]:
         which = {"document_id": document_id}
         analyses = {a["_id"]: a async for a in self._collection("chunk_analyses").find(which)}
+        indexed = {a["_id"]: a async for a in self._collection("chunk_indexed").find(which)}
         marks = {m["_id"] async for m in self._collection("chunk_marks").find(which, {"_id": True})}
+        index_marks = {
+            m["_id"] async for m in self._collection("chunk_index_marks").find(which, {"_id": True})}
         found = self._chunks.find(which).sort("index")
-        return [self._chunk_record(d, analyses.get(d["_id"]), d["_id"] in marks) async for d in found]
+        return [
+            self._chunk_record(d, analyses.get(d["_id"]), indexed.get(d["_id"]),
+                               (d["_id"] in marks, d["_id"] in index_marks))
+            async for d in found
+        ]
 
     async def get_chunk(self, document_id: str, index: int) -> ChunkRecord | None:
         cid = _chunk_id(document_id, index)
@@ -405,8 +418,12 @@ class MongoStore(Store):
         if data is None:
             return None
         analysis = await self._collection("chunk_analyses").find_one({"_id": cid})
-        marked = await self._collection("chunk_marks").find_one({"_id": cid}, {"_id": True})
-        return self._chunk_record(data, analysis, marked is not None)
+        indexed = await self._collection("chunk_indexed").find_one({"_id": cid})
+        marks = tuple([
+            await self._collection(name).find_one({"_id": cid}, {"_id": True}) is not None
+            for name in _MARK_COLLECTIONS.values()
+        ])
+        return self._chunk_record(data, analysis, indexed, (marks[0], marks[1]))
 
     async def save_chunk_analysis(
         self, document_id: str, index: int, analysis: ChunkAnalysis
@@ -422,27 +439,44 @@ class MongoStore(Store):
             return False
         return True
 
-    async def mark_chunk_aggregated(self, document_id: str, index: int) -> bool:
+    async def mark_chunk_indexed(self, document_id: str, index: int) -> bool:
         cid = _chunk_id(document_id, index)
         if await self._chunks.find_one({"_id": cid}, {"_id": True}) is None:
             return False
         try:
-            await self._collection("chunk_marks").insert_one(
+            await self._collection("chunk_indexed").insert_one(
+                {"_id": cid, "document_id": document_id, "indexed_at": utcnow()})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def mark_chunk_aggregated(
+        self, document_id: str, index: int, part: ChunkPart = "analysis"
+    ) -> bool:
+        cid = _chunk_id(document_id, index)
+        if await self._chunks.find_one({"_id": cid}, {"_id": True}) is None:
+            return False
+        try:
+            await self._collection(_MARK_COLLECTIONS[part]).insert_one(
                 {"_id": cid, "document_id": document_id})
         except DuplicateKeyError:
             return False
-        # Only the aggregator counts, one event at a time per document (the topic
-        # is keyed by document), so this increment never races itself.
-        await self._documents.update_one({"_id": document_id}, {"$inc": {"chunks_aggregated": 1}})
+        # Only the aggregator counts, one event at a time per document (its topics are
+        # keyed by document and its group member serialises a key across topics), so
+        # this increment never races itself.
+        await self._documents.update_one({"_id": document_id}, {"$inc": {_COUNTERS[part]: 1}})
         return True
 
-    async def count_chunks(self, document_id: str) -> tuple[int, int]:
+    async def count_chunks(self, document_id: str) -> ChunkCounts:
         data = await self._documents.find_one(
-            {"_id": document_id}, {"chunks_total": True, "chunks_aggregated": True}
+            {"_id": document_id}, {"chunks_total": True, **dict.fromkeys(_COUNTERS.values(), True)}
         )
         if data is None:
-            return 0, 0
-        return int(data.get("chunks_aggregated", 0)), int(data.get("chunks_total", 0))
+            return ChunkCounts(0, 0, 0)
+        return ChunkCounts(
+            int(data.get(_COUNTERS["analysis"], 0)), int(data.get(_COUNTERS["index"], 0)),
+            int(data.get("chunks_total", 0)),
+        )
 
     # --- result cache ---
     # ``_id`` = key, so a lookup is by bare ``_id`` (no scan on FerretDB) and "first
@@ -460,6 +494,12 @@ class MongoStore(Store):
         with suppress(DuplicateKeyError):  # another writer came first: its value stays
             await self._collection("cache").insert_one(
                 {"_id": key, "value": json.dumps(value), "created_at": utcnow()})
+
+
+#: Per part of a chunk: the collection whose ``_id`` insert counts it once, and the
+#: document's counter of counted chunks.
+_MARK_COLLECTIONS: dict[ChunkPart, str] = {"analysis": "chunk_marks", "index": "chunk_index_marks"}
+_COUNTERS: dict[ChunkPart, str] = {"analysis": "chunks_aggregated", "index": "chunks_indexed"}
 
 
 def _chunk_id(document_id: str, index: int) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiosqlite
 
-from doclane.infra.store.base import Store, projection
+from doclane.infra.store.base import ChunkCounts, ChunkPart, Store, projection
 from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.events import DocumentStatus, StatusChange, StatusEvent, utcnow
@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     analysis TEXT,
     analyzed_at TEXT,
     aggregated INTEGER NOT NULL DEFAULT 0,
+    indexed_at TEXT,
+    index_aggregated INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (document_id, idx)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cache (
@@ -61,6 +63,15 @@ CREATE TABLE IF NOT EXISTS cache (
     created_at TEXT NOT NULL
 ) WITHOUT ROWID;
 """
+
+_CHUNK_FIELDS = "data, analysis, analyzed_at, aggregated, indexed_at, index_aggregated"
+#: The column that records the aggregator having counted each part of a chunk.
+_MARK_COLUMNS: dict[ChunkPart, str] = {"analysis": "aggregated", "index": "index_aggregated"}
+#: Columns of ``chunks`` newer than the first schema, with their definitions.
+_CHUNK_COLUMNS_ADDED = {
+    "indexed_at": "TEXT",
+    "index_aggregated": "INTEGER NOT NULL DEFAULT 0",
+}
 
 
 def _projected(doc: DocumentRecord, event: StatusEvent) -> DocumentRecord:
@@ -89,8 +100,17 @@ class SqliteStore(Store):
         await self._writer.execute("PRAGMA journal_mode=WAL")
         await self._writer.execute("PRAGMA synchronous=NORMAL")
         await self._writer.executescript(_SCHEMA)
+        await self._add_missing_columns(self._writer)
         await self._writer.commit()
         self._reader = await aiosqlite.connect(self._path)
+
+    @staticmethod
+    async def _add_missing_columns(db: aiosqlite.Connection) -> None:
+        """Columns added since a data directory was created (CREATE TABLE IF NOT EXISTS keeps old tables)."""
+        have = {str(r[1]) for r in await db.execute_fetchall("PRAGMA table_info(chunks)")}
+        for column, ddl in _CHUNK_COLUMNS_ADDED.items():
+            if column not in have:
+                await db.execute(f"ALTER TABLE chunks ADD COLUMN {column} {ddl}")
 
     async def close(self) -> None:
         for conn in (self._reader, self._writer):
@@ -254,7 +274,7 @@ class SqliteStore(Store):
             )
 
     def _chunk(self, document_id: str, row: tuple[object, ...]) -> ChunkRecord:
-        data, analysis, analyzed_at, aggregated = row
+        data, analysis, analyzed_at, aggregated, indexed_at, index_aggregated = row
         chunk = json.loads(str(data))
         return ChunkRecord(
             **chunk,
@@ -262,20 +282,20 @@ class SqliteStore(Store):
             analysis=ChunkAnalysis.model_validate_json(str(analysis)) if analysis else None,
             analyzed_at=analyzed_at,
             aggregated=bool(aggregated),
+            indexed_at=indexed_at,
+            index_aggregated=bool(index_aggregated),
         )
 
     async def list_chunks(self, document_id: str) -> list[ChunkRecord]:
         rows = await self._fetchall(
-            "SELECT data, analysis, analyzed_at, aggregated FROM chunks "
-            "WHERE document_id = ? ORDER BY idx",
+            f"SELECT {_CHUNK_FIELDS} FROM chunks WHERE document_id = ? ORDER BY idx",
             (document_id,),
         )
         return [self._chunk(document_id, r) for r in rows]
 
     async def get_chunk(self, document_id: str, index: int) -> ChunkRecord | None:
         rows = await self._fetchall(
-            "SELECT data, analysis, analyzed_at, aggregated FROM chunks "
-            "WHERE document_id = ? AND idx = ?",
+            f"SELECT {_CHUNK_FIELDS} FROM chunks WHERE document_id = ? AND idx = ?",
             (document_id, index),
         )
         return self._chunk(document_id, rows[0]) if rows else None
@@ -291,22 +311,35 @@ class SqliteStore(Store):
             )
             return cur.rowcount > 0
 
-    async def mark_chunk_aggregated(self, document_id: str, index: int) -> bool:
+    async def mark_chunk_indexed(self, document_id: str, index: int) -> bool:
         async with self._tx() as db:
             cur = await db.execute(
-                "UPDATE chunks SET aggregated = 1 "
-                "WHERE document_id = ? AND idx = ? AND aggregated = 0",
+                "UPDATE chunks SET indexed_at = ? "
+                "WHERE document_id = ? AND idx = ? AND indexed_at IS NULL",
+                (utcnow().isoformat(), document_id, index),
+            )
+            return cur.rowcount > 0
+
+    async def mark_chunk_aggregated(
+        self, document_id: str, index: int, part: ChunkPart = "analysis"
+    ) -> bool:
+        column = _MARK_COLUMNS[part]
+        async with self._tx() as db:
+            cur = await db.execute(
+                f"UPDATE chunks SET {column} = 1 "  # noqa: S608 - column from a fixed table
+                f"WHERE document_id = ? AND idx = ? AND {column} = 0",
                 (document_id, index),
             )
             return cur.rowcount > 0
 
-    async def count_chunks(self, document_id: str) -> tuple[int, int]:
+    async def count_chunks(self, document_id: str) -> ChunkCounts:
         rows = await self._fetchall(
-            "SELECT COALESCE(SUM(aggregated), 0), COUNT(*) FROM chunks WHERE document_id = ?",
+            "SELECT COALESCE(SUM(aggregated), 0), COALESCE(SUM(index_aggregated), 0), COUNT(*) "
+            "FROM chunks WHERE document_id = ?",
             (document_id,),
         )
-        done, total = rows[0]
-        return int(done), int(total)  # type: ignore[call-overload]
+        analyzed, indexed, total = (int(v) for v in rows[0])  # type: ignore[call-overload]
+        return ChunkCounts(analyzed, indexed, total)
 
     # --- result cache ---
     async def cache_get(self, key: str) -> dict[str, Any] | None:

@@ -1,0 +1,115 @@
+"""The indexer stage: ``chunk.ready.<priority>`` → passages in the search index → ``chunk.indexed``.
+
+It reads the same chunk topics as the analyzer, as its own consumer group with
+its own offsets. Each chunk is cut into passages sized for the embedding model,
+embedded (an identical passage is never embedded twice under the same model:
+vectors are cached by text hash in the index) and written to the search index
+with the chunk's section path and pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import numpy as np
+
+from doclane.ai.embeddings.passages import split_passages
+from doclane.exceptions import DoclaneError
+from doclane.infra.metrics import CACHE_LOOKUPS
+from doclane.infra.runtime import Services
+from doclane.schemas.documents import DocumentRecord
+from doclane.schemas.events import ChunkIndexed, ChunkReady, Topics
+from doclane.schemas.search import Passage
+
+__all__ = ["handle_chunk_ready_for_index", "index_give_up"]
+
+logger = logging.getLogger(__name__)
+
+#: Passages of neighbouring sizes overlap by this share of the model's passage size.
+_OVERLAP_SHARE = 0.15
+
+
+async def handle_chunk_ready_for_index(event: ChunkReady, services: Services) -> None:
+    """Index one chunk unless it already is, then announce it.
+
+    The passages are written (idempotently, by id) and the chunk marked indexed
+    before ``chunk.indexed`` is published, so a crash in between re-announces
+    instead of embedding again.
+    """
+    store = services.store
+    record = await store.get_chunk(event.document_id, event.chunk.index)
+    if record is None:  # the document was deleted meanwhile
+        return
+    passages = 0
+    if record.indexed_at is None:
+        doc = await store.get_document(event.document_id)
+        if doc is None or doc.status.terminal:
+            return
+        built = await _passages(doc, event, services)
+        await services.index.upsert(built)
+        await store.mark_chunk_indexed(doc.id, event.chunk.index)
+        if await store.get_document(doc.id) is None:
+            # Deleted while we embedded: take back what we wrote after its passages were removed.
+            await services.index.delete_document(doc.id)
+            return
+        passages = len(built)
+    await _announce(event, services, passages=passages)
+
+
+async def _passages(doc: DocumentRecord, event: ChunkReady, services: Services) -> list[Passage]:
+    embedder, index = services.embedder, services.index
+    chunk = event.chunk
+    size = embedder.passage_chars
+    texts = split_passages(chunk, size, int(size * _OVERLAP_SHARE))
+    hashes = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+    vectors = await index.cached_vectors(hashes)
+    missing = {h: t for h, t in zip(hashes, texts, strict=True) if h not in vectors}
+    CACHE_LOOKUPS.labels("embedding", "hit").inc(len(set(hashes)) - len(missing))
+    if missing:
+        CACHE_LOOKUPS.labels("embedding", "miss").inc(len(missing))
+        fresh = await embedder.embed(list(missing.values()))
+        made = dict(zip(missing, np.asarray(fresh, dtype=np.float32), strict=True))
+        await index.cache_vectors(made)
+        vectors |= made
+    return [
+        Passage(
+            id=f"{doc.id}:{chunk.index}:{i}",
+            document_id=doc.id,
+            owner=doc.owner,
+            filename=doc.filename,
+            content_type=doc.content_type,
+            chunk_index=chunk.index,
+            passage_index=i,
+            section_path=list(chunk.section_path),
+            page_start=chunk.page_start,
+            page_end=chunk.page_end,
+            text=text,
+            model=embedder.name,
+            vector=vectors[digest],
+            text_sha256=digest,
+        )
+        for i, (text, digest) in enumerate(zip(texts, hashes, strict=True))
+    ]
+
+
+async def index_give_up(event: ChunkReady, services: Services, error: DoclaneError) -> None:
+    # The aggregator owns the document's status in this phase: tell it, it fails the document.
+    await _announce(event, services, error=error.reason, category=error.category)
+
+
+async def _announce(event: ChunkReady, services: Services, *, passages: int = 0,
+                    error: str | None = None, category: str | None = None) -> None:
+    await services.bus.publish(
+        Topics.CHUNK_INDEXED,
+        event.document_id,
+        ChunkIndexed(
+            document_id=event.document_id,
+            owner=event.owner,
+            chunk_index=event.chunk.index,
+            chunk_count=event.chunk_count,
+            passages=passages,
+            error=error,
+            error_category=category,
+        ),
+    )
