@@ -108,7 +108,7 @@ def gateway(host: HostOpt = None, port: PortOpt = None, data_dir: DataOpt = None
 
 @app.command()
 def worker(
-    stage: Annotated[str, typer.Argument(help="extract, analyze or aggregate")],
+    stage: Annotated[str, typer.Argument(help="extract, analyze, index or aggregate")],
     data_dir: DataOpt = None,
 ) -> None:
     """Run one consumer group member of STAGE until SIGTERM/SIGINT."""
@@ -139,6 +139,25 @@ async def _run_worker(settings: Settings, stage: str) -> None:
     async with running(build_services(settings), [stage]):
         logging.getLogger("doclane.worker").info("worker %s ready", stage)
         await stop.wait()
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words or a question to look for.")],
+    k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many passages.")] = 10,
+    mode: Annotated[str, typer.Option(help="hybrid, semantic or keyword.")] = "hybrid",
+    document: Annotated[str | None, typer.Option(help="Only this document id.")] = None,
+    url: Annotated[str | None, typer.Option(help="The gateway (default $DOCLANE_URL or :8000).")] = None,
+    user: Annotated[str | None, typer.Option(help="User name (default $DOCLANE_USERNAME).")] = None,
+    password: Annotated[str | None, typer.Option(help="Password (default $DOCLANE_PASSWORD).")] = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Search your documents on a running gateway and print the best passages."""
+    from doclane.cli_search import run_search
+
+    code = run_search(query, k=k, mode=mode, document=document, url=url, user=user,
+                      password=password, data_dir=data_dir or Path("data"))
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from doclane import __version__
-from doclane.api import auth, documents, health, stream
+from doclane.api import auth, documents, health, search, stream
 from doclane.api.errors import install_error_handlers
 from doclane.api.gateway import Gateway
 from doclane.api.hub import StatusHub
@@ -67,5 +67,6 @@ def create_app(settings: Settings | None = None, stages: Iterable[str] | None = 
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(stream.router)  # before documents: /documents/stream is not an id
+    app.include_router(search.router)  # before documents: /documents/{id}/similar
     app.include_router(documents.router)
     return app

@@ -38,7 +38,8 @@ async def _content(file: UploadFile) -> AsyncIterator[bytes]:
 async def upload(
     gateway: GatewayDep,
     user: CurrentUser,
-    files: Annotated[list[UploadFile], File(description="One or more PDF or text files.")],
+    files: Annotated[list[UploadFile], File(
+        description="One or more files: PDF, DOCX, PPTX, HTML, Markdown, JSON or plain text.")],
     priority: Annotated[
         Priority | None,
         Form(description="high, normal or low; by default small documents go first."),
@@ -149,7 +150,10 @@ async def list_chunks(doc: OwnedDocument, store: StoreDep) -> list[ChunkPublic]:
 
 @router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_document(doc: OwnedDocument, services: ServicesDep) -> Response:
-    """Delete a document, its history, its chunks and its file."""
+    """Delete a document, its history, its chunks, its passages in the search index and its file."""
     await services.store.delete_document(doc.id)
+    # After the record: an indexer that is embedding a chunk right now finds no document
+    # when it finishes and removes what it wrote itself.
+    await services.index.delete_document(doc.id)
     services.blobs.delete_document(doc.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

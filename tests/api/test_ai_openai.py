@@ -183,8 +183,11 @@ async def test_the_rate_limit_is_never_exceeded_as_measured_at_the_provider(
     marker = "ZEBRA-PACED"
     detail = await _processed(client, tmp_path, marked_paragraphs(marker, 16))
     assert detail["status"] == "completed"
+    chats = [r for r in fake.requests if r.endpoint == "chat.completions"]
+    assert len(chats) == 17  # 16 chunks and the reduce
+    # The chunks' embeddings go to the same provider, through the same limiter.
+    assert [r for r in fake.requests if r.endpoint == "embeddings"]
     arrivals = sorted(r.at for r in fake.requests)
-    assert len(arrivals) == 17  # 16 chunks and the reduce
     # Any k+1 consecutive calls start at least k / rate seconds apart. Arrival times
     # also carry the transit from limiter to server (a new connection, a busy loop),
     # so up to 0.1 s of jitter is allowed; over the whole run that is 3% of the span.
@@ -244,9 +247,10 @@ async def test_identical_content_is_never_sent_to_the_provider_twice(
     first = await _processed(client, tmp_path, text)
     assert first["status"] == "completed"
     calls_after_first = len(fake.requests)
-    assert calls_after_first == 4
+    assert [r.endpoint for r in fake.requests].count("chat.completions") == 4  # 3 chunks, 1 reduce
+    assert [r.endpoint for r in fake.requests].count("embeddings") == 3  # one per chunk
 
-    # The same bytes again: completed from the document cache, no call at all.
+    # The same bytes again: completed from the caches (analysis and embeddings), no call at all.
     second = await _processed(client, tmp_path, text)
     assert second["status"] == "completed" and len(fake.requests) == calls_after_first
     assert second["analysis"]["cached"] is True

@@ -79,4 +79,6 @@ async def test_a_crash_mid_document_resumes_without_redoing_finished_chunks(serv
     assert any(c["analysis"]["provider"] == "local" for c in chunks)
     seqs = [h["seq"] for h in detail["history"]]
     assert seqs == list(range(1, len(seqs) + 1))
-    assert detail["history"][-1]["progress"] == {"done": total, "total": total}
+    assert detail["history"][-1]["progress"] == {
+        "done": total, "total": total, "analyzed": total, "indexed": total}
+    assert all(c["indexed_at"] for c in chunks)

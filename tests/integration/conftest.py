@@ -18,7 +18,7 @@ def make_cluster(tmp_path: Path) -> Iterator[Callable[..., Cluster]]:
     started: list[Cluster] = []
 
     def make(**extra: str) -> Cluster:
-        env = cluster_env(infra.kafka_bootstrap(), infra.mongo_url(), **extra)
+        env = cluster_env(infra.kafka_bootstrap(), infra.mongo_url(), infra.search_url(), **extra)
         cluster = Cluster(tmp_path / "data", env)
         started.append(cluster)
         return cluster

@@ -5,16 +5,34 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
 
 from tests.utils.server import ServerProcess, WorkerProcess
 
-__all__ = ["Cluster", "cluster_env"]
+__all__ = ["Cluster", "cluster_env", "fresh_search_database"]
 
 
-def cluster_env(kafka_bootstrap: str, mongo_url: str, **extra: str) -> dict[str, str]:
-    """Settings for one isolated deployment: its own topic prefix and database."""
+def fresh_search_database(admin_url: str, name: str) -> str:
+    """Create an empty PostgreSQL database ``name``; its URL."""
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    return urlsplit(admin_url)._replace(path=f"/{name}").geturl()
+
+
+def cluster_env(kafka_bootstrap: str, mongo_url: str, search_admin_url: str | None = None,
+                **extra: str) -> dict[str, str]:
+    """Settings for one isolated deployment: its own topic prefix and databases.
+
+    With ``search_admin_url`` the deployment's search index is a fresh PostgreSQL
+    database on that server; without, each process would use an SQLite index.
+    """
     tag = uuid.uuid4().hex[:10]
+    search = ({"DOCLANE_SEARCH_URL": fresh_search_database(search_admin_url, f"it_{tag}")}
+              if search_admin_url else {})
     return {
+        **search,
         "DOCLANE_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "DOCLANE_MONGO_URL": mongo_url,
         "DOCLANE_KAFKA_TOPIC_PREFIX": f"it{tag}.",
@@ -40,10 +58,11 @@ class Cluster:
         self.workers[name] = worker
         return worker
 
-    def start(self, analyzers: int = 2) -> Cluster:
+    def start(self, analyzers: int = 2, indexers: int = 1) -> Cluster:
         self.gateway.start()
         stages = [("extract", "extractor"),
                   *[("analyze", f"analyzer-{i}") for i in range(1, analyzers + 1)],
+                  *[("index", f"indexer-{i}") for i in range(1, indexers + 1)],
                   ("aggregate", "aggregator")]
         for stage, name in stages:
             self.add_worker(stage, name).start()

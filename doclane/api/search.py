@@ -1,0 +1,64 @@
+"""Search routes: hybrid, semantic or keyword search over the caller's passages; similar documents."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from doclane.api.deps import CurrentUser, OwnedDocument, ServicesDep
+from doclane.infra.runtime import Services
+from doclane.infra.search import hybrid
+from doclane.schemas.search import SearchMode, SearchQuery, SearchResponse, SimilarResponse
+
+__all__ = ["MAX_K", "MAX_QUERY_CHARS", "router"]
+
+router = APIRouter(tags=["search"])
+
+#: Longest query accepted: a question or a paragraph, not a document.
+MAX_QUERY_CHARS = 1000
+MAX_K = 100
+
+
+@router.get("/search", responses={422: {"description": "Empty or too long query, or k out of range"}})
+async def search(
+    user: CurrentUser,
+    services: ServicesDep,
+    q: Annotated[str, Query(
+        min_length=1, max_length=MAX_QUERY_CHARS,
+        description=f"What to look for: words or a question (1-{MAX_QUERY_CHARS} characters).",
+    )],
+    k: Annotated[int, Query(ge=1, le=MAX_K, description="How many passages to return.")] = 10,
+    mode: Annotated[SearchMode, Query(
+        description="hybrid (keyword + semantic, fused), semantic or keyword.")] = SearchMode.HYBRID,
+    content_type: Annotated[str | None, Query(
+        max_length=200, description="Only documents of this content type.")] = None,
+    document_id: Annotated[str | None, Query(
+        max_length=200, description="Only this document.")] = None,
+) -> SearchResponse:
+    """Search your documents' passages; only your own documents are ever searched."""
+    _require_search(services)
+    if not q.strip():
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "q: the query is blank; send the words or question to look for.")
+    query = SearchQuery(owner=user.name, text=q.strip(), k=k, content_type=content_type,
+                        document_id=document_id)
+    return await hybrid.search(services.index, services.embedder, query, mode)
+
+
+@router.get("/documents/{document_id}/similar")
+async def similar(
+    doc: OwnedDocument,
+    services: ServicesDep,
+    k: Annotated[int, Query(ge=1, le=MAX_K, description="How many documents to return.")] = 10,
+) -> SimilarResponse:
+    """Your other documents closest in meaning to this one."""
+    _require_search(services)
+    results = await services.index.similar_documents(doc.owner, doc.id, k)
+    return SimilarResponse(document_id=doc.id, results=results)
+
+
+def _require_search(services: Services) -> None:
+    if not services.settings.search_enabled:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            "Search is turned off on this server (DOCLANE_SEARCH_ENABLED=false).")
