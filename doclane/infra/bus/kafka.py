@@ -29,7 +29,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError, for_code
 
-from doclane.infra.bus._kafka_member import CONSUMER_TIMEOUTS, GroupMember
+from doclane.infra.bus._kafka_member import CONSUMER_ASSIGNORS, CONSUMER_TIMEOUTS, GroupMember
 from doclane.infra.bus.base import E, EventBus, Subscription
 from doclane.infra.connect import DEFAULT_CONNECT_DEADLINE_S, redact_url, retry_connect
 from doclane.schemas.events import Event
@@ -141,6 +141,7 @@ class KafkaBus(EventBus):
                     group_id=self._prefix + sub.group,
                     enable_auto_commit=False,
                     auto_offset_reset="earliest",
+                    partition_assignment_strategy=CONSUMER_ASSIGNORS,
                     **CONSUMER_TIMEOUTS,
                 )
                 member = GroupMember(consumer, sub, [self._name(t) for t in sub.topics])
