@@ -176,3 +176,32 @@ async def test_priority_lanes_prefer_high_without_starving_low(bus_factory):
     first_half = order[:30]
     assert first_half.count("high") > first_half.count("low")  # high is preferred
     assert "low" in first_half  # ... but low is not starved
+
+
+async def test_a_key_read_from_two_topics_is_handled_one_event_at_a_time(bus_factory):
+    """The aggregator reads chunk.analyzed and chunk.indexed, both keyed by document:
+    two events of one document must never be handled at once, or both could finish it."""
+    first, second = _topic(), _topic()
+    busy: dict[str, int] = defaultdict(int)
+    overlaps: list[str] = []
+    handled: list[int] = []
+
+    async def handler(note: Note) -> None:
+        busy[note.key] += 1
+        if busy[note.key] > 1:
+            overlaps.append(note.key)
+        await asyncio.sleep(0.005)
+        busy[note.key] -= 1
+        handled.append(note.n)
+
+    bus = bus_factory()
+    bus.subscribe(Subscription("g", [first, second], Note, handler, concurrency=8))
+    await bus.start()
+    try:
+        for n in range(80):
+            key = f"doc{(n // 2) % 4}"  # every key on both topics
+            await bus.publish(first if n % 2 else second, key, Note(key=key, n=n))
+        await eventually(lambda: len(handled) == 80, what="80 events")
+    finally:
+        await bus.close()
+    assert not overlaps
