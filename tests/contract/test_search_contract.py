@@ -275,3 +275,37 @@ async def test_postgres_unreachable_fails_naming_the_server_not_the_password():
     with pytest.raises(ConnectFailed) as failed:
         await index.open()
     assert "127.0.0.1:1" in str(failed.value) and "s3cret" not in str(failed.value)
+
+
+async def test_another_openers_writes_are_seen_at_once(search_factory):
+    reader, writer = search_factory(), search_factory()
+    await reader.open()
+    await writer.open()
+    try:
+        await writer.upsert([passage("d1", 0, "first words", axis(0))])
+        assert [h.passage_id for h in await reader.vector_search(q(), axis(1), 5)] == ["d1:0:0"]
+        await writer.upsert([passage("d2", 0, "second words", axis(1))])
+        assert [h.passage_id for h in await reader.vector_search(q(), axis(1), 5)] == ["d2:0:0", "d1:0:0"]
+        await writer.upsert([passage("d1", 0, "first words moved", axis(1))])  # replaced by id
+        scores = {h.passage_id: h.score for h in await reader.vector_search(q(), axis(1), 5)}
+        assert scores == pytest.approx({"d1:0:0": 1.0, "d2:0:0": 1.0}, abs=1e-5)
+        await writer.delete_document("d2")
+        assert [h.passage_id for h in await reader.vector_search(q(), axis(1), 5)] == ["d1:0:0"]
+        assert [h.passage_id for h in await reader.keyword_search(q("words"), 5)] == ["d1:0:0"]
+    finally:
+        await reader.close()
+        await writer.close()
+
+
+async def test_sqlite_vectors_beyond_the_memory_budget_are_read_from_the_file(tmp_path):
+    from doclane.infra.search.sqlite import SqliteSearchIndex
+
+    index = SqliteSearchIndex(tmp_path / "search.db", "test-model", DIM, vector_cache_mb=0)
+    await index.open()
+    try:
+        await index.upsert([passage("d1", i, "x", at_cosine(c)) for i, c in enumerate([0.1, 0.8, 0.4])])
+        for _ in range(2):
+            hits = await index.vector_search(q(), axis(0), 2)
+            assert [h.passage_id for h in hits] == ["d1:0:1", "d1:0:2"]
+    finally:
+        await index.close()

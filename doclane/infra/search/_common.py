@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -13,6 +13,8 @@ from doclane.schemas.search import Passage
 
 __all__ = [
     "MARK_START",
+    "coordinated_score",
+    "relaxations",
     "checked_vector",
     "MARK_STOP",
     "marked_html",
@@ -26,6 +28,19 @@ __all__ = [
 # marks the raw text, then it is HTML-escaped, and only then do they become tags.
 MARK_START = "\ue000"
 MARK_STOP = "\ue001"
+
+# PostgreSQL's English stopword list (snowball): words that match nearly every passage,
+# left out of full-text queries on both indexes so that they rank alike and stay fast.
+_STOPWORD_TEXT = """
+i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she
+her hers herself it its itself they them their theirs themselves what which who whom this that
+these those am is are was were be been being have has had having do does did doing a an the and
+but if or because as until while of at by for with about against between into through during
+before after above below to from up down in out on off over under again further then once here
+there when where why how all any both each few more most other some such no nor not only own same
+so than too very s t can will just don should now
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -47,12 +62,37 @@ def query_words(text: str, limit: int = 32) -> list[str]:
     """The words of a query (letters and digits), lower-cased, deduplicated, in order.
 
     Both adapters build their full-text query from these alone, so no user input
-    reaches FTS5's or PostgreSQL's query syntax.
+    reaches FTS5's or PostgreSQL's query syntax. Stopwords are dropped unless the
+    query has nothing else ("to be or not to be").
     """
     seen: dict[str, None] = {}
     for word in _WORD.findall(text.lower()):
         seen.setdefault(word, None)
-    return list(seen)[:limit]
+    words = [w for w in seen if w not in _STOPWORDS] or list(seen)
+    return words[:limit]
+
+
+def relaxations(words: Sequence[str], matches: Mapping[str, int]) -> list[list[str]]:
+    """The word sets a keyword search tries after all the words found too few passages.
+
+    Dropping the most common word first (``matches``: passages holding each word),
+    then the other words alone, rarest first: passages with more of the query's
+    words, and with its rarer words, come first, as BM25 would rank an OR query,
+    but each step is an AND, and a common word's long list is ranked only when
+    everything rarer has run out.
+    """
+    present = sorted((w for w in words if matches.get(w, 0) > 0), key=lambda w: (matches[w], w))
+    steps = [present[:n] for n in range(len(present), 0, -1)] + [[w] for w in present[1:]]
+    return [step for step in steps if len(step) < len(words)]
+
+
+def coordinated_score(words_matched: int, relevance: float) -> float:
+    """A keyword score that orders by words matched, then by relevance (BM25 / ts_rank, >= 0).
+
+    The integer part is the number of query words the passage holds.
+    """
+    relevance = max(relevance, 0.0)
+    return words_matched + relevance / (1.0 + relevance)
 
 
 def marked_html(raw: str) -> str:

@@ -28,6 +28,7 @@ retried. Unreachable servers are retried with backoff until ``connect_deadline_s
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -43,7 +44,6 @@ from doclane.infra.search._common import (
     MARK_START,
     MARK_STOP,
     checked_vector,
-    mark_words,
     marked_html,
     model_slug,
     query_words,
@@ -252,17 +252,24 @@ class PostgresSearchIndex:
         if not words or limit <= 0:
             return []
         where, params = _filters(query)
-        # Any of the words (OR), like the SQLite index: ts_rank_cd favours passages with more.
-        rows = await self._fetch(
+        # All the words first; when that finds too few, any of them (ts_rank_cd favours
+        # passages with more). The headline is made for the winners only.
+        sql = (
             f"SELECT {_HIT_COLUMNS}, ts_headline('english', translate(text, '<>', %(brackets)s), q, "
             "%(headline)s), rank FROM ("
             f"SELECT {_HIT_COLUMNS}, q, ts_rank_cd(tsv, q) AS rank "
             f"FROM p_{self._s}, to_tsquery('english', %(tsquery)s) AS q "
             f"WHERE tsv @@ q AND owner = %(owner)s{where} ORDER BY rank DESC, id LIMIT %(limit)s"
-            ") AS top ORDER BY rank DESC, id",
-            {"tsquery": " | ".join(words), "owner": query.owner, "limit": limit,
-             "headline": _HEADLINE, "brackets": _BRACKETS, **params},
+            ") AS top ORDER BY rank DESC, id"
         )
+        rows: list[TupleRow] = []
+        for joiner in (" & ", " | ") if len(words) > 1 else (" | ",):
+            rows = await self._fetch(sql, {
+                "tsquery": joiner.join(words), "owner": query.owner, "limit": limit,
+                "headline": _HEADLINE, "brackets": _BRACKETS, **params,
+            })
+            if len(rows) >= limit:
+                break
         return [_hit(r, marked_html(r[10].translate(_UNBRACKET)), float(r[11])) for r in rows]
 
     async def vector_search(self, query: SearchQuery, vector: Vector, limit: int) -> list[SearchHit]:
@@ -288,8 +295,9 @@ class PostgresSearchIndex:
         if len(rows) < limit:
             # "+ 0" hides the ordering from the HNSW index: an exact scan of the owner's rows.
             rows = await self._fetch(select + "ORDER BY (embedding <=> %(q)s) + 0, id LIMIT %(limit)s", args)
-        words = query_words(query.text)
-        return [_hit(r, mark_words(r[9], words), float(r[10])) for r in rows]
+        # The text escaped, unmarked: hybrid.search marks the query's words in the hits it
+        # returns (marking all the candidates here would be wasted on most of them).
+        return [_hit(r, html.escape(r[9], quote=False), float(r[10])) for r in rows]
 
     async def similar_documents(self, owner: str, document_id: str, k: int) -> list[SimilarDocument]:
         if k <= 0:

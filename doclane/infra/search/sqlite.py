@@ -1,28 +1,35 @@
-"""The embedded search index: FTS5 for words, sqlite-vec for vectors, in one SQLite file.
+"""The embedded search index: FTS5 for words, an exact in-memory scan for vectors, one SQLite file.
 
 Tables per model (``<slug>`` = the model name made safe, see ``model_slug``):
 
 - ``p_<slug>``: one row per passage, its fields and its float32 vector (a blob);
 - ``fts_<slug>``: FTS5 over the passage text (external content, kept by triggers),
   porter-stemmed; BM25 ranks, ``snippet()`` highlights;
-- ``vec_<slug>``: a sqlite-vec ``vec0`` table of the vectors' *signs* (1 bit per
-  dimension), partitioned by owner, with content type / document / doc type as
-  metadata columns so filters apply during the scan;
+- ``o_<slug>``: per owner, counters that writes bump, so that the in-memory
+  vectors know when to catch up (see ``_vectors.py``);
 - ``d_<slug>``: each document's mean vector, for ``similar_documents``;
 - ``c_<slug>``: the embedding cache (text sha256 -> vector).
 
-Why bits and a re-rank (measured at 100k passages of one owner, dim 384, 2 cores;
-``bench/search_speed.py`` reproduces the chosen path): an exact float ``vec0`` KNN
-takes 61-72 ms, int8 47 ms, and an exact numpy scan of vectors read from SQLite
-257 ms (20 ms at 10k) — all over or near the 50 ms budget. A numpy scan of vectors
-held in memory takes 8 ms but costs 150 MB per 100k passages and goes stale when
-another process writes. Hamming distance over the 48-byte sign vectors scans 100k in
-~8 ms; the best ``max(400, 20 x limit)`` candidates are then re-ranked by exact cosine
-on their float vectors, so scores are exact cosines and the order is exact among
-candidates (recall against an exact scan is reported by the bench).
+Vector search is an exact cosine scan of the owner's vectors held in memory
+(``VectorCache``), not sqlite-vec. Measured at 100k passages of one owner, dim 384,
+on 2 busy cores (``bench/search_speed.py`` measures the chosen path):
 
-The owner is the vec0 partition key and a ``WHERE`` term of every full-text query:
-another owner's passages are never scanned, so they cannot crowd out the caller's.
+| vector path | p50 at 100k | exact |
+|---|---|---|
+| sqlite-vec ``vec0`` float, partition key on owner | 61-72 ms | yes |
+| ``vec0`` int8 | 47 ms | no |
+| ``vec0`` sign bits, 400 candidates re-ranked by cosine | 51-69 ms | recall@10 0.99 (MiniLM, 3k) |
+| numpy over vectors read from SQLite per query | 257 ms (20 ms at 10k) | yes |
+| numpy over the owner's matrix kept in memory | 8 ms | yes |
+
+vec0 is brute force too, and its cost grows with k (the candidates a hybrid
+search needs): it misses the 50 ms budget at 100k. The in-memory matrix costs
+1.5 KB per passage (150 MB for 100k, bounded by ``vector_cache_mb``, least recently
+used owners dropped first) and a first query per owner that reads its vectors.
+
+Full-text queries filter by owner in the ``WHERE`` clause before ranking, and the
+vector scan only ever reads the owner's rows: another owner's passages can
+neither appear nor crowd out the caller's.
 
 Blocking SQLite calls run in threads (``asyncio.to_thread``): one writer connection
 and a few reader connections, each used by one thread at a time; WAL lets readers
@@ -34,35 +41,35 @@ run beside the writer.
 
 from __future__ import annotations
 
+import hashlib
+import html
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import sqlean  # type: ignore[import-untyped]
-import sqlite_vec  # type: ignore[import-untyped]
 
 from doclane.infra.search._common import (
     MARK_START,
     MARK_STOP,
     checked_vector,
-    mark_words,
+    coordinated_score,
     marked_html,
     model_slug,
     query_words,
+    relaxations,
 )
 from doclane.infra.search._sqlite_conn import ConnectionPool
+from doclane.infra.search._vectors import VectorCache
 from doclane.infra.search.base import Vector
 from doclane.schemas.search import Passage, SearchHit, SearchQuery, SimilarDocument
 
 __all__ = ["SqliteSearchIndex"]
 
-#: Candidates the bit scan hands to the exact re-rank, per result asked (at least _MIN).
-_OVERSAMPLE = 20
-_MIN_CANDIDATES = 400
-_MAX_CANDIDATES = 4096  # vec0's k limit
 #: Tokens in a keyword hit's snippet (FTS5 allows at most 64).
 _SNIPPET_TOKENS = 48
 
@@ -72,13 +79,14 @@ _HIT_COLUMNS = (
 )
 
 
-def _schema(s: str, bits: int) -> str:
+def _schema(s: str) -> str:
     return f"""
 CREATE TABLE IF NOT EXISTS p_{s} (
-    rowid INTEGER PRIMARY KEY,
+    rowid INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
     document_id TEXT NOT NULL,
     owner TEXT NOT NULL,
+    owner_key TEXT NOT NULL,
     filename TEXT NOT NULL,
     content_type TEXT NOT NULL,
     doc_type TEXT,
@@ -92,23 +100,23 @@ CREATE TABLE IF NOT EXISTS p_{s} (
     vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS p_{s}_document ON p_{s} (document_id);
-CREATE INDEX IF NOT EXISTS p_{s}_owner ON p_{s} (owner, document_id);
+CREATE INDEX IF NOT EXISTS p_{s}_owner ON p_{s} (owner);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts_{s} USING fts5(
-    text, content='p_{s}', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
+    text, owner_key, content='p_{s}', content_rowid='rowid',
+    tokenize='porter unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER IF NOT EXISTS p_{s}_ai AFTER INSERT ON p_{s} BEGIN
-    INSERT INTO fts_{s} (rowid, text) VALUES (new.rowid, new.text);
+    INSERT INTO fts_{s} (rowid, text, owner_key) VALUES (new.rowid, new.text, new.owner_key);
 END;
 CREATE TRIGGER IF NOT EXISTS p_{s}_ad AFTER DELETE ON p_{s} BEGIN
-    INSERT INTO fts_{s} (fts_{s}, rowid, text) VALUES ('delete', old.rowid, old.text);
+    INSERT INTO fts_{s} (fts_{s}, rowid, text, owner_key)
+    VALUES ('delete', old.rowid, old.text, old.owner_key);
 END;
-CREATE VIRTUAL TABLE IF NOT EXISTS vec_{s} USING vec0(
-    owner TEXT PARTITION KEY,
-    content_type TEXT,
-    document_id TEXT,
-    doc_type TEXT,
-    coarse BIT[{bits}]
-);
+CREATE TABLE IF NOT EXISTS o_{s} (
+    owner TEXT PRIMARY KEY,
+    gen INTEGER NOT NULL,
+    deletes INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS d_{s} (
     document_id TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
@@ -125,16 +133,18 @@ CREATE TABLE IF NOT EXISTS c_{s} (
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    # sqlean is a drop-in sqlite3 that may load extensions (the stdlib build here cannot).
+    # sqlean: a drop-in sqlite3 with a recent SQLite (3.50; the system's is 3.40).
     conn: sqlite3.Connection = sqlean.connect(
         str(path), timeout=30, check_same_thread=False, isolation_level=None
     )
-    conn.enable_load_extension(True)
-    sqlite_vec.load(conn)
-    conn.enable_load_extension(False)
     conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA synchronous = NORMAL")
     return conn
+
+
+def _owner_key(owner: str) -> str:
+    """The owner as one full-text token (any owner name becomes letters and digits)."""
+    return "o" + hashlib.sha256(owner.encode()).hexdigest()[:24]
 
 
 def _hit(row: Sequence[Any], highlight: str, score: float) -> SearchHit:
@@ -159,12 +169,14 @@ def _filters(query: SearchQuery, alias: str) -> tuple[str, list[object]]:
 class SqliteSearchIndex:
     """The :class:`~doclane.infra.search.base.SearchIndex` on one SQLite file."""
 
-    def __init__(self, path: Path, model: str, dim: int, *, readers: int = 2) -> None:
+    def __init__(
+        self, path: Path, model: str, dim: int, *, readers: int = 2, vector_cache_mb: int = 512
+    ) -> None:
         self.path = path
         self.model = model
         self.dim = dim
         self._s = model_slug(model)
-        self._bits = -(-dim // 8) * 8  # vec0 bit vectors are whole bytes
+        self._vectors = VectorCache(self._s, dim, vector_cache_mb * 1024 * 1024)
         self._readers_n = readers
         self._writer: ConnectionPool | None = None
         self._readers: ConnectionPool | None = None
@@ -186,7 +198,7 @@ class SqliteSearchIndex:
         # BEGIN IMMEDIATE takes the write lock first: processes opening a fresh file at once
         # create the tables one after another (busy_timeout waits) instead of failing.
         try:
-            db.executescript(f"BEGIN IMMEDIATE;\n{_schema(self._s, self._bits)}\nCOMMIT;")
+            db.executescript(f"BEGIN IMMEDIATE;\n{_schema(self._s)}\nCOMMIT;")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -197,6 +209,7 @@ class SqliteSearchIndex:
             if pool is not None:
                 await pool.close()
         self._readers = self._writer = None
+        self._vectors.forget()
 
     def _pools(self) -> tuple[ConnectionPool, ConnectionPool]:
         if self._writer is None or self._readers is None:
@@ -204,9 +217,6 @@ class SqliteSearchIndex:
         return self._writer, self._readers
 
     # --- writes ---
-    def _bits_of(self, vector: Vector) -> bytes:
-        return np.packbits(vector > 0, bitorder="little").tobytes().ljust(self._bits // 8, b"\0")
-
     async def upsert(self, passages: Sequence[Passage]) -> None:
         if not passages:
             return
@@ -215,33 +225,39 @@ class SqliteSearchIndex:
 
     def _upsert(self, db: sqlite3.Connection, rows: list[tuple[Passage, Vector]]) -> None:
         s = self._s
+        written: Counter[str] = Counter()
+        replaced: Counter[str] = Counter()
         db.execute("BEGIN IMMEDIATE")
         try:
             for p, vector in rows:
-                old = db.execute(f"SELECT rowid FROM p_{s} WHERE id = ?", (p.id,)).fetchone()
+                old = db.execute(f"SELECT rowid, owner FROM p_{s} WHERE id = ?", (p.id,)).fetchone()
                 if old is not None:
-                    db.execute(f"DELETE FROM p_{s} WHERE rowid = ?", old)
-                    db.execute(f"DELETE FROM vec_{s} WHERE rowid = ?", old)
-                cur = db.execute(
-                    f"INSERT INTO p_{s} (id, document_id, owner, filename, content_type, doc_type, "
-                    "chunk_index, passage_index, section_path, page_start, page_end, text, text_sha256, "
-                    "vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (p.id, p.document_id, p.owner, p.filename, p.content_type, p.doc_type,
-                     p.chunk_index, p.passage_index, json.dumps(p.section_path), p.page_start,
+                    db.execute(f"DELETE FROM p_{s} WHERE rowid = ?", (old[0],))
+                    replaced[old[1]] += 1
+                db.execute(
+                    f"INSERT INTO p_{s} (id, document_id, owner, owner_key, filename, content_type, "
+                    "doc_type, chunk_index, passage_index, section_path, page_start, page_end, text, "
+                    "text_sha256, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (p.id, p.document_id, p.owner, _owner_key(p.owner), p.filename, p.content_type,
+                     p.doc_type, p.chunk_index, p.passage_index, json.dumps(p.section_path), p.page_start,
                      p.page_end, p.text, p.text_sha256, vector.tobytes()),
                 )
-                db.execute(
-                    f"INSERT INTO vec_{s} (rowid, owner, content_type, document_id, doc_type, coarse) "
-                    "VALUES (?, ?, ?, ?, ?, vec_bit(?))",
-                    (cur.lastrowid, p.owner, p.content_type, p.document_id, p.doc_type or "",
-                     self._bits_of(vector)),
-                )
+                written[p.owner] += 1
             for document_id in {p.document_id for p, _ in rows}:
                 self._refresh_document(db, document_id)
+            self._bump(db, written.keys() | replaced.keys(), replaced)
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def _bump(self, db: sqlite3.Connection, owners: Iterable[str], deleted: Mapping[str, int]) -> None:
+        """Tell the in-memory vectors (of every process) that these owners' rows changed."""
+        db.executemany(
+            f"INSERT INTO o_{self._s} (owner, gen, deletes) VALUES (?, 1, ?) "
+            "ON CONFLICT (owner) DO UPDATE SET gen = gen + 1, deletes = deletes + excluded.deletes",
+            [(owner, int(deleted.get(owner, 0) > 0)) for owner in owners],
+        )
 
     def _refresh_document(self, db: sqlite3.Connection, document_id: str) -> None:
         """Recompute a document's mean vector from its passages (or drop it when none is left)."""
@@ -271,15 +287,16 @@ class SqliteSearchIndex:
         s = self._s
         db.execute("BEGIN IMMEDIATE")
         try:
-            rowids = db.execute(f"SELECT rowid FROM p_{s} WHERE document_id = ?", (document_id,)).fetchall()
-            db.executemany(f"DELETE FROM vec_{s} WHERE rowid = ?", rowids)
+            owners = Counter(r[0] for r in db.execute(
+                f"SELECT owner FROM p_{s} WHERE document_id = ?", (document_id,)).fetchall())
             db.execute(f"DELETE FROM p_{s} WHERE document_id = ?", (document_id,))
             db.execute(f"DELETE FROM d_{s} WHERE document_id = ?", (document_id,))
+            self._bump(db, owners, owners)
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
-        return len(rowids)
+        return sum(owners.values())
 
     # --- reads ---
     async def keyword_search(self, query: SearchQuery, limit: int) -> list[SearchHit]:
@@ -292,18 +309,48 @@ class SqliteSearchIndex:
         self, db: sqlite3.Connection, query: SearchQuery, words: list[str], limit: int
     ) -> list[SearchHit]:
         s = self._s
-        # Any of the words (OR): BM25 puts passages holding more of them, and rarer ones, first.
-        match = " OR ".join(f'"{w}"' for w in words)
         where, params = _filters(query, "p.")
+
+        # The owner is a term of the full-text query itself: FTS5 intersects the owner's
+        # list with the words' lists, so another owner's rows are never ranked (a join
+        # on the owner column made ranking a common word 3.5 times slower).
+        owner = f'owner_key : "{_owner_key(query.owner)}"'
+        join = f" JOIN p_{s} AS p ON p.rowid = fts_{s}.rowid" if where else ""
+
+        def ranked(subset: list[str], want: int) -> list[tuple[int, float]]:
+            # Rank first, snippets later for the winners only: in one query SQLite would
+            # compute snippet() for every matching row before sorting.
+            words_expr = " AND ".join(f'"{w}"' for w in subset)
+            return db.execute(
+                f"SELECT fts_{s}.rowid, bm25(fts_{s}, 1.0, 0.0) AS rank FROM fts_{s}{join} "
+                f"WHERE fts_{s} MATCH ?{where} ORDER BY rank LIMIT ?",
+                [f"{owner} AND text : ({words_expr})", *params, want],
+            ).fetchall()
+
+        # All the words first, as search engines do; when that finds too few, fewer words,
+        # the most common dropped first (see relaxations). bm25() is lower-is-better.
+        best: dict[int, float] = {r[0]: coordinated_score(len(words), -r[1]) for r in ranked(words, limit)}
+        if len(best) < limit and len(words) > 1:
+            matches = {w: db.execute(f"SELECT count(*) FROM fts_{s} WHERE fts_{s} MATCH ?",
+                                     [f'{owner} AND text : "{w}"']).fetchone()[0] for w in words}
+            for subset in relaxations(words, matches):
+                for rowid, rank in ranked(subset, limit + len(best)):
+                    if rowid not in best and len(best) < limit:
+                        best[rowid] = coordinated_score(len(subset), -rank)
+                if len(best) >= limit:
+                    break
+        if not best:
+            return []
         rows = db.execute(
-            f"SELECT {_HIT_COLUMNS}, snippet(fts_{s}, 0, ?, ?, '…', {_SNIPPET_TOKENS}), "
-            f"bm25(fts_{s}) AS rank "
+            f"SELECT {_HIT_COLUMNS}, snippet(fts_{s}, 0, ?, ?, '…', {_SNIPPET_TOKENS}), p.rowid "
             f"FROM fts_{s} JOIN p_{s} AS p ON p.rowid = fts_{s}.rowid "
-            f"WHERE fts_{s} MATCH ? AND p.owner = ?{where} ORDER BY rank LIMIT ?",
-            [MARK_START, MARK_STOP, match, query.owner, *params, limit],
+            f"WHERE fts_{s} MATCH ? AND fts_{s}.rowid IN (SELECT value FROM json_each(?))",
+            [MARK_START, MARK_STOP, "text : ({})".format(" OR ".join(f'"{w}"' for w in words)),
+             json.dumps(list(best))],
         ).fetchall()
-        # bm25() is lower-is-better and negative; flip it so that higher is better.
-        return [_hit(r, marked_html(r[10]), -float(r[11])) for r in rows]
+        by_rowid = {r[11]: r for r in rows}
+        return [_hit(by_rowid[rowid], marked_html(by_rowid[rowid][10]), score)
+                for rowid, score in best.items() if rowid in by_rowid]
 
     async def vector_search(self, query: SearchQuery, vector: Vector, limit: int) -> list[SearchHit]:
         if limit <= 0:
@@ -314,26 +361,20 @@ class SqliteSearchIndex:
         return await self._pools()[1].run(self._vector, query, q, limit)
 
     def _vector(self, db: sqlite3.Connection, query: SearchQuery, q: Vector, limit: int) -> list[SearchHit]:
-        s = self._s
-        candidates = min(_MAX_CANDIDATES, max(_MIN_CANDIDATES, _OVERSAMPLE * limit))
-        where, params = _filters(query, "")
-        near = db.execute(
-            f"SELECT rowid FROM vec_{s} WHERE coarse MATCH vec_bit(?) AND k = ? AND owner = ?{where}",
-            [self._bits_of(q), candidates, query.owner, *params],
-        ).fetchall()
-        if not near:
+        best = self._vectors.search(db, query.owner, q, limit, content_type=query.content_type,
+                                    doc_type=query.doc_type, document_id=query.document_id)
+        if not best:
             return []
-        ids = [r[0] for r in near]
-        rows = db.execute(
-            f"SELECT {_HIT_COLUMNS}, p.vector FROM p_{s} AS p "
-            f"WHERE p.rowid IN (SELECT value FROM json_each(?))",
-            (json.dumps(ids),),
-        ).fetchall()
-        matrix = np.frombuffer(b"".join(r[10] for r in rows), dtype=np.float32).reshape(-1, self.dim)
-        scores = matrix @ q
-        order = np.argsort(-scores, kind="stable")[:limit]
-        words = query_words(query.text)
-        return [_hit(rows[i], mark_words(rows[i][9], words), float(scores[i])) for i in order]
+        rows = {r[10]: r for r in db.execute(
+            f"SELECT {_HIT_COLUMNS}, p.rowid FROM p_{self._s} AS p "
+            "WHERE p.rowid IN (SELECT value FROM json_each(?))",
+            (json.dumps([rowid for rowid, _ in best]),),
+        ).fetchall()}
+        # The text escaped, unmarked: hybrid.search marks the query's words in the hits it
+        # returns (marking all the candidates here would be wasted on most of them).
+        # A row deleted since the scan is left out.
+        return [_hit(rows[rowid], html.escape(rows[rowid][9], quote=False), score)
+                for rowid, score in best if rowid in rows]
 
     async def similar_documents(self, owner: str, document_id: str, k: int) -> list[SimilarDocument]:
         return await self._pools()[1].run(self._similar, owner, document_id, k)
