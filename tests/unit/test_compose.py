@@ -11,6 +11,7 @@ from doclane.consumers import STAGES
 from doclane.infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+_DOCLANE_SERVICES = ("gateway", "extractor", "analyzer", "aggregator", "indexer")
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +20,8 @@ def compose() -> dict:
 
 
 def test_every_part_of_the_stack_is_a_service(compose):
-    assert {"redpanda", "redpanda-console", "mongodb", "gateway", "extractor", "analyzer",
-            "aggregator", "prometheus"} <= set(compose["services"])
+    assert {"redpanda", "redpanda-console", "mongodb", "postgres", "gateway", "extractor", "analyzer",
+            "aggregator", "indexer", "prometheus"} <= set(compose["services"])
 
 
 def test_each_consumer_group_runs_as_its_own_worker_service(compose):
@@ -34,7 +35,7 @@ def test_each_consumer_group_runs_as_its_own_worker_service(compose):
 
 def test_doclane_variables_are_real_settings_and_select_distributed_mode(compose, monkeypatch):
     fields = {f"DOCLANE_{name.upper()}" for name in Settings.model_fields}
-    for name in ("gateway", "extractor", "analyzer", "aggregator"):
+    for name in _DOCLANE_SERVICES:
         env = compose["services"][name]["environment"]
         unknown = {k for k in env if k.startswith("DOCLANE_")} - fields
         assert not unknown, f"{name} sets variables doclane does not read: {unknown}"
@@ -47,11 +48,29 @@ def test_doclane_variables_are_real_settings_and_select_distributed_mode(compose
     assert settings.distributed
     assert settings.kafka_bootstrap == "redpanda:9092"
     assert settings.mongo_url is not None and "mongodb:27017" in settings.mongo_url.get_secret_value()
+    assert settings.search_url is not None
+    assert settings.search_url.get_secret_value().startswith("postgresql://doclane:")
+    assert "@postgres:5432/doclane" in settings.search_url.get_secret_value()
+
+
+def test_the_search_index_runs_on_postgres_with_pgvector_0_8(compose):
+    postgres = compose["services"]["postgres"]
+    image, tag = postgres["image"].split(":")
+    assert image == "pgvector/pgvector"
+    major, minor = (int(n) for n in tag.split("-")[0].split(".")[:2])
+    assert (major, minor) >= (0, 8)  # hnsw.iterative_scan for owner-filtered vector search
+    env = postgres["environment"]
+    url = compose["services"]["gateway"]["environment"]["DOCLANE_SEARCH_URL"]
+    assert url == f"postgresql://{env['POSTGRES_USER']}:{env['POSTGRES_PASSWORD']}@postgres:5432/{env['POSTGRES_DB']}"
+    assert "pg_isready" in postgres["healthcheck"]["test"]
+    for name in _DOCLANE_SERVICES:
+        depends = compose["services"][name]["depends_on"]
+        assert depends["postgres"]["condition"] == "service_healthy"
 
 
 def test_workers_share_the_upload_volume_with_the_gateway(compose):
     volumes = {name: compose["services"][name].get("volumes") for name in
-               ("gateway", "extractor", "analyzer", "aggregator")}
+               _DOCLANE_SERVICES}
     assert len({tuple(v) for v in volumes.values()}) == 1
     assert any(v.endswith(":/data") for v in volumes["gateway"])
 
