@@ -237,7 +237,8 @@ async def test_fifty_documents_of_twenty_chunks_all_finish_with_flaky_slow_ai(
         if outcome[doc_id] == "completed":
             assert detail["error"] is None
             assert detail["analysis"]["summary"], detail["analysis"]
-            assert final["progress"] == {"done": N_CHUNKS, "total": N_CHUNKS}
+            assert final["progress"] == {"done": N_CHUNKS, "total": N_CHUNKS,
+                                         "analyzed": N_CHUNKS, "indexed": N_CHUNKS}
             continue
         reason = final["error"]
         assert reason and final["detail"] == reason, final
