@@ -13,6 +13,7 @@ from doclane.schemas.search import Passage
 
 __all__ = [
     "MARK_START",
+    "RANK_CAP",
     "coordinated_score",
     "relaxations",
     "checked_vector",
@@ -31,6 +32,11 @@ MARK_STOP = "\ue001"
 
 # PostgreSQL's English stopword list (snowball): words that match nearly every passage,
 # left out of full-text queries on both indexes so that they rank alike and stay fast.
+#: Matches of one full-text query that are ranked, at most. A word that most passages
+#: hold would otherwise have its whole list ranked (hundreds of ms at 100k passages);
+#: such words say little, and the words rarer than them are tried first anyway.
+RANK_CAP = 5000
+
 _STOPWORD_TEXT = """
 i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she
 her hers herself it its itself they them their theirs themselves what which who whom this that

@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import numpy as np
 import psycopg
 from pgvector.psycopg import register_vector_async
 from psycopg import errors as pg_errors
+from psycopg import sql
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
@@ -43,18 +45,26 @@ from doclane.infra.connect import DEFAULT_CONNECT_DEADLINE_S, redact_url, retry_
 from doclane.infra.search._common import (
     MARK_START,
     MARK_STOP,
+    RANK_CAP,
     checked_vector,
+    coordinated_score,
     marked_html,
     model_slug,
     query_words,
+    relaxations,
 )
 from doclane.infra.search.base import Vector
 from doclane.schemas.search import Passage, SearchHit, SearchQuery, SimilarDocument
 
 __all__ = ["PostgresSearchIndex"]
 
+#: A server that does not answer a connection within this is retried.
+_CONNECT_TIMEOUT_S = 10.0
 #: Any constant will do; it only has to be the same in every doclane process.
 _SCHEMA_LOCK = 0x646F636C616E65  # "doclane"
+#: HNSW candidate list: pgvector's default of 40 found 94% of the exact top 10 at 100k
+#: (bench/search_speed.py); a longer list costs little next to the 50 ms budget.
+_MIN_EF_SEARCH = 128
 #: Rows an iterative HNSW scan may visit before it gives up (pgvector's default is 20 000).
 _MAX_SCAN_TUPLES = 200_000
 #: ts_headline: about as long as an FTS5 snippet of the SQLite index.
@@ -88,11 +98,15 @@ def _schema(s: str, dim: int) -> list[str]:
             section_path text[] NOT NULL,
             page_start integer NOT NULL,
             page_end integer NOT NULL,
-            text text NOT NULL,
+            -- Text and tsvector stay in the row (compressed), the vector goes to TOAST: full-text
+            -- ranking reads every match's tsvector, and a TOAST fetch each made it 4x slower.
+            -- (The HNSW index keeps its own copy of the vectors.) STORAGE here needs PG >= 16.
+            text text STORAGE MAIN NOT NULL,
             text_sha256 text NOT NULL,
-            embedding vector({dim}) NOT NULL,
+            embedding vector({dim}) STORAGE EXTERNAL NOT NULL,
             -- '<' and '>' out: the parser would read "<word>" as an HTML tag and skip the word.
-            tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', translate(text, '<>', '  '))) STORED
+            tsv tsvector STORAGE MAIN
+                GENERATED ALWAYS AS (to_tsvector('english', translate(text, '<>', '  '))) STORED
         )""",
         f"CREATE INDEX IF NOT EXISTS p_{s}_owner ON p_{s} (owner, document_id)",
         f"CREATE INDEX IF NOT EXISTS p_{s}_document ON p_{s} (document_id)",
@@ -162,10 +176,13 @@ class PostgresSearchIndex:
         self._pool = await retry_connect(
             self._open_once, what=f"PostgreSQL at {redact_url(self._url)}",
             deadline_s=self._deadline_s, transient=_transient,
+            # Connecting has its own timeout; creating the schema may wait for a sibling's
+            # advisory lock, so an attempt may use the whole deadline.
+            attempt_timeout_s=self._deadline_s,
         )
 
     async def _open_once(self, budget_s: float) -> AsyncConnectionPool[psycopg.AsyncConnection[TupleRow]]:
-        timeout = max(1, int(budget_s))
+        timeout = max(1, int(min(budget_s, _CONNECT_TIMEOUT_S)))
         # The schema first, on a plain connection: the pool's connections register the
         # vector type, which needs the extension to exist already.
         async with await psycopg.AsyncConnection.connect(
@@ -195,7 +212,7 @@ class PostgresSearchIndex:
             await self._pool.close()
             self._pool = None
 
-    def _conn(self) -> Any:
+    def _conn(self) -> AbstractAsyncContextManager[psycopg.AsyncConnection[TupleRow]]:
         if self._pool is None:
             raise RuntimeError("the search index is not open")
         return self._pool.connection()
@@ -251,26 +268,53 @@ class PostgresSearchIndex:
         words = query_words(query.text)
         if not words or limit <= 0:
             return []
+        s = self._s
         where, params = _filters(query)
-        # All the words first; when that finds too few, any of them (ts_rank_cd favours
-        # passages with more). The headline is made for the winners only.
-        sql = (
-            f"SELECT {_HIT_COLUMNS}, ts_headline('english', translate(text, '<>', %(brackets)s), q, "
-            "%(headline)s), rank FROM ("
-            f"SELECT {_HIT_COLUMNS}, q, ts_rank_cd(tsv, q) AS rank "
-            f"FROM p_{self._s}, to_tsquery('english', %(tsquery)s) AS q "
-            f"WHERE tsv @@ q AND owner = %(owner)s{where} ORDER BY rank DESC, id LIMIT %(limit)s"
-            ") AS top ORDER BY rank DESC, id"
-        )
-        rows: list[TupleRow] = []
-        for joiner in (" & ", " | ") if len(words) > 1 else (" | ",):
-            rows = await self._fetch(sql, {
-                "tsquery": joiner.join(words), "owner": query.owner, "limit": limit,
-                "headline": _HEADLINE, "brackets": _BRACKETS, **params,
-            })
-            if len(rows) >= limit:
-                break
-        return [_hit(r, marked_html(r[10].translate(_UNBRACKET)), float(r[11])) for r in rows]
+        best: dict[str, float] = {}
+        async with self._conn() as conn:
+
+            async def ranked(subset: list[str], want: int) -> list[TupleRow]:
+                # At most RANK_CAP matches are ranked: ts_rank_cd reads each one's tsvector
+                # (ranking all 50k passages holding a common word took 400 ms).
+                cur = await conn.execute(
+                    f"SELECT id, ts_rank_cd(tsv, q) AS rank FROM (SELECT id, tsv, q "
+                    f"FROM p_{s}, to_tsquery('english', %(tsquery)s) AS q "
+                    f"WHERE tsv @@ q AND owner = %(owner)s{where} LIMIT {RANK_CAP}) AS found "
+                    "ORDER BY rank DESC, id LIMIT %(want)s",
+                    {"tsquery": " & ".join(subset), "owner": query.owner, "want": want, **params},
+                )
+                return await cur.fetchall()
+
+            # All the words first, as search engines do; when that finds too few, fewer
+            # words, the most common dropped first (see relaxations).
+            best = {r[0]: coordinated_score(len(words), float(r[1])) for r in await ranked(words, limit)}
+            if len(best) < limit and len(words) > 1:
+                matches = {w: await self._estimated_matches(conn, w) for w in words}
+                for subset in relaxations(words, matches):
+                    for pid, rank in await ranked(subset, limit + len(best)):
+                        if pid not in best and len(best) < limit:
+                            best[pid] = coordinated_score(len(subset), float(rank))
+                    if len(best) >= limit:
+                        break
+            if not best:
+                return []
+            # Headlines for the winners only; every query word is marked.
+            cur = await conn.execute(
+                f"SELECT {_HIT_COLUMNS}, ts_headline('english', translate(text, '<>', %(brackets)s), "
+                f"to_tsquery('english', %(any)s), %(headline)s) FROM p_{s} WHERE id = ANY(%(ids)s)",
+                {"brackets": _BRACKETS, "any": " | ".join(words), "headline": _HEADLINE, "ids": list(best)},
+            )
+            rows = {r[0]: r for r in await cur.fetchall()}
+        return [_hit(rows[pid], marked_html(rows[pid][10].translate(_UNBRACKET)), score)
+                for pid, score in best.items() if pid in rows]
+
+    async def _estimated_matches(self, conn: psycopg.AsyncConnection[TupleRow], word: str) -> int:
+        """Passages holding ``word``, as the planner estimates it from its statistics (no scan)."""
+        statement = sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {} WHERE tsv @@ to_tsquery('english', {})")
+        cur = await conn.execute(statement.format(sql.Identifier(f"p_{self._s}"), sql.Literal(word)))
+        row = await cur.fetchone()
+        plan: Any = row[0] if row else None
+        return int(plan[0]["Plan"]["Plan Rows"]) if plan else 0
 
     async def vector_search(self, query: SearchQuery, vector: Vector, limit: int) -> list[SearchHit]:
         if limit <= 0:
@@ -288,7 +332,7 @@ class PostgresSearchIndex:
                 await conn.execute(
                     "SELECT set_config('hnsw.iterative_scan', 'strict_order', true), "
                     "set_config('hnsw.ef_search', %s, true), set_config('hnsw.max_scan_tuples', %s, true)",
-                    (str(min(1000, max(64, limit))), str(_MAX_SCAN_TUPLES)),
+                    (str(min(1000, max(_MIN_EF_SEARCH, 2 * limit))), str(_MAX_SCAN_TUPLES)),
                 )
                 cur = await conn.execute(select + "ORDER BY embedding <=> %(q)s LIMIT %(limit)s", args)
                 rows = await cur.fetchall()

@@ -56,6 +56,7 @@ import sqlean  # type: ignore[import-untyped]
 from doclane.infra.search._common import (
     MARK_START,
     MARK_STOP,
+    RANK_CAP,
     checked_vector,
     coordinated_score,
     marked_html,
@@ -321,9 +322,11 @@ class SqliteSearchIndex:
             # Rank first, snippets later for the winners only: in one query SQLite would
             # compute snippet() for every matching row before sorting.
             words_expr = " AND ".join(f'"{w}"' for w in subset)
+            # At most RANK_CAP matches, the newest, are ranked (see RANK_CAP).
             return db.execute(
-                f"SELECT fts_{s}.rowid, bm25(fts_{s}, 1.0, 0.0) AS rank FROM fts_{s}{join} "
-                f"WHERE fts_{s} MATCH ?{where} ORDER BY rank LIMIT ?",
+                f"SELECT rowid, rank FROM (SELECT fts_{s}.rowid AS rowid, bm25(fts_{s}, 1.0, 0.0) AS rank "
+                f"FROM fts_{s}{join} WHERE fts_{s} MATCH ?{where} ORDER BY fts_{s}.rowid DESC "
+                f"LIMIT {RANK_CAP}) ORDER BY rank LIMIT ?",
                 [f"{owner} AND text : ({words_expr})", *params, want],
             ).fetchall()
 
