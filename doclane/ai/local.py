@@ -24,12 +24,13 @@ from doclane.ai._summary import (
     summary_size,
 )
 from doclane.ai._text import Segment, segment, split_sentences
+from doclane.ai._title import guess_title
 from doclane.ai.exceptions import AnalysisError
 from doclane.exceptions import DoclaneError
 from doclane.schemas.analysis import ActionItem, ChunkAnalysis, DocumentAnalysis
 from doclane.schemas.extraction import Chunk
 
-__all__ = ["LocalAnalyzer"]
+__all__ = ["LocalAnalyzer", "guess_title"]
 
 logger = logging.getLogger(__name__)
 

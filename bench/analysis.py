@@ -1,0 +1,233 @@
+"""Benchmark: the analysis as a reader judges it, on the hand-labelled set in ``models/analysis``.
+
+Each document goes through the pipeline's own steps: ``sniff_content_type``,
+``extract``, ``chunk_document`` (the default chunk size and overlap),
+``analyze_chunk`` for every chunk, then ``reduce``. DOCX, PPTX and PDF files
+are generated from text sources first (see ``bench/analysis_set.py``). Scores
+are reported for the tuning half and the held-out half separately
+(``models/analysis/split.json``); thresholds may only ever be tuned on the first.
+
+The ``local`` provider always runs; ``openai`` runs too when ``OPENAI_API_KEY``
+is set (otherwise it is skipped, and the report says so). Results go to
+``bench/results/analysis.json`` (with every document's output and a history of
+runs) and ``bench/results/analysis.md``.
+
+    python -m bench.analysis [--provider local|openai|all]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.analysis_metrics import (
+    LABELS, confusion, has_markup, macro_f1, match_items, rouge, sentence_count, title_found,
+    token_f1,
+)
+from bench.analysis_set import Label, load_labels, materialise
+from doclane.ai.base import Analyzer
+from doclane.ai.local import LocalAnalyzer, guess_title
+from doclane.extraction import chunk_document, extract, sniff_content_type
+from doclane.infra.settings import Settings
+from doclane.schemas.extraction import Chunk, ExtractedDocument
+
+RESULTS = Path(__file__).parent / "results"
+_HALVES = ("tuning", "heldout")
+_SNIFF = 8192
+
+
+def _lead3(chunks: list[Chunk]) -> str:
+    """The first three sentences of the extracted text, whatever they are (the usual baseline)."""
+    from bench.analysis_metrics import _segmenter
+
+    sentences: list[str] = []
+    for chunk in chunks:
+        for line in chunk.text.splitlines():
+            sentences += [s.strip() for s in _segmenter().segment(line) if s.strip()]
+            if len(sentences) >= 3:
+                return " ".join(sentences[:3])
+    return " ".join(sentences)
+
+
+def _read(label: Label, folder: Path, settings: Settings) -> tuple[ExtractedDocument, list[Chunk]]:
+    path, _ = materialise(label, folder)
+    content_type = sniff_content_type(path.read_bytes()[:_SNIFF], path.name, path=path)
+    doc = extract(path, content_type)
+    chunks = chunk_document(doc, settings.chunk_max_chars, settings.chunk_overlap_chars)
+    return doc, chunks
+
+
+async def _analyse(analyzer: Analyzer, label: Label, folder: Path, settings: Settings) -> dict[str, Any]:
+    doc, chunks = _read(label, folder, settings)
+    pairs = [(c, await analyzer.analyze_chunk(c)) for c in chunks]
+    result = await analyzer.reduce(pairs)
+    return {
+        "id": label.id, "split": label.split, "chunks": len(chunks),
+        "title": doc.title or guess_title(chunks), "stored_title": doc.title,
+        "summary": result.summary, "lead3": _lead3(chunks),
+        "sentiment": result.sentiment.value, "justification": result.sentiment_justification,
+        "action_items": [i.model_dump() for i in result.action_items],
+    }
+
+
+def score(labels: list[Label], outputs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every metric of one half, from the labels and the analyzer's outputs (same order)."""
+    gold = [lab.sentiment for lab in labels]
+    pred = [out["sentiment"] for out in outputs]
+    n_pred = n_ref = matched = owners = owners_ok = deadlines = deadlines_ok = 0
+    rl = r2 = base_rl = base_r2 = 0.0
+    form = titled = found = 0
+    for lab, out in zip(labels, outputs, strict=True):
+        items = out["action_items"]
+        matches = match_items([i["text"] for i in items], [r.text for r in lab.action_items])
+        n_pred, n_ref, matched = n_pred + len(items), n_ref + len(lab.action_items), matched + len(matches)
+        for m in matches:
+            ref, got = lab.action_items[m.reference], items[m.predicted]
+            if ref.owner:
+                owners += 1
+                owners_ok += bool(got["owner"]) and token_f1(got["owner"], ref.owner) > 0
+            if ref.deadline:
+                deadlines += 1
+                deadlines_ok += bool(got["deadline"]) and token_f1(got["deadline"], ref.deadline) > 0
+        a, b = rouge(out["summary"], lab.summary)
+        c, d = rouge(out["lead3"], lab.summary)
+        rl, r2, base_rl, base_r2 = rl + a, r2 + b, base_rl + c, base_r2 + d
+        form += 3 <= sentence_count(out["summary"]) <= 5 and not has_markup(out["summary"])
+        if lab.title:
+            titled += 1
+            found += title_found(out["title"], lab.title)
+    n = len(labels)
+    return {
+        "documents": n,
+        "sentiment_accuracy": sum(g == p for g, p in zip(gold, pred, strict=True)) / n,
+        "sentiment_macro_f1": macro_f1(gold, pred),
+        "confusion": confusion(gold, pred),
+        "neutral_read_positive": sum(g == "neutral" and p == "positive" for g, p in zip(gold, pred, strict=True)),
+        "action_precision": matched / n_pred if n_pred else 0.0,
+        "action_recall": matched / n_ref if n_ref else 0.0,
+        "action_counts": {"predicted": n_pred, "reference": n_ref, "matched": matched},
+        "owner_agreement": owners_ok / owners if owners else None,
+        "deadline_agreement": deadlines_ok / deadlines if deadlines else None,
+        "rougeL": rl / n, "rouge2": r2 / n, "lead3_rougeL": base_rl / n, "lead3_rouge2": base_r2 / n,
+        "summary_form_ok": form / n,
+        "titles_found": found / titled if titled else 0.0,
+    }
+
+
+async def run(provider: str) -> dict[str, Any] | None:
+    """Outputs and scores per half for ``provider``; None when it cannot run here."""
+    settings = Settings()
+    analyzer: Analyzer
+    if provider == "local":
+        analyzer = LocalAnalyzer()
+    else:
+        if not os.environ.get("OPENAI_API_KEY"):
+            return None
+        from doclane.ai.factory import build_analyzer
+
+        analyzer = build_analyzer(Settings(ai_provider="openai"))
+    labels = load_labels()
+    with tempfile.TemporaryDirectory() as tmp:
+        outputs = [await _analyse(analyzer, lab, Path(tmp), settings) for lab in labels]
+    await analyzer.close()
+    halves = {}
+    for half in _HALVES:
+        idx = [i for i, lab in enumerate(labels) if lab.split == half]
+        halves[half] = score([labels[i] for i in idx], [outputs[i] for i in idx])
+    return {"provider": provider, "model": analyzer.model, "halves": halves, "outputs": outputs}
+
+
+_ROWS = (
+    ("Sentiment accuracy (target ≥ 0.80 held-out)", "sentiment_accuracy"),
+    ("Sentiment macro-F1", "sentiment_macro_f1"),
+    ("Neutral documents read as positive", "neutral_read_positive"),
+    ("Action items: precision (target ≥ 0.7)", "action_precision"),
+    ("Action items: recall (target ≥ 0.7)", "action_recall"),
+    ("Action items: owner named as the reference's", "owner_agreement"),
+    ("Action items: deadline as the reference's", "deadline_agreement"),
+    ("Summary ROUGE-L F", "rougeL"),
+    ("Lead-3 baseline ROUGE-L F", "lead3_rougeL"),
+    ("Summary ROUGE-2 F", "rouge2"),
+    ("Lead-3 baseline ROUGE-2 F", "lead3_rouge2"),
+    ("Summaries of 3-5 sentences, no markup (target 100%)", "summary_form_ok"),
+    ("Titles found", "titles_found"),
+)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    return str(value) if isinstance(value, int) else f"{value:.3f}"
+
+
+def report(runs: list[dict[str, Any]], skipped: list[str], history: list[dict[str, Any]]) -> str:
+    """The Markdown report: one table per provider, confusion matrices, the run history."""
+    lines = ["# Analysis quality (bench/analysis.py)", "",
+             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.python_version()}. "
+             "Set: models/analysis (see its README). Tuning half: thresholds may be tuned on "
+             "it; held-out half: never looked at while tuning.", ""]
+    for r in runs:
+        t, h = r["halves"]["tuning"], r["halves"]["heldout"]
+        lines += [f"## {r['provider']} ({r['model']})", "",
+                  f"| Metric | tuning ({t['documents']} docs) | held-out ({h['documents']} docs) |",
+                  "|---|---:|---:|"]
+        lines += [f"| {name} | {_fmt(t[key])} | {_fmt(h[key])} |" for name, key in _ROWS]
+        for half in _HALVES:
+            m = r["halves"][half]["confusion"]
+            lines += ["", f"Confusion matrix, {half} (rows: reference, columns: predicted)", "",
+                      "| | " + " | ".join(LABELS) + " |", "|---" * (len(LABELS) + 1) + "|"]
+            lines += [f"| {g} | " + " | ".join(str(m[g][p]) for p in LABELS) + " |" for g in LABELS]
+        lines.append("")
+    for name in skipped:
+        lines += [f"## {name}", "", "Skipped: `OPENAI_API_KEY` is not set.", ""]
+    lines += ["## History (held-out / tuning)", "",
+              "| when | provider | model | sentiment acc | action P | action R | ROUGE-L | ROUGE-2 | form | titles |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for e in history:
+        h, t = e["heldout"], e["tuning"]
+
+        def pair(key: str, h: dict[str, Any] = h, t: dict[str, Any] = t) -> str:
+            return f"{h[key]:.2f} / {t[key]:.2f}"
+
+        lines.append(f"| {e['when']} | {e['provider']} | {e['model']} | {pair('sentiment_accuracy')} | "
+                     f"{pair('action_precision')} | {pair('action_recall')} | {pair('rougeL')} | "
+                     f"{pair('rouge2')} | {pair('summary_form_ok')} | {pair('titles_found')} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--provider", choices=["local", "openai", "all"], default="all")
+    args = parser.parse_args()
+    wanted = ["local", "openai"] if args.provider == "all" else [args.provider]
+    runs, skipped = [], []
+    for provider in wanted:
+        result = asyncio.run(run(provider))
+        if result is None:
+            skipped.append(provider)
+            print(f"{provider}: skipped (OPENAI_API_KEY is not set)")
+        else:
+            runs.append(result)
+    previous = RESULTS / "analysis.json"
+    history = json.loads(previous.read_text())["history"] if previous.exists() else []
+    when = f"{datetime.now(UTC):%Y-%m-%d %H:%M}"
+    history += [{"when": when, "provider": r["provider"], "model": r["model"],
+                 **{half: {k: v for k, v in r["halves"][half].items() if isinstance(v, float)}
+                    for half in _HALVES}} for r in runs]
+    RESULTS.mkdir(exist_ok=True)
+    previous.write_text(json.dumps({"runs": runs, "skipped": skipped, "history": history},
+                                   indent=1, ensure_ascii=False) + "\n")
+    text = report(runs, skipped, history)
+    (RESULTS / "analysis.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
