@@ -83,6 +83,10 @@ async def test_keyword_search_finds_words_ranks_and_highlights_escaped(search_in
     assert top.page_start == 1 and top.page_end == 2 and top.text.startswith("The <b>invoice</b>")
     assert "<mark>invoice</mark>" in top.highlight and "<mark>overdue</mark>" in top.highlight
     assert "&lt;b&gt;" in top.highlight and "&amp;" in top.highlight and "<b>" not in top.highlight
+    plain = await search_index.keyword_search(q("invoices overdue"), 10, highlight=False)
+    assert [(h.passage_id, h.score) for h in plain] == [(h.passage_id, h.score) for h in hits]
+    assert plain[0].highlight == (
+        "The &lt;b&gt;invoice&lt;/b&gt; is overdue &amp; unpaid; the invoice total is 300 EUR.")
     assert await search_index.keyword_search(q("blockchain"), 10) == []
     assert await search_index.keyword_search(q("  ...  "), 10) == []
     # Query syntax of the engines never leaks through: operators are just characters.
@@ -309,3 +313,16 @@ async def test_sqlite_vectors_beyond_the_memory_budget_are_read_from_the_file(tm
             assert [h.passage_id for h in hits] == ["d1:0:1", "d1:0:2"]
     finally:
         await index.close()
+
+
+def test_build_search_index_picks_postgres_when_a_url_is_set(tmp_path):
+    from doclane.infra.search import build_search_index
+    from doclane.infra.search.sqlite import SqliteSearchIndex
+    from doclane.infra.settings import Settings
+
+    embedded = build_search_index(Settings(data_dir=tmp_path), "minilm", 384)
+    assert isinstance(embedded, SqliteSearchIndex) and embedded.path == tmp_path / "search.db"
+    assert (embedded.model, embedded.dim) == ("minilm", 384)
+    settings = Settings(data_dir=tmp_path, search_url="postgresql://u:p@db:5432/x", connect_deadline_s=7)
+    distributed = build_search_index(settings, "minilm", 384)
+    assert isinstance(distributed, PostgresSearchIndex) and distributed.model == "minilm"

@@ -42,11 +42,15 @@ class SearchIndex(Protocol):
     async def delete_document(self, document_id: str) -> int:
         """Remove every passage of a document; the number removed."""
 
-    async def keyword_search(self, query: SearchQuery, limit: int) -> list[SearchHit]:
+    async def keyword_search(
+        self, query: SearchQuery, limit: int, *, highlight: bool = True
+    ) -> list[SearchHit]:
         """Full-text ranking (BM25 / ts_rank) of the owner's passages, best first.
 
         ``score`` is the adapter's relevance, higher is better; ``highlight`` marks
         the matched words with ``<mark>``. An empty list when no word matches.
+        With ``highlight=False`` the highlight is the escaped text, unmarked: hybrid
+        search ranks many candidates and marks only the few it returns.
         """
 
     async def vector_search(self, query: SearchQuery, vector: Vector, limit: int) -> list[SearchHit]:

@@ -7,8 +7,10 @@ and cosines, which live on unrelated scales, and a passage both sides rank well
 comes first. The fused score is scaled so that a passage ranked first by both
 sides scores 1.0.
 
-A hit found by the vector side alone has no full-text highlight; it gets the
-query's words marked in its text (HTML-escaped), so every hit has one.
+Hybrid search asks both sides for unmarked candidates, and marks the query's
+words only in the passages it returns (HTML-escaped), the same way whichever side
+found them: the full-text engines' snippets cost ~0.2 ms a passage, for 50
+candidates of which 10 are kept.
 """
 
 from __future__ import annotations
@@ -39,19 +41,12 @@ def fuse(keyword: list[SearchHit], vector: list[SearchHit], k: int, words: list[
     for ranking in (keyword, vector):
         for rank, hit in enumerate(ranking, start=1):
             scores[hit.passage_id] = scores.get(hit.passage_id, 0.0) + 1.0 / (RRF_K + rank)
-            # The keyword side's hit comes first and keeps its full-text highlight.
             hits.setdefault(hit.passage_id, hit)
-    keyword_ids = {hit.passage_id for hit in keyword}
     best = 2.0 / (RRF_K + 1)
     ranked = sorted(scores, key=lambda pid: (-scores[pid], pid))[:k]
-    out = []
-    for pid in ranked:
-        hit = hits[pid]
-        update: dict[str, object] = {"score": scores[pid] / best}
-        if pid not in keyword_ids:
-            update["highlight"] = mark_words(hit.text, words)
-        out.append(hit.model_copy(update=update))
-    return out
+    return [hits[pid].model_copy(update={"score": scores[pid] / best,
+                                         "highlight": mark_words(hits[pid].text, words)})
+            for pid in ranked]
 
 
 async def _query_vector(embedder: Embedder, text: str) -> Vector:
@@ -83,7 +78,8 @@ async def search(
             return await index.vector_search(query, await _query_vector(embedder, query.text), depth)
 
         # Embedding the query (CPU, off the loop) overlaps the full-text query.
-        keyword_hits, vector_hits = await asyncio.gather(index.keyword_search(query, depth), semantic())
+        keyword_hits, vector_hits = await asyncio.gather(
+            index.keyword_search(query, depth, highlight=False), semantic())
         results = fuse(keyword_hits, vector_hits, query.k, words)
     return SearchResponse(
         results=results,

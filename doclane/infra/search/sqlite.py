@@ -300,14 +300,16 @@ class SqliteSearchIndex:
         return sum(owners.values())
 
     # --- reads ---
-    async def keyword_search(self, query: SearchQuery, limit: int) -> list[SearchHit]:
+    async def keyword_search(
+        self, query: SearchQuery, limit: int, *, highlight: bool = True
+    ) -> list[SearchHit]:
         words = query_words(query.text)
         if not words or limit <= 0:
             return []
-        return await self._pools()[1].run(self._keyword, query, words, limit)
+        return await self._pools()[1].run(self._keyword, query, words, limit, highlight)
 
     def _keyword(
-        self, db: sqlite3.Connection, query: SearchQuery, words: list[str], limit: int
+        self, db: sqlite3.Connection, query: SearchQuery, words: list[str], limit: int, highlight: bool
     ) -> list[SearchHit]:
         s = self._s
         where, params = _filters(query, "p.")
@@ -344,6 +346,15 @@ class SqliteSearchIndex:
                     break
         if not best:
             return []
+        if not highlight:
+            rows = db.execute(
+                f"SELECT {_HIT_COLUMNS}, NULL, p.rowid FROM p_{s} AS p "
+                "WHERE p.rowid IN (SELECT value FROM json_each(?))",
+                [json.dumps(list(best))],
+            ).fetchall()
+            plain = {r[11]: r for r in rows}
+            return [_hit(plain[rowid], html.escape(plain[rowid][9], quote=False), score)
+                    for rowid, score in best.items() if rowid in plain]
         rows = db.execute(
             f"SELECT {_HIT_COLUMNS}, snippet(fts_{s}, 0, ?, ?, '…', {_SNIPPET_TOKENS}), p.rowid "
             f"FROM fts_{s} JOIN p_{s} AS p ON p.rowid = fts_{s}.rowid "
