@@ -2,7 +2,7 @@
 
 * Sentiment: accuracy, macro-F1 over the four labels, and the confusion matrix.
 * Action items: a predicted item matches a reference item when the token F1 of
-  their content words (lower-cased, stopwords dropped) is at least
+  their content words (lower-cased, stopwords dropped, Porter-stemmed) is at least
   :data:`MATCH_F1`; matching is one-to-one, pairs taken greedily from the
   highest F1 down (each item is used once). Precision is matched / predicted
   and recall matched / referenced, summed over the documents of a half.
@@ -31,16 +31,27 @@ _WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _STOP = frozenset(
     "a an the and or of to in on at for by with from as is are be been was were it its this that "
     "these those your you our we their they i he she his her my me us them will shall should must "
-    "can could would may might do does did please any all each every".split()
+    "can could would may might do does did please any all each every need needs to be".split()
 )
 _MARKUP_RE = re.compile(
     r"\[[^\]]+\]\([^)]*\)|\*\*|__|`|^#{1,6}\s|(?:^|\s)[-*•]\s|<[a-z/][^>]*>|\s\|\s", re.M
 )
 
 
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    from nltk.stem import porter  # installed with rouge-score, which stems the same way
+
+    return porter.PorterStemmer()
+
+
 def content_tokens(text: str) -> list[str]:
-    """Lower-cased words without stopwords: what two phrasings of one task share."""
-    return [w for w in _WORD_RE.findall(text.lower()) if w not in _STOP]
+    """Stems of the lower-cased words without stopwords: what two phrasings of one task share.
+
+    "Backups need to be encrypted" and "Encrypt the backups" share "backup" and "encrypt".
+    """
+    stem = _stemmer().stem
+    return [stem(w) for w in _WORD_RE.findall(text.lower()) if w not in _STOP]
 
 
 def token_f1(a: str, b: str) -> float:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Literal
 
 from doclane.ai._dates import find_deadline
@@ -24,7 +25,7 @@ from doclane.schemas.analysis import ActionItem
 __all__ = ["ACTION_VERBS", "dedupe_actions", "extract_actions"]
 
 ACTION_VERBS = frozenset(
-    ["add", "address", "align", "analyse", "analyze", "announce", "answer", "apply", "approve", "archive", "arrange", "ask", "assess", "assign", "attach", "attend", "audit", "back", "benchmark", "book", "brief", "bring", "build", "buy", "calculate", "call", "cancel", "change", "check", "circulate", "clarify", "clean", "close", "collect", "communicate", "compile", "complete", "confirm", "consider", "contact", "coordinate", "correct", "create", "cut", "decide", "define", "delete", "deliver", "demo", "deploy", "design", "develop", "discuss", "distribute", "document", "double-check", "draft", "drive", "edit", "email", "escalate", "establish", "estimate", "evaluate", "examine", "expand", "file", "fill", "finalise", "finalize", "find", "fix", "follow", "forward", "gather", "get", "give", "handle", "help", "hire", "host", "identify", "implement", "improve", "inform", "install", "interview", "introduce", "investigate", "invite", "invoice", "issue", "keep", "launch", "lead", "let", "look", "mail", "make", "manage", "map", "measure", "meet", "merge", "migrate", "monitor", "move", "negotiate", "notify", "obtain", "onboard", "open", "order", "organise", "organize", "outline", "own", "pay", "pick", "pilot", "plan", "post", "prepare", "present", "print", "prioritise", "prioritize", "process", "procure", "produce", "propose", "provide", "publish", "purchase", "push", "put", "raise", "reach", "read", "rebook", "reconcile", "record", "reduce", "refund", "register", "reimburse", "release", "remind", "remove", "renew", "reply", "report", "request", "reschedule", "research", "reserve", "resolve", "respond", "restart", "return", "revert", "review", "revise", "rewrite", "run", "schedule", "secure", "select", "send", "set", "settle", "share", "ship", "sign", "sort", "start", "submit", "summarise", "summarize", "supply", "sync", "take", "talk", "test", "track", "train", "transfer", "translate", "update", "upgrade", "upload", "validate", "verify", "visit", "write"]
+    ["add", "address", "agree", "copy", "ensure", "produce", "stop", "avoid", "bring", "disable", "draw", "encrypt", "explain", "include", "label", "list", "pack", "pass", "restore", "show", "sketch", "store", "tell", "use", "work",  "align", "analyse", "analyze", "announce", "answer", "apply", "approve", "archive", "arrange", "ask", "assess", "assign", "attach", "attend", "audit", "back", "benchmark", "book", "brief", "bring", "build", "buy", "calculate", "call", "cancel", "change", "check", "circulate", "clarify", "clean", "close", "collect", "communicate", "compile", "complete", "confirm", "consider", "contact", "coordinate", "correct", "create", "cut", "decide", "define", "delete", "deliver", "demo", "deploy", "design", "develop", "discuss", "distribute", "document", "double-check", "draft", "drive", "edit", "email", "escalate", "establish", "estimate", "evaluate", "examine", "expand", "file", "fill", "finalise", "finalize", "find", "fix", "follow", "forward", "gather", "get", "give", "handle", "help", "hire", "host", "identify", "implement", "improve", "inform", "install", "interview", "introduce", "investigate", "invite", "invoice", "issue", "keep", "launch", "lead", "let", "look", "mail", "make", "manage", "map", "measure", "meet", "merge", "migrate", "monitor", "move", "negotiate", "notify", "obtain", "onboard", "open", "order", "organise", "organize", "outline", "own", "pay", "pick", "pilot", "plan", "post", "prepare", "present", "print", "prioritise", "prioritize", "process", "procure", "produce", "propose", "provide", "publish", "purchase", "push", "put", "raise", "reach", "read", "rebook", "reconcile", "record", "reduce", "refund", "register", "reimburse", "release", "remind", "remove", "renew", "reply", "report", "request", "reschedule", "research", "reserve", "resolve", "respond", "restart", "return", "revert", "review", "revise", "rewrite", "run", "schedule", "secure", "select", "send", "set", "settle", "share", "ship", "sign", "sort", "start", "submit", "summarise", "summarize", "supply", "sync", "take", "talk", "test", "track", "train", "transfer", "translate", "update", "upgrade", "upload", "validate", "verify", "visit", "write"]
 )
 _ROLE = (
     r"(?:team|manager|lead|owner|engineer|developer|designer|admin|administrator|analyst|"
@@ -33,7 +34,9 @@ _ROLE = (
     r"director|officer|coordinator|assistant|secretary|chair|chairperson|representative|agent|"
     r"partner|party|parties|provider|licensee|licensor|lessee|lessor|auditor|accountant|"
     r"lawyer|counsel|legal|finance|hr|marketing|sales|ops|operations|qa|pm|ceo|cfo|cto|coo|vp|"
-    r"staff|everyone|attendees|participants|members?|recruiter|reviewer|organi[sz]er)"
+    r"staff|everyone|attendees|participants|members?|recruiter|reviewer|organi[sz]er|heads?|"
+    r"payroll|logistics|procurement|facilities|support|engineering|security|compliance|"
+    r"translators?|authors?|residents?|tenants?|students?|managers)"
 )
 _NAME = r"[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)?"
 _TITLE = r"(?:Dr|Mr|Mrs|Ms|Prof)\.?"
@@ -76,6 +79,14 @@ _SECTION_RE = re.compile(
     r"open\s+items|assignments|owners?\s+and\s+deadlines)\b",
     re.IGNORECASE,
 )
+_DIRECTIVE_SECTION_RE = re.compile(
+    r"\b(?:you\s+(?:should|must|need\s+to|will\s+need\s+to|are\s+asked\s+to)|deliverables?|"
+    r"what\s+(?:to\s+do|you\s+(?:need|have)\s+to\s+do)|your\s+tasks?|checklist|submission|"
+    r"please\s+(?:send|provide|submit|bring|prepare))\b",
+    re.IGNORECASE,
+)
+# A requirement on a system ("Suggestions must appear…") is not a person's task.
+_MODAL_CLAUSE_RE = re.compile(r"\b(?:must|should|shall|will|can)\b", re.IGNORECASE)
 _TODO_RE = re.compile(r"\b(?:TODO|FIXME)\b")
 _PLEASE_RE = re.compile(r"\b(?:please|pls|kindly)\s+(?P<verb>[a-z-]+)", re.IGNORECASE)
 _PLEASE_NOT = frozenset(["note", "find", "see", "be", "feel", "accept", "enjoy", "excuse", "forgive", "bear", "refer"])
@@ -84,9 +95,27 @@ _REQUEST_RE = re.compile(
     r"(?P<verb>[a-z-]+)",
     re.IGNORECASE,
 )
+# "I expect a full refund…", "We ask the Planning Department to inspect…": the writer asks
+# the reader for something, the way complaints and requests put it.
+_ASK_RE = re.compile(
+    r"^(?:I|We)\s+(?:(?:also|therefore|now|kindly)\s+)?(?:(?:would\s+like|am\s+asking|are\s+asking)\b|"
+    r"(?:request|ask|demand|require|urge)\b|(?<=I )expect\b|want\s+(?!to\b))",
+)
+# "You may discuss the questions, but you must write your own answers."
+_YOU_MUST_RE = re.compile(
+    r"\b(?:but|and|so|then)\s+you\s+(?:must|should|need\s+to|have\s+to|are\s+required\s+to)\s+"
+    r"(?!not\b|be\b)[a-z]+", re.IGNORECASE
+)
+_FUTURE_RE = re.compile(r"^(?:will|'ll|’ll|(?:is|are)\s+going\s+to)\b", re.IGNORECASE)
 _LEAD_RE = re.compile(r"^(?:(?P<who>@[\w.-]+|[A-Z][a-z]+)\s*[,:–—-]\s*)?(?P<verb>[A-Za-z-]+)\b")
 _IMPERATIVE_NEXT_NOT = frozenset(["of", "is", "was", "are", "were", "and", "or", "has", "have", "had"])
-_FINITE_RE = re.compile(r"^(?:[a-z]{3,}ed|is|are|was|were|has|had|will)$")
+_DETERMINERS = frozenset(
+    ["the", "a", "an", "your", "all", "any", "each", "every", "this", "these", "those", "our", "their",
+     "my", "his", "her", "its", "at", "it", "them", "us", "me", "him", "up", "out", "to", "in", "on",
+     "two", "three", "four", "five", "ten", "one", "no", "only", "clear"]
+)
+_CONDITION_RE = re.compile(r"^(?:if|when|once|before|after|while|during|for|in\s+case)\b[^,]{3,80},\s+", re.I)
+_FINITE_RE = re.compile(r"^(?:[a-z]{3,}ed|is|are|was|were|has|had|will|can|could|would|may)$")
 _PASSIVE_RE = re.compile(
     r"\b(?:must|should|shall|needs?\s+to|has\s+to|have\s+to|(?:is|are)\s+(?:required|expected)\s+to)"
     r"\s+be\s+(?!able\b|a\b|an\b|the\b|on\b|in\b|at\b)[a-z]{3,}\b",
@@ -101,6 +130,12 @@ _LEAD_NAME_RE = re.compile(  # "Maria: send…", "John, please send…"
     rf"^(?P<who>{_NAME})(?:\s*[:–—]\s+\S|,\s+(?:please|pls|kindly|(?:can|could|would)\s+you)\b)"
 )
 _MAX_TEXT = 300
+_AND_TASK_RE = re.compile(
+    rf",?\s+and\s+(?:please\s+)?(?=(?:{'|'.join(sorted(ACTION_VERBS, key=len, reverse=True))})\s"
+    r"(?:the|a|an|your|my|our|their|all|any|HR|it|them|us|me)\b)"
+    r"|,\s+and\s+(?=I\s+(?:want|expect|request|ask)\b)"
+)
+_PLEASE_MID_RE = re.compile(r"[,;]\s+(?:so|and|but)?\s*(?:please|kindly)\s+(?P<verb>[a-z-]+)", re.IGNORECASE)
 
 
 def _base_verb(word: str) -> str | None:
@@ -149,6 +184,10 @@ def _obligation(text: str, people: frozenset[str]) -> tuple[_Verdict, str | None
     if modal == "to" and not (is_name or subject.startswith("@")):
         return "no", None  # "Name to send…" is note style; "the plan to send…" is not
     owner = _clean_owner(subject)
+    if _FUTURE_RE.match(modal) and (first in _PRONOUNS or (is_role and not is_name)):
+        # "We will ask you to walk through your code", "Legal will review the terms next
+        # week": statements about the future, not tasks the text gives anyone.
+        return "no", owner
     if _base_verb(verb) is None:
         return "no", owner
     if is_name and modal != "to":
@@ -171,6 +210,37 @@ def _owner_hint(text: str, key: str | None) -> str | None:
     return None
 
 
+def _imperative(text: str) -> bool:
+    """Whether ``text`` opens with a bare action verb used as an order.
+
+    A leading condition is skipped ("If you need a file, copy it…"). After the
+    verb a determiner makes it an order ("Use the glossary…"); otherwise a
+    finite verb later in the clause makes it a statement ("Record temperatures
+    across Spain pushed…", "Order volumes doubled by March"), and a capitalised
+    word a heading ("Open Questions").
+    """
+    condition = _CONDITION_RE.match(text)
+    if condition:
+        text = text[condition.end() :]
+        text = text[:1].upper() + text[1:]
+    lead = _LEAD_RE.match(text)
+    if not lead or lead.group("verb").lower() not in ACTION_VERBS or text.endswith("?"):
+        return False
+    if not lead.group("verb")[:1].isupper() and lead.group("who") is None:
+        return False  # a fragment cut mid-sentence at a chunk edge
+    clause = text[lead.end() :].replace(",", " ").split()
+    if not clause:
+        return True
+    if len(clause) <= 2 and not text.endswith((".", "!")):
+        return False  # a label ("Design review recording", "Open questions")
+    head = clause[0].lower()
+    if head in _DETERMINERS:
+        return True
+    if head in _IMPERATIVE_NEXT_NOT or clause[0][:1].isupper():
+        return False
+    return not any(_FINITE_RE.match(w) for w in clause[1:12])
+
+
 def _verdict(seg: Segment, text: str, obligation: _Verdict) -> _Verdict:
     """Whether ``text`` (a segment without its marker prefix) is an action item.
 
@@ -186,6 +256,10 @@ def _verdict(seg: Segment, text: str, obligation: _Verdict) -> _Verdict:
         return "yes"
     if seg.kind in ("bullet", "field") and seg.section and _SECTION_RE.match(seg.section):
         return "yes" if len(text.split()) >= 2 else "no"
+    if seg.kind == "bullet" and seg.section and _DIRECTIVE_SECTION_RE.search(seg.section):
+        # "You should deliver:", "Deliverables", "What to do": each item is a task, even a
+        # noun phrase ("A high-fidelity prototype in Figma.").
+        return "yes" if len(text.split()) >= 3 and not _MODAL_CLAUSE_RE.search(text) else "no"
     lowered = text.lower()
     if "please" in lowered or "pls" in lowered or "kindly" in lowered:
         please = _PLEASE_RE.search(text)
@@ -194,29 +268,40 @@ def _verdict(seg: Segment, text: str, obligation: _Verdict) -> _Verdict:
     request = _REQUEST_RE.match(text)
     if request and _base_verb(request.group("verb")):
         return "yes"
+    if _ASK_RE.match(text) or _YOU_MUST_RE.search(text):
+        return "yes"
     if obligation == "with_deadline":
         return obligation
-    lead = _LEAD_RE.match(text)
-    if lead and lead.group("verb").lower() in ACTION_VERBS and not text.endswith("?"):
-        # "Send revised deck by Friday" is an order; "Order volumes doubled by March" is not.
-        rest = text[lead.end() :].split(None, 4)[:3]
-        if not rest or (
-            rest[0].lower() not in _IMPERATIVE_NEXT_NOT
-            and not any(_FINITE_RE.match(w) for w in rest[1:])
-        ):
-            return "with_deadline"
+    if _imperative(text):
+        # An order, in a list or in prose: "Write unit tests for…", "Send revised deck by
+        # Friday". ("Order volumes doubled by March" is not one: a finite verb follows.)
+        return "yes"
     if ("due" in lowered and _DUE_RE.search(text)) or _PASSIVE_RE.search(text):
         return "with_deadline"
     return "no"
 
 
-def extract_actions(segments: Sequence[Segment]) -> list[ActionItem]:
-    """Find action items with their owner and deadline, in text order, without duplicates."""
+def _split_tasks(text: str) -> list[str]:
+    """One sentence, one task each: "Please correct my bills, and stop the debit…" is two."""
+    parts = [p.strip(" ,") for p in _AND_TASK_RE.split(text)]
+    if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
+        return [text]
+    return [p[:1].upper() + p[1:] for p in parts]
+
+
+def extract_actions(segments: Sequence[Segment], section: str | None = None) -> list[ActionItem]:
+    """Find action items with their owner and deadline, in text order, without duplicates.
+
+    ``section`` is the chunk's own heading (readers keep headings out of the chunk text),
+    used for segments that have no heading above them in the text.
+    """
     items: list[ActionItem] = []
     people = people_in(segments)
     for seg in segments:
         if seg.kind == "heading" or seg.checkbox == "done":
             continue
+        if seg.section is None and section:
+            seg = replace(seg, section=section)
         text = _MARKER_RE.sub("", _CLAUSE_RE.sub("", seg.text)).strip()
         if len(text) < 8:
             continue
@@ -228,9 +313,14 @@ def extract_actions(segments: Sequence[Segment]) -> list[ActionItem]:
         if verdict == "with_deadline" and deadline is None:
             continue
         owner = _owner_hint(text, seg.key) or subject
-        if len(text) > _MAX_TEXT:
-            text = text[: _MAX_TEXT - 1].rsplit(" ", 1)[0] + "…"
-        items.append(ActionItem(text=text, owner=owner, deadline=deadline))
+        please = _PLEASE_MID_RE.search(text)
+        if please and please.group("verb").lower() in ACTION_VERBS:
+            text = text[please.start("verb") :]  # "…cut off, so please keep labels short."
+            text = text[:1].upper() + text[1:]
+        for part in _split_tasks(text):
+            if len(part) > _MAX_TEXT:
+                part = part[: _MAX_TEXT - 1].rsplit(" ", 1)[0] + "…"
+            items.append(ActionItem(text=part, owner=owner, deadline=find_deadline(part) or deadline))
     return dedupe_actions(items)
 
 

@@ -86,7 +86,7 @@ def _analyze_sync(chunk: Chunk) -> ChunkAnalysis:
     chosen = select(candidates, summary_size(len(candidates)))
     summary = join_sentences(chosen) if chosen else _fallback_summary(segments)
     sentiment, score = chunk_sentiment(segments)
-    actions = extract_actions(segments)
+    actions = extract_actions(segments, chunk.section_path[-1] if chunk.section_path else None)
     names = names_to_exclude(segments, (a.owner for a in actions if a.owner))
     return ChunkAnalysis(
         summary=summary,
