@@ -58,6 +58,7 @@ def build_bus(settings: Settings) -> EventBus:
             topic_prefix=settings.kafka_topic_prefix,
             partitions=settings.kafka_partitions,
             replication_factor=settings.kafka_replication_factor,
+            connect_deadline_s=settings.connect_deadline_s,
         )
     return EmbeddedBus(settings.data_dir / "events.db")
 
@@ -67,7 +68,8 @@ def build_store(settings: Settings) -> Store:
     if settings.mongo_url is not None:
         from doclane.infra.store.mongo import MongoStore
 
-        return MongoStore(settings.mongo_url.get_secret_value(), database=settings.mongo_database)
+        return MongoStore(settings.mongo_url.get_secret_value(), database=settings.mongo_database,
+                          connect_deadline_s=settings.connect_deadline_s)
     return SqliteStore(settings.data_dir / "store.db")
 
 
