@@ -15,6 +15,7 @@ import pytest
 
 from doclane.infra.connect import ConnectFailed
 from doclane.infra.search import hybrid
+from doclane.infra.search._common import model_slug
 from doclane.infra.search.postgres import PostgresSearchIndex
 from doclane.schemas.search import Passage, SearchMode, SearchQuery
 
@@ -326,3 +327,46 @@ def test_build_search_index_picks_postgres_when_a_url_is_set(tmp_path):
     settings = Settings(data_dir=tmp_path, search_url="postgresql://u:p@db:5432/x", connect_deadline_s=7)
     distributed = build_search_index(settings, "minilm", 384)
     assert isinstance(distributed, PostgresSearchIndex) and distributed.model == "minilm"
+
+
+async def test_postgres_hnsw_scan_filtered_by_owner_still_finds_the_owners_top_k():
+    """The planner's exact owner-first plan is ruled out here, so the HNSW index answers:
+    its iterative scan must walk past another owner's 1500 closer vectors."""
+    import uuid
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    from tests.utils import infra
+
+    admin_url, database = infra.search_url(), f"t_{uuid.uuid4().hex[:12]}"
+    async with await psycopg.AsyncConnection.connect(admin_url, autocommit=True) as admin:
+        await admin.execute(f"CREATE DATABASE {database}")
+        await admin.execute(f"ALTER DATABASE {database} SET enable_sort = off")
+        await admin.execute(f"ALTER DATABASE {database} SET enable_seqscan = off")
+    url = urlsplit(admin_url)._replace(path=f"/{database}").geturl()
+    index = PostgresSearchIndex(url, "test-model", DIM)
+    try:
+        await index.open()
+        rng = np.random.default_rng(3)
+        for start in range(0, 1500, 500):
+            await index.upsert([
+                passage(f"bob{i // 50}", i % 50, "x", unit(axis(0) + 0.01 * rng.standard_normal(DIM)),
+                        owner="bob")
+                for i in range(start, start + 500)
+            ])
+        await index.upsert([passage("mine", i, "x", at_cosine(0.5 + i / 100)) for i in range(15)])
+        async with await psycopg.AsyncConnection.connect(url) as conn:
+            from pgvector.psycopg import register_vector_async
+
+            await register_vector_async(conn)
+            plan = await (await conn.execute(
+                f"EXPLAIN SELECT id FROM p_{model_slug('test-model')} WHERE owner = 'alice' "  # noqa: S608
+                "ORDER BY embedding <=> %s LIMIT 10", (axis(0),))).fetchall()
+        assert "hnsw" in " ".join(r[0] for r in plan)
+        hits = await index.vector_search(q(), axis(0), 10)
+        assert [h.passage_id for h in hits] == [f"mine:0:{i}" for i in range(14, 4, -1)]
+    finally:
+        await index.close()
+        async with await psycopg.AsyncConnection.connect(admin_url, autocommit=True) as admin:
+            await admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")

@@ -195,6 +195,13 @@ class PostgresSearchIndex:
 
         async def configure(conn: psycopg.AsyncConnection[TupleRow]) -> None:
             await register_vector_async(conn)
+            # Filtered HNSW scans go on until enough of the owner's rows are found
+            # (per session: a vector search is then one statement, not four).
+            await conn.execute(
+                "SELECT set_config('hnsw.iterative_scan', 'strict_order', false), "
+                "set_config('hnsw.ef_search', %s, false), set_config('hnsw.max_scan_tuples', %s, false)",
+                (str(_MIN_EF_SEARCH), str(_MAX_SCAN_TUPLES)),
+            )
 
         pool: AsyncConnectionPool[psycopg.AsyncConnection[TupleRow]] = AsyncConnectionPool(
             self._url, min_size=1, max_size=self._pool_size, open=False, configure=configure,
@@ -339,14 +346,14 @@ class PostgresSearchIndex:
                   f"WHERE owner = %(owner)s{where} ")
         rows: list[TupleRow] = []
         if query.document_id is None:
-            async with self._conn() as conn, conn.transaction():
-                await conn.execute(
-                    "SELECT set_config('hnsw.iterative_scan', 'strict_order', true), "
-                    "set_config('hnsw.ef_search', %s, true), set_config('hnsw.max_scan_tuples', %s, true)",
-                    (str(min(1000, max(_MIN_EF_SEARCH, 2 * limit))), str(_MAX_SCAN_TUPLES)),
-                )
-                cur = await conn.execute(select + "ORDER BY embedding <=> %(q)s LIMIT %(limit)s", args)
-                rows = await cur.fetchall()
+            nearest = select + "ORDER BY embedding <=> %(q)s LIMIT %(limit)s"
+            if 2 * limit <= _MIN_EF_SEARCH:
+                rows = await self._fetch(nearest, args)
+            else:  # a longer candidate list than the session's, for this query only
+                async with self._conn() as conn, conn.transaction():
+                    await conn.execute("SELECT set_config('hnsw.ef_search', %s, true)",
+                                       (str(min(1000, 2 * limit)),))
+                    rows = await (await conn.execute(nearest, args)).fetchall()
         if len(rows) < limit:
             # "+ 0" hides the ordering from the HNSW index: an exact scan of the owner's rows.
             rows = await self._fetch(select + "ORDER BY (embedding <=> %(q)s) + 0, id LIMIT %(limit)s", args)
