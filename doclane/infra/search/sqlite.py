@@ -51,7 +51,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sqlean  # type: ignore[import-untyped]
 
 from doclane.infra.search._common import (
     MARK_START,
@@ -64,7 +63,7 @@ from doclane.infra.search._common import (
     query_words,
     relaxations,
 )
-from doclane.infra.search._sqlite_conn import ConnectionPool
+from doclane.infra.search._sqlite_conn import ConnectionPool, connect, schema
 from doclane.infra.search._vectors import VectorCache
 from doclane.infra.search.base import Vector
 from doclane.schemas.search import Passage, SearchHit, SearchQuery, SimilarDocument
@@ -78,69 +77,6 @@ _HIT_COLUMNS = (
     "p.id, p.document_id, p.filename, p.content_type, p.section_path, p.page_start, p.page_end, "
     "p.chunk_index, p.passage_index, p.text"
 )
-
-
-def _schema(s: str) -> str:
-    return f"""
-CREATE TABLE IF NOT EXISTS p_{s} (
-    rowid INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    document_id TEXT NOT NULL,
-    owner TEXT NOT NULL,
-    owner_key TEXT NOT NULL,
-    filename TEXT NOT NULL,
-    content_type TEXT NOT NULL,
-    doc_type TEXT,
-    chunk_index INTEGER NOT NULL,
-    passage_index INTEGER NOT NULL,
-    section_path TEXT NOT NULL,
-    page_start INTEGER NOT NULL,
-    page_end INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    text_sha256 TEXT NOT NULL,
-    vector BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS p_{s}_document ON p_{s} (document_id);
-CREATE INDEX IF NOT EXISTS p_{s}_owner ON p_{s} (owner);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts_{s} USING fts5(
-    text, owner_key, content='p_{s}', content_rowid='rowid',
-    tokenize='porter unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER IF NOT EXISTS p_{s}_ai AFTER INSERT ON p_{s} BEGIN
-    INSERT INTO fts_{s} (rowid, text, owner_key) VALUES (new.rowid, new.text, new.owner_key);
-END;
-CREATE TRIGGER IF NOT EXISTS p_{s}_ad AFTER DELETE ON p_{s} BEGIN
-    INSERT INTO fts_{s} (fts_{s}, rowid, text, owner_key)
-    VALUES ('delete', old.rowid, old.text, old.owner_key);
-END;
-CREATE TABLE IF NOT EXISTS o_{s} (
-    owner TEXT PRIMARY KEY,
-    gen INTEGER NOT NULL,
-    deletes INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS d_{s} (
-    document_id TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    filename TEXT NOT NULL,
-    content_type TEXT NOT NULL,
-    vector BLOB NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS d_{s}_owner ON d_{s} (owner);
-CREATE TABLE IF NOT EXISTS c_{s} (
-    text_sha256 TEXT PRIMARY KEY,
-    vector BLOB NOT NULL
-) WITHOUT ROWID;
-"""
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    # sqlean: a drop-in sqlite3 with a recent SQLite (3.50; the system's is 3.40).
-    conn: sqlite3.Connection = sqlean.connect(
-        str(path), timeout=30, check_same_thread=False, isolation_level=None
-    )
-    conn.execute("PRAGMA busy_timeout = 30000")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    return conn
 
 
 def _owner_key(owner: str) -> str:
@@ -185,10 +121,10 @@ class SqliteSearchIndex:
     # --- lifecycle ---
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await ConnectionPool.open(lambda: _connect(self.path), 1)
+        writer = await ConnectionPool.open(lambda: connect(self.path), 1)
         try:
             await writer.run(self._create)
-            self._readers = await ConnectionPool.open(lambda: _connect(self.path), self._readers_n)
+            self._readers = await ConnectionPool.open(lambda: connect(self.path), self._readers_n)
         except BaseException:
             await writer.close()
             raise
@@ -199,7 +135,7 @@ class SqliteSearchIndex:
         # BEGIN IMMEDIATE takes the write lock first: processes opening a fresh file at once
         # create the tables one after another (busy_timeout waits) instead of failing.
         try:
-            db.executescript(f"BEGIN IMMEDIATE;\n{_schema(self._s)}\nCOMMIT;")
+            db.executescript(f"BEGIN IMMEDIATE;\n{schema(self._s)}\nCOMMIT;")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
