@@ -135,6 +135,11 @@ class Settings(BaseSettings):
     #: Chunks being indexed at once per process (embedding is CPU work: a few lanes suffice).
     index_concurrency: int = Field(default=4, ge=1)
 
+    # --- models of our own: classification and NER (built by `make models`) ---
+    #: Where trained model artefacts are cached (outside the repository), keyed by the
+    #: hash of their data and code.
+    models_dir: Path = Path.home() / ".cache" / "doclane" / "models"
+
     # --- observability ---
     #: Workers serve Prometheus metrics on this port when set (the gateway uses /metrics).
     metrics_port: int | None = None
