@@ -22,6 +22,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -76,6 +77,14 @@ class _Owner:
             self.max_rowid = max(self.max_rowid, rows[-1][0])
 
 
+class _Snapshot(NamedTuple):
+    n: int
+    rowids: npt.NDArray[np.int64]
+    matrix: Vector
+    fields: npt.NDArray[np.int32]
+    codes: dict[str, int]
+
+
 class VectorCache:
     """Owners' vector matrices for one model's tables, shared by the reader threads."""
 
@@ -95,7 +104,7 @@ class VectorCache:
             (owner, after_rowid),
         ).fetchall()
 
-    def _current(self, db: sqlite3.Connection, owner: str) -> _Owner | None:
+    def _current(self, db: sqlite3.Connection, owner: str) -> _Snapshot | None:
         """The owner's rows as of now: cached, refreshed, or (too big to keep) read afresh."""
         db.execute("BEGIN")
         try:
@@ -115,7 +124,8 @@ class VectorCache:
                 self._owners[owner] = entry
                 self._owners.move_to_end(owner)
                 self._evict()
-                return entry
+                # Taken under the lock: another thread's append may swap in bigger arrays.
+                return _Snapshot(entry.n, entry.rowids, entry.matrix, entry.fields, dict(entry.codes))
         finally:
             db.execute("COMMIT")
 
@@ -130,16 +140,16 @@ class VectorCache:
         content_type: str | None = None, doc_type: str | None = None, document_id: str | None = None,
     ) -> list[tuple[int, float]]:
         """``(rowid, cosine)`` of the owner's best ``limit`` rows that pass the filters."""
-        entry = self._current(db, owner)
-        if entry is None or entry.n == 0:
+        view = self._current(db, owner)
+        if view is None or view.n == 0:
             return []
-        # A consistent view: appends only write past n, and a reload makes new arrays.
-        n, rowids, matrix, fields = entry.n, entry.rowids, entry.matrix, entry.fields
+        # Appends only write past n, and growing or reloading makes new arrays: the view holds.
+        n, rowids, matrix, fields = view.n, view.rowids, view.matrix, view.fields
         scores = matrix[:n] @ q
         mask = np.ones(n, dtype=bool)
         for column, value in enumerate((content_type, doc_type, document_id)):
             if value is not None:
-                mask &= fields[:n, column] == entry.codes.get(value, _NO_CODE)
+                mask &= fields[:n, column] == view.codes.get(value, _NO_CODE)
         candidates = np.flatnonzero(mask)
         if len(candidates) == 0:
             return []
