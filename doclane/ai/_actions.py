@@ -22,7 +22,7 @@ from doclane.ai._names import FIRST_NAMES, people_in
 from doclane.ai._text import Segment, normalize_key
 from doclane.schemas.analysis import ActionItem
 
-__all__ = ["ACTION_VERBS", "dedupe_actions", "extract_actions"]
+__all__ = ["ACTION_VERBS", "dedupe_actions", "extract_actions", "is_directive"]
 
 ACTION_VERBS = frozenset(
     ["add", "address", "agree", "copy", "ensure", "produce", "stop", "avoid", "bring", "disable", "draw", "encrypt", "explain", "include", "label", "list", "pack", "pass", "restore", "show", "sketch", "store", "tell", "use", "work",  "align", "analyse", "analyze", "announce", "answer", "apply", "approve", "archive", "arrange", "ask", "assess", "assign", "attach", "attend", "audit", "back", "benchmark", "book", "brief", "bring", "build", "buy", "calculate", "call", "cancel", "change", "check", "circulate", "clarify", "clean", "close", "collect", "communicate", "compile", "complete", "confirm", "consider", "contact", "coordinate", "correct", "create", "cut", "decide", "define", "delete", "deliver", "demo", "deploy", "design", "develop", "discuss", "distribute", "document", "double-check", "draft", "drive", "edit", "email", "escalate", "establish", "estimate", "evaluate", "examine", "expand", "file", "fill", "finalise", "finalize", "find", "fix", "follow", "forward", "gather", "get", "give", "handle", "help", "hire", "host", "identify", "implement", "improve", "inform", "install", "interview", "introduce", "investigate", "invite", "invoice", "issue", "keep", "launch", "lead", "let", "look", "mail", "make", "manage", "map", "measure", "meet", "merge", "migrate", "monitor", "move", "negotiate", "notify", "obtain", "onboard", "open", "order", "organise", "organize", "outline", "own", "pay", "pick", "pilot", "plan", "post", "prepare", "present", "print", "prioritise", "prioritize", "process", "procure", "produce", "propose", "provide", "publish", "purchase", "push", "put", "raise", "reach", "read", "rebook", "reconcile", "record", "reduce", "refund", "register", "reimburse", "release", "remind", "remove", "renew", "reply", "report", "request", "reschedule", "research", "reserve", "resolve", "respond", "restart", "return", "revert", "review", "revise", "rewrite", "run", "schedule", "secure", "select", "send", "set", "settle", "share", "ship", "sign", "sort", "start", "submit", "summarise", "summarize", "supply", "sync", "take", "talk", "test", "track", "train", "transfer", "translate", "update", "upgrade", "upload", "validate", "verify", "visit", "write"]
@@ -132,7 +132,7 @@ _LEAD_NAME_RE = re.compile(  # "Maria: send…", "John, please send…"
 _MAX_TEXT = 300
 _AND_TASK_RE = re.compile(
     rf",?\s+and\s+(?:please\s+)?(?=(?:{'|'.join(sorted(ACTION_VERBS, key=len, reverse=True))})\s"
-    r"(?:the|a|an|your|my|our|their|all|any|HR|it|them|us|me)\b)"
+    r"(?:the|a|an|your|my|our|their|all|any|HR)\b)"
     r"|,\s+and\s+(?=I\s+(?:want|expect|request|ask)\b)"
 )
 _PLEASE_MID_RE = re.compile(r"[,;]\s+(?:so|and|but)?\s*(?:please|kindly)\s+(?P<verb>[a-z-]+)", re.IGNORECASE)
@@ -350,3 +350,21 @@ def dedupe_actions(items: Iterable[ActionItem]) -> list[ActionItem]:
         else:
             kept.append((key, item))
     return [item for _, item in kept]
+
+
+_DIRECTIVE_RE = re.compile(
+    r"\b(?:must|shall|should|(?:is|are)\s+(?:required|expected|asked)\s+to|needs?\s+to|has\s+to|"
+    r"have\s+to|required|mandatory|please|kindly|(?:you|we|I)\s+(?:will|'ll|’ll))\b",
+    re.IGNORECASE,
+)
+
+
+def is_directive(text: str) -> bool:
+    """Whether ``text`` instructs or requires rather than evaluates.
+
+    Orders, obligations, requirements, requests and announcements of what
+    will happen carry no sentiment, however friendly their words: "Please
+    include a clear README" is not praise, "Reviews must be fast" not a verdict.
+    """
+    text = _MARKER_RE.sub("", _CLAUSE_RE.sub("", text)).strip()
+    return _DIRECTIVE_RE.search(text) is not None or _imperative(text) or _ASK_RE.match(text) is not None

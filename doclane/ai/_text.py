@@ -60,6 +60,7 @@ _STARTERS = frozenset(
 )
 
 _BOUNDARY_RE = re.compile(r"([.!?…]+)([\"'”’)\]]*)(\s+)(?=[\"'“‘(\[@]?[A-Z0-9])")
+_LIST_JOIN_RE = re.compile(r"([.!?]),\s+(?=[A-Z])")
 _DOTTED_RE = re.compile(r"(?:[a-z]\.)+[a-z]")
 _APOSTROPHE_RE = re.compile(r"['’]")
 _MD_HEADING_RE = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
@@ -148,7 +149,10 @@ def split_sentences(block: str) -> list[str]:
 
     Handles abbreviations (``Dr.``, ``e.g.``, ``U.S.``), initials, decimals
     (``3.5`` never splits because no space follows the dot) and closing quotes.
+    Sentences joined by ", " (a JSON list of sentences, as the reader flattens
+    it: "…Oppedal., The ferry…") are taken apart again.
     """
+    block = _LIST_JOIN_RE.sub(r"\1 ", block)
     out: list[str] = []
     start = 0
     for match in _BOUNDARY_RE.finditer(block):
