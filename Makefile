@@ -27,6 +27,7 @@ bench: install
 	infra/with-infra.sh $(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.ai
 	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.analysis
 
 lint: install
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'

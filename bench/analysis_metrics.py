@@ -34,7 +34,7 @@ _STOP = frozenset(
     "can could would may might do does did please any all each every need needs to be".split()
 )
 _MARKUP_RE = re.compile(
-    r"\[[^\]]+\]\([^)]*\)|\*\*|__|`|^#{1,6}\s|(?:^|\s)[-*•]\s|<[a-z/][^>]*>|\s\|\s", re.M
+    r"\[[^\]]+\]\([^)]*\)|\*\*|__|`|^#{1,6}\s|^\s*[-*•]\s|<[a-z/][^>]*>|\s\|\s", re.M
 )
 
 

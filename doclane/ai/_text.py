@@ -80,7 +80,10 @@ _CLOSING_RE = re.compile(
     re.I,
 )
 _CHECKBOX_RE = re.compile(r"^\[([ xX])\]\s*")
-_FIELD_RE = re.compile(r"^([A-Z][\w&/@'’-]*(?:[ /-][\w&/@'’-]+){0,2})\s*:\s+(\S.*)$")
+# "Owner: Maria", and the lower-case one-word keys of flattened JSON ("out_of_scope: …").
+_FIELD_RE = re.compile(
+    r"^([A-Z][\w&/@'’-]*(?:[ /-][\w&/@'’-]+){0,2}|[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)*)\s*:\s+(\S.*)$"
+)
 _FIELD_KEY_BLOCKLIST = frozenset(
     ["the", "this", "that", "these", "those", "it", "we", "they", "i", "you", "he", "she", "there", "here", "our", "my", "note"]
 )
