@@ -28,7 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from bench.analysis_metrics import (
-    LABELS, confusion, has_markup, macro_f1, match_items, rouge, sentence_count, title_found,
+    LABELS,
+    confusion,
+    has_markup,
+    macro_f1,
+    match_items,
+    rouge,
+    sentence_count,
+    title_found,
     token_f1,
 )
 from bench.analysis_set import Label, load_labels, materialise
@@ -109,7 +116,9 @@ def score(labels: list[Label], outputs: list[dict[str, Any]]) -> dict[str, Any]:
         "sentiment_accuracy": sum(g == p for g, p in zip(gold, pred, strict=True)) / n,
         "sentiment_macro_f1": macro_f1(gold, pred),
         "confusion": confusion(gold, pred),
-        "neutral_read_positive": sum(g == "neutral" and p == "positive" for g, p in zip(gold, pred, strict=True)),
+        "neutral_read_positive": sum(
+            g == "neutral" and p == "positive" for g, p in zip(gold, pred, strict=True)
+        ),
         "action_precision": matched / n_pred if n_pred else 0.0,
         "action_recall": matched / n_ref if n_ref else 0.0,
         "action_counts": {"predicted": n_pred, "reference": n_ref, "matched": matched},
@@ -163,7 +172,7 @@ _ROWS = (
 
 def _fmt(value: Any) -> str:
     if value is None:
-        return "–"
+        return "n/a"
     return str(value) if isinstance(value, int) else f"{value:.3f}"
 
 
@@ -188,7 +197,8 @@ def report(runs: list[dict[str, Any]], skipped: list[str], history: list[dict[st
     for name in skipped:
         lines += [f"## {name}", "", "Skipped: `OPENAI_API_KEY` is not set.", ""]
     lines += ["## History (held-out / tuning)", "",
-              "| when | provider | model | sentiment acc | action P | action R | ROUGE-L | ROUGE-2 | form | titles |",
+              "| when | provider | model | sentiment acc | action P | action R | ROUGE-L | ROUGE-2 "
+              "| form | titles |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for e in history:
         h, t = e["heldout"], e["tuning"]

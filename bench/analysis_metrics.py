@@ -27,11 +27,15 @@ __all__ = [
 
 LABELS = ("positive", "negative", "neutral", "mixed")
 MATCH_F1 = 0.5
-_WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+_WORD_RE = re.compile(r"[a-z0-9]+(?:['\u2019][a-z]+)?")
 _STOP = frozenset(
-    "a an the and or of to in on at for by with from as is are be been was were it its this that "
-    "these those your you our we their they i he she his her my me us them will shall should must "
-    "can could would may might do does did please any all each every need needs to be".split()
+    [
+     "a", "an", "the", "and", "or", "of", "to", "in", "on", "at", "for", "by", "with", "from", "as",
+     "is", "are", "be", "been", "was", "were", "it", "its", "this", "that", "these", "those", "your",
+     "you", "our", "we", "their", "they", "i", "he", "she", "his", "her", "my", "me", "us", "them",
+     "will", "shall", "should", "must", "can", "could", "would", "may", "might", "do", "does", "did",
+     "please", "any", "all", "each", "every", "need", "needs", "to", "be",
+    ]
 )
 _MARKUP_RE = re.compile(
     r"\[[^\]]+\]\([^)]*\)|\*\*|__|`|^#{1,6}\s|^\s*[-*•]\s|<[a-z/][^>]*>|\s\|\s", re.M

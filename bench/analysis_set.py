@@ -137,10 +137,12 @@ def _pdf(title: str, blocks: list[str], target: Path) -> None:
             parts.append(f"<p>{html.escape(' '.join(block.split()))}</p>")
     story = pymupdf.Story("".join(parts))
     writer = pymupdf.DocumentWriter(str(target))
+    page = pymupdf.paper_rect("a4")
+    margin = pymupdf.Rect(page.x0 + 56, page.y0 + 56, page.x1 - 56, page.y1 - 56)
     more = True
     while more:
-        device = writer.begin_page(pymupdf.paper_rect("a4"))
-        more, _ = story.place(pymupdf.paper_rect("a4") + (56, 56, -56, -56))
+        device = writer.begin_page(page)
+        more, _ = story.place(margin)
         story.draw(device)
         writer.end_page()
     writer.close()

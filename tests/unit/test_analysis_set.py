@@ -10,7 +10,14 @@ from collections import Counter
 import pytest
 
 from bench.analysis_metrics import (
-    confusion, has_markup, macro_f1, match_items, rouge, sentence_count, title_found, token_f1,
+    confusion,
+    has_markup,
+    macro_f1,
+    match_items,
+    rouge,
+    sentence_count,
+    title_found,
+    token_f1,
 )
 from bench.analysis_set import DATA, load_labels
 
