@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from doclane.ai.local import guess_title
 from doclane.exceptions import DoclaneError
 from doclane.extraction import chunk_document, extract
 from doclane.infra.runtime import Services
@@ -42,7 +43,9 @@ def _extract_and_chunk(path: Path, content_type: str, max_chars: int, overlap: i
     """Runs in the CPU pool: parse the file and cut it into chunks."""
     doc = extract(path, content_type)
     chunks = chunk_document(doc, max_chars=max_chars, overlap_chars=overlap)
-    return _Extracted(doc.title, doc.page_count, doc.encoding, chunks)
+    # Without a title in the file's metadata, the one a reader would give it (first heading,
+    # a Subject: line, a first line that reads like a title).
+    return _Extracted(doc.title or guess_title(chunks), doc.page_count, doc.encoding, chunks)
 
 
 async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:

@@ -134,3 +134,12 @@ async def test_status_endpoint_and_listing_by_status(alice, tmp_path):
     assert doc_id not in {d["id"] for d in failed["items"]}
     bad = await alice.get("/documents", params={"status": "done"})
     assert bad.status_code == 422 and "status" in bad.json()["detail"]
+
+
+async def test_a_document_without_title_metadata_gets_the_title_a_reader_would_give_it(alice, tmp_path):
+    memo = ("Subject: Parking garage closure\n\nThe north garage closes on Monday for repairs.\n"
+            "Please park in the south garage until further notice.\n")
+    response = await upload(alice, [make_text(tmp_path / "memo.txt", memo)])
+    doc_id = response.json()["results"][0]["document"]["id"]
+    detail = await wait_until_terminal(alice, doc_id)
+    assert detail["title"] == "Parking garage closure"
