@@ -8,6 +8,7 @@
 #     bin/ferretdb-<version>       FerretDB binary (go build)
 #     build/                       FerretDB source copy (only while building)
 #     data/kafka, data/ferretdb    service data
+#     postgres/                    PostgreSQL wheel venv and cluster (see postgres.sh)
 #     run/<svc>.pid, run/<svc>.log pid files and logs
 
 INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
