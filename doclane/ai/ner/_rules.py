@@ -1,0 +1,95 @@
+"""Rules for the mentions a pattern finds better than a statistical model.
+
+Emails and phone numbers have a fixed shape, amounts of money a currency sign or
+code next to a number, and numeric dates (``2025-03-03``, ``03/03/2025``) are cut
+into several tokens by spaCy's tokenizer, which the model then misreads. A rule
+match wins over any model span it overlaps (see :mod:`doclane.ai.ner.spacy_ner`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from doclane.schemas.enrichment import EntityLabel
+
+__all__ = ["RuleSpan", "find_rule_spans"]
+
+
+class RuleSpan(NamedTuple):
+    start: int
+    end: int
+    label: EntityLabel
+
+
+_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+
+# International numbers (+CC or 00CC, then 6-14 more digits in groups), and the national
+# forms seen in documents: (555) 123-4567, 555-123-4567, 555.123.4567, 020 7946 0958,
+# 030 1234567. Digits around them must not continue (ids, IBANs, amounts).
+_PHONE = re.compile(
+    r"(?<![\w+])(?<!\d\s)(?:"
+    r"(?:\+|00)\d{1,3}(?:[\s.-]?\(0\))?(?:[\s.-]?\(?\d{1,5}\)?){2,5}"
+    r"|\(\d{3}\)\s?\d{3}[\s.-]\d{4}"
+    r"|\d{3}[.-]\d{3}[.-]\d{4}"
+    r"|0\d{2,4}[\s-]\d{3,4}[\s-]?\d{3,4}"
+    r")(?![\w-]|[.,]\d)"
+)
+# A phone's digits need a group structure; "+2,500" or "+15%" are not numbers to call.
+_PHONE_MIN_DIGITS = 7
+
+_CUR_SIGN = r"(?:US\$|CA\$|AU\$|A\$|C\$|[$€£¥₹])"
+_CUR_CODE = r"(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|INR|SEK|NOK|DKK|PLN|SGD|NZD|MXN|BRL|ZAR|CNY|HKD)"
+_CUR_WORD = r"(?:dollars|euros?|pounds(?:\s+sterling)?|yen|francs|rupees)"
+_AMOUNT = r"\d{1,3}(?:(?:[,.'\s]\d{3})+)?(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d{1,2})?"
+_SCALE = r"(?:\s?(?:k|K|m|M|mm|MM|bn|BN)\b|\s(?:thousand|million|billion)\b)?"
+_MONEY = re.compile(
+    rf"(?<![\w$€£¥₹])(?:"
+    rf"{_CUR_SIGN}\s?(?:{_AMOUNT}){_SCALE}(?:\s?{_CUR_CODE}\b)?"
+    rf"|{_CUR_CODE}\s?(?:{_AMOUNT}){_SCALE}"
+    rf"|(?:{_AMOUNT}){_SCALE}\s?(?:{_CUR_CODE}|{_CUR_SIGN}|{_CUR_WORD})(?![A-Za-z])"
+    rf")"
+)
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_DATE = re.compile(
+    r"(?<![\w/.-])(?:"
+    r"(?:19|20)\d{2}-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])"
+    r"|(?:0?[1-9]|[12]\d|3[01])([/.])(?:0?[1-9]|[12]\d|3[01])\1(?:19|20)\d{2}"
+    rf"|{_MONTH}\s(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?,?\s(?:19|20)\d{{2}}"
+    rf"|(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?\s(?:of\s)?{_MONTH},?\s(?:19|20)\d{{2}}"
+    r")(?![\w/-]|\.\d)"
+)
+
+
+def _phones(text: str) -> list[RuleSpan]:
+    spans = []
+    for m in _PHONE.finditer(text):
+        if sum(c.isdigit() for c in m.group(0)) >= _PHONE_MIN_DIGITS:
+            spans.append(RuleSpan(m.start(), m.end(), EntityLabel.PHONE))
+    return spans
+
+
+def find_rule_spans(text: str) -> list[RuleSpan]:
+    """Email, phone, money and full-date mentions in ``text``, sorted, not overlapping.
+
+    Earlier rules win where two overlap: an email's digits are never a phone, a
+    phone's digits never an amount.
+    """
+    found: list[RuleSpan] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(spans: list[RuleSpan]) -> None:
+        for span in spans:
+            if all(span.end <= s or span.start >= e for s, e in taken):
+                found.append(span)
+                taken.append((span.start, span.end))
+
+    add([RuleSpan(m.start(), m.end(), EntityLabel.EMAIL) for m in _EMAIL.finditer(text)])
+    add([RuleSpan(m.start(), m.end(), EntityLabel.DATE) for m in _DATE.finditer(text)])
+    add(_phones(text))
+    add([RuleSpan(m.start(), m.end(), EntityLabel.MONEY) for m in _MONEY.finditer(text)])
+    return sorted(found)
