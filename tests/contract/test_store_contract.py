@@ -342,3 +342,17 @@ async def test_cache_entries_outlive_the_document_they_came_from(store):
     assert await store.delete_document(doc.id) is True
     assert await store.cache_get(chunk_key) == {"summary": "chunk result"}
     assert await store.cache_get(doc_key) == {"summary": "document result"}
+
+
+async def test_token_versions_start_at_zero_and_every_revocation_counts(store, store_factory):
+    assert await store.token_version("alice") == 0
+    results = await asyncio.gather(*(store.revoke_tokens("alice") for _ in range(5)))
+    assert sorted(results) == [1, 2, 3, 4, 5]
+    assert await store.token_version("alice") == 5
+    assert await store.token_version("bob") == 0
+    other = store_factory()  # another gateway sees the revocation at once
+    await other.open()
+    try:
+        assert await other.token_version("alice") == 5
+    finally:
+        await other.close()

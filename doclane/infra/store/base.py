@@ -126,6 +126,17 @@ class Store(Protocol):
     async def count_chunks(self, document_id: str) -> ChunkCounts:
         """Chunks the aggregator counted as analysed and as indexed, and the total."""
 
+    # --- sessions ---
+    async def token_version(self, user: str) -> int:
+        """The user's token version (0 at first): tokens issued under an older one are revoked."""
+
+    async def revoke_tokens(self, user: str) -> int:
+        """Revoke every token of ``user`` issued so far; the new token version.
+
+        Kept in the store, not in a gateway's memory, so every gateway refuses the
+        revoked tokens at once.
+        """
+
     # --- result cache ---
     # Analysis results keyed by content hash (``"chunk:<sha256>"``, ``"doc:<sha256>"``).
     # Entries belong to no document and hold nothing of an owner's beyond those

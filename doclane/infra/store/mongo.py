@@ -490,6 +490,22 @@ class MongoStore(Store):
         value: dict[str, Any] = json.loads(data["value"])
         return value
 
+    async def token_version(self, user: str) -> int:
+        found = await self._collection("token_versions").find_one({"_id": user})
+        return int(found["version"]) if found is not None else 0
+
+    async def revoke_tokens(self, user: str) -> int:
+        # An atomic $inc: concurrent revocations on two gateways both count. Two first
+        # upserts can race on the insert; the loser's retry finds the document.
+        while True:
+            try:
+                found = await self._collection("token_versions").find_one_and_update(
+                    {"_id": user}, {"$inc": {"version": 1}}, upsert=True,
+                    return_document=ReturnDocument.AFTER)
+            except DuplicateKeyError:
+                continue
+            return int(found["version"])
+
     async def cache_put(self, key: str, value: dict[str, Any]) -> None:
         with suppress(DuplicateKeyError):  # another writer came first: its value stays
             await self._collection("cache").insert_one(

@@ -57,6 +57,10 @@ CREATE TABLE IF NOT EXISTS chunks (
     index_aggregated INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (document_id, idx)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS token_versions (
+    user TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL,
@@ -340,6 +344,20 @@ class SqliteStore(Store):
         )
         analyzed, indexed, total = (int(v) for v in rows[0])  # type: ignore[call-overload]
         return ChunkCounts(analyzed, indexed, total)
+
+    # --- sessions ---
+    async def token_version(self, user: str) -> int:
+        rows = await self._fetchall("SELECT version FROM token_versions WHERE user = ?", (user,))
+        return int(rows[0][0]) if rows else 0  # type: ignore[call-overload]
+
+    async def revoke_tokens(self, user: str) -> int:
+        async with self._tx() as db:
+            await db.execute(
+                "INSERT INTO token_versions (user, version) VALUES (?, 1) "
+                "ON CONFLICT (user) DO UPDATE SET version = version + 1", (user,))
+            rows = list(await db.execute_fetchall(
+                "SELECT version FROM token_versions WHERE user = ?", (user,)))
+        return int(rows[0][0])
 
     # --- result cache ---
     async def cache_get(self, key: str) -> dict[str, Any] | None:
