@@ -495,16 +495,15 @@ class MongoStore(Store):
         return int(found["version"]) if found is not None else 0
 
     async def revoke_tokens(self, user: str) -> int:
-        # An atomic $inc: concurrent revocations on two gateways both count. Two first
-        # upserts can race on the insert; the loser's retry finds the document.
-        while True:
-            try:
-                found = await self._collection("token_versions").find_one_and_update(
-                    {"_id": user}, {"$inc": {"version": 1}}, upsert=True,
-                    return_document=ReturnDocument.AFTER)
-            except DuplicateKeyError:
-                continue
-            return int(found["version"])
+        # Create the counter first (a duplicate means it exists), then an atomic $inc on
+        # an existing document: concurrent revocations on two gateways both count. (An
+        # upserting $inc races on FerretDB: two first revocations can both read 0.)
+        versions = self._collection("token_versions")
+        with suppress(DuplicateKeyError):
+            await versions.insert_one({"_id": user, "version": 0})
+        found = await versions.find_one_and_update(
+            {"_id": user}, {"$inc": {"version": 1}}, return_document=ReturnDocument.AFTER)
+        return int(found["version"]) if found is not None else 0
 
     async def cache_put(self, key: str, value: dict[str, Any]) -> None:
         with suppress(DuplicateKeyError):  # another writer came first: its value stays
