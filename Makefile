@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test bench lint infra-up infra-down clean
+.PHONY: install models run test bench lint infra-up infra-down clean
 
 install: $(STAMP)
 
@@ -15,11 +15,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-run: install
+# doclane's own models, trained into DOCLANE_MODELS_DIR (~/.cache/doclane/models); each
+# step does nothing when a model of the same data and code is already there.
+models: install
+	$(BIN)/python -m models.ner.train
+
+run: install models
 	$(BIN)/doclane serve
 
 # Starts a real Kafka broker and MongoDB-protocol server (infra/), runs every test, stops them.
-test: install
+test: install models
 	infra/with-infra.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The pipeline bench uses the servers for its distributed runs; the AI bench needs none.
