@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 # step does nothing when a model of the same data and code is already there.
 models: install
 	$(BIN)/python -m models.ner.train
+	$(BIN)/python -m models.classify.train
 
 run: install models
 	$(BIN)/doclane serve
