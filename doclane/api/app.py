@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from doclane import __version__
 from doclane.api import auth, documents, health, search, stream
 from doclane.api.errors import install_error_handlers
 from doclane.api.gateway import Gateway
 from doclane.api.hub import StatusHub
+from doclane.api.limits import BodyLimitMiddleware, SecurityHeadersMiddleware, request_limit
 from doclane.api.security import UserDirectory, demo_password, load_jwt_secret
 from doclane.infra.ratelimit import KeyedLimiter
 from doclane.infra.runtime import build_services, running
@@ -64,6 +66,14 @@ def create_app(settings: Settings | None = None, stages: Iterable[str] | None = 
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # Each middleware added wraps the ones before: the security headers go on every answer,
+    # the 413s of the body limit included; bodies are counted before any route parses them.
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:  # off unless configured: the dashboard is served by the gateway itself
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "Last-Event-ID"], max_age=600)
+    app.add_middleware(BodyLimitMiddleware, limit_for=lambda path: request_limit(settings, path))
+    app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(stream.router)  # before documents: /documents/stream is not an id

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from doclane.api.deps import CurrentUser, GatewayDep, OwnedDocument, ServicesDep, StoreDep
 from doclane.api.errors import http_status_for
+from doclane.api.gateway import Gateway
+from doclane.api.limits import MAX_OFFSET
+from doclane.api.multipart import FormLimits, UploadForm, read_upload_form
+from doclane.api.security import User
 from doclane.exceptions import DoclaneError
 from doclane.infra.metrics import UPLOADS
-from doclane.producers.uploads import accept_upload, retry_document
+from doclane.producers.uploads import accept_upload, retry_document, too_large
 from doclane.schemas.api import DocumentList, DocumentStatusPublic, UploadFileResult, UploadResponse
 from doclane.schemas.documents import ChunkPublic, DocumentDetail, DocumentPublic
 from doclane.schemas.events import DocumentStatus, Priority
@@ -21,31 +24,62 @@ from doclane.schemas.events import DocumentStatus, Priority
 __all__ = ["router"]
 
 router = APIRouter(prefix="/documents", tags=["documents"])
-_READ_BYTES = 1 << 20
-
-
-async def _content(file: UploadFile) -> AsyncIterator[bytes]:
-    while piece := await file.read(_READ_BYTES):
-        yield piece
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {"multipart/form-data": {"schema": {
+        "type": "object",
+        "required": ["files"],
+        "properties": {
+            "files": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"},
+                      "description": "One or more files: PDF, DOCX, PPTX, HTML, Markdown, JSON or "
+                                     "plain text, each within DOCLANE_MAX_UPLOAD_MB."},
+            "priority": {"type": "string", "enum": [p.value for p in Priority],
+                         "description": "high, normal or low; by default small documents go first."},
+        },
+    }}},
+}
 
 
 @router.post(
     "/upload",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=UploadResponse,
-    responses={400: {"description": "No file was accepted"}},
+    responses={400: {"description": "No file was accepted"},
+               413: {"description": "Too many files, or a request or file over its limit"},
+               415: {"description": "No file of a supported type"},
+               422: {"description": "Not a multipart form, no file sent, or an invalid priority"},
+               429: {"description": "Over the per-user upload rate"}},
+    openapi_extra={"requestBody": _UPLOAD_BODY},
 )
-async def upload(
-    gateway: GatewayDep,
-    user: CurrentUser,
-    files: Annotated[list[UploadFile], File(
-        description="One or more files: PDF, DOCX, PPTX, HTML, Markdown, JSON or plain text.")],
-    priority: Annotated[
-        Priority | None,
-        Form(description="high, normal or low; by default small documents go first."),
-    ] = None,
-) -> UploadResponse | JSONResponse:
+async def upload(request: Request, gateway: GatewayDep, user: CurrentUser) -> UploadResponse | JSONResponse:
     """Upload one or many files; each is accepted or refused on its own."""
+    settings = gateway.services.settings
+    # Parsed here, as it streams in, so that no file is spooled past its limit.
+    form = await read_upload_form(request, FormLimits(
+        max_file_bytes=settings.max_upload_bytes,
+        max_files=min(settings.max_files_per_upload, settings.upload_burst_files)))
+    try:
+        return await _accept_all(gateway, user, form)
+    finally:
+        form.close()
+
+
+async def _accept_all(gateway: Gateway, user: User, form: UploadForm) -> UploadResponse | JSONResponse:
+    files = form.files
+    unknown = sorted(set(form.fields) - {"priority", "files"})
+    if "files" in form.fields or not files:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "files: send at least one file, as a multipart file field named "
+                            "'files' (curl -F files=@report.pdf).")
+    if unknown:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"Unknown form field '{unknown[0][:40]}'; the upload form has 'files' "
+                            "and 'priority'.")
+    try:
+        priority = Priority(form.fields["priority"]) if form.fields.get("priority") else None
+    except ValueError:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "priority: must be high, normal or low.") from None
     services = gateway.services
     settings = services.settings
     limit = min(settings.max_files_per_upload, settings.upload_burst_files)
@@ -67,8 +101,10 @@ async def upload(
     for file in files:
         name = file.filename or "upload"
         try:
+            if file.too_large:
+                raise too_large(name, settings)
             record = await accept_upload(
-                services, owner=user.name, filename=name, content=_content(file), priority=priority
+                services, owner=user.name, filename=name, content=file.chunks(), priority=priority
             )
         except DoclaneError as exc:
             UPLOADS.labels(exc.category).inc()
@@ -82,8 +118,6 @@ async def upload(
                 filename=name, accepted=True,
                 document=DocumentPublic.model_validate(record.model_dump()),
             ))
-        finally:
-            await file.close()
     accepted = sum(r.accepted for r in results)
     response = UploadResponse(accepted=accepted, rejected=len(results) - accepted, results=results)
     if accepted:
@@ -99,8 +133,8 @@ async def list_documents(
     user: CurrentUser,
     store: StoreDep,
     status_: Annotated[DocumentStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="1-1000.")] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"0-{MAX_OFFSET}.")] = 0,
 ) -> DocumentList:
     """Your documents, newest first, optionally only those with one status."""
     docs = await store.list_documents(user.name, status_, limit=limit, offset=offset)

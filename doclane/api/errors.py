@@ -19,6 +19,8 @@ _STATUS_BY_CATEGORY = {
     "unsupported_type": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     "auth": status.HTTP_401_UNAUTHORIZED,
     "conflict": status.HTTP_409_CONFLICT,
+    "storage_full": status.HTTP_507_INSUFFICIENT_STORAGE,
+    "throttled": status.HTTP_429_TOO_MANY_REQUESTS,
 }
 
 

@@ -146,6 +146,8 @@ class Settings(BaseSettings):
 
     # --- streaming ---
     heartbeat_s: float = Field(default=15, gt=0)
+    #: Origins allowed to call the API from a browser (CORS), comma-separated; empty: CORS off.
+    cors_origins: str = ""
 
     @property
     def distributed(self) -> bool:

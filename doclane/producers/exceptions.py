@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from doclane.exceptions import DoclaneError
 
-__all__ = ["NotRetryable", "UploadError", "UploadTooLarge"]
+__all__ = ["NotRetryable", "StorageFull", "UploadError", "UploadTooLarge"]
 
 
 class UploadError(DoclaneError):
@@ -13,6 +13,13 @@ class UploadError(DoclaneError):
 
 class UploadTooLarge(UploadError):
     category = "too_large"
+
+
+class StorageFull(UploadError):
+    """The data directory has no room for the file; nothing of it was kept."""
+
+    category = "storage_full"
+    retryable = True
 
 
 class NotRetryable(DoclaneError):

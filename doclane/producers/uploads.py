@@ -2,20 +2,51 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 
 from doclane.extraction import SNIFF_BYTES, sniff_content_type
 from doclane.infra.runtime import Services
-from doclane.producers.exceptions import NotRetryable, UploadTooLarge
+from doclane.infra.settings import Settings
+from doclane.producers.exceptions import NotRetryable, StorageFull, UploadTooLarge
 from doclane.schemas.documents import DocumentRecord
 from doclane.schemas.events import DocumentStatus, DocumentUploaded, Priority, Stage, StatusChange, Topics
 
-__all__ = ["accept_upload", "default_priority", "retry_document"]
+__all__ = ["MIN_FREE_BYTES", "accept_upload", "default_priority", "retry_document", "too_large"]
 
 logger = logging.getLogger(__name__)
+
+#: Room kept free in the data directory beyond an upload: the store's journal and the
+#: status history of work in flight need it, so a full disk refuses uploads first.
+MIN_FREE_BYTES = 1 << 20
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def too_large(filename: str, settings: Settings) -> UploadTooLarge:
+    """The refusal of a file over the per-file limit (while it streams in, or here)."""
+    return UploadTooLarge(
+        f"'{filename}' is larger than the {settings.max_upload_mb:g} MB "
+        "limit per file; split it or compress it and upload again."
+    )
+
+
+def _storage_full() -> StorageFull:
+    return StorageFull("The server has no room left to store this file; nothing of it was kept. "
+                       "Try again later, and tell the operator if it persists.")
+
+
+def _check_free_space(services: Services) -> None:
+    root = services.settings.data_dir
+    try:
+        free = shutil.disk_usage(root).free
+    except OSError:
+        return  # not created yet: the write will say
+    if free < services.settings.max_upload_bytes + MIN_FREE_BYTES:
+        raise _storage_full()
 
 
 async def accept_upload(
@@ -40,16 +71,14 @@ async def accept_upload(
     digest = hashlib.sha256()
     size = 0
     head = b""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _check_free_space(services)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as out:
             async for piece in content:
                 size += len(piece)
                 if size > limit:
-                    raise UploadTooLarge(
-                        f"'{filename}' is larger than the {services.settings.max_upload_mb:g} MB "
-                        "limit per file; split it or compress it and upload again."
-                    )
+                    raise too_large(filename, services.settings)
                 if len(head) < SNIFF_BYTES:
                     head += piece[: SNIFF_BYTES - len(head)]
                 digest.update(piece)
@@ -57,6 +86,11 @@ async def accept_upload(
         # With the stored file the sniffer can read a ZIP's directory (DOCX vs PPTX,
         # zip bombs, macros) and refuse a bad Office file before it is queued.
         content_type = sniff_content_type(head, filename, path=path)
+    except OSError as exc:
+        services.blobs.delete_document(document_id)
+        if exc.errno in _DISK_FULL:
+            raise _storage_full() from exc
+        raise
     except BaseException:
         services.blobs.delete_document(document_id)
         raise
@@ -73,7 +107,11 @@ async def accept_upload(
         priority=priority,
         blob_key=key,
     )
-    await services.store.create_document(record)
+    try:
+        await services.store.create_document(record)
+    except BaseException:
+        services.blobs.delete_document(document_id)  # no file without its record
+        raise
     pending = await services.status.emit(
         document_id, StatusChange(status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
     )
