@@ -15,6 +15,7 @@ __all__ = [
     "MARK_START",
     "RANK_CAP",
     "coordinated_score",
+    "coverage",
     "relaxations",
     "checked_vector",
     "MARK_STOP",
@@ -112,6 +113,15 @@ def _stem_prefixes(words: Iterable[str]) -> tuple[str, ...]:
     # A crude stemmer: "invoices" should mark "invoice" and "invoiced". Prefix matching on
     # the first 5 letters of longer words approximates what the full-text stemmer matched.
     return tuple(w if len(w) <= 5 else w[:5] for w in words if w)
+
+
+def coverage(text: str, words: Sequence[str]) -> float:
+    """The share of the query's ``words`` that ``text`` holds (stemmed as highlights are), 0 to 1."""
+    prefixes = _stem_prefixes(words)
+    if not prefixes:
+        return 0.0
+    tokens = {t.lower() for t in _WORD.findall(text)}
+    return sum(any(t.startswith(p) for t in tokens) for p in prefixes) / len(prefixes)
 
 
 def mark_words(text: str, words: Sequence[str], window_words: int = 48) -> str:
