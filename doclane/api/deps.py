@@ -8,12 +8,15 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from doclane.api.gateway import Gateway
-from doclane.api.security import AuthError, User, read_token
+from doclane.api.security import REVOKED, AuthError, Session, User, read_token
 from doclane.infra.runtime import Services
 from doclane.infra.store.base import Store
 from doclane.schemas.documents import DocumentRecord
 
-__all__ = ["AdminUser", "CurrentUser", "GatewayDep", "OwnedDocument", "ServicesDep", "StoreDep"]
+__all__ = [
+    "AdminUser", "CurrentUser", "GatewayDep", "OwnedDocument", "ServicesDep", "StoreDep",
+    "authenticate_token",
+]
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -42,7 +45,7 @@ StoreDep = Annotated[Store, Depends(get_store)]
 _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 
 
-def get_current_user(
+async def get_current_user(
     gateway: GatewayDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
@@ -53,9 +56,18 @@ def get_current_user(
             headers=_UNAUTHORIZED,
         )
     try:
-        return read_token(credentials.credentials, gateway.jwt_secret, gateway.users)
+        session = await authenticate_token(gateway, credentials.credentials)
     except AuthError as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.reason, headers=_UNAUTHORIZED) from exc
+    return session.user
+
+
+async def authenticate_token(gateway: Gateway, token: str) -> Session:
+    """The token's session if it is valid and not revoked (the version is read from the store)."""
+    session = read_token(token, gateway.jwt_secret, gateway.users)
+    if session.version != await gateway.services.store.token_version(session.user.name):
+        raise AuthError(REVOKED)
+    return session
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from doclane.api.hub import StatusHub
 from doclane.api.security import UserDirectory
+from doclane.api.throttle import LoginThrottle
 from doclane.infra.ratelimit import KeyedLimiter
 from doclane.infra.runtime import Services
 
@@ -20,3 +21,5 @@ class Gateway:
     hub: StatusHub
     #: Files each user may upload: a token bucket per user, in this process.
     upload_limiter: KeyedLimiter
+    #: Failed logins per user and client, in this process.
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,19 +17,37 @@ from doclane.exceptions import DoclaneError
 
 __all__ = [
     "AuthError",
+    "MAX_PASSWORD_CHARS",
+    "Session",
     "demo_password",
     "User",
     "UserDirectory",
     "issue_token",
     "load_jwt_secret",
     "read_token",
+    "REVOKED",
 ]
 
 Role = Literal["user", "admin"]
 _ALGORITHM = "HS256"
+#: Longest password accepted at login (and in DOCLANE_USERS); any length up to it works.
+MAX_PASSWORD_CHARS = 1024
+
+
+def _digest(password: str) -> bytes:
+    """What bcrypt hashes: a SHA-256 pre-digest, so passwords past bcrypt's 72 bytes work.
+
+    bcrypt refuses (5.x) or silently truncates (older) longer inputs; the digest is
+    44 bytes for any password. Lone surrogates (valid JSON, invalid UTF-8) are kept
+    as bytes rather than failing to encode.
+    """
+    raw = password.encode("utf-8", "surrogatepass")
+    return base64.b64encode(hashlib.sha256(raw).digest())
+
+
 # Checked against when the user does not exist, so a wrong name costs the same
 # time as a wrong password and names cannot be probed by timing.
-_DUMMY_HASH = bcrypt.hashpw(b"doclane-dummy-password", bcrypt.gensalt(rounds=10))
+_DUMMY_HASH = bcrypt.hashpw(_digest("doclane-dummy-password"), bcrypt.gensalt(rounds=10))
 
 
 class AuthError(DoclaneError):
@@ -38,6 +58,16 @@ class AuthError(DoclaneError):
 class User:
     name: str
     role: Role
+
+
+@dataclass(frozen=True)
+class Session:
+    """A valid token's user and the token version it was issued under."""
+
+    user: User
+    version: int
+    #: The token itself: open streams check it again, to notice a logout or expiry.
+    token: str
 
 
 class UserDirectory:
@@ -60,7 +90,11 @@ class UserDirectory:
             name, password, role = parts
             if role not in ("user", "admin"):
                 raise ValueError(f"DOCLANE_USERS entry {n}: role must be 'user' or 'admin'")
-            hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=rounds))
+            if len(password) > MAX_PASSWORD_CHARS:
+                raise ValueError(f"DOCLANE_USERS entry {n}: the password is longer than "
+                                 f"{MAX_PASSWORD_CHARS} characters")
+            # Hashed here, at start, with the same pre-digest as every login.
+            hashed = bcrypt.hashpw(_digest(password), bcrypt.gensalt(rounds=rounds))
             users[name] = (hashed, role)  # type: ignore[assignment]
         if not users:
             raise ValueError("DOCLANE_USERS names no user")
@@ -69,7 +103,7 @@ class UserDirectory:
     def authenticate(self, name: str, password: str) -> User | None:
         entry = self._users.get(name)
         hashed = entry[0] if entry else _DUMMY_HASH
-        ok = bcrypt.checkpw(password.encode(), hashed)
+        ok = bcrypt.checkpw(_digest(password), hashed)
         if entry is None or not ok:
             return None
         return User(name=name, role=entry[1])
@@ -100,14 +134,22 @@ def demo_password(data_dir: Path) -> str:
     return _secret_file(data_dir, ".demo_password")
 
 
-def issue_token(user: User, secret: str, ttl_s: int) -> str:
+def issue_token(user: User, secret: str, ttl_s: int, version: int = 0) -> str:
+    """A JWT for ``user``, valid ``ttl_s`` seconds unless the user's token version moves past ``version``."""
     now = datetime.now(UTC)
-    claims = {"sub": user.name, "role": user.role, "iat": now, "exp": now + timedelta(seconds=ttl_s)}
+    claims = {"sub": user.name, "role": user.role, "iat": now, "exp": now + timedelta(seconds=ttl_s),
+              "ver": version}
     return jwt.encode(claims, secret, algorithm=_ALGORITHM)
 
 
-def read_token(token: str, secret: str, users: UserDirectory) -> User:
-    """The user a token names; :class:`AuthError` when it is invalid or expired."""
+def read_token(token: str, secret: str, users: UserDirectory) -> Session:
+    """The session a token names; :class:`AuthError` when it is invalid or expired.
+
+    Whether it was revoked since is the caller's check (:func:`revoked_reason`): the
+    token version lives in the store.
+    """
+    if len(token) > 4096:
+        raise AuthError("The token is not valid; log in at POST /auth/login for a new one.")
     try:
         claims = jwt.decode(token, secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError as exc:
@@ -117,4 +159,9 @@ def read_token(token: str, secret: str, users: UserDirectory) -> User:
     user = users.get(str(claims["sub"]))
     if user is None:
         raise AuthError("The token names a user that no longer exists; log in again.")
-    return user
+    version = claims.get("ver", 0)
+    return Session(user=user, version=version if isinstance(version, int) else -1, token=token)
+
+
+#: Why a revoked token is refused.
+REVOKED = "This token was revoked (logged out); log in again at POST /auth/login."

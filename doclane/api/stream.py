@@ -12,98 +12,184 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, WebSocket, WebSocketDisconnect, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from doclane.api.deps import CurrentUser, GatewayDep
+from doclane.api.deps import GatewayDep, authenticate_token
 from doclane.api.gateway import Gateway
-from doclane.api.security import AuthError, User, read_token
+from doclane.api.limits import MAX_CURSOR_CHARS
+from doclane.api.security import AuthError, Session
 from doclane.schemas.events import StatusEvent
 
-__all__ = ["router"]
+__all__ = ["InvalidCursor", "check_cursor", "router"]
 
 router = APIRouter(tags=["stream"])
 _AUTH_TIMEOUT_S = 10
 _WS_POLICY_VIOLATION = 1008
+#: How often an open stream checks that its token was not revoked (logout).
+_REVOCATION_CHECK_S = 1.0
+_DIGITS = re.compile(rf"[0-9]{{1,{MAX_CURSOR_CHARS}}}")
+_bearer = HTTPBearer(auto_error=False)
+_UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+_BEARER = "Send 'Authorization: Bearer <token>'; get a token from POST /auth/login."
 
 
-def _cursor(value: str | None, name: str) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        cursor = int(value)
-    except ValueError:
-        cursor = -1
-    if cursor < 0:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST,
-            f"{name} must be an event id received from this stream (a whole number >= 0).",
-        )
+class InvalidCursor(ValueError):
+    """A resume cursor that is not one this stream could have sent; the message says what to send."""
+
+
+def check_cursor(value: object, name: str, latest: int) -> int:
+    """``value`` as a cursor of an owner whose newest event is ``latest``; :class:`InvalidCursor` if not.
+
+    A cursor is an event id received from the stream: a whole number from 0 (replay
+    everything) to the newest one. Anything else (beyond what exists, negative, not a
+    number, a JSON ``true``) is refused, so a client never waits on a stream that
+    cannot deliver what it asked for.
+    """
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or not _DIGITS.fullmatch(text):
+        raise InvalidCursor(f"{name} must be an event id received from this stream: a whole number "
+                            f"from 0 (replay everything) to {latest} (your newest event); leave it "
+                            "out to start from now.")
+    cursor = int(text)
+    if cursor > latest:
+        raise InvalidCursor(f"{name}={cursor} is beyond your newest event ({latest}); send an event "
+                            "id received from this stream, 0 to replay everything, or nothing to "
+                            "start from now.")
     return cursor
 
 
-@router.get("/documents/stream")
+async def _revocation_watch(gateway: Gateway, session: Session) -> None:
+    """Returns when the session's token is revoked (logout) or expires."""
+    while True:
+        await asyncio.sleep(_REVOCATION_CHECK_S)
+        try:
+            await authenticate_token(gateway, session.token)
+        except AuthError:
+            return
+
+
+async def _current_session(
+    gateway: GatewayDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Session:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, _BEARER, headers=_UNAUTHORIZED)
+    try:
+        return await authenticate_token(gateway, credentials.credentials)
+    except AuthError as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.reason, headers=_UNAUTHORIZED) from exc
+
+
+@router.get("/documents/stream", responses={
+    400: {"description": "A cursor that is not an event id of yours"},
+    401: {"description": "Missing, invalid or revoked token"},
+})
 async def stream(
     gateway: GatewayDep,
-    user: CurrentUser,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-    since: Annotated[str | None, Query(description="Resume after this event id.")] = None,
+    session: Annotated[Session, Depends(_current_session)],
+    last_event_id: Annotated[str | None, Header(
+        alias="Last-Event-ID", description="Resume after this event id (0 to your newest).")] = None,
+    since: Annotated[str | None, Query(
+        description="Resume after this event id (0: replay everything).")] = None,
 ) -> EventSourceResponse:
     """Server-Sent Events: every status event of your documents, live."""
-    start = _cursor(last_event_id, "Last-Event-ID")
-    if start is None:
-        start = _cursor(since, "since")
-    if start is None:
-        start = await gateway.hub.now(user.name)
-    begin = start
+    user = session.user
+    latest = await gateway.hub.now(user.name)
+    try:
+        if last_event_id:
+            start = check_cursor(last_event_id, "Last-Event-ID", latest)
+        elif since:
+            start = check_cursor(since, "since", latest)
+        else:
+            start = latest
+    except InvalidCursor as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
 
     async def events() -> AsyncIterator[ServerSentEvent]:
-        async for event in gateway.hub.follow(user.name, begin):
-            yield ServerSentEvent(data=event.model_dump_json(), id=str(event.cursor), event="status")
+        outbox: asyncio.Queue[StatusEvent | None] = asyncio.Queue(64)
+
+        async def pump() -> None:
+            async for event in gateway.hub.follow(user.name, start):
+                await outbox.put(event)
+
+        async def watch() -> None:
+            await _revocation_watch(gateway, session)
+            await outbox.put(None)
+
+        tasks = [asyncio.create_task(pump()), asyncio.create_task(watch())]
+        try:
+            while (event := await outbox.get()) is not None:
+                yield ServerSentEvent(data=event.model_dump_json(), id=str(event.cursor), event="status")
+            yield ServerSentEvent(data=json.dumps({"detail": REVOKED_OR_EXPIRED}), event="error")
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     return EventSourceResponse(events(), ping=gateway.services.settings.heartbeat_s)
+
+
+REVOKED_OR_EXPIRED = "Your token was revoked or has expired; log in again at POST /auth/login."
 
 
 def _ws_message(event: StatusEvent) -> str:
     return json.dumps({"type": "status", **event.model_dump(mode="json")})
 
 
+async def _refuse(websocket: WebSocket, detail: str, reason: str) -> None:
+    await websocket.send_json({"type": "error", "detail": detail})
+    await websocket.close(_WS_POLICY_VIOLATION, reason)
+
+
 async def _authenticate(websocket: WebSocket, gateway: Gateway, token: str | None,
-                        since: int | None) -> tuple[User, int | None] | None:
+                        since: object) -> tuple[Session, int] | None:
     if token is None:
         try:
             first: Any = await asyncio.wait_for(websocket.receive_json(), _AUTH_TIMEOUT_S)
         except (TimeoutError, ValueError, WebSocketDisconnect):
             first = {}
-        token = first.get("token") if isinstance(first, dict) else None
-        if isinstance(first, dict) and isinstance(first.get("since"), int):
-            since = first["since"]
+        if not isinstance(first, dict):
+            await _refuse(websocket, 'The first message must be a JSON object: {"token": "...", '
+                          '"since": N}.', "bad first message")
+            return None
+        token = first.get("token") if isinstance(first.get("token"), str) else None
+        if "since" in first:  # a JSON number; "" fails the check like any other non-number
+            since = first["since"] if isinstance(first["since"], int) else ""
     if not token:
-        reason = 'Send the token as ?token=... or as the first message {"token": "..."}.'
-        await websocket.send_json({"type": "error", "detail": reason})
-        await websocket.close(_WS_POLICY_VIOLATION, "missing token")
+        await _refuse(websocket, 'Send the token as ?token=... or as the first message {"token": "..."}.',
+                      "missing token")
         return None
     try:
-        return read_token(token, gateway.jwt_secret, gateway.users), since
+        session = await authenticate_token(gateway, token)
     except AuthError as exc:
-        await websocket.send_json({"type": "error", "detail": exc.reason})
-        await websocket.close(_WS_POLICY_VIOLATION, "invalid token")
+        await _refuse(websocket, exc.reason, "invalid token")
+        return None
+    latest = await gateway.hub.now(session.user.name)
+    if since is None:
+        return session, latest
+    try:
+        return session, check_cursor(since, "since", latest)
+    except InvalidCursor as exc:
+        await _refuse(websocket, str(exc), "invalid since")
         return None
 
 
 @router.websocket("/ws")
-async def ws(websocket: WebSocket, token: str | None = None, since: int | None = None) -> None:
+async def ws(websocket: WebSocket, token: str | None = None, since: str | None = None) -> None:
     """WebSocket: the same events as the SSE stream, as JSON messages."""
     gateway: Gateway = websocket.app.state.gateway
     await websocket.accept()
     auth = await _authenticate(websocket, gateway, token, since)
     if auth is None:
         return
-    user, since_cursor = auth
-    start = since_cursor if since_cursor is not None else await gateway.hub.now(user.name)
+    session, start = auth
+    user = session.user
     await websocket.send_json({"type": "ready", "user": user.name, "cursor": start})
     heartbeat_s = gateway.services.settings.heartbeat_s
     outbox: asyncio.Queue[StatusEvent] = asyncio.Queue(64)
@@ -126,7 +212,11 @@ async def ws(websocket: WebSocket, token: str | None = None, since: int | None =
         while (await websocket.receive())["type"] != "websocket.disconnect":
             pass
 
-    tasks = [asyncio.create_task(t()) for t in (pump, send, receive)]
+    async def watch() -> None:
+        await _revocation_watch(gateway, session)
+        await _refuse(websocket, REVOKED_OR_EXPIRED, "token revoked")
+
+    tasks = [asyncio.create_task(t()) for t in (pump, send, receive, watch)]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:

@@ -110,6 +110,7 @@ def extract_pdf(path: Path) -> ExtractedDocument:
 
 
 def _open(path: Path) -> pymupdf.Document:
+    pymupdf.TOOLS.mupdf_warnings(reset=True)  # _no_text reads what this file made MuPDF say
     try:
         # Force the PDF parser: PyMuPDF would otherwise trust the file's extension.
         doc = pymupdf.open(path, filetype="pdf")
@@ -150,7 +151,19 @@ def _extract(doc: pymupdf.Document) -> ExtractedDocument:
     )
 
 
-def _no_text(doc: pymupdf.Document) -> EmptyDocument:
+#: What MuPDF says when it gave up on objects nested past its limits (a damaged file, or
+#: one made to exhaust a reader): then the missing text is no sign of a scan.
+_TOO_DEEP = ("stack overflow", "too deeply nested", "nesting")
+
+
+def _no_text(doc: pymupdf.Document) -> EmptyDocument | CorruptDocument:
+    warnings = pymupdf.TOOLS.mupdf_warnings().lower()
+    if any(sign in warnings for sign in _TOO_DEEP):
+        return CorruptDocument(
+            "This PDF's objects are nested too deeply to be read safely; the file is damaged or "
+            "was made to overload PDF readers. Open it in a PDF viewer, save or print it as a new "
+            "PDF, and upload that."
+        )
     if any(page.get_images() for page in doc):
         what = "This PDF contains only images, such as a scanned document, and no text we can read."
     else:

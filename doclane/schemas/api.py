@@ -20,8 +20,9 @@ __all__ = [
 
 
 class LoginRequest(BaseModel):
-    username: str = Field(min_length=1)
-    password: str = Field(min_length=1)
+    username: str = Field(min_length=1, max_length=256)
+    #: Up to 1024 characters, any of them (hashed with a pre-digest, see api/security.py).
+    password: str = Field(min_length=1, max_length=1024)
 
 
 class Token(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -46,10 +47,8 @@ def _du(path: Path) -> int:
     total = 0
     for root, _, names in os.walk(path):
         for name in names:
-            try:
+            with contextlib.suppress(FileNotFoundError):  # removed while we looked
                 total += os.lstat(os.path.join(root, name)).st_blocks * 512
-            except FileNotFoundError:
-                pass  # removed while we looked
     return total
 
 
