@@ -28,7 +28,15 @@ from typing import Any
 
 from doclane.ai.ner._rules import find_rule_spans
 from models.ner.scoring import (
-    LABELS, GoldSentence, Scores, Span, check_no_leak, label_counts, load_gold, score, validate_gold,
+    LABELS,
+    GoldSentence,
+    Scores,
+    Span,
+    check_no_leak,
+    label_counts,
+    load_gold,
+    score,
+    validate_gold,
 )
 
 __all__ = ["BASELINE_LABELS", "baseline_predict", "evaluate", "main", "write_section"]

@@ -40,6 +40,10 @@ def _templates() -> list[str]:
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December"]
 _NUMBERS = ["two", "three", "four", "five", "six", "ten", "twelve", "fifteen", "thirty"]
+#: Roles a contract gives its parties: capitalised, yet no job titles.
+_PARTIES = ["Contractor", "Licensee", "Licensor", "Borrower", "Lender", "Tenant", "Landlord",
+            "Supplier", "Buyer", "Seller", "Client", "Customer", "Company", "Employer", "Freelancer",
+            "Processor", "Guarantor", "Party", "Distributor", "Agency", "Purchaser", "Vendor"]
 _SENIORITY = ["Senior", "Junior", "Lead", "Principal", "Staff", "Associate", "Sr.", "Chief",
               "Head", "Regional", "Assistant", "Deputy"]
 
@@ -58,6 +62,8 @@ class _Filler:
         self.org_parts = _lines("org_parts.txt")
         self.org_suffixes = _lines("org_suffixes.txt")
         self.locations = _lines("locations.txt")
+        self.industries = _lines("org_industries.txt")
+        self.noun_phrases = _lines("noun_phrases.txt")
         self.slots: dict[str, Callable[[], tuple[str, str | None]]] = {
             "PERSON": lambda: (self.person(), "PERSON"),
             "FIRST": lambda: (rng.choice(self.first), "PERSON"),
@@ -78,6 +84,9 @@ class _Filler:
             "PCT": lambda: (rng.choice([f"{rng.randint(1, 60)}%", f"{rng.randint(1, 60)} percent"]), None),
             "REF": lambda: (f"{rng.choice(['INV', 'PO', 'CN', 'ORD'])}-{rng.randint(1000, 99999)}", None),
             "Q": lambda: (str(rng.randint(1, 4)), None),
+            # Noun phrases in the places skills and titles take: not every object is a skill.
+            "NP": lambda: (rng.choice(self.noun_phrases), None),
+            "PARTY": lambda: (rng.choice(_PARTIES), None),
         }
 
     def person(self) -> str:
@@ -94,9 +103,16 @@ class _Filler:
 
     def org(self) -> str:
         rng = self.rng
-        if rng.random() < 0.45:
+        r = rng.random()
+        if r < 0.3:
             return rng.choice(self.orgs)
-        return f"{rng.choice(self.org_parts)} {rng.choice(self.org_suffixes)}"
+        if r < 0.5:
+            return f"{rng.choice(self.org_parts)} {rng.choice(self.org_suffixes)}"
+        if r < 0.7:
+            return f"{rng.choice(self.org_parts)} {rng.choice(self.industries)}"
+        if r < 0.85:
+            return f"{rng.choice(self.last)} {rng.choice(self.industries + self.org_suffixes)}"
+        return f"{rng.choice(self.last)} & {rng.choice(self.last)}"
 
     def date(self) -> str:
         rng = self.rng
@@ -180,7 +196,7 @@ def _fill(template: str, filler: _Filler) -> Example:
 
 def generate(n: int, seed: int = 0) -> list[Example]:
     """``n`` training examples; one in four joins two sentences, as in real paragraphs."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible data, not secrets
     filler = _Filler(rng)
     templates = _templates()
     examples: list[Example] = []

@@ -22,7 +22,9 @@ class RuleSpan(NamedTuple):
     label: EntityLabel
 
 
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
+)
 
 # International numbers (+CC or 00CC, then 6-14 more digits in groups), and the national
 # forms seen in documents: (555) 123-4567, 555-123-4567, 555.123.4567, 020 7946 0958,
