@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from doclane.exceptions import DoclaneError
 
-__all__ = ["http_status_for", "install_error_handlers"]
+__all__ = ["ErrorBody", "http_status_for", "install_error_handlers"]
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +24,60 @@ _STATUS_BY_CATEGORY = {
     "storage_full": status.HTTP_507_INSUFFICIENT_STORAGE,
     "throttled": status.HTTP_429_TOO_MANY_REQUESTS,
 }
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer: what went wrong and what to do, for a person."""
+
+    detail: str
+    #: Short machine-readable kind of error, when there is one (``too_large``, ``auth``...).
+    category: str | None = None
+    #: For invalid parameters: each one's location and message.
+    errors: list[dict[str, Any]] | None = None
+
+
+#: Answers every route can give besides its own: documented so clients (and the
+#: fuzzer's schema checks) know them.
+_PUBLIC_PATHS = {"/health", "/ready", "/metrics", "/auth/login"}
+_COMMON = {
+    "400": "Malformed request (a body that is not valid JSON, a bad cursor)",
+    "401": "Missing, invalid, expired or revoked token",
+    "404": "No such document of yours",
+    "413": "Request body over its limit",
+    "422": "A parameter out of its range; the detail names it",
+}
+
+
+def _document_errors(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        # FastAPI documents its own validation body (detail: list); ours is ErrorBody.
+        components["HTTPValidationError"] = ErrorBody.model_json_schema()
+        ref = {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}
+        for path, item in schema.get("paths", {}).items():
+            for method, operation in item.items():
+                responses = operation.setdefault("responses", {})
+                wanted = {"400", "422"}
+                if path not in _PUBLIC_PATHS:
+                    wanted.add("401")
+                if "{document_id}" in path:
+                    wanted.add("404")
+                if method in ("post", "put", "patch"):
+                    wanted.add("413")
+                for code in sorted(wanted):
+                    responses.setdefault(code, {"description": _COMMON[code]})
+                for code, response in responses.items():
+                    if code[0] in "45":
+                        response["content"] = ref
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def http_status_for(error: DoclaneError) -> int:
@@ -38,6 +94,8 @@ def _describe(errors: list[dict[str, object]]) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    _document_errors(app)
+
     @app.exception_handler(DoclaneError)
     async def _domain(_: Request, exc: DoclaneError) -> JSONResponse:
         return JSONResponse(
