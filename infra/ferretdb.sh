@@ -6,7 +6,7 @@
 #   infra/ferretdb.sh status            exit 0 if running and answering, 3 otherwise
 #
 # --fresh wipes the SQLite data dir (stopping a running server first).
-# Env: DOCLANE_CACHE_DIR, DOCLANE_MONGO_PORT (27117), DOCLANE_FERRETDB_LOG_LEVEL (warn),
+# Env: DOCLANE_CACHE_DIR, DOCLANE_INFRA_INSTANCE (a private copy, see lib.sh), DOCLANE_MONGO_PORT (27117), DOCLANE_FERRETDB_LOG_LEVEL (warn),
 #      DOCLANE_START_TIMEOUT (90), DOCLANE_STOP_TIMEOUT (30).
 #
 # Why not `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.x`: the module zip
@@ -30,6 +30,9 @@ DATA="$DATA_DIR/ferretdb"
 PIDFILE="$RUN_DIR/ferretdb.pid"
 LOGFILE="$RUN_DIR/ferretdb.log"
 MARKER="$BIN"
+if [[ -n "$INSTANCE" ]]; then  # every instance runs the same binary: tell them apart by data dir
+  MARKER="--state-dir=$DATA/state"
+fi
 
 ensure_binary() {
   [[ -x "$BIN" ]] && return 0

@@ -13,8 +13,18 @@
 
 INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_DIR="${DOCLANE_CACHE_DIR:-$HOME/.cache/doclane}"
-RUN_DIR="$CACHE_DIR/run"
-DATA_DIR="$CACHE_DIR/data"
+# DOCLANE_INFRA_INSTANCE=NAME runs a private copy of a service (its own pid file, log,
+# config and data under instances/NAME/) on other ports, reusing the cached jars and
+# binaries: tests that restart a server use one, never the shared one.
+INSTANCE="${DOCLANE_INFRA_INSTANCE:-}"
+if [[ -n "$INSTANCE" ]]; then
+  [[ "$INSTANCE" =~ ^[A-Za-z0-9_.-]+$ ]] || { echo "bad DOCLANE_INFRA_INSTANCE: $INSTANCE" >&2; exit 2; }
+  RUN_DIR="$CACHE_DIR/instances/$INSTANCE/run"
+  DATA_DIR="$CACHE_DIR/instances/$INSTANCE/data"
+else
+  RUN_DIR="$CACHE_DIR/run"
+  DATA_DIR="$CACHE_DIR/data"
+fi
 START_TIMEOUT="${DOCLANE_START_TIMEOUT:-90}"
 STOP_TIMEOUT="${DOCLANE_STOP_TIMEOUT:-30}"
 HOST=127.0.0.1
