@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from models.classify._gen_common import Gen
 
-__all__ = ["other", "paper", "presentation", "report"]
+__all__ = ["other", "paper", "presentation", "report", "report_short"]
 
 _FIELDS = ["retail", "healthcare", "logistics", "renewable energy", "public transport", "higher education",
            "banking", "agriculture", "tourism", "manufacturing", "water utilities", "local government",
@@ -211,3 +211,43 @@ _OTHER = [_recipe, _minutes, _readme, _receipt, _poem, _article, _form, _itinera
 
 def other(g: Gen) -> str:
     return g.pick(_OTHER)(g)
+
+
+# Short operational reports: a subject, a few labelled blocks of observations, actions.
+_REPORT_SUBJECTS = [
+    ("Inspection Report", ["Scope", "Observations", "Defects found", "Condition rating", "Actions required"]),
+    ("Incident Review", ["Summary", "Timeline", "Impact", "Root cause", "Follow-up actions"]),
+    ("Progress Report", ["Overview", "Achievements this period", "Areas for improvement", "Attendance", "Next period"]),
+    ("Survey Results", ["Method", "Response rate", "Key results", "What respondents asked for", "Next steps"]),
+    ("Site Visit Report", ["Progress", "Quality", "Health and safety", "Programme", "Actions"]),
+    ("Assessment Report", ["Background", "Assessment", "Risks identified", "Mitigation", "Conclusion"]),
+    ("Performance Report", ["Headlines", "Key performance indicators", "Variance", "Issues", "Priorities"]),
+    ("Audit Findings", ["Audit opinion", "Scope", "Findings", "Management response", "Follow-up"]),
+    ("Review", ["Purpose", "What we reviewed", "Findings", "Lessons", "Recommendations"]),
+]
+_OBSERVATIONS = [
+    "{n} items were checked and {m} met the standard.", "The main issue was {bs}, reported on {date}.",
+    "Results improved compared with the previous period ({n}% vs {m}%).", "No serious incidents were recorded.",
+    "Two actions from the last review remain open.", "The target of {n}% was met in {m} of 12 months.",
+    "Costs were {money}, against a budget of {money2}.", "Delays were caused by {bs}.",
+    "Feedback from {m} participants was mostly positive.", "The condition is fair overall; minor repairs are advised.",
+    "The team responded within {n} minutes on average.", "Evidence was reviewed for {m} cases selected at random.",
+]
+
+
+def report_short(g: Gen) -> str:
+    kind, blocks = g.pick(_REPORT_SUBJECTS)
+    lines = [g.heading(f"{kind}: {g.pick([g.fake.street_name(), g.company(), g.pick(_FIELDS).title(), g.fake.city()])}"),
+             g.pick([f"Date: {g.date()}", f"Prepared by {g.person()}", f"Reference {g.r.randint(100, 9999)}/{g.r.randint(20, 25)}",
+                     f"Period: {g.date()} – {g.date()}"]), ""]
+    for block in g.some(blocks, 3, len(blocks)):
+        sentences = [s.format(n=g.r.randint(2, 95), m=g.r.randint(3, 400), bs=g.fake.bs(), date=g.date(),
+                              money=g.money(1000, 90000), money2=g.money(1000, 90000))
+                     for s in g.some(_OBSERVATIONS, 1, 3)]
+        if g.chance(0.5):
+            lines += [g.heading(block), " ".join(sentences), ""]
+        elif g.chance(0.5):
+            lines += [f"{block}: {' '.join(sentences)}", ""]
+        else:
+            lines += [g.heading(block), *[f"- {s}" for s in sentences], ""]
+    return "\n".join(lines)

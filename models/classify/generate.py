@@ -10,14 +10,20 @@ from collections.abc import Callable
 from models.classify._gen_business import contract, invoice, letter
 from models.classify._gen_common import Gen
 from models.classify._gen_people import job_description, resume
-from models.classify._gen_writing import other, paper, presentation, report
+from models.classify._gen_writing import other, paper, presentation, report, report_short
 from models.classify.sources import SourceDoc
 
 __all__ = ["GENERATORS", "generated_docs"]
 
+
+def _any_report(g: Gen) -> str:
+    """Long multi-chapter reports and short operational ones, half each."""
+    return report(g) if g.chance(0.5) else report_short(g)
+
+
 GENERATORS: dict[str, Callable[[Gen], str]] = {
     "invoice": invoice, "contract": contract, "resume": resume, "job_description": job_description,
-    "report": report, "paper": paper, "presentation": presentation, "letter": letter, "other": other,
+    "report": _any_report, "paper": paper, "presentation": presentation, "letter": letter, "other": other,
 }
 #: Formats people actually send each kind in; a deck is mostly PPTX but also exported as text.
 _FORMATS = {"presentation": (("pptx", 6), ("pdf", 2), ("md", 1), ("txt", 1))}

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from pathlib import Path
+from types import ModuleType
 
 from doclane.ai.classify.base import DocumentClassifier
 from doclane.ai.classify.exceptions import ClassifierUnavailable
@@ -40,7 +41,8 @@ def load_classifier(settings: Settings, *, build_if_missing: bool = True) -> Lin
     The result is picklable and cheap to send to a process-pool worker.
     """
     models_dir = Path(settings.models_dir)
-    try:
+    training: ModuleType | None
+    try:  # the training code lives in the repository, not in the installed package
         from models.classify import pipeline as training
     except ImportError:
         training = None
