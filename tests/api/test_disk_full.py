@@ -27,14 +27,14 @@ _MB = 1 << 20
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)],
+    done = subprocess.run([shutil.which("mount") or "/bin/mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)],
                           capture_output=True, check=False)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     try:
         yield mount
     finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
+        subprocess.run([shutil.which("umount") or "/bin/umount", "-l", str(mount)], check=False)
 
 
 async def test_a_full_disk_refuses_uploads_with_507_keeps_nothing_and_recovers(small_disk, tmp_path):
