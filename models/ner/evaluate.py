@@ -3,13 +3,15 @@
 Step 3 of the NER workflow (generate → train → evaluate). ``python -m
 models.ner.evaluate``:
 
-1. checks the gold set's annotations and refuses to score a model whose
-   training sentences contain a gold sentence (:class:`GoldLeakError`);
+1. checks the gold and development sets' annotations and refuses to score a model
+   whose training sentences contain a gold or development sentence (:class:`GoldLeakError`);
 2. scores doclane's extractor and the baseline (spaCy's small English model as
    shipped, its labels mapped to doclane's, plus the same email and phone regexes)
    by exact span and label match: per-label precision, recall, F1, and micro-F1;
 3. measures the extractor's throughput on this machine (sentences/s in one
    process; pages/s of ~3,000 characters in one process and in two);
+   ``--dev-only`` scores the development set (``dev/``) alone: the one to tune on,
+   so that the gold set's score stays a held-out score;
 4. writes ``bench/results/ner.json`` and the NER sections (between the
    ``<!-- ner:begin -->`` / ``<!-- ner:end -->`` markers) of
    ``bench/results/models.md`` and ``models/README.md``.
@@ -34,12 +36,13 @@ from models.ner.scoring import (
     Span,
     check_no_leak,
     label_counts,
+    load_dev,
     load_gold,
     score,
     validate_gold,
 )
 
-__all__ = ["BASELINE_LABELS", "baseline_predict", "evaluate", "main", "write_section"]
+__all__ = ["BASELINE_LABELS", "baseline_predict", "evaluate", "evaluate_dev", "main", "write_section"]
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS_MD = ROOT / "bench" / "results" / "models.md"
@@ -134,21 +137,43 @@ def _table(scores: Scores, labels: tuple[str, ...]) -> dict[str, dict[str, float
     return table
 
 
-def evaluate(model_dir: Path, gold: list[GoldSentence] | None = None) -> dict[str, Any]:
-    """Scores of the model in ``model_dir`` and of the baseline on the gold set.
+def _checked(model_dir: Path, gold: list[GoldSentence], dev: list[GoldSentence]) -> None:
+    """Valid annotations in both sets, and neither set's sentences in the model's training data."""
+    for name, sentences in (("gold", gold), ("dev", dev)):
+        problems = validate_gold(sentences)
+        if problems:
+            raise ValueError(f"the {name} set has invalid annotations:\n" + "\n".join(problems))
+    training = model_dir / "training_texts.jsonl"
+    texts = [json.loads(line) for line in training.read_text(encoding="utf-8").splitlines()]
+    check_no_leak(texts, gold)
+    check_no_leak(texts, dev, what="dev")
 
-    Raises :class:`GoldLeakError` if the model's training sentences contain a gold sentence.
+
+def evaluate_dev(model_dir: Path, dev: list[GoldSentence] | None = None) -> dict[str, Any]:
+    """Scores of the model on the development set only (the gold set is not scored)."""
+    from doclane.ai.ner.spacy_ner import SpacyEntityExtractor
+
+    dev = dev if dev is not None else load_dev()
+    _checked(model_dir, load_gold(), dev)
+    extractor = SpacyEntityExtractor(model_dir)
+    predicted = [[(e.start, e.end, e.label.value) for e in extractor.extract(s.text)] for s in dev]
+    return {"dev_sentences": len(dev), "dev_scores": _table(score(dev, predicted), LABELS)}
+
+
+def evaluate(model_dir: Path, gold: list[GoldSentence] | None = None,
+             dev: list[GoldSentence] | None = None) -> dict[str, Any]:
+    """Scores of the model in ``model_dir`` and of the baseline on the gold set, and the model's on dev.
+
+    Raises :class:`GoldLeakError` if the model's training sentences contain a gold or dev sentence.
     """
     from doclane.ai.ner.spacy_ner import SpacyEntityExtractor
 
     gold = gold if gold is not None else load_gold()
-    problems = validate_gold(gold)
-    if problems:
-        raise ValueError("the gold set has invalid annotations:\n" + "\n".join(problems))
-    training = model_dir / "training_texts.jsonl"
-    check_no_leak((json.loads(line) for line in training.read_text(encoding="utf-8").splitlines()), gold)
+    dev = dev if dev is not None else load_dev()
+    _checked(model_dir, gold, dev)
     extractor = SpacyEntityExtractor(model_dir)
     predicted = [[(e.start, e.end, e.label.value) for e in extractor.extract(s.text)] for s in gold]
+    dev_predicted = [[(e.start, e.end, e.label.value) for e in extractor.extract(s.text)] for s in dev]
     ours = score(gold, predicted)
     base = score(gold, baseline_predict([s.text for s in gold]))
     baseline_labels = ("PERSON", "ORG", "LOCATION", "DATE", "MONEY", "EMAIL", "PHONE")
@@ -161,6 +186,7 @@ def evaluate(model_dir: Path, gold: list[GoldSentence] | None = None) -> dict[st
                                                  baseline_labels)["micro"],
         "baseline_micro_on_its_labels": _table(score(gold, baseline_predict([s.text for s in gold]),
                                                      baseline_labels), baseline_labels)["micro"],
+        "dev_sentences": len(dev), "dev_scores": _table(score(dev, dev_predicted), LABELS),
     }
 
 
@@ -172,18 +198,21 @@ def _markdown(result: dict[str, Any]) -> str:
         f"`{result['model']}` (artefact `{result['artefact']}`) against the baseline, spaCy's small "
         "English model as shipped plus email/phone regexes, on the hand-annotated gold set "
         f"(`models/ner/gold/`, {result['gold_sentences']} sentences never used for training). "
-        "Exact span and label match.",
+        "Exact span and label match. The last columns are the model's scores on the development "
+        f"set (`models/ner/dev/`, {result['dev_sentences']} sentences written for tuning: every "
+        "choice was made on it, the gold set was scored only to report).",
         "",
-        "| label | support | P | R | F1 | baseline P | baseline R | baseline F1 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| label | support | P | R | F1 | baseline P | baseline R | baseline F1 | dev support | dev F1 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    dev = result["dev_scores"]
     for label in (*LABELS, "micro"):
-        o, b = ours[label], base[label]
+        o, b, d = ours[label], base[label], dev[label]
         has = label not in ("SKILL", "JOB_TITLE")
         bp = f"{b['precision']:.3f} | {b['recall']:.3f} | {b['f1']:.3f}" if has else "— | — | —"
         name = "**micro**" if label == "micro" else label
         lines.append(f"| {name} | {o['support']} | {o['precision']:.3f} | {o['recall']:.3f} | "
-                     f"{o['f1']:.3f} | {bp} |")
+                     f"{o['f1']:.3f} | {bp} | {d['support']} | {d['f1']:.3f} |")
     mo, mb = result["model_micro_on_baseline_labels"], result["baseline_micro_on_its_labels"]
     lines += ["", f"On the baseline's seven labels alone: micro-F1 {mo['f1']:.3f} (baseline {mb['f1']:.3f})."]
     t = result.get("throughput")
@@ -223,12 +252,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models-dir", type=Path, default=None, help="default: DOCLANE_MODELS_DIR")
     parser.add_argument("--no-write", action="store_true", help="print the scores only")
+    parser.add_argument("--dev-only", action="store_true",
+                        help="score the development set only (for tuning; writes nothing)")
     args = parser.parse_args(argv)
     model_dir = model_path(args.models_dir or Settings().models_dir)
     if not model_dir.exists():
         from models.ner.train import main as train_main
 
         train_main(["--models-dir", str(model_dir.parent)])
+    if args.dev_only:
+        print(_dev_table(evaluate_dev(model_dir)["dev_scores"]))
+        return 0
     result = evaluate(model_dir)
     gold = load_gold()
     result["throughput"] = throughput(model_dir, gold)
@@ -242,6 +276,14 @@ def main(argv: list[str] | None = None) -> int:
         write_section(RESULTS_MD, "ner", markdown)
         write_section(README_MD, "ner", _readme(markdown))
     return 0
+
+
+def _dev_table(dev: dict[str, dict[str, float]]) -> str:
+    lines = ["| label | support | P | R | F1 |", "|---|---:|---:|---:|---:|"]
+    for label, row in dev.items():
+        lines.append(f"| {label} | {row['support']} | {row['precision']:.3f} | {row['recall']:.3f} | "
+                     f"{row['f1']:.3f} |")
+    return "\n".join(lines)
 
 
 def _readme(markdown: str) -> str:

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
-    "GOLD_PATH", "GoldLeakError", "GoldSentence", "Scores", "Span", "check_no_leak", "load_gold",
-    "score", "validate_gold",
+    "DEV_PATH", "GOLD_PATH", "GoldLeakError", "GoldSentence", "Scores", "Span", "check_no_leak", "load_dev",
+    "load_gold", "parse_inline", "score", "validate_gold",
 ]
 
 GOLD_PATH = Path(__file__).resolve().parent / "gold" / "gold.jsonl"
+#: The development set: written for tuning, so the gold set stays unseen (``dev/CARD.md``).
+DEV_PATH = Path(__file__).resolve().parent / "dev" / "dev.txt"
 LABELS = ("PERSON", "ORG", "LOCATION", "DATE", "MONEY", "EMAIL", "PHONE", "SKILL", "JOB_TITLE")
 #: ``(start, end, label)`` character offsets.
 Span = tuple[int, int, str]
@@ -44,6 +46,31 @@ def load_gold(path: Path = GOLD_PATH) -> list[GoldSentence]:
             row = json.loads(line)
             sentences.append(GoldSentence(row["id"], row["source"], row["text"],
                                           [(s, e, label) for s, e, label in row["entities"]]))
+    return sentences
+
+
+_INLINE = re.compile(r"\[\[(.+?)\|([A-Z_]+)\]\]")
+
+
+def parse_inline(annotated: str) -> tuple[str, list[Span]]:
+    """``"Met [[Ana|PERSON]]."`` → ``("Met Ana.", [(4, 7, "PERSON")])``."""
+    text, spans, pos = "", [], 0
+    for m in _INLINE.finditer(annotated):
+        text += annotated[pos:m.start()]
+        spans.append((len(text), len(text) + len(m.group(1)), m.group(2)))
+        text += m.group(1)
+        pos = m.end()
+    return text + annotated[pos:], spans
+
+
+def load_dev(path: Path = DEV_PATH) -> list[GoldSentence]:
+    """The development set: ``source<TAB>text`` lines, mentions inline, ``\\n`` a line break."""
+    sentences = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip() and not line.startswith("#"):
+            source, annotated = line.split("\t", 1)
+            text, spans = parse_inline(annotated.replace("\\n", "\n"))
+            sentences.append(GoldSentence(f"dev-{number}", source, text, spans))
     return sentences
 
 
@@ -76,8 +103,8 @@ def _key(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def check_no_leak(training_texts: Iterable[str], gold: Iterable[GoldSentence]) -> None:
-    """Raise :class:`GoldLeakError` if any gold sentence occurs in a training text.
+def check_no_leak(training_texts: Iterable[str], gold: Iterable[GoldSentence], what: str = "gold") -> None:
+    """Raise :class:`GoldLeakError` if any gold (or dev) sentence occurs in a training text.
 
     Compared case-insensitively with whitespace collapsed, and as a substring: the
     generator joins sentences, so a planted sentence may sit inside a longer one.
@@ -91,8 +118,8 @@ def check_no_leak(training_texts: Iterable[str], gold: Iterable[GoldSentence]) -
               if _key(s.text) in whole or (len(s.text) >= _MIN_SUBSTRING_CHARS and _key(s.text) in joined)]
     if leaked:
         raise GoldLeakError(
-            f"{len(leaked)} gold sentence(s) occur in the training data ({', '.join(leaked[:5])}); "
-            "the gold set must never be used for training"
+            f"{len(leaked)} {what} sentence(s) occur in the training data ({', '.join(leaked[:5])}); "
+            f"the {what} set must never be used for training"
         )
 
 
