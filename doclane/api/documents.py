@@ -19,6 +19,7 @@ from doclane.infra.metrics import UPLOADS
 from doclane.producers.uploads import accept_upload, retry_document, too_large
 from doclane.schemas.api import DocumentList, DocumentStatusPublic, UploadFileResult, UploadResponse
 from doclane.schemas.documents import ChunkPublic, DocumentDetail, DocumentPublic
+from doclane.schemas.enrichment import DocType
 from doclane.schemas.events import DocumentStatus, Priority
 
 __all__ = ["router"]
@@ -135,9 +136,12 @@ async def list_documents(
     status_: Annotated[DocumentStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="1-1000.")] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"0-{MAX_OFFSET}.")] = 0,
+    type_: Annotated[DocType | None, Query(
+        alias="type", description="Only documents of this type (from classification).")] = None,
 ) -> DocumentList:
-    """Your documents, newest first, optionally only those with one status."""
-    docs = await store.list_documents(user.name, status_, limit=limit, offset=offset)
+    """Your documents, newest first, optionally only those with one status or type."""
+    docs = await store.list_documents(user.name, status_, limit=limit, offset=offset,
+                                      doc_type=type_.value if type_ else None)
     items = [DocumentPublic.model_validate(d.model_dump()) for d in docs]
     return DocumentList(items=items, count=len(items), limit=limit, offset=offset)
 

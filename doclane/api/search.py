@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from doclane.api.deps import CurrentUser, OwnedDocument, ServicesDep
 from doclane.infra.runtime import Services
 from doclane.infra.search import hybrid
+from doclane.schemas.enrichment import DocType
 from doclane.schemas.search import SearchMode, SearchQuery, SearchResponse, SimilarResponse
 
 __all__ = ["MAX_K", "MAX_QUERY_CHARS", "router"]
@@ -35,6 +36,8 @@ async def search(
         max_length=200, description="Only documents of this content type.")] = None,
     document_id: Annotated[str | None, Query(
         max_length=200, description="Only this document.")] = None,
+    type_: Annotated[DocType | None, Query(
+        alias="type", description="Only documents of this type (from classification).")] = None,
 ) -> SearchResponse:
     """Search your documents' passages; only your own documents are ever searched."""
     _require_search(services)
@@ -42,7 +45,7 @@ async def search(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "q: the query is blank; send the words or question to look for.")
     query = SearchQuery(owner=user.name, text=q.strip(), k=k, content_type=content_type,
-                        document_id=document_id)
+                        document_id=document_id, doc_type=type_.value if type_ else None)
     return await hybrid.search(services.index, services.embedder, query, mode)
 
 

@@ -66,6 +66,7 @@ async def handle_chunk_result(event: ChunkResult, services: Services) -> None:
             progress=_progress(counts),
             detail=detail,
             analysis=analysis,
+            doc_type=doc.doc_type,
         ),
     )
 

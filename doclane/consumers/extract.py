@@ -6,11 +6,14 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from doclane.ai.classify import classification_text
+from doclane.ai.classify.base import DocumentClassifier
 from doclane.ai.local import guess_title
 from doclane.exceptions import DoclaneError
 from doclane.extraction import chunk_document, extract
 from doclane.infra.runtime import Services
 from doclane.schemas.documents import ChunkRecord
+from doclane.schemas.enrichment import Classification
 from doclane.schemas.events import (
     ChunkReady,
     DocumentStatus,
@@ -37,15 +40,22 @@ class _Extracted:
     page_count: int
     encoding: str | None
     chunks: list[Chunk]
+    classification: Classification | None
 
 
-def _extract_and_chunk(path: Path, content_type: str, max_chars: int, overlap: int) -> _Extracted:
-    """Runs in the CPU pool: parse the file and cut it into chunks."""
+def _extract_and_chunk(path: Path, content_type: str, max_chars: int, overlap: int,
+                       classifier: DocumentClassifier | None, filename: str) -> _Extracted:
+    """Runs in the CPU pool: parse the file, cut it into chunks, say what kind of document it is."""
     doc = extract(path, content_type)
     chunks = chunk_document(doc, max_chars=max_chars, overlap_chars=overlap)
+    classification = None
+    if classifier is not None and chunks:
+        classification = classifier.classify(classification_text(doc), filename=filename,
+                                             content_type=content_type)
     # Without a title in the file's metadata, the one a reader would give it (first heading,
     # a Subject: line, a first line that reads like a title).
-    return _Extracted(doc.title or guess_title(chunks), doc.page_count, doc.encoding, chunks)
+    return _Extracted(doc.title or guess_title(chunks), doc.page_count, doc.encoding, chunks,
+                      classification)
 
 
 async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
@@ -73,17 +83,23 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
             event.content_type,
             settings.chunk_max_chars,
             settings.chunk_overlap_chars,
+            services.classifier,
+            doc.filename,
         )
         chunks = result.chunks
         if not chunks:
             raise _NoChunks("The document contains no text to analyse.")
+        classification = result.classification
         await store.update_document(
             doc.id,
             title=result.title,
             page_count=result.page_count,
             encoding=result.encoding,
             chunk_count=len(chunks),
+            doc_type=classification.label if classification else None,
+            classification=classification,
         )
+        doc = doc.model_copy(update={"doc_type": classification.label if classification else None})
         await store.put_chunks(doc.id, chunks)
     if cached is not None:
         # Identical content was analysed before with the same settings: its chunks'
@@ -105,6 +121,7 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
                 detail=f"{len(chunks) - counts.done} of {len(chunks)} chunk(s) queued for "
                        "analysis and indexing" + (" (analysis reused from identical content)"
                                                    if cached is not None else ""),
+                doc_type=doc.doc_type,
             ),
         )
     # Chunks analysed and indexed before (a redelivery, or a retry after a failure) are

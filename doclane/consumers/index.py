@@ -88,6 +88,7 @@ async def _passages(doc: DocumentRecord, event: ChunkReady, services: Services) 
             model=embedder.name,
             vector=vectors[digest],
             text_sha256=digest,
+            doc_type=doc.doc_type,
         )
         for i, (text, digest) in enumerate(zip(texts, hashes, strict=True))
     ]

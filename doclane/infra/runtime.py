@@ -6,11 +6,14 @@ with the consumer groups this process runs, and closes everything on exit.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from doclane.ai.base import Analyzer
+from doclane.ai.classify.base import DocumentClassifier
 from doclane.ai.cache import AnalysisCache
 from doclane.ai.embeddings import build_embedder
 from doclane.ai.embeddings.base import Embedder
@@ -29,6 +32,8 @@ from doclane.producers.status import StatusPublisher
 
 __all__ = ["Services", "build_bus", "build_services", "build_store", "running"]
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class Services:
@@ -46,6 +51,9 @@ class Services:
     embedder: Embedder
     #: Passages of every document for keyword, semantic and hybrid search.
     index: SearchIndex
+    #: Says what kind of document an upload is; loaded by processes that extract
+    #: (``None`` where the model could not be had: documents then get no type).
+    classifier: DocumentClassifier | None = None
 
 
 def build_bus(settings: Settings) -> EventBus:
@@ -106,6 +114,8 @@ async def running(services: Services, stages: Iterable[str]) -> AsyncIterator[Se
         await services.index.open()
         try:
             stages = tuple(stages)
+            if "extract" in stages:
+                services.classifier = await _load_classifier(services.settings)
             register_stages(services, stages)
             if {"extract", "analyze"} & set(stages):
                 services.cpu_pool.warm_up()
@@ -121,3 +131,14 @@ async def running(services: Services, stages: Iterable[str]) -> AsyncIterator[Se
         await services.analyzer.close()
         await services.embedder.close()
         await services.store.close()
+
+
+async def _load_classifier(settings: Settings) -> DocumentClassifier | None:
+    """The document classifier (trained first if missing and the training code is at hand)."""
+    from doclane.ai.classify import ClassifierUnavailable, load_classifier
+
+    try:
+        return await asyncio.to_thread(load_classifier, settings)
+    except ClassifierUnavailable as exc:
+        logger.warning("documents will not be classified: %s", exc.reason)
+        return None

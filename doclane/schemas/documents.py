@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
+from doclane.schemas.enrichment import Classification, DocType
 from doclane.schemas.events import DocumentStatus, Priority, StatusEvent, utcnow
 from doclane.schemas.extraction import Chunk
 
@@ -35,6 +36,9 @@ class DocumentBase(BaseModel):
     encoding: str | None = None
     error: str | None = None
     error_category: str | None = None
+    #: What kind of document this is (from the classifier), once extracted.
+    doc_type: DocType | None = None
+    classification: Classification | None = None
 
 
 class DocumentRecord(DocumentBase):

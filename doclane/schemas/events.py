@@ -166,6 +166,8 @@ class StatusChange(BaseModel):
     error_category: str | None = None
     #: The attempt a retry notice announces (2 = the first retry); ``None`` otherwise.
     attempt: int | None = None
+    #: The document's type, from classification: on the events from extraction onwards.
+    doc_type: str | None = None
     analysis: DocumentAnalysis | None = None
 
     @classmethod

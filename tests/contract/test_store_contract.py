@@ -9,6 +9,7 @@ import uuid
 
 from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
 from doclane.schemas.documents import DocumentRecord
+from doclane.schemas.enrichment import Classification, DocType
 from doclane.schemas.events import DocumentStatus, Progress, Stage, StatusChange
 from doclane.schemas.extraction import Chunk
 
@@ -359,3 +360,17 @@ async def test_token_versions_start_at_zero_and_every_revocation_raises_them(sto
         assert await other.token_version("alice") == final
     finally:
         await other.close()
+
+
+async def test_documents_are_listed_by_type_once_classified(store):
+    invoice, letter, unclassified = _doc(), _doc(), _doc()
+    for doc in (invoice, letter, unclassified):
+        await store.create_document(doc)
+    await store.update_document(invoice.id, doc_type=DocType.INVOICE, classification=Classification(
+        label=DocType.INVOICE, confidence=0.9, version="v@1", scores={"invoice": 0.9}))
+    await store.update_document(letter.id, doc_type=DocType.LETTER)
+    assert [d.id for d in await store.list_documents("alice", doc_type="invoice")] == [invoice.id]
+    stored = await store.get_document(invoice.id)
+    assert stored.doc_type == "invoice" and stored.classification.confidence == 0.9
+    assert len(await store.list_documents("alice")) == 3
+    assert await store.list_documents("alice", doc_type="resume") == []

@@ -60,11 +60,13 @@ class Store(Protocol):
     async def get_document(self, document_id: str) -> DocumentRecord | None: ...
 
     async def list_documents(
-        self, owner: str, status: DocumentStatus | None = None, limit: int = 100, offset: int = 0
-    ) -> list[DocumentRecord]: ...
+        self, owner: str, status: DocumentStatus | None = None, limit: int = 100, offset: int = 0,
+        doc_type: str | None = None,
+    ) -> list[DocumentRecord]:
+        """The owner's documents, newest first; only those of ``status`` / ``doc_type`` if given."""
 
     async def update_document(self, document_id: str, **fields: object) -> None:
-        """Set metadata fields (title, page_count, chunk_count, encoding)."""
+        """Set metadata fields (title, page_count, chunk_count, encoding, doc_type, classification)."""
 
     async def delete_document(self, document_id: str) -> bool:
         """Remove the record, its history and its chunks; False if it did not exist.

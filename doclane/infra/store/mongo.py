@@ -213,13 +213,16 @@ class MongoStore(Store):
         return _record(data) if data is not None else None
 
     async def list_documents(
-        self, owner: str, status: DocumentStatus | None = None, limit: int = 100, offset: int = 0
+        self, owner: str, status: DocumentStatus | None = None, limit: int = 100, offset: int = 0,
+        doc_type: str | None = None,
     ) -> list[DocumentRecord]:
         if limit == 0:  # PyMongo reads limit 0 as "no limit"
             return []
         query: _Doc = {"owner": owner}
         if status is not None:
             query["status"] = status.value
+        if doc_type is not None:
+            query["doc_type"] = doc_type
         found = (
             self._documents.find(query)
             .sort([("created_at", DESCENDING), ("_id", ASCENDING)])

@@ -156,13 +156,17 @@ class SqliteStore(Store):
         return DocumentRecord.model_validate_json(str(rows[0][0])) if rows else None
 
     async def list_documents(
-        self, owner: str, status: DocumentStatus | None = None, limit: int = 100, offset: int = 0
+        self, owner: str, status: DocumentStatus | None = None, limit: int = 100, offset: int = 0,
+        doc_type: str | None = None,
     ) -> list[DocumentRecord]:
         sql = "SELECT data FROM documents WHERE owner = ?"
         params: list[object] = [owner]
         if status is not None:
             sql += " AND status = ?"
             params.append(status.value)
+        if doc_type is not None:
+            sql += " AND json_extract(data, '$.doc_type') = ?"
+            params.append(doc_type)
         sql += " ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
         rows = await self._fetchall(sql, [*params, limit, offset])
         return [DocumentRecord.model_validate_json(str(r[0])) for r in rows]
