@@ -12,7 +12,9 @@ text (OntoNotes) and recognises names, organisations, places, dates and amounts
 in sentences no template produces; the generated data adds SKILL and JOB_TITLE
 and teaches the label boundaries doclane wants. Only its ``ner`` component is
 kept (it has its own tok2vec in this package), so the artefact is one small
-network: tokenizer + tok2vec (width 96) + transition-based NER.
+network: tokenizer + tok2vec (width 96) + transition-based NER. The skill
+lexicon (``lexicon/skills.txt`` + ``lexicon/skill_matcher.txt``) is copied beside
+it as ``skill_lexicon.txt`` for the run-time matcher (:mod:`doclane.ai.ner._skills`).
 
 Deterministic: fixed seeds (``spacy.util.fix_random_seed``, the generator's
 ``random.Random``), a fixed number of epochs, one thread.
@@ -34,7 +36,8 @@ from spacy.training import Example as SpacyExample
 from spacy.util import compounding, fix_random_seed, minibatch
 
 from doclane.ai.ner._artefact import BASE_MODEL_PACKAGE, artefact_dir, training_hash
-from models.ner.generate import Example, generate
+from doclane.ai.ner.spacy_ner import SKILL_LEXICON
+from models.ner.generate import HERE, Example, generate
 
 __all__ = ["TRAIN_LABELS", "TrainConfig", "build", "main"]
 
@@ -130,6 +133,10 @@ def build(out_dir: Path, config: TrainConfig | None = None, *,
         for text, _ in data:
             fh.write(json.dumps(text, ensure_ascii=False) + "\n")
     (tmp / "training.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    # The run-time skill matcher's lexicon travels with the model it was tuned with.
+    (tmp / SKILL_LEXICON).write_text("".join(
+        (HERE / "lexicon" / name).read_text(encoding="utf-8").rstrip("\n") + "\n"
+        for name in ("skills.txt", "skill_matcher.txt")), encoding="utf-8")
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
     return summary

@@ -2,7 +2,8 @@
 
 Emails and phone numbers have a fixed shape, amounts of money a currency sign or
 code next to a number, and numeric dates (``2025-03-03``, ``03/03/2025``) are cut
-into several tokens by spaCy's tokenizer, which the model then misreads. A rule
+into several tokens by spaCy's tokenizer, which the model then misreads; quarters
+and fiscal years (``Q3 2024``, ``FY2025``) are codes the model splits. A rule
 match wins over any model span it overlaps (see :mod:`doclane.ai.ner.spacy_ner`).
 """
 
@@ -65,12 +66,19 @@ _DATE = re.compile(
     rf"|(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?\s(?:of\s)?{_MONTH},?\s(?:19|20)\d{{2}}"
     r")(?![\w/-]|\.\d)"
 )
+# Quarters, halves and fiscal years: "Q3", "Q2 2024", "H1 2025", "FY2024", "FY 24".
+_PERIOD = re.compile(r"(?<![\w/-])(?:Q[1-4](?:\s(?:FY\s?)?(?:19|20)\d{2})?|H[12]\s(?:19|20)\d{2}|"
+                     r"FY\s?(?:19|20)?\d{2})(?![\w/-])")
 
 
 def _phones(text: str) -> list[RuleSpan]:
     spans = []
     for m in _PHONE.finditer(text):
-        if sum(c.isdigit() for c in m.group(0)) >= _PHONE_MIN_DIGITS:
+        number = m.group(0)
+        # "00" then digits without a break is an account number, not a call from abroad.
+        if number.startswith("00") and number.isdigit():
+            continue
+        if sum(c.isdigit() for c in number) >= _PHONE_MIN_DIGITS:
             spans.append(RuleSpan(m.start(), m.end(), EntityLabel.PHONE))
     return spans
 
@@ -92,6 +100,7 @@ def find_rule_spans(text: str) -> list[RuleSpan]:
 
     add([RuleSpan(m.start(), m.end(), EntityLabel.EMAIL) for m in _EMAIL.finditer(text)])
     add([RuleSpan(m.start(), m.end(), EntityLabel.DATE) for m in _DATE.finditer(text)])
+    add([RuleSpan(m.start(), m.end(), EntityLabel.DATE) for m in _PERIOD.finditer(text)])
     add(_phones(text))
     add([RuleSpan(m.start(), m.end(), EntityLabel.MONEY) for m in _MONEY.finditer(text)])
     return sorted(found)

@@ -3,8 +3,13 @@
 The model (``models/ner/train.py``) finds people, organisations, places, dates,
 amounts, skills and job titles; the rules in :mod:`doclane.ai.ner._rules` find
 emails, phone numbers, amounts with a currency and full dates, and win over any
-model span they overlap. Every mention gets a normalised value
-(:mod:`doclane.ai.ner._normalise`).
+model span they overlap. The skill lexicon shipped in the artefact
+(:mod:`doclane.ai.ner._skills`) adds the skills the model missed: a lexicon match
+is kept where no model span overlaps it, replaces a shorter model skill inside it
+(*SAP* in *SAP FICO*), and relabels a model span of exactly its extent that the
+model called a place, person or organisation (an unambiguous entry only: *Revit*,
+*Databricks*); otherwise the model's span stands. Every mention gets a normalised
+value (:mod:`doclane.ai.ner._normalise`).
 """
 
 from __future__ import annotations
@@ -16,12 +21,16 @@ from typing import TYPE_CHECKING
 
 from doclane.ai.ner._normalise import normalise
 from doclane.ai.ner._rules import find_rule_spans
+from doclane.ai.ner._skills import SkillMatcher
 from doclane.schemas.enrichment import Entity, EntityLabel
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
-__all__ = ["MODEL_LABELS", "SpacyEntityExtractor"]
+__all__ = ["MODEL_LABELS", "SKILL_LEXICON", "SpacyEntityExtractor"]
+
+#: The skill lexicon's file name inside the artefact (written by ``models/ner/train.py``).
+SKILL_LEXICON = "skill_lexicon.txt"
 
 #: The spaCy model's labels → doclane's. Labels not here (CARDINAL, NORP, ...) are dropped.
 MODEL_LABELS = {
@@ -37,6 +46,12 @@ _LEADING = {
     EntityLabel.ORG: re.compile(r"^the\s+", re.I),
 }
 _TRAILING = re.compile(r"(?:'s|’s|[\s,;:.!?)\]])+$")
+# ... but the full stop of a legal suffix is part of the name ("Acme Inc.", "Rossi S.r.l.").
+_ABBREVIATED_SUFFIX = re.compile(
+    r"(?:\b(?:Inc|Corp|Co|Ltd|Bros|Pty|Intl)|\b(?:[A-Za-z]\.){1,3}[A-Za-z]{1,3})$")
+# An amount is money only with its currency (the base model calls "10 million" MONEY).
+_CURRENCY = re.compile(
+    r"[$€£¥₹]|\b[A-Z]{3}\b|(?i:\b(?:dollars?|euros?|pounds?|yen|francs?|rupees?|sterling|cents?)\b)")
 # A duration is not a date: "three years", "30 days" (the base model calls them DATE).
 _DURATION = re.compile(
     r"^(?:\d+\+?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -63,6 +78,9 @@ class SpacyEntityExtractor:
 
         self.model_dir = model_dir
         self._nlp: Language = spacy.load(model_dir)
+        lexicon = model_dir / SKILL_LEXICON
+        self._skills = (SkillMatcher(lexicon.read_text(encoding="utf-8").splitlines())
+                        if lexicon.is_file() else None)
         # spaCy pipelines are not documented as thread-safe; one call at a time per
         # process costs nothing extra, since the work holds the GIL anyway.
         self._lock = threading.Lock()
@@ -84,7 +102,12 @@ class SpacyEntityExtractor:
             trail = _TRAILING.search(text[start:end])
             if trail is not None:
                 end = start + trail.start()
+                if (label is EntityLabel.ORG and text[end:end + 1] == "."
+                        and _ABBREVIATED_SUFFIX.search(text[start:end])):
+                    end += 1
             if end <= start:
+                continue
+            if label is EntityLabel.MONEY and not _CURRENCY.search(text[start:end]):
                 continue
             if label is EntityLabel.DATE and _DURATION.match(text[start:end]):
                 continue
@@ -99,6 +122,8 @@ class SpacyEntityExtractor:
         for piece in _pieces(text):
             model.extend((s + offset, e + offset, label) for s, e, label in self._model_spans(piece))
             offset += len(piece)
+        if self._skills is not None:
+            model = _with_lexicon(self._skills, text, model)
         kept = list(rules)
         for start, end, label in model:
             if all(end <= s or start >= e for s, e, _ in rules):
@@ -109,6 +134,38 @@ class SpacyEntityExtractor:
                    start=start, end=end)
             for start, end, label in kept
         ]
+
+
+
+
+def _with_lexicon(skills: SkillMatcher, text: str,
+              model: list[tuple[int, int, EntityLabel]]) -> list[tuple[int, int, EntityLabel]]:
+    """The model's spans with the skill lexicon's matches merged in (rules in the module docstring)."""
+    known = [(s, e) for s, e, label in model if label is EntityLabel.SKILL]
+    spans = list(model)
+    for match in skills.find(text, known):
+        overlapping = [span for span in spans if span[0] < match.end and match.start < span[1]]
+        if not overlapping:
+            spans.append((match.start, match.end, EntityLabel.SKILL))
+            continue
+        inside = all(s >= match.start and e <= match.end for s, e, _ in overlapping)
+        skills_inside = inside and all(label is EntityLabel.SKILL for _, _, label in overlapping)
+        relabel = (not match.ambiguous and len(overlapping) == 1
+                   and overlapping[0][:2] == (match.start, match.end)
+                   and overlapping[0][2] in _LEXICON_OVERRIDES)
+        # "Kubernetes security", "Salesforce administration": the model took the next word along.
+        trimmed = (len(overlapping) == 1 and overlapping[0][2] is EntityLabel.SKILL
+                   and overlapping[0][0] == match.start and overlapping[0][1] > match.end
+                   and _LOWER_WORDS.fullmatch(text[match.end:overlapping[0][1]]) is not None)
+        if skills_inside or relabel or trimmed:
+            spans = [span for span in spans if span not in overlapping]
+            spans.append((match.start, match.end, EntityLabel.SKILL))
+    return spans
+
+
+_LOWER_WORDS = re.compile(r"(?:\s+[a-z]+)+")
+#: Labels the model gives skills it does not know (a product name looks like a place or a firm).
+_LEXICON_OVERRIDES = {EntityLabel.LOCATION, EntityLabel.PERSON, EntityLabel.ORG, EntityLabel.JOB_TITLE}
 
 
 def _pieces(text: str) -> list[str]:

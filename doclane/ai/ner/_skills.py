@@ -1,0 +1,115 @@
+"""A skill lexicon looked up in the text: the recall fallback behind the statistical model.
+
+The fine-tuned model finds skills it has seen in similar contexts; a curated lexicon
+(``models/ner/lexicon/skills.txt`` and ``skill_matcher.txt``, copied into the artefact as
+``skill_lexicon.txt`` at build time) finds the ones it misses. Entries of several words
+and lower-case words match in any case (*Project Management*, *project management*);
+single words with a capital match as written (*Python*, *AWS*), and in lower case too
+when they are long enough not to be ordinary words (*pytorch*).
+
+Entries marked ``?`` are also ordinary words, companies or nationalities (*Go*, *R*,
+*Excel*, *Spark*, *German*, *teamwork*): they count only in a skill context — listed next
+to another skill (``,``, ``and``, ``or``, ``/``), after a cue such as *Skills:*,
+*experience with*, *proficient in* on the same line, or right after *in*/*with*/*using*
+for programming-language-like words.
+
+How a match and the model's spans combine is decided in
+:meth:`doclane.ai.ner.spacy_ner.SpacyEntityExtractor.extract`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["SkillMatch", "SkillMatcher"]
+
+# No letter, digit or joining character may continue a match on either side.
+_LEFT = r"(?<![\w@#+.&/-])"
+_RIGHT = r"(?![\w+#@&]|[./-]\w)"
+_CUE = re.compile(
+    r"(?:skills?|competenc(?:y|ies)|proficien(?:t|cy)|experience[ds]?|expertise|knowledge|familiar(?:ity)?|"
+    r"tools?|stack|technolog(?:y|ies)|languages?|fluent|certifi(?:ed|cation)|background|hands-on|"
+    r"nice to have|must have|requirements?|qualifications?|speaks?|trained|frameworks?|platforms?)"
+    r"\b[^.;\n]*$",
+    re.I,
+)
+_JUST_BEFORE = re.compile(r"(?:\bin|\bwith|\busing|\bof|\bknows?|\blearning|:|^\s*[-•*·])\s*$", re.I)
+_LIST_SEP = re.compile(r"\s*(?:[,;/&]|,?\s*\b(?:and|or|plus)\b|[()])\s*", re.I)
+_MIN_LOWERCASE_VARIANT = 4
+
+
+@dataclass(frozen=True)
+class SkillMatch:
+    start: int
+    end: int
+    #: The entry needs context (``?`` in the lexicon).
+    ambiguous: bool
+
+
+class SkillMatcher:
+    """Longest, non-overlapping lexicon matches in a text, with the context rules above."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        entries: dict[str, bool] = {}
+        for raw in lines:
+            line = raw.strip()
+            if line and not line.startswith("#"):
+                term = line.lstrip("?").strip()
+                entries[term] = entries.get(term, False) or line.startswith("?")
+        sensitive, insensitive = [], []
+        for term, ambiguous in entries.items():
+            if " " in term or term == term.lower():
+                insensitive.append(term)
+            else:
+                sensitive.append(term)
+                if not ambiguous and len(term) >= _MIN_LOWERCASE_VARIANT and term.isalpha():
+                    insensitive.append(term.lower())
+        self._ambiguous_exact = {t for t, a in entries.items() if a}
+        self._ambiguous_lower = {t.lower() for t, a in entries.items() if a and (" " in t or t == t.lower())}
+        self._sensitive = _compile(sensitive, 0)
+        self._insensitive = _compile(insensitive, re.I)
+
+    def _is_ambiguous(self, mention: str) -> bool:
+        mention = re.sub(r"\s+", " ", mention)
+        return mention in self._ambiguous_exact or mention.lower() in self._ambiguous_lower
+
+    def _raw(self, text: str) -> list[SkillMatch]:
+        found = []
+        for pattern in (self._sensitive, self._insensitive):
+            if pattern is not None:
+                found += [SkillMatch(m.start(), m.end(), self._is_ambiguous(m.group(0)))
+                          for m in pattern.finditer(text)]
+        found.sort(key=lambda m: (m.start, -(m.end - m.start)))
+        kept: list[SkillMatch] = []
+        for match in found:
+            if not kept or match.start >= kept[-1].end:
+                kept.append(match)
+        return kept
+
+    def find(self, text: str, known: Iterable[tuple[int, int]] = ()) -> list[SkillMatch]:
+        """Matches in ``text``; ``known`` are skill spans found otherwise (the model's), as list context."""
+        matches = self._raw(text)
+        anchors = sorted({(m.start, m.end) for m in matches if not m.ambiguous} | set(known))
+        return [m for m in matches if not m.ambiguous or _in_context(text, m, anchors)]
+
+
+def _compile(terms: list[str], flags: int) -> re.Pattern[str] | None:
+    if not terms:
+        return None
+    ordered = sorted(set(terms), key=len, reverse=True)
+    alternatives = "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in ordered)
+    return re.compile(f"{_LEFT}(?:{alternatives}){_RIGHT}", flags)
+
+
+def _in_context(text: str, match: SkillMatch, anchors: list[tuple[int, int]]) -> bool:
+    """A cue before it on its line, or a neighbouring skill across a list separator."""
+    before = text[text.rfind("\n", 0, match.start) + 1:match.start]
+    if _JUST_BEFORE.search(before) or _CUE.search(before):
+        return True
+    for start, end in anchors:
+        between = text[end:match.start] if end <= match.start else text[match.end:start]
+        if (end <= match.start or start >= match.end) and _LIST_SEP.fullmatch(between):
+            return True
+    return False
