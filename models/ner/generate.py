@@ -56,6 +56,8 @@ class _Filler:
         self.first = _lines("first_names.txt")
         self.last = _lines("last_names.txt")
         self.skills = _lines("skills.txt")
+        # The run-time matcher's unambiguous entries ("?" marks a word that needs context).
+        self.more_skills = [s for s in _lines("skill_matcher.txt") if not s.startswith(("#", "?"))]
         self.roles = _lines("job_roles.txt")
         self.fixed_titles = _lines("job_titles_fixed.txt")
         self.orgs = _lines("orgs.txt")
@@ -73,6 +75,7 @@ class _Filler:
             "DATE": lambda: (self.date(), "DATE"),
             "MY": lambda: (self.month_year(), "DATE"),
             "YEAR": lambda: (str(rng.randint(1988, 2026)), "DATE"),
+            "QDATE": lambda: (self.quarter(), "DATE"),
             "MONEY": lambda: (self.money(), "MONEY"),
             "SKILL": lambda: (self.skill(), "SKILL"),
             "TITLE": lambda: (self.title(), "JOB_TITLE"),
@@ -110,9 +113,18 @@ class _Filler:
             return f"{rng.choice(self.org_parts)} {rng.choice(self.org_suffixes)}"
         if r < 0.7:
             return f"{rng.choice(self.org_parts)} {rng.choice(self.industries)}"
-        if r < 0.85:
+        if r < 0.8:
             return f"{rng.choice(self.last)} {rng.choice(self.industries + self.org_suffixes)}"
-        return f"{rng.choice(self.last)} & {rng.choice(self.last)}"
+        if r < 0.85:
+            return f"{rng.choice(self.last)} & {rng.choice(self.last)}"
+        if r < 0.9:
+            return (f"{rng.choice(self.org_parts)} {rng.choice(self.industries)} "
+                    f"{rng.choice(self.org_suffixes)}")
+        if r < 0.95:
+            return _brand(rng)
+        place = rng.choice(self.locations)
+        return rng.choice([f"University of {place}", f"{place} General Hospital", f"{place} City Council",
+                           f"St. {rng.choice(self.first)}'s Hospital", f"{place} Chamber of Commerce"])
 
     def date(self) -> str:
         rng = self.rng
@@ -125,6 +137,13 @@ class _Filler:
             rng.choice(["tomorrow", "next Monday", "next Friday", "Friday", "the end of the month",
                         "end of Q3", "yesterday"]),
         ])
+
+    def quarter(self) -> str:
+        rng = self.rng
+        y = rng.randint(2015, 2027)
+        q, h = rng.randint(1, 4), rng.randint(1, 2)
+        return rng.choice([f"Q{q}", f"Q{q} {y}", f"H{h} {y}", f"FY{y}", f"FY {y}", f"Q{q} FY{y % 100}",
+                           f"the first half of {y}"])
 
     def month_year(self) -> str:
         rng = self.rng
@@ -143,7 +162,7 @@ class _Filler:
         ])
 
     def skill(self) -> str:
-        s = self.rng.choice(self.skills)
+        s = self.rng.choice(self.skills if self.rng.random() < 0.7 else self.more_skills)
         # Multi-word skills are written in lower case as often as in title case.
         return s.lower() if " " in s and s[0].isupper() and self.rng.random() < 0.3 else s
 
@@ -170,6 +189,15 @@ class _Filler:
         return rng.choice([f"{rng.randint(2, 12)} years", f"{rng.randint(2, 10)}+ years",
                            f"{rng.choice(_NUMBERS)} years", f"{rng.randint(7, 90)} days",
                            f"{rng.choice(_NUMBERS)} months", "two weeks'", "six months"])
+
+
+_SYLLABLES = ["ka", "lo", "vi", "ra", "ne", "zu", "tor", "mi", "sa", "qu", "dex", "lan", "bri", "no",
+              "ve", "ta", "ro", "lix", "po", "sen", "ar", "el", "on", "is"]
+
+
+def _brand(rng: random.Random) -> str:
+    """An invented one-word company name (*Kavira*, *Lotordex*), as new firms call themselves."""
+    return "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
 
 
 def _fill(template: str, filler: _Filler) -> Example:
