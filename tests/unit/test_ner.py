@@ -18,10 +18,21 @@ import pytest
 from doclane.ai.ner import NerModelMissing, extract_entities, load_extractor, model_path
 from doclane.ai.ner._normalise import normalise_date, normalise_money, normalise_phone
 from doclane.ai.ner._rules import find_rule_spans
+from doclane.ai.ner._skills import SkillMatcher
 from doclane.infra.settings import Settings
 from doclane.schemas.enrichment import Entity, EntityLabel
-from models.ner.evaluate import evaluate
-from models.ner.scoring import GoldLeakError, check_no_leak, label_counts, load_gold, score, validate_gold
+from models.ner.evaluate import evaluate, evaluate_dev
+from models.ner.generate import HERE, generate
+from models.ner.scoring import (
+    GoldLeakError,
+    check_no_leak,
+    label_counts,
+    load_dev,
+    load_gold,
+    parse_inline,
+    score,
+    validate_gold,
+)
 from models.ner.train import TrainConfig, build
 
 
@@ -51,6 +62,21 @@ def test_gold_set_is_valid_and_large_enough() -> None:
     assert all(counts[label.value] >= 10 for label in EntityLabel)
 
 
+def test_dev_set_is_valid_and_apart_from_the_gold_set() -> None:
+    dev = load_dev()
+    assert len(dev) >= 150
+    assert validate_gold(dev) == []
+    assert all(label_counts(dev)[label.value] >= 4 for label in EntityLabel)
+    gold_texts = {s.text.strip().lower() for s in load_gold()}
+    assert not [s.id for s in dev if s.text.strip().lower() in gold_texts]
+
+
+def test_inline_annotations_become_offsets() -> None:
+    text, spans = parse_inline("Met [[Ana Silva|PERSON]] in [[Porto|LOCATION]].")
+    assert text == "Met Ana Silva in Porto."
+    assert [(text[s:e], label) for s, e, label in spans] == [("Ana Silva", "PERSON"), ("Porto", "LOCATION")]
+
+
 def test_validation_finds_bad_offsets() -> None:
     from models.ner.scoring import GoldSentence
 
@@ -75,6 +101,23 @@ def test_leak_check_catches_a_planted_gold_sentence(tmp_path: Path) -> None:
         "\n".join(json.dumps(t) for t in training), encoding="utf-8")
     with pytest.raises(GoldLeakError):
         evaluate(tmp_path, gold)
+
+
+def test_leak_check_catches_a_planted_dev_sentence(tmp_path: Path) -> None:
+    dev = load_dev()
+    training = ["Maria Lopez joined Acme Corp.", f"Intro. {dev[40].text.lower()}"]
+    (tmp_path / "training_texts.jsonl").write_text(
+        "\n".join(json.dumps(t) for t in training), encoding="utf-8")
+    with pytest.raises(GoldLeakError, match=f"dev sentence.*{dev[40].id}"):
+        evaluate_dev(tmp_path)
+    with pytest.raises(GoldLeakError, match="dev"):
+        evaluate(tmp_path)
+
+
+def test_generated_training_data_contains_no_dev_or_gold_sentence() -> None:
+    texts = [text for text, _ in generate(4000)]
+    check_no_leak(texts, load_gold())
+    check_no_leak(texts, load_dev(), what="dev")
 
 
 # --- normalisation and rules ---
@@ -112,6 +155,32 @@ def test_rules_find_emails_phones_amounts_and_dates_but_not_ids() -> None:
     found = [(text[s:e], label.value) for s, e, label in find_rule_spans(text)]
     assert found == [("2025-03-03", "DATE"), ("€1.250,00", "MONEY"), ("04/15/2025", "DATE"),
                      ("Jane.Doe@Acme.com", "EMAIL"), ("+1 (555) 123-4567", "PHONE")]
+
+
+# --- the skill lexicon ---
+
+@pytest.fixture(scope="module")
+def skill_matcher() -> SkillMatcher:
+    lines = [line for name in ("skills.txt", "skill_matcher.txt")
+             for line in (HERE / "lexicon" / name).read_text(encoding="utf-8").splitlines()]
+    return SkillMatcher(lines)
+
+
+@pytest.mark.parametrize(("text", "skills"), [
+    ("Skills: Python, R, Excel and Power BI", ["Python", "R", "Excel", "Power BI"]),
+    ("Rewrote the billing service in Go last year.", ["Go"]),
+    ("Go to the second floor and ask for Ruby.", []),
+    ("We excel at teamwork and move fast.", []),
+    ("Languages: English (native), German (fluent)", ["English", "German"]),
+    ("The German subsidiary signed the contract.", []),
+    ("Built with Node.js, C++, C# and .NET; CI/CD on GitHub Actions.",
+     ["Node.js", "C++", "C#", ".NET", "CI/CD", "GitHub Actions"]),
+    ("Strong Project Management and SAP FICO experience", ["Project Management", "SAP FICO"]),
+    ("VAT (20%): 408.00", []),
+])
+def test_skill_lexicon_needs_context_for_ambiguous_words(
+        skill_matcher: SkillMatcher, text: str, skills: list[str]) -> None:
+    assert [text[m.start:m.end] for m in skill_matcher.find(text)] == skills
 
 
 # --- the trained extractor ---
@@ -160,8 +229,10 @@ def test_safe_from_threads_and_loadable_in_a_spawned_worker(models_dir: Path) ->
 
 def test_training_is_reproducible(tmp_path: Path) -> None:
     """REDUCED configuration (300 sentences, 1 epoch): the same inputs give the same model."""
-    from doclane.ai.ner.spacy_ner import SpacyEntityExtractor
+    from doclane.ai.ner._artefact import _INPUT_GLOBS
+    from doclane.ai.ner.spacy_ner import SKILL_LEXICON, SpacyEntityExtractor
 
+    assert "lexicon/*.txt" in _INPUT_GLOBS
     gold = load_gold()[:150]
     scores = []
     for run in ("a", "b"):
@@ -170,3 +241,6 @@ def test_training_is_reproducible(tmp_path: Path) -> None:
         predicted = [[(e.start, e.end, e.label.value) for e in extractor.extract(s.text)] for s in gold]
         scores.append((score(gold, predicted).prf(), predicted))
     assert scores[0] == scores[1]
+    # The run-time skill lexicon ships inside the artefact, and the hash covers its source.
+    lexicon = (tmp_path / "a" / SKILL_LEXICON).read_text(encoding="utf-8")
+    assert "?Excel" in lexicon and "Python" in lexicon
