@@ -1,4 +1,4 @@
-"""The search index: PostgreSQL + pgvector in distributed mode, SQLite (FTS5 + an exact in-memory vector scan) embedded.
+"""The search index: PostgreSQL + pgvector (distributed), SQLite with FTS5 and exact vectors (embedded).
 
 Build one with :func:`build_search_index`; search it with
 :func:`doclane.infra.search.hybrid.search`.
