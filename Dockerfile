@@ -4,7 +4,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY doclane ./doclane
-RUN pip install . && useradd --create-home --uid 10001 doclane \
+COPY models ./models
+# The models doclane trains itself (classifier, NER) are built into the image, keyed by
+# the hash of their data and code as `make models` does; nothing is downloaded at run time.
+ENV DOCLANE_MODELS_DIR=/opt/doclane/models
+RUN pip install '.[models]' \
+    && python -m models.ner.train && python -m models.classify.train \
+    && useradd --create-home --uid 10001 doclane \
     && mkdir -p /data && chown doclane /data
 USER doclane
 ENV DOCLANE_DATA_DIR=/data DOCLANE_HOST=0.0.0.0 DOCLANE_PORT=8000

@@ -86,4 +86,7 @@ def test_prometheus_scrapes_the_gateway(compose):
 def test_the_image_runs_doclane():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert 'CMD ["doclane", "gateway"]' in dockerfile
-    assert "pip install ." in dockerfile
+    assert "pip install '.[models]'" in dockerfile
+    # The models doclane trains are built into the image, where the service looks for them.
+    assert "python -m models.ner.train" in dockerfile and "python -m models.classify.train" in dockerfile
+    assert "DOCLANE_MODELS_DIR=" in dockerfile
