@@ -19,7 +19,7 @@ from doclane.infra.metrics import UPLOADS
 from doclane.producers.uploads import accept_upload, retry_document, too_large
 from doclane.schemas.api import DocumentList, DocumentStatusPublic, UploadFileResult, UploadResponse
 from doclane.schemas.documents import ChunkPublic, DocumentDetail, DocumentPublic
-from doclane.schemas.enrichment import DocType
+from doclane.schemas.enrichment import DocType, DocumentEntities, EntityLabel, rollup
 from doclane.schemas.events import DocumentStatus, Priority
 
 __all__ = ["router"]
@@ -184,6 +184,18 @@ async def retry(doc: OwnedDocument, services: ServicesDep) -> DocumentPublic:
 async def list_chunks(doc: OwnedDocument, store: StoreDep) -> list[ChunkPublic]:
     """A document's chunks with where they came from and their analyses."""
     return [ChunkPublic.model_validate(c.model_dump()) for c in await store.list_chunks(doc.id)]
+
+
+@router.get("/{document_id}/entities")
+async def list_entities(
+    doc: OwnedDocument,
+    store: StoreDep,
+    label: Annotated[EntityLabel | None, Query(description="Only entities with this label.")] = None,
+) -> DocumentEntities:
+    """A document's named entities with their page and section, and unique ones with counts."""
+    mentions = [e for c in await store.list_chunks(doc.id) for e in c.entities or ()
+                if label is None or e.label is label]
+    return DocumentEntities(document_id=doc.id, entities=mentions, rollup=rollup(mentions))
 
 
 @router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT)

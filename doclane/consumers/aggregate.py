@@ -12,6 +12,7 @@ from __future__ import annotations
 from doclane.exceptions import DoclaneError
 from doclane.infra.runtime import Services
 from doclane.infra.store.base import ChunkCounts
+from doclane.schemas.enrichment import rollup
 from doclane.schemas.events import ChunkResult, DocumentStatus, Progress, Stage, StatusChange
 
 __all__ = ["aggregate_give_up", "handle_chunk_result"]
@@ -48,10 +49,10 @@ async def handle_chunk_result(event: ChunkResult, services: Services) -> None:
         return
     # Every chunk is in (possibly on a redelivery after a crash): reduce and finish.
     # An identical file analysed before under the same configuration needs no reduce call.
+    chunks = await store.list_chunks(doc.id)
     analysis = await services.cache.document(doc.sha256, doc.content_type)
     detail = None
     if analysis is None:
-        chunks = await store.list_chunks(doc.id)
         pairs = [(c, c.analysis) for c in chunks if c.analysis is not None]
         analysis = await services.analyzer.reduce(pairs)
         await services.cache.put_document(doc.sha256, doc.content_type, analysis)
@@ -67,6 +68,7 @@ async def handle_chunk_result(event: ChunkResult, services: Services) -> None:
             detail=detail,
             analysis=analysis,
             doc_type=doc.doc_type,
+            entities=rollup([e for c in chunks for e in c.entities or ()]),
         ),
     )
 

@@ -15,10 +15,12 @@ import logging
 import numpy as np
 
 from doclane.ai.embeddings.passages import split_passages
+from doclane.ai.ner import extract_entities
 from doclane.exceptions import DoclaneError
 from doclane.infra.metrics import CACHE_LOOKUPS
 from doclane.infra.runtime import Services
 from doclane.schemas.documents import DocumentRecord
+from doclane.schemas.enrichment import Entity
 from doclane.schemas.events import ChunkIndexed, ChunkReady, Topics
 from doclane.schemas.search import Passage
 
@@ -47,6 +49,8 @@ async def handle_chunk_ready_for_index(event: ChunkReady, services: Services) ->
         if doc is None or doc.status.terminal:
             return
         built = await _passages(doc, event, services)
+        if services.ner_enabled:
+            await store.save_chunk_entities(doc.id, event.chunk.index, await _entities(event, services))
         await services.index.upsert(built)
         await store.mark_chunk_indexed(doc.id, event.chunk.index)
         if await store.get_document(doc.id) is None:
@@ -92,6 +96,18 @@ async def _passages(doc: DocumentRecord, event: ChunkReady, services: Services) 
         )
         for i, (text, digest) in enumerate(zip(texts, hashes, strict=True))
     ]
+
+
+async def _entities(event: ChunkReady, services: Services) -> list[Entity]:
+    """The chunk's named entities, found in the CPU pool, with the page and section of each."""
+    chunk = event.chunk
+    found = await services.cpu_pool.run(extract_entities, chunk.text, services.settings.models_dir)
+    # Readers mark page breaks inside a section's text with form feeds.
+    return [e.model_copy(update={
+        "chunk_index": chunk.index,
+        "page": min(chunk.page_start + chunk.text.count("\f", 0, e.start), chunk.page_end),
+        "section_path": list(chunk.section_path),
+    }) for e in found]
 
 
 async def index_give_up(event: ChunkReady, services: Services, error: DoclaneError) -> None:

@@ -54,6 +54,8 @@ class Services:
     #: Says what kind of document an upload is; loaded by processes that extract
     #: (``None`` where the model could not be had: documents then get no type).
     classifier: DocumentClassifier | None = None
+    #: The indexer finds named entities (the model is built; loaded in the CPU pool's workers).
+    ner_enabled: bool = False
 
 
 def build_bus(settings: Settings) -> EventBus:
@@ -116,6 +118,8 @@ async def running(services: Services, stages: Iterable[str]) -> AsyncIterator[Se
             stages = tuple(stages)
             if "extract" in stages:
                 services.classifier = await _load_classifier(services.settings)
+            if "index" in stages:
+                services.ner_enabled = _ner_model_built(services.settings)
             register_stages(services, stages)
             if {"extract", "analyze"} & set(stages):
                 services.cpu_pool.warm_up()
@@ -142,3 +146,14 @@ async def _load_classifier(settings: Settings) -> DocumentClassifier | None:
     except ClassifierUnavailable as exc:
         logger.warning("documents will not be classified: %s", exc.reason)
         return None
+
+
+def _ner_model_built(settings: Settings) -> bool:
+    from doclane.ai.ner import model_path
+
+    path = model_path(settings.models_dir)
+    if (path / "meta.json").is_file():
+        return True
+    logger.warning("no entities will be extracted: the NER model is not built in %s; run `make models`",
+                   path)
+    return False

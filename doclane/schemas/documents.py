@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
-from doclane.schemas.enrichment import Classification, DocType
+from doclane.schemas.enrichment import Classification, DocType, Entity, EntityRollup
 from doclane.schemas.events import DocumentStatus, Priority, StatusEvent, utcnow
 from doclane.schemas.extraction import Chunk
 
@@ -39,6 +39,8 @@ class DocumentBase(BaseModel):
     #: What kind of document this is (from the classifier), once extracted.
     doc_type: DocType | None = None
     classification: Classification | None = None
+    #: Unique named entities with their counts, per label, once the document completed.
+    entities: list[EntityRollup] | None = None
 
 
 class DocumentRecord(DocumentBase):
@@ -70,6 +72,8 @@ class ChunkRecord(Chunk):
     indexed_at: datetime | None = None
     #: The aggregator counted the chunk's indexing.
     index_aggregated: bool = False
+    #: Named entities of the chunk's text (offsets into it), found by the indexer.
+    entities: list[Entity] | None = None
 
 
 class ChunkPublic(Chunk):

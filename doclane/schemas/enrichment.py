@@ -6,7 +6,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-__all__ = ["Classification", "DocType", "Entity", "EntityLabel", "EntityRollup"]
+__all__ = [
+    "Classification", "DocType", "DocumentEntities", "Entity", "EntityLabel", "EntityRollup", "rollup",
+]
 
 
 class DocType(StrEnum):
@@ -69,3 +71,24 @@ class EntityRollup(BaseModel):
     value: str
     text: str
     count: int
+
+
+def rollup(entities: list[Entity]) -> list[EntityRollup]:
+    """Unique entities by label and normalised value, most mentioned first."""
+    counts: dict[tuple[str, str], int] = {}
+    first: dict[tuple[str, str], Entity] = {}
+    for entity in entities:
+        key = (entity.label.value, entity.value.casefold())
+        counts[key] = counts.get(key, 0) + 1
+        first.setdefault(key, entity)
+    ranked = sorted(counts, key=lambda k: (-counts[k], k))
+    return [EntityRollup(label=first[k].label, value=first[k].value, text=first[k].text, count=counts[k])
+            for k in ranked]
+
+
+class DocumentEntities(BaseModel):
+    """A document's entity mentions in document order, and their roll-up."""
+
+    document_id: str
+    entities: list[Entity]
+    rollup: list[EntityRollup]

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from doclane.schemas.analysis import DocumentAnalysis
+from doclane.schemas.enrichment import EntityRollup
 from doclane.schemas.extraction import Chunk
 
 __all__ = [
@@ -168,6 +169,8 @@ class StatusChange(BaseModel):
     attempt: int | None = None
     #: The document's type, from classification: on the events from extraction onwards.
     doc_type: str | None = None
+    #: The document's unique named entities with their counts (on the final event).
+    entities: list[EntityRollup] | None = None
     analysis: DocumentAnalysis | None = None
 
     @classmethod

@@ -67,3 +67,30 @@ async def test_documents_get_a_type_that_filters_listings_and_search(alice, tmp_
     assert hits and {h["document_id"] for h in hits} == {resume}
     bad = await alice.get("/documents", params={"type": "spreadsheet"})
     assert bad.status_code == 422 and "type" in bad.json()["detail"]
+
+
+async def test_entities_are_found_with_their_place_and_rolled_up(alice, tmp_path):
+    response = await upload(alice, [make_text(tmp_path / "inv-2032.txt", INVOICE),
+                                    make_text(tmp_path / "priya-2.txt", RESUME)])
+    invoice, resume = [r["document"]["id"] for r in response.json()["results"]]
+    for doc_id in (invoice, resume):
+        assert (await wait_until_terminal(alice, doc_id))["status"] == "completed"
+
+    found = (await alice.get(f"/documents/{resume}/entities")).json()
+    labels = {e["label"] for e in found["entities"]}
+    assert {"PERSON", "EMAIL", "PHONE", "ORG", "SKILL"} <= labels, labels
+    email = next(e for e in found["entities"] if e["label"] == "EMAIL")
+    assert email["value"] == "priya.raman@example.com" and email["page"] == 1
+    chunks = (await alice.get(f"/documents/{resume}/chunks")).json()
+    chunk = next(c for c in chunks if c["index"] == email["chunk_index"])
+    assert chunk["text"][email["start"]:email["end"]] == email["text"]  # offsets into the chunk
+    skills = (await alice.get(f"/documents/{resume}/entities", params={"label": "SKILL"})).json()
+    assert skills["entities"] and {e["label"] for e in skills["entities"]} == {"SKILL"}
+    assert any(s["value"].lower() == "kafka" for s in skills["rollup"])
+
+    detail = (await alice.get(f"/documents/{invoice}")).json()
+    money = [r for r in detail["entities"] if r["label"] == "MONEY"]
+    assert any(r["value"] == "1500.00 GBP" for r in money), money
+    assert detail["history"][-1]["entities"] == detail["entities"]  # on the final event too
+    bad = await alice.get(f"/documents/{invoice}/entities", params={"label": "COLOUR"})
+    assert bad.status_code == 422

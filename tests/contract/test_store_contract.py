@@ -9,7 +9,7 @@ import uuid
 
 from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
 from doclane.schemas.documents import DocumentRecord
-from doclane.schemas.enrichment import Classification, DocType
+from doclane.schemas.enrichment import Classification, DocType, Entity, EntityLabel
 from doclane.schemas.events import DocumentStatus, Progress, Stage, StatusChange
 from doclane.schemas.extraction import Chunk
 
@@ -374,3 +374,19 @@ async def test_documents_are_listed_by_type_once_classified(store):
     assert stored.doc_type == "invoice" and stored.classification.confidence == 0.9
     assert len(await store.list_documents("alice")) == 3
     assert await store.list_documents("alice", doc_type="resume") == []
+
+
+async def test_a_chunks_entities_are_kept_and_replaced_and_deleted_with_it(store):
+    doc = _doc()
+    await store.create_document(doc)
+    await store.put_chunks(doc.id, [Chunk(index=0, text="Mail ana@example.com by 3 March.")])
+    mail = Entity(label=EntityLabel.EMAIL, text="ana@example.com", value="ana@example.com",
+                  start=5, end=20, chunk_index=0, page=1, section_path=["Intro"])
+    await store.save_chunk_entities(doc.id, 0, [mail])
+    assert (await store.get_chunk(doc.id, 0)).entities == [mail]
+    date = Entity(label=EntityLabel.DATE, text="3 March", value="3 March", start=24, end=31)
+    await store.save_chunk_entities(doc.id, 0, [mail, date])  # a re-run replaces, never appends
+    (chunk,) = await store.list_chunks(doc.id)
+    assert chunk.entities == [mail, date]
+    await store.delete_document(doc.id)
+    assert await store.list_chunks(doc.id) == []

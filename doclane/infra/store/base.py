@@ -13,6 +13,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
+from doclane.schemas.enrichment import Entity
 from doclane.schemas.events import DocumentStatus, StatusChange, StatusEvent
 from doclane.schemas.extraction import Chunk
 
@@ -117,6 +118,9 @@ class Store(Protocol):
     ) -> bool:
         """Keep the first analysis of a chunk; True if this call stored it."""
 
+    async def save_chunk_entities(self, document_id: str, index: int, entities: Sequence[Entity]) -> None:
+        """Keep the chunk's named entities (replacing any stored before)."""
+
     async def mark_chunk_indexed(self, document_id: str, index: int) -> bool:
         """Record that the chunk's passages are in the search index; True the first time."""
 
@@ -167,4 +171,6 @@ def projection(event: StatusEvent) -> dict[str, Any]:
         fields |= {"error": None, "error_category": None}
     if event.analysis is not None:
         fields["analysis"] = event.analysis.model_dump()
+    if event.entities is not None:
+        fields["entities"] = [e.model_dump() for e in event.entities]
     return fields

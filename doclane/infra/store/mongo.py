@@ -43,6 +43,7 @@ from doclane.infra.connect import DEFAULT_CONNECT_DEADLINE_S, redact_url, retry_
 from doclane.infra.store.base import ChunkCounts, ChunkPart, Store, projection
 from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
+from doclane.schemas.enrichment import Entity
 from doclane.schemas.events import DocumentStatus, StatusChange, StatusEvent, utcnow
 from doclane.schemas.extraction import Chunk
 
@@ -75,6 +76,7 @@ _INDEXES: dict[str, list[IndexModel]] = {
     "chunk_marks": [IndexModel([("document_id", ASCENDING)])],
     "chunk_indexed": [IndexModel([("document_id", ASCENDING)])],
     "chunk_index_marks": [IndexModel([("document_id", ASCENDING)])],
+    "chunk_entities": [IndexModel([("document_id", ASCENDING)])],
 }
 
 
@@ -246,7 +248,8 @@ class MongoStore(Store):
         # The record first: from then on no append for the document can start.
         deleted = await self._documents.delete_one({"_id": document_id})
         await self._entomb(document_id)
-        for name in ("chunks", "chunk_analyses", "chunk_marks", "chunk_indexed", "chunk_index_marks"):
+        for name in ("chunks", "chunk_analyses", "chunk_marks", "chunk_indexed", "chunk_index_marks",
+                     "chunk_entities"):
             await self._collection(name).delete_many({"document_id": document_id})
         return deleted.deleted_count > 0
 
@@ -390,10 +393,11 @@ class MongoStore(Store):
 
     @staticmethod
     def _chunk_record(data: _Doc, analysis: _Doc | None, indexed: _Doc | None,
-                      marks: tuple[bool, bool]) -> ChunkRecord:
+                      marks: tuple[bool, bool], entities: _Doc | None = None) -> ChunkRecord:
         data = {k: v for k, v in data.items() if k != "_id"}
         return ChunkRecord.model_validate({
             **data,
+            "entities": json.loads(entities["entities"]) if entities else None,
             "analysis": analysis["analysis"] if analysis else None,
             "analyzed_at": analysis["analyzed_at"] if analysis else None,
             "aggregated": marks[0],
@@ -408,10 +412,11 @@ class MongoStore(Store):
         marks = {m["_id"] async for m in self._collection("chunk_marks").find(which, {"_id": True})}
         index_marks = {
             m["_id"] async for m in self._collection("chunk_index_marks").find(which, {"_id": True})}
+        entities = {e["_id"]: e async for e in self._collection("chunk_entities").find(which)}
         found = self._chunks.find(which).sort("index")
         return [
             self._chunk_record(d, analyses.get(d["_id"]), indexed.get(d["_id"]),
-                               (d["_id"] in marks, d["_id"] in index_marks))
+                               (d["_id"] in marks, d["_id"] in index_marks), entities.get(d["_id"]))
             async for d in found
         ]
 
@@ -426,7 +431,8 @@ class MongoStore(Store):
             await self._collection(name).find_one({"_id": cid}, {"_id": True}) is not None
             for name in _MARK_COLLECTIONS.values()
         ])
-        return self._chunk_record(data, analysis, indexed, (marks[0], marks[1]))
+        entities = await self._collection("chunk_entities").find_one({"_id": cid})
+        return self._chunk_record(data, analysis, indexed, (marks[0], marks[1]), entities)
 
     async def save_chunk_analysis(
         self, document_id: str, index: int, analysis: ChunkAnalysis
@@ -441,6 +447,13 @@ class MongoStore(Store):
         except DuplicateKeyError:
             return False
         return True
+
+    async def save_chunk_entities(self, document_id: str, index: int, entities: Sequence[Entity]) -> None:
+        # JSON text, as the cache keeps it: one field, whatever the entities hold.
+        value = json.dumps([e.model_dump(mode="json") for e in entities])
+        await self._collection("chunk_entities").replace_one(
+            {"_id": _chunk_id(document_id, index)},
+            {"document_id": document_id, "entities": value}, upsert=True)
 
     async def mark_chunk_indexed(self, document_id: str, index: int) -> bool:
         cid = _chunk_id(document_id, index)

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+from pydantic import TypeAdapter
 
 from doclane.infra.store.base import ChunkCounts, ChunkPart, Store, projection
 from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
+from doclane.schemas.enrichment import Entity
 from doclane.schemas.events import DocumentStatus, StatusChange, StatusEvent, utcnow
 from doclane.schemas.extraction import Chunk
 
@@ -55,6 +57,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     aggregated INTEGER NOT NULL DEFAULT 0,
     indexed_at TEXT,
     index_aggregated INTEGER NOT NULL DEFAULT 0,
+    entities TEXT,
     PRIMARY KEY (document_id, idx)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS token_versions (
@@ -68,13 +71,15 @@ CREATE TABLE IF NOT EXISTS cache (
 ) WITHOUT ROWID;
 """
 
-_CHUNK_FIELDS = "data, analysis, analyzed_at, aggregated, indexed_at, index_aggregated"
+_ENTITIES = TypeAdapter(list[Entity])
+_CHUNK_FIELDS = "data, analysis, analyzed_at, aggregated, indexed_at, index_aggregated, entities"
 #: The column that records the aggregator having counted each part of a chunk.
 _MARK_COLUMNS: dict[ChunkPart, str] = {"analysis": "aggregated", "index": "index_aggregated"}
 #: Columns of ``chunks`` newer than the first schema, with their definitions.
 _CHUNK_COLUMNS_ADDED = {
     "indexed_at": "TEXT",
     "index_aggregated": "INTEGER NOT NULL DEFAULT 0",
+    "entities": "TEXT",
 }
 
 
@@ -282,7 +287,7 @@ class SqliteStore(Store):
             )
 
     def _chunk(self, document_id: str, row: tuple[object, ...]) -> ChunkRecord:
-        data, analysis, analyzed_at, aggregated, indexed_at, index_aggregated = row
+        data, analysis, analyzed_at, aggregated, indexed_at, index_aggregated, entities = row
         chunk = json.loads(str(data))
         return ChunkRecord(
             **chunk,
@@ -292,6 +297,7 @@ class SqliteStore(Store):
             aggregated=bool(aggregated),
             indexed_at=indexed_at,
             index_aggregated=bool(index_aggregated),
+            entities=_ENTITIES.validate_json(str(entities)) if entities else None,
         )
 
     async def list_chunks(self, document_id: str) -> list[ChunkRecord]:
@@ -318,6 +324,13 @@ class SqliteStore(Store):
                 (analysis.model_dump_json(), utcnow().isoformat(), document_id, index),
             )
             return cur.rowcount > 0
+
+    async def save_chunk_entities(self, document_id: str, index: int, entities: Sequence[Entity]) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE chunks SET entities = ? WHERE document_id = ? AND idx = ?",
+                (_ENTITIES.dump_json(list(entities)).decode(), document_id, index),
+            )
 
     async def mark_chunk_indexed(self, document_id: str, index: int) -> bool:
         async with self._tx() as db:
