@@ -47,7 +47,7 @@ def run_search(query: str, *, k: int, mode: str, document: str | None, url: str 
     out.print(f"[bold]{len(results)}[/bold] passage(s) for [cyan]{query}[/cyan] "
               f"({answer['mode']}, {answer['took_ms']:.0f} ms)")
     for rank, hit in enumerate(results, 1):
-        where = " › ".join(hit["section_path"]) or "(top)"
+        where = " > ".join(hit["section_path"]) or "(top)"
         pages = (f"p. {hit['page_start']}" if hit["page_start"] == hit["page_end"]
                  else f"pp. {hit['page_start']}-{hit['page_end']}")
         out.print()

@@ -13,8 +13,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from doclane.ai.base import Analyzer
-from doclane.ai.classify.base import DocumentClassifier
 from doclane.ai.cache import AnalysisCache
+from doclane.ai.classify.base import DocumentClassifier
 from doclane.ai.embeddings import build_embedder
 from doclane.ai.embeddings.base import Embedder
 from doclane.ai.factory import build_analyzer

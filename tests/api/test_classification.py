@@ -58,7 +58,7 @@ async def test_documents_get_a_type_that_filters_listings_and_search(alice, tmp_
     assert abs(sum(classification["scores"].values()) - 1) < 1e-6
     # The type is known while the document is processed, and on its final event.
     history = detail[resume]["history"]
-    assert [e["doc_type"] for e in history if e["status"] == "analyzing"][0] == "resume"
+    assert next(e["doc_type"] for e in history if e["status"] == "analyzing") == "resume"
     assert history[-1]["doc_type"] == "resume"
 
     listed = (await alice.get("/documents", params={"type": "invoice"})).json()["items"]

@@ -302,14 +302,14 @@ class SqliteStore(Store):
 
     async def list_chunks(self, document_id: str) -> list[ChunkRecord]:
         rows = await self._fetchall(
-            f"SELECT {_CHUNK_FIELDS} FROM chunks WHERE document_id = ? ORDER BY idx",
+            f"SELECT {_CHUNK_FIELDS} FROM chunks WHERE document_id = ? ORDER BY idx",  # noqa: S608
             (document_id,),
         )
         return [self._chunk(document_id, r) for r in rows]
 
     async def get_chunk(self, document_id: str, index: int) -> ChunkRecord | None:
         rows = await self._fetchall(
-            f"SELECT {_CHUNK_FIELDS} FROM chunks WHERE document_id = ? AND idx = ?",
+            f"SELECT {_CHUNK_FIELDS} FROM chunks WHERE document_id = ? AND idx = ?",  # noqa: S608
             (document_id, index),
         )
         return self._chunk(document_id, rows[0]) if rows else None
