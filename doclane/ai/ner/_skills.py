@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["SkillMatch", "SkillMatcher"]
 
@@ -46,6 +46,8 @@ class SkillMatch:
     end: int
     #: The entry needs context (``?`` in the lexicon).
     ambiguous: bool
+    #: Unambiguous, or ambiguous in a skill context: a skill on the lexicon's word alone.
+    confirmed: bool = True
 
 
 class SkillMatcher:
@@ -79,7 +81,8 @@ class SkillMatcher:
         found = []
         for pattern in (self._sensitive, self._insensitive):
             if pattern is not None:
-                found += [SkillMatch(m.start(), m.end(), self._is_ambiguous(m.group(0)))
+                found += [SkillMatch(m.start(), m.end(), self._is_ambiguous(m.group(0)),
+                                     not self._is_ambiguous(m.group(0)))
                           for m in pattern.finditer(text)]
         found.sort(key=lambda m: (m.start, -(m.end - m.start)))
         kept: list[SkillMatch] = []
@@ -89,10 +92,16 @@ class SkillMatcher:
         return kept
 
     def find(self, text: str, known: Iterable[tuple[int, int]] = ()) -> list[SkillMatch]:
-        """Matches in ``text``; ``known`` are skill spans found otherwise (the model's), as list context."""
+        """Confirmed matches in ``text``; ``known`` are skill spans found otherwise (the model's),
+        as list context."""
+        return [m for m in self.find_all(text, known) if m.confirmed]
+
+    def find_all(self, text: str, known: Iterable[tuple[int, int]] = ()) -> list[SkillMatch]:
+        """Every match, ambiguous ones out of context too (``confirmed=False``)."""
         matches = self._raw(text)
         anchors = sorted({(m.start, m.end) for m in matches if not m.ambiguous} | set(known))
-        return [m for m in matches if not m.ambiguous or _in_context(text, m, anchors)]
+        return [m if m.confirmed or not _in_context(text, m, anchors) else replace(m, confirmed=True)
+                for m in matches]
 
 
 def _compile(terms: list[str], flags: int) -> re.Pattern[str] | None:

@@ -6,7 +6,9 @@ emails, phone numbers, amounts with a currency and full dates, and win over any
 model span they overlap. The skill lexicon shipped in the artefact
 (:mod:`doclane.ai.ner._skills`) adds the skills the model missed: a lexicon match
 is kept where no model span overlaps it, replaces a shorter model skill inside it
-(*SAP* in *SAP FICO*), and relabels a model span of exactly its extent that the
+(*SAP* in *SAP FICO*) or a longer model skill that only adds plain lower-case words
+(*Kubernetes security*, *little Spark*: then an ambiguous word needs no context, the
+model supplied it), and relabels a model span of exactly its extent that the
 model called a place, person or organisation (an unambiguous entry only: *Revit*,
 *Databricks*); otherwise the model's span stands. Every mention gets a normalised
 value (:mod:`doclane.ai.ner._normalise`).
@@ -45,6 +47,8 @@ _LEADING = {
     EntityLabel.LOCATION: re.compile(r"^the\s+", re.I),
     EntityLabel.ORG: re.compile(r"^the\s+", re.I),
 }
+# A list bullet before a mention ("- Linux systems programming") is not part of it.
+_BULLET = re.compile(r"^[-•*·–—]\s+")
 _TRAILING = re.compile(r"(?:'s|’s|[\s,;:.!?)\]])+$")
 # ... but the full stop of a legal suffix is part of the name ("Acme Inc.", "Rossi S.r.l.").
 _ABBREVIATED_SUFFIX = re.compile(
@@ -94,6 +98,9 @@ class SpacyEntityExtractor:
             if label is None:
                 continue
             start, end = ent.start_char, ent.end_char
+            bullet = _BULLET.match(text[start:end])
+            if bullet is not None:
+                start += bullet.end()
             lead = _LEADING.get(label)
             if lead is not None:
                 m = lead.match(text[start:end])
@@ -139,31 +146,33 @@ class SpacyEntityExtractor:
 
 
 def _with_lexicon(skills: SkillMatcher, text: str,
-              model: list[tuple[int, int, EntityLabel]]) -> list[tuple[int, int, EntityLabel]]:
+                  model: list[tuple[int, int, EntityLabel]]) -> list[tuple[int, int, EntityLabel]]:
     """The model's spans with the skill lexicon's matches merged in (rules in the module docstring)."""
     known = [(s, e) for s, e, label in model if label is EntityLabel.SKILL]
     spans = list(model)
-    for match in skills.find(text, known):
+    for match in skills.find_all(text, known):
         overlapping = [span for span in spans if span[0] < match.end and match.start < span[1]]
         if not overlapping:
-            spans.append((match.start, match.end, EntityLabel.SKILL))
+            if match.confirmed:
+                spans.append((match.start, match.end, EntityLabel.SKILL))
             continue
+        (start, end, label), single = overlapping[0], len(overlapping) == 1
+        # "Kubernetes security", "little Spark": the model took a plain word along.
+        extra = text[start:match.start] + " " + text[match.end:end]
+        trimmed = (single and label is EntityLabel.SKILL and (start, end) != (match.start, match.end)
+                   and start <= match.start and end >= match.end
+                   and _LOWER_WORDS.fullmatch(extra) is not None)
         inside = all(s >= match.start and e <= match.end for s, e, _ in overlapping)
-        skills_inside = inside and all(label is EntityLabel.SKILL for _, _, label in overlapping)
-        relabel = (not match.ambiguous and len(overlapping) == 1
-                   and overlapping[0][:2] == (match.start, match.end)
-                   and overlapping[0][2] in _LEXICON_OVERRIDES)
-        # "Kubernetes security", "Salesforce administration": the model took the next word along.
-        trimmed = (len(overlapping) == 1 and overlapping[0][2] is EntityLabel.SKILL
-                   and overlapping[0][0] == match.start and overlapping[0][1] > match.end
-                   and _LOWER_WORDS.fullmatch(text[match.end:overlapping[0][1]]) is not None)
-        if skills_inside or relabel or trimmed:
+        skills_inside = inside and all(lab is EntityLabel.SKILL for _, _, lab in overlapping)
+        relabel = (not match.ambiguous and single and (start, end) == (match.start, match.end)
+                   and label in _LEXICON_OVERRIDES)
+        if trimmed or (match.confirmed and (skills_inside or relabel)):
             spans = [span for span in spans if span not in overlapping]
             spans.append((match.start, match.end, EntityLabel.SKILL))
     return spans
 
 
-_LOWER_WORDS = re.compile(r"(?:\s+[a-z]+)+")
+_LOWER_WORDS = re.compile(r"\s*(?:[a-z]+\s+)*(?:[a-z]+)?\s*")
 #: Labels the model gives skills it does not know (a product name looks like a place or a firm).
 _LEXICON_OVERRIDES = {EntityLabel.LOCATION, EntityLabel.PERSON, EntityLabel.ORG, EntityLabel.JOB_TITLE}
 
