@@ -3,15 +3,19 @@
 It runs on MongoDB and on FerretDB 1.x (the test server), so it uses neither
 transactions nor anything else FerretDB lacks.
 
-Appending a status takes three steps instead of one transaction: ``$inc`` the
-document's ``seq`` (refused when the document is missing or terminal), ``$inc``
-the owner's cursor in ``counters``, insert the event; the document's status
-fields are then projected from the event, guarded by ``seq`` so that an older
-event never overwrites a newer projection. A crash between the ``$inc``s and the
-insert leaves a gap in seq and cursor, and a cursor is taken a moment before its
-event is visible, so a reader can see cursor N+1 before N; readers tolerate
-both (see ``doclane.api.hub``). A crash before the projection leaves the
-document one event behind its history until its next event.
+Appending a status takes three steps instead of one transaction: read the
+document's last projected ``seq`` (refused when the document is missing or
+terminal), ``$inc`` the owner's cursor in ``counters``, insert the event with the
+next seq; the document's status fields and ``seq`` are then projected from the
+event, guarded by ``seq`` so that an older event never overwrites a newer
+projection. The seq is taken by the insert (a unique index), so a writer killed
+at any point leaves no gap in a document's seq: if it died after inserting but
+before projecting, the next append finds its number taken and goes past the
+newest event. A crash between the cursor ``$inc`` and the insert leaves a gap in
+the owner's cursors, and a cursor is taken a moment before its event is visible,
+so a reader can see cursor N+1 before N; readers tolerate both (see
+``doclane.api.hub``). A crash before the projection leaves the document one
+event behind its history until its next event.
 
 FerretDB's SQLite backend applies every update as a read then a write, outside
 any transaction: concurrent ``$inc``s can hand out the same number, and
@@ -259,8 +263,12 @@ class MongoStore(Store):
     ) -> StatusEvent | None:
         """Record a status event and project it onto the document (see the module doc).
 
-        Not atomic: a crash between the counters and the insert leaves a gap in
-        the document's seq and the owner's cursor.
+        The event's seq is the document's last projected seq + 1, taken by the insert
+        itself (a unique index): a writer killed before its insert leaves nothing
+        behind, and one killed after it (before the projection) makes the next
+        append look past its event. So a document's seq never has a gap. The
+        owner's cursor is a counter drawn before the insert: a crash there leaves a
+        cursor gap, which streams wait out (see ``doclane.api.hub``).
         """
         guard: _Doc = {"_id": document_id}
         if not allow_after_terminal:
@@ -268,13 +276,10 @@ class MongoStore(Store):
         owner, seq, cursor = "", 0, 0
         for _ in range(_MAX_ATTEMPTS):
             if not seq:
-                # No projection: FerretDB does not implement "fields" in findAndModify.
-                bumped = await self._documents.find_one_and_update(
-                    guard, {"$inc": {"seq": 1}}, return_document=ReturnDocument.AFTER
-                )
-                if bumped is None:
+                current = await self._documents.find_one(guard, {"owner": True, "seq": True})
+                if current is None:
                     return None
-                owner, seq = bumped["owner"], int(bumped["seq"])
+                owner, seq = current["owner"], int(current.get("seq", 0)) + 1
             if not cursor:
                 cursor = await self._bump_counter(owner, {"$inc": {"value": 1}})
             event = StatusEvent(
@@ -283,10 +288,11 @@ class MongoStore(Store):
             try:
                 await self._events.insert_one(event.model_dump())
             except DuplicateKeyError:
-                # FerretDB only (see the module doc): draw again what was taken.
+                # Taken by a concurrent writer, or by one that died before projecting its
+                # event: take the number after the newest event; redraw a taken cursor.
                 taken = {"_id": True}
                 if await self._events.find_one({"document_id": document_id, "seq": seq}, taken):
-                    seq = 0
+                    seq = await self._last_seq(document_id) + 1
                 if await self._events.find_one({"owner": owner, "cursor": cursor}, taken):
                     cursor = 0
                 continue
@@ -295,6 +301,11 @@ class MongoStore(Store):
                 return None
             return event
         raise StoreContention(f"could not number a status event of {document_id}; try again")
+
+    async def _last_seq(self, document_id: str) -> int:
+        newest = await self._events.find_one(
+            {"document_id": document_id}, {"seq": True}, sort=[("seq", DESCENDING)])
+        return int(newest["seq"]) if newest is not None else 0
 
     async def restore_status(self, event: StatusEvent) -> bool:
         if await self._documents.find_one({"_id": event.document_id}, {"_id": True}) is None:

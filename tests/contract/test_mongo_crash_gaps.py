@@ -1,0 +1,67 @@
+"""MongoStore: a writer that dies mid-append leaves no gap in a document's seq.
+
+MongoDB here has no transactions, so an append is several writes. If the writer is
+killed after numbering its event and before inserting it, the next append of that
+document must still take the next number (streams and clients rely on contiguous seq).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from doclane.infra.store.mongo import MongoStore
+from doclane.schemas.documents import DocumentRecord
+from doclane.schemas.events import DocumentStatus, Stage, StatusChange
+from tests.utils import infra
+
+
+class _Killed(Exception):
+    pass
+
+
+@pytest.fixture
+async def mongo():
+    store = MongoStore(infra.mongo_url(), database=f"t_{uuid.uuid4().hex[:12]}")
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.drop()
+        await store.close()
+
+
+def _doc() -> DocumentRecord:
+    doc_id = uuid.uuid4().hex
+    return DocumentRecord(id=doc_id, owner="alice", filename="a.txt", content_type="text/plain",
+                          size_bytes=1, sha256="0" * 64, blob_key=f"uploads/{doc_id}/a.txt")
+
+
+@pytest.mark.parametrize("dies_at", ["insert", "projection"])
+async def test_an_append_killed_midway_leaves_no_gap_in_seq(mongo, monkeypatch, dies_at):
+    doc = _doc()
+    await mongo.create_document(doc)
+    await mongo.append_status(doc.id, StatusChange(status=DocumentStatus.PENDING, stage=Stage.UPLOAD))
+
+    target = {"insert": "insert_one", "projection": "update_one"}[dies_at]
+    collection = mongo._events if dies_at == "insert" else mongo._documents
+    real = getattr(type(collection), target)
+
+    async def dies(self, *args, **kwargs):
+        if dies_at == "projection":
+            await real(self, *args, **kwargs)  # the write lands, the process dies right after
+        raise _Killed
+
+    monkeypatch.setattr(type(collection), target, dies)
+    with pytest.raises(_Killed):
+        await mongo.append_status(
+            doc.id, StatusChange(status=DocumentStatus.PROCESSING, stage=Stage.EXTRACT))
+    monkeypatch.setattr(type(collection), target, real)
+
+    # The restarted writer appends again (a redelivered event): numbering goes on without a gap.
+    await mongo.append_status(doc.id, StatusChange(status=DocumentStatus.PROCESSING, stage=Stage.EXTRACT))
+    await mongo.append_status(doc.id, StatusChange(status=DocumentStatus.ANALYZING, stage=Stage.EXTRACT))
+    seqs = [e.seq for e in await mongo.status_history(doc.id)]
+    assert seqs == list(range(1, len(seqs) + 1)), seqs
+    assert (await mongo.get_document(doc.id)).seq == seqs[-1]
