@@ -65,3 +65,22 @@ async def test_an_append_killed_midway_leaves_no_gap_in_seq(mongo, monkeypatch, 
     seqs = [e.seq for e in await mongo.status_history(doc.id)]
     assert seqs == list(range(1, len(seqs) + 1)), seqs
     assert (await mongo.get_document(doc.id)).seq == seqs[-1]
+
+
+async def test_chunks_stored_by_a_writer_killed_before_counting_them_are_counted(mongo, monkeypatch):
+    from doclane.schemas.extraction import Chunk
+
+    doc = _doc()
+    await mongo.create_document(doc)
+    documents = type(mongo._documents)
+    real = documents.update_one
+
+    async def dies(self, *args, **kwargs):
+        raise _Killed
+
+    monkeypatch.setattr(documents, "update_one", dies)  # the chunks land, their count does not
+    with pytest.raises(_Killed):
+        await mongo.put_chunks(doc.id, [Chunk(index=i, text=f"part {i}") for i in range(3)])
+    monkeypatch.setattr(documents, "update_one", real)
+    # The redelivered extraction finds its chunks stored and reuses them: the count must be right.
+    assert (await mongo.count_chunks(doc.id)).total == 3

@@ -500,9 +500,15 @@ class MongoStore(Store):
         )
         if data is None:
             return ChunkCounts(0, 0, 0)
+        total = int(data.get("chunks_total", 0))
+        if not total:
+            # A writer killed between storing the chunks and recording their number: count
+            # them (a scan, but only until a document has its total) and record it.
+            total = await self._chunks.count_documents({"document_id": document_id})
+            if total:
+                await self._documents.update_one({"_id": document_id}, {"$set": {"chunks_total": total}})
         return ChunkCounts(
-            int(data.get(_COUNTERS["analysis"], 0)), int(data.get(_COUNTERS["index"], 0)),
-            int(data.get("chunks_total", 0)),
+            int(data.get(_COUNTERS["analysis"], 0)), int(data.get(_COUNTERS["index"], 0)), total,
         )
 
     # --- result cache ---
