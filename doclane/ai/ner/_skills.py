@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-__all__ = ["SkillMatch", "SkillMatcher"]
+__all__ = ["SkillMatch", "SkillMatcher", "in_skill_context"]
 
 # No letter, digit or joining character may continue a match on either side.
 _LEFT = r"(?<![\w@#+.&/-])"
@@ -110,6 +110,12 @@ def _compile(terms: list[str], flags: int) -> re.Pattern[str] | None:
     ordered = sorted(set(terms), key=len, reverse=True)
     alternatives = "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in ordered)
     return re.compile(f"{_LEFT}(?:{alternatives}){_RIGHT}", flags)
+
+
+def in_skill_context(text: str, start: int, end: int, anchors: Iterable[tuple[int, int]]) -> bool:
+    """Whether ``text[start:end]`` stands where skills do: after a cue on its line, or next to
+    one of the ``anchors`` (other skills' spans) across a list separator."""
+    return _in_context(text, SkillMatch(start, end, True, False), sorted(anchors))
 
 
 def _in_context(text: str, match: SkillMatch, anchors: list[tuple[int, int]]) -> bool:

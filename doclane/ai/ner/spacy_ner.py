@@ -10,8 +10,9 @@ is kept where no model span overlaps it, replaces a shorter model skill inside i
 (*Kubernetes security*, *little Spark*: then an ambiguous word needs no context, the
 model supplied it), and relabels a model span of exactly its extent that the
 model called a place, person or organisation (an unambiguous entry only: *Revit*,
-*Databricks*); otherwise the model's span stands. Every mention gets a normalised
-value (:mod:`doclane.ai.ner._normalise`).
+*Databricks*); otherwise the model's span stands. A lower-case model skill outside
+the lexicon is kept only where skills stand (after a cue, or in a list next to another
+skill). Every mention gets a normalised value (:mod:`doclane.ai.ner._normalise`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from doclane.ai.ner._normalise import normalise
 from doclane.ai.ner._rules import find_rule_spans
-from doclane.ai.ner._skills import SkillMatcher
+from doclane.ai.ner._skills import SkillMatcher, in_skill_context
 from doclane.schemas.enrichment import Entity, EntityLabel
 
 if TYPE_CHECKING:
@@ -169,7 +170,18 @@ def _with_lexicon(skills: SkillMatcher, text: str,
         if trimmed or (match.confirmed and (skills_inside or relabel)):
             spans = [span for span in spans if span not in overlapping]
             spans.append((match.start, match.end, EntityLabel.SKILL))
-    return spans
+    # A lower-case phrase the model calls a skill ("local suppliers", "cut p99") must at least
+    # stand where skills do: in the lexicon, after a cue, or in a list next to another skill.
+    lexicon = {(m.start, m.end) for m in skills.find(text, known)}
+    skill_spans = [(s, e) for s, e, label in spans if label is EntityLabel.SKILL]
+    kept = []
+    for start, end, label in spans:
+        mention = text[start:end]
+        if (label is EntityLabel.SKILL and (start, end) not in lexicon and mention == mention.lower()
+                and not in_skill_context(text, start, end, [a for a in skill_spans if a != (start, end)])):
+            continue
+        kept.append((start, end, label))
+    return kept
 
 
 _LOWER_WORDS = re.compile(r"\s*(?:[a-z]+\s+)*(?:[a-z]+)?\s*")
