@@ -85,7 +85,7 @@ class _Filler:
             "NUM": lambda: (str(rng.choice([2, 3, 5, 8, 12, 40, 150, 1200, 25000])), None),
             "DUR": lambda: (self.duration(), None),
             "PCT": lambda: (rng.choice([f"{rng.randint(1, 60)}%", f"{rng.randint(1, 60)} percent"]), None),
-            "REF": lambda: (f"{rng.choice(['INV', 'PO', 'CN', 'ORD'])}-{rng.randint(1000, 99999)}", None),
+            "REF": lambda: (self.reference(), None),
             "Q": lambda: (str(rng.randint(1, 4)), None),
             # Noun phrases in the places skills and titles take: not every object is a skill.
             "NP": lambda: (rng.choice(self.noun_phrases), None),
@@ -173,6 +173,16 @@ class _Filler:
         role = rng.choice(self.roles)
         title = f"{rng.choice(_SENIORITY)} {role}" if rng.random() < 0.45 else role
         return title.lower() if rng.random() < 0.1 else title
+
+    def reference(self) -> str:
+        """Invoice, order and account numbers: digits a model might take for dates or phones."""
+        rng = self.rng
+        return rng.choice([
+            f"{rng.choice(['INV', 'PO', 'CN', 'ORD'])}-{rng.randint(1000, 99999)}",
+            f"{rng.randint(2015, 2027)}-{rng.randint(1, 9999):04d}",
+            f"INV/{rng.randint(2015, 2027)}/{rng.randint(1, 999)}",
+            f"{rng.randint(0, 99):02d}{rng.randint(100000, 999999)}", f"A{rng.randint(10000, 99999)}",
+        ])
 
     def email(self) -> str:
         rng = self.rng
