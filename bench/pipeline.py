@@ -98,8 +98,16 @@ async def end_to_end(paths: list[Path], url: str) -> float:
     return elapsed
 
 
-def embedded(paths: list[Path], data_dir: Path) -> float:
-    server = ServerProcess(data_dir).start()
+#: The embedded runs: search indexing off, and on with each local embedding model.
+INDEXING = {
+    "off": {"DOCLANE_SEARCH_ENABLED": "false"},
+    "wordllama": {"DOCLANE_EMBEDDINGS_LOCAL_MODEL": "wordllama-l2"},
+    "minilm": {"DOCLANE_EMBEDDINGS_LOCAL_MODEL": "minilm-l6-v2"},
+}
+
+
+def embedded(paths: list[Path], data_dir: Path, env: dict[str, str] | None = None) -> float:
+    server = ServerProcess(data_dir, env).start()
     try:
         return asyncio.run(end_to_end(paths, server.url))
     finally:
@@ -107,10 +115,11 @@ def embedded(paths: list[Path], data_dir: Path) -> float:
 
 
 def distributed(paths: list[Path], data_dir: Path, analyzers: int) -> float | None:
-    kafka, mongo = (os.environ.get(f"DOCLANE_TEST_{n}") for n in ("KAFKA_BOOTSTRAP", "MONGO_URL"))
-    if not (kafka and mongo):
+    kafka, mongo, search = (os.environ.get(f"DOCLANE_TEST_{n}")
+                            for n in ("KAFKA_BOOTSTRAP", "MONGO_URL", "SEARCH_URL"))
+    if not (kafka and mongo and search):
         return None
-    cluster = Cluster(data_dir, cluster_env(kafka, mongo)).start(analyzers=analyzers)
+    cluster = Cluster(data_dir, cluster_env(kafka, mongo, search)).start(analyzers=analyzers)
     try:
         return asyncio.run(end_to_end(paths, cluster.gateway.url))
     finally:
@@ -130,7 +139,8 @@ def main() -> None:
         pages, raw_s = raw_pymupdf(paths)
         _, ours_s = ours_extract(paths)
         _, loop_s = plain_loop(paths)
-        e2e_s = embedded(paths, folder / "data")
+        indexing = {name: embedded(paths, folder / f"data-{name}", env) for name, env in INDEXING.items()}
+        e2e_s = indexing["minilm"]  # the default configuration
         dist1_s = distributed(paths, folder / "d1", analyzers=1)
         dist2_s = distributed(paths, folder / "d2", analyzers=2)
     result = {
@@ -145,6 +155,9 @@ def main() -> None:
         "extract_vs_raw": round(raw_s / ours_s, 3),
         "end_to_end_vs_raw": round(raw_s / e2e_s, 3),
         "end_to_end_vs_plain_loop": round(loop_s / e2e_s, 3),
+        # Search indexing's cost: end-to-end pages/s with it off and with each local model.
+        "end_to_end_pages_per_s_by_indexing": {k: round(pages / s, 1) for k, s in indexing.items()},
+        "end_to_end_vs_indexing_off": {k: round(indexing["off"] / s, 3) for k, s in indexing.items()},
     }
     if dist1_s is not None and dist2_s is not None:
         result |= {
