@@ -154,7 +154,9 @@ def _with_lexicon(skills: SkillMatcher, text: str,
     for match in skills.find_all(text, known):
         overlapping = [span for span in spans if span[0] < match.end and match.start < span[1]]
         if not overlapping:
-            if match.confirmed:
+            # Alone, a lexicon word counts only where skills stand (a cue, a list, "in"/"with" before it):
+            # "the Tableau dashboard" in a status email names a tool, not something a person has.
+            if match.confirmed and in_skill_context(text, match.start, match.end, known):
                 spans.append((match.start, match.end, EntityLabel.SKILL))
             continue
         (start, end, label), single = overlapping[0], len(overlapping) == 1
