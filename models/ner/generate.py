@@ -78,6 +78,8 @@ class _Filler:
             "QDATE": lambda: (self.quarter(), "DATE"),
             "MONEY": lambda: (self.money(), "MONEY"),
             "SKILL": lambda: (self.skill(), "SKILL"),
+            # A technology named as a thing (a licence, a dashboard), not as a person's skill.
+            "TOOL": lambda: (self.skill(), None),
             "TITLE": lambda: (self.title(), "JOB_TITLE"),
             # Emails and phones are found by rules; the model is taught to leave them.
             "EMAIL": lambda: (self.email(), None),

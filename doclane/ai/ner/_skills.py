@@ -9,9 +9,11 @@ when they are long enough not to be ordinary words (*pytorch*).
 
 Entries marked ``?`` are also ordinary words, companies or nationalities (*Go*, *R*,
 *Excel*, *Spark*, *German*, *teamwork*): they count only in a skill context — listed next
-to another skill (``,``, ``and``, ``or``, ``/``), after a cue such as *Skills:*,
-*experience with*, *proficient in* on the same line, or right after *in*/*with*/*using*
-for programming-language-like words.
+to another skill (``,``, ``and``, ``or``, ``/``), after a cue on the same line (*Skills:*,
+*experience with*, *proficient in*, a resume verb such as *built* or *migrated*, a list
+bullet), or right after *in*/*with*/*using*. The extractor applies the same test to every
+lexicon match it adds on its own: the guideline counts a skill only where a person has it
+or a job requires it, not a tool named as a thing (*the Tableau dashboard*).
 
 How a match and the model's spans combine is decided in
 :meth:`doclane.ai.ner.spacy_ner.SpacyEntityExtractor.extract`.
@@ -31,8 +33,11 @@ _RIGHT = r"(?![\w+#@&]|[./-]\w)"
 _CUE = re.compile(
     r"(?:skills?|competenc(?:y|ies)|proficien(?:t|cy)|experience[ds]?|expertise|knowledge|familiar(?:ity)?|"
     r"tools?|stack|technolog(?:y|ies)|languages?|fluent|certifi(?:ed|cation)|background|hands-on|"
-    r"nice to have|must have|requirements?|qualifications?|speaks?|trained|frameworks?|platforms?)"
-    r"\b[^.;\n]*$",
+    r"nice to have|must have|requirements?|qualifications?|speaks?|trained|frameworks?|platforms?|"
+    # what a person did with it, as resume lines say it
+    r"built|rebuilt|introduced|implemented|developed|designed|deployed|automated|migrated|maintained|"
+    r"wrote|rewrote|used|led|configured|administered)"
+    r"\b[^.;\n]*$|^\s*[-•*·]\s",
     re.I,
 )
 _JUST_BEFORE = re.compile(r"(?:\bin|\bwith|\busing|\bof|\bknows?|\blearning|:|^\s*[-•*·])\s*$", re.I)
