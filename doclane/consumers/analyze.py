@@ -40,15 +40,5 @@ async def analyze_give_up(event: ChunkReady, services: Services, error: DoclaneE
 
 async def _announce(event: ChunkReady, services: Services, error: str | None = None,
                     category: str | None = None) -> None:
-    await services.bus.publish(
-        Topics.CHUNK_ANALYZED,
-        event.document_id,
-        ChunkAnalyzed(
-            document_id=event.document_id,
-            owner=event.owner,
-            chunk_index=event.chunk.index,
-            chunk_count=event.chunk_count,
-            error=error,
-            error_category=category,
-        ),
-    )
+    result = ChunkAnalyzed.of(event, error=error, category=category)
+    await services.bus.publish(Topics.CHUNK_ANALYZED, event.document_id, result)

@@ -117,16 +117,5 @@ async def index_give_up(event: ChunkReady, services: Services, error: DoclaneErr
 
 async def _announce(event: ChunkReady, services: Services, *, passages: int = 0,
                     error: str | None = None, category: str | None = None) -> None:
-    await services.bus.publish(
-        Topics.CHUNK_INDEXED,
-        event.document_id,
-        ChunkIndexed(
-            document_id=event.document_id,
-            owner=event.owner,
-            chunk_index=event.chunk.index,
-            chunk_count=event.chunk_count,
-            passages=passages,
-            error=error,
-            error_category=category,
-        ),
-    )
+    result = ChunkIndexed.of(event, error=error, category=category, passages=passages)
+    await services.bus.publish(Topics.CHUNK_INDEXED, event.document_id, result)

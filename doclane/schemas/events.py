@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, Field
 
@@ -130,6 +130,16 @@ class ChunkResult(Event):
     #: ``None`` when the step succeeded; otherwise a reason a person understands.
     error: str | None = None
     error_category: str | None = None
+
+    @classmethod
+    def of(cls, ready: ChunkReady, *, error: str | None = None, category: str | None = None,
+           **fields: object) -> Self:
+        """The result of handling ``ready``: its document and chunk, and the failure if any."""
+        return cls.model_validate({
+            "document_id": ready.document_id, "owner": ready.owner,
+            "chunk_index": ready.chunk.index, "chunk_count": ready.chunk_count,
+            "error": error, "error_category": category, **fields,
+        })
 
 
 class ChunkAnalyzed(ChunkResult):
