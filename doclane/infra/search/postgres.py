@@ -43,7 +43,6 @@ import numpy as np
 import psycopg
 from pgvector.psycopg import register_vector_async
 from psycopg import errors as pg_errors
-from psycopg import sql
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
@@ -304,7 +303,7 @@ class PostgresSearchIndex:
             # words, the most common dropped first (see relaxations).
             best = {r[0]: coordinated_score(len(words), float(r[1])) for r in await ranked(words, limit)}
             if len(best) < limit and len(words) > 1:
-                matches = {w: await self._estimated_matches(conn, w) for w in words}
+                matches = await self._match_counts(conn, words, query.owner)
                 for subset in relaxations(words, matches):
                     for pid, rank in await ranked(subset, limit + len(best)):
                         if pid not in best and len(best) < limit:
@@ -332,13 +331,20 @@ class PostgresSearchIndex:
 
         return [_hit(rows[pid], marked(rows[pid]), score) for pid, score in best.items() if pid in rows]
 
-    async def _estimated_matches(self, conn: psycopg.AsyncConnection[TupleRow], word: str) -> int:
-        """Passages holding ``word``, as the planner estimates it from its statistics (no scan)."""
-        statement = sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {} WHERE tsv @@ to_tsquery('english', {})")
-        cur = await conn.execute(statement.format(sql.Identifier(f"p_{self._s}"), sql.Literal(word)))
-        row = await cur.fetchone()
-        plan: Any = row[0] if row else None
-        return int(plan[0]["Plan"]["Plan Rows"]) if plan else 0
+    async def _match_counts(self, conn: psycopg.AsyncConnection[TupleRow], words: list[str],
+                            owner: str) -> dict[str, int]:
+        """The owner's passages holding each word, counted up to RANK_CAP, in one round trip.
+
+        (An EXPLAIN per word, for the planner's estimate, cost a round trip and a plan
+        each: ~60 ms for a five-word query at 10k passages.)
+        """
+        cur = await conn.execute(
+            f"SELECT w, (SELECT count(*) FROM (SELECT 1 FROM p_{self._s} "
+            "WHERE tsv @@ to_tsquery('english', w) AND owner = %(owner)s "
+            f"LIMIT {RANK_CAP}) AS m) FROM unnest(%(words)s::text[]) AS w",
+            {"words": words, "owner": owner},
+        )
+        return {str(w): int(n) for w, n in await cur.fetchall()}
 
     async def vector_search(self, query: SearchQuery, vector: Vector, limit: int) -> list[SearchHit]:
         if limit <= 0:
