@@ -72,9 +72,11 @@ class GatewayClient:
         if response.is_success:
             return response.json()
         try:
-            detail = response.json().get("detail", response.text)
+            body = response.json()
         except ValueError:
-            detail = response.text
+            body = None
+        # Not every server in front of doclane answers JSON objects (a proxy's error page).
+        detail = body.get("detail", response.text) if isinstance(body, dict) else response.text
         raise ClientError(f"{self._url} answered {response.status_code}: {detail}")
 
     def request_error(self, exc: httpx.HTTPError) -> ClientError:

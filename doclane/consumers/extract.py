@@ -90,16 +90,17 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
         if not chunks:
             raise _NoChunks("The document contains no text to analyse.")
         classification = result.classification
+        doc_type = classification.label if classification else None
         await store.update_document(
             doc.id,
             title=result.title,
             page_count=result.page_count,
             encoding=result.encoding,
             chunk_count=len(chunks),
-            doc_type=classification.label if classification else None,
+            doc_type=doc_type,
             classification=classification,
         )
-        doc = doc.model_copy(update={"doc_type": classification.label if classification else None})
+        doc = doc.model_copy(update={"doc_type": doc_type})
         await store.put_chunks(doc.id, chunks)
     if cached is not None:
         # Identical content was analysed before with the same settings: its chunks'

@@ -438,12 +438,12 @@ class MongoStore(Store):
             return None
         analysis = await self._collection("chunk_analyses").find_one({"_id": cid})
         indexed = await self._collection("chunk_indexed").find_one({"_id": cid})
-        marks = tuple([
+        analysis_counted, index_counted = [
             await self._collection(name).find_one({"_id": cid}, {"_id": True}) is not None
             for name in _MARK_COLLECTIONS.values()
-        ])
+        ]
         entities = await self._collection("chunk_entities").find_one({"_id": cid})
-        return self._chunk_record(data, analysis, indexed, (marks[0], marks[1]), entities)
+        return self._chunk_record(data, analysis, indexed, (analysis_counted, index_counted), entities)
 
     async def save_chunk_analysis(
         self, document_id: str, index: int, analysis: ChunkAnalysis
