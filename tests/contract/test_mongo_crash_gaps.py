@@ -84,3 +84,55 @@ async def test_chunks_stored_by_a_writer_killed_before_counting_them_are_counted
     monkeypatch.setattr(documents, "update_one", real)
     # The redelivered extraction finds its chunks stored and reuses them: the count must be right.
     assert (await mongo.count_chunks(doc.id)).total == 3
+
+
+async def _killed_at(monkeypatch, collection, method: str, call) -> None:
+    """Run ``call`` with ``collection.method`` failing before its write lands (a server restart)."""
+    cls = type(collection)
+    real = getattr(cls, method)
+
+    async def dies(self, *args, **kwargs):
+        raise _Killed
+
+    monkeypatch.setattr(cls, method, dies)
+    with pytest.raises(_Killed):
+        await call()
+    monkeypatch.setattr(cls, method, real)
+
+
+async def test_a_completion_stored_but_not_projected_is_not_followed_by_a_retry_notice(mongo, monkeypatch):
+    # Seen with a FerretDB restart mid-run: the aggregator stored ``completed``, died before
+    # projecting it, and the runner's retry notice ("analyzing", attempt 2) landed after it.
+    doc = _doc()
+    await mongo.create_document(doc)
+    for status in (DocumentStatus.PENDING, DocumentStatus.PROCESSING, DocumentStatus.ANALYZING):
+        await mongo.append_status(doc.id, StatusChange(status=status, stage=Stage.EXTRACT))
+
+    # The event lands; its projection onto the document does not.
+    await _killed_at(monkeypatch, mongo._documents, "update_one", lambda: mongo.append_status(
+        doc.id, StatusChange(status=DocumentStatus.COMPLETED, stage=Stage.AGGREGATE)))
+
+    notice = await mongo.append_status(doc.id, StatusChange(
+        status=DocumentStatus.ANALYZING, stage=Stage.AGGREGATE, attempt=2, detail="retrying"))
+    assert notice is None  # the document is finished: nothing follows its terminal event
+    statuses = [e.status for e in await mongo.status_history(doc.id)]
+    assert statuses[-1] is DocumentStatus.COMPLETED, statuses
+    assert (await mongo.get_document(doc.id)).status is DocumentStatus.COMPLETED
+
+
+async def test_a_chunk_counted_by_a_writer_killed_midway_is_counted_once(mongo, monkeypatch):
+    from doclane.schemas.extraction import Chunk
+
+    doc = _doc()
+    await mongo.create_document(doc)
+    await mongo.put_chunks(doc.id, [Chunk(index=i, text=f"part {i}") for i in range(2)])
+    # The mark lands, the count does not: the redelivered result must still be counted.
+    marks = mongo._collection("chunk_marks")
+
+    await _killed_at(monkeypatch, mongo._documents, "update_one",
+                     lambda: mongo.mark_chunk_aggregated(doc.id, 0, "analysis"))
+    assert await marks.find_one({"_id": f"{doc.id}:0"}) is not None
+    await mongo.mark_chunk_aggregated(doc.id, 0, "analysis")  # the redelivery
+    await mongo.mark_chunk_aggregated(doc.id, 0, "analysis")  # and a duplicate of it
+    await mongo.mark_chunk_aggregated(doc.id, 1, "analysis")
+    assert (await mongo.count_chunks(doc.id)).analyzed == 2

@@ -289,10 +289,16 @@ class MongoStore(Store):
                 await self._events.insert_one(event.model_dump())
             except DuplicateKeyError:
                 # Taken by a concurrent writer, or by one that died before projecting its
-                # event: take the number after the newest event; redraw a taken cursor.
+                # event: project the newest event (nothing follows a terminal one) and take
+                # the number after it; redraw a taken cursor.
                 taken = {"_id": True}
                 if await self._events.find_one({"document_id": document_id, "seq": seq}, taken):
-                    seq = await self._last_seq(document_id) + 1
+                    newest = await self._newest_event(document_id)
+                    if newest is not None:
+                        await self._project(newest)
+                        if newest.status.terminal and not allow_after_terminal:
+                            return None
+                        seq = newest.seq + 1
                 if await self._events.find_one({"owner": owner, "cursor": cursor}, taken):
                     cursor = 0
                 continue
@@ -302,10 +308,10 @@ class MongoStore(Store):
             return event
         raise StoreContention(f"could not number a status event of {document_id}; try again")
 
-    async def _last_seq(self, document_id: str) -> int:
+    async def _newest_event(self, document_id: str) -> StatusEvent | None:
         newest = await self._events.find_one(
-            {"document_id": document_id}, {"seq": True}, sort=[("seq", DESCENDING)])
-        return int(newest["seq"]) if newest is not None else 0
+            {"document_id": document_id}, {"_id": False}, sort=[("seq", DESCENDING)])
+        return StatusEvent.model_validate(newest) if newest is not None else None
 
     async def restore_status(self, event: StatusEvent) -> bool:
         if await self._documents.find_one({"_id": event.document_id}, {"_id": True}) is None:
@@ -486,17 +492,18 @@ class MongoStore(Store):
         try:
             await self._collection(_MARK_COLLECTIONS[part]).insert_one(
                 {"_id": cid, "document_id": document_id})
+            newly = True
         except DuplicateKeyError:
-            return False
-        # Only the aggregator counts, one event at a time per document (its topics are
-        # keyed by document and its group member serialises a key across topics), so
-        # this increment never races itself.
-        await self._documents.update_one({"_id": document_id}, {"$inc": {_COUNTERS[part]: 1}})
-        return True
+            newly = False
+        # The count is the set of counted indexes on the document, so adding to it is
+        # idempotent: a writer killed between the mark and the count (a server restart)
+        # is counted by the redelivery, and a duplicate result is never counted twice.
+        await self._documents.update_one({"_id": document_id}, {"$addToSet": {_COUNTED[part]: index}})
+        return newly
 
     async def count_chunks(self, document_id: str) -> ChunkCounts:
         data = await self._documents.find_one(
-            {"_id": document_id}, {"chunks_total": True, **dict.fromkeys(_COUNTERS.values(), True)}
+            {"_id": document_id}, {"chunks_total": True, **dict.fromkeys(_COUNTED.values(), True)}
         )
         if data is None:
             return ChunkCounts(0, 0, 0)
@@ -508,7 +515,7 @@ class MongoStore(Store):
             if total:
                 await self._documents.update_one({"_id": document_id}, {"$set": {"chunks_total": total}})
         return ChunkCounts(
-            int(data.get(_COUNTERS["analysis"], 0)), int(data.get(_COUNTERS["index"], 0)), total,
+            len(data.get(_COUNTED["analysis"], ())), len(data.get(_COUNTED["index"], ())), total,
         )
 
     # --- result cache ---
@@ -544,10 +551,10 @@ class MongoStore(Store):
                 {"_id": key, "value": json.dumps(value), "created_at": utcnow()})
 
 
-#: Per part of a chunk: the collection whose ``_id`` insert counts it once, and the
-#: document's counter of counted chunks.
+#: Per part of a chunk: the collection whose ``_id`` insert says it was counted first
+#: (progress is reported once), and the document's set of counted chunk indexes.
 _MARK_COLLECTIONS: dict[ChunkPart, str] = {"analysis": "chunk_marks", "index": "chunk_index_marks"}
-_COUNTERS: dict[ChunkPart, str] = {"analysis": "chunks_aggregated", "index": "chunks_indexed"}
+_COUNTED: dict[ChunkPart, str] = {"analysis": "chunks_aggregated_set", "index": "chunks_indexed_set"}
 
 
 def _chunk_id(document_id: str, index: int) -> str:
