@@ -32,6 +32,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import KafkaError
 
+from doclane.infra.bus._control import MemberStats, PauseGate
 from doclane.infra.bus.base import Subscription
 from doclane.infra.supervise import supervised
 from doclane.schemas.events import Event
@@ -84,11 +85,16 @@ class GroupMember(ConsumerRebalanceListener):  # type: ignore[misc]
     """Runs one :class:`Subscription` as a member of its consumer group."""
 
     def __init__(
-        self, consumer: AIOKafkaConsumer, sub: Subscription[Any], topics: Sequence[str]
+        self, consumer: AIOKafkaConsumer, sub: Subscription[Any], topics: Sequence[str],
+        gate: PauseGate | None = None,
     ) -> None:
-        """``topics`` are the broker names of ``sub.topics``, in priority order."""
+        """``topics`` are the broker names of ``sub.topics``, in priority order; no record
+        starts while ``gate`` is paused."""
         self._consumer = consumer
         self._sub = sub
+        self.gate = gate or PauseGate()
+        #: Records in handlers and finished, per broker topic name.
+        self.stats = MemberStats()
         self._topics = list(topics)
         weights = list(sub.weights) or [1] * len(self._topics)
         if len(weights) != len(self._topics) or min(weights) < 1:
@@ -128,6 +134,14 @@ class GroupMember(ConsumerRebalanceListener):  # type: ignore[misc]
         self._loops.clear()
         await self._commit()
         await self._consumer.stop()  # leaves the group: the others take over at once
+
+    @property
+    def group(self) -> str:
+        return self._sub.group
+
+    def wake(self) -> None:
+        """Look for records to start again (after a resume)."""
+        self._wake.set()
 
     # --- rebalance listener (called by aiokafka's coordinator task) ---
 
@@ -176,7 +190,8 @@ class GroupMember(ConsumerRebalanceListener):  # type: ignore[misc]
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while len(self._running) < self._slots and (part := self._pick()) is not None:
+            while (len(self._running) < self._slots and not self.gate.paused
+                   and (part := self._pick()) is not None):
                 self._start(part)
 
     async def _commit_loop(self) -> None:
@@ -215,6 +230,7 @@ class GroupMember(ConsumerRebalanceListener):  # type: ignore[misc]
             part.paused = False
         name = f"{self._sub.group}:{part.tp.topic}[{part.tp.partition}]@{record.offset}"
         task = supervised(self._handle(part, record), name=name)
+        self.stats.started(part.tp.topic)
         part.task = task
         self._running.add(task)
         # A callback, not a ``finally``: it also runs for a task cancelled before it started.
@@ -222,6 +238,7 @@ class GroupMember(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def _finished(self, part: _Partition, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
+        self.stats.finished(part.tp.topic, handled=not task.cancelled())
         if part.task is task:
             part.task = None
         self._wake.set()

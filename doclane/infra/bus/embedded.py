@@ -12,6 +12,11 @@ low-water mark of finished records, so nothing after an unfinished record is
 skipped on restart (records finished after it are redelivered; handlers are
 idempotent). Consumers sleep on an ``asyncio.Condition`` until an append wakes
 them: there is no polling.
+
+Each record keeps the time it was appended (milliseconds, like Kafka's
+timestamps) for audit trails and queue ages. Pauses are records on the control
+topic of the same log, read back at start, so a paused group stays paused
+across a restart.
 """
 
 from __future__ import annotations
@@ -19,15 +24,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import zlib
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
 
-from doclane.infra.bus.base import E, EventBus, Subscription
+from doclane.infra.bus._control import GroupPaused, MemberStats, PauseGate
+from doclane.infra.bus.base import (
+    CONTROL_TOPIC,
+    BusRecord,
+    E,
+    EventBus,
+    Subscription,
+    TopicBacklog,
+)
 from doclane.infra.supervise import supervised
 from doclane.schemas.events import Event
 
@@ -41,6 +56,7 @@ CREATE TABLE IF NOT EXISTS events (
     "offset" INTEGER NOT NULL,
     key TEXT NOT NULL,
     payload TEXT NOT NULL,
+    ts INTEGER,
     PRIMARY KEY (topic, "offset")
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS group_offsets (
@@ -58,6 +74,16 @@ class Record:
     offset: int
     key: str
     payload: str
+    #: Milliseconds since the epoch when appended; ``None`` in logs older than timestamps.
+    ts: int | None = None
+
+    def to_bus_record(self) -> BusRecord:
+        when = None if self.ts is None else datetime.fromtimestamp(self.ts / 1000, UTC)
+        return BusRecord(self.topic, 0, self.offset, when, self.key, self.payload)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 class EmbeddedLog:
@@ -78,6 +104,9 @@ class EmbeddedLog:
         # the last transactions, which is the usual trade for WAL speed.
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.executescript(_SCHEMA)
+        columns = {str(r[1]) for r in await db.execute_fetchall("PRAGMA table_info(events)")}
+        if "ts" not in columns:  # a log written before records kept their time
+            await db.execute("ALTER TABLE events ADD COLUMN ts INTEGER")
         await db.commit()
         rows = await db.execute_fetchall('SELECT topic, MAX("offset") FROM events GROUP BY topic')
         self._ends = {topic: last + 1 for topic, last in rows}
@@ -103,8 +132,8 @@ class EmbeddedLog:
         async with self._write_lock:
             offset = self.end_offset(topic)
             await self._conn.execute(
-                'INSERT INTO events (topic, "offset", key, payload) VALUES (?, ?, ?, ?)',
-                (topic, offset, key, payload),
+                'INSERT INTO events (topic, "offset", key, payload, ts) VALUES (?, ?, ?, ?, ?)',
+                (topic, offset, key, payload, _now_ms()),
             )
             await self._conn.commit()
             self._ends[topic] = offset + 1
@@ -116,11 +145,32 @@ class EmbeddedLog:
         """Records of ``topic`` from ``from_offset`` on, oldest first (replay)."""
         # execute_fetchall runs in one call: no cursor stays open across an await.
         rows = await self._conn.execute_fetchall(
-            'SELECT "offset", key, payload FROM events WHERE topic = ? AND "offset" >= ? '
+            'SELECT "offset", key, payload, ts FROM events WHERE topic = ? AND "offset" >= ? '
             'ORDER BY "offset" LIMIT ?',
             (topic, from_offset, limit),
         )
-        return [Record(topic, off, key, payload) for off, key, payload in rows]
+        return [Record(topic, off, key, payload, ts) for off, key, payload, ts in rows]
+
+    async def read_matching(
+        self, topic: str, from_offset: int, *, key: str | None, since_ms: int | None,
+        limit: int = 500,
+    ) -> list[Record]:
+        """Like :meth:`read`, only records of ``key`` (or its ``key:`` sub-keys) from ``since_ms`` on."""
+        sql = 'SELECT "offset", key, payload, ts FROM events WHERE topic = ? AND "offset" >= ?'
+        params: list[object] = [topic, from_offset]
+        if key is not None:
+            sql += " AND (key = ? OR substr(key, 1, ?) = ?)"
+            params += [key, len(key) + 1, f"{key}:"]
+        if since_ms is not None:
+            sql += " AND ts >= ?"
+            params.append(since_ms)
+        rows = await self._conn.execute_fetchall(sql + ' ORDER BY "offset" LIMIT ?', [*params, limit])
+        return [Record(topic, off, k, payload, ts) for off, k, payload, ts in rows]
+
+    async def timestamp_at(self, topic: str, offset: int) -> int | None:
+        rows = list(await self._conn.execute_fetchall(
+            'SELECT ts FROM events WHERE topic = ? AND "offset" = ?', (topic, offset)))
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
     async def wait_until(self, predicate: Callable[[], bool]) -> None:
         """Sleep until an append makes ``predicate`` true."""
@@ -149,9 +199,11 @@ class _GroupMember:
     _READ_BATCH = 32
     _LANE_CAPACITY = 4
 
-    def __init__(self, log: EmbeddedLog, sub: Subscription[E]) -> None:
+    def __init__(self, log: EmbeddedLog, sub: Subscription[E], gate: PauseGate) -> None:
         self._log = log
         self._sub = sub
+        self.gate = gate
+        self.stats = MemberStats()
         self._topics = list(sub.topics)
         weights = list(sub.weights) or [1] * len(self._topics)
         if len(weights) != len(self._topics):
@@ -192,8 +244,13 @@ class _GroupMember:
                 tg.create_task(self._work(lane), name=f"{self._sub.group}-lane-{i}")
             tg.create_task(self._dispatch(), name=f"{self._sub.group}-dispatch")
 
+    @property
+    def group(self) -> str:
+        return self._sub.group
+
     async def _dispatch(self) -> None:
         while True:
+            await self.gate.wait_open()
             ready = self._ready()
             if not ready:
                 await self._log.wait_until(lambda: bool(self._ready()))
@@ -213,16 +270,21 @@ class _GroupMember:
     async def _work(self, lane: asyncio.Queue[Record]) -> None:
         while True:
             record = await lane.get()
+            # A record queued for this lane before a pause waits too: only handlers finish.
+            await self.gate.wait_open()
+            self.stats.started(record.topic)
             try:
                 event = self._sub.model.model_validate_json(record.payload)
                 await self._sub.handler(event)
             except asyncio.CancelledError:
+                self.stats.finished(record.topic, handled=False)
                 raise
             except Exception:
                 logger.exception(
                     "handler of group %s failed on %s@%d; the event counts as handled",
                     self._sub.group, record.topic, record.offset,
                 )
+            self.stats.finished(record.topic)
             await self._done(record)
 
     async def _done(self, record: Record) -> None:
@@ -245,14 +307,20 @@ class EmbeddedBus(EventBus):
         self.log = EmbeddedLog(path)
         self._subs: list[Subscription[Event]] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._members: list[_GroupMember] = []
+        self._gates: dict[str, PauseGate] = {}
 
     def subscribe(self, subscription: Subscription[E]) -> None:
         self._subs.append(subscription)  # type: ignore[arg-type]
 
     async def start(self) -> None:
         await self.log.open()
+        paused = await self.paused_groups()
         for sub in self._subs:
-            member = _GroupMember(self.log, sub)
+            gate = self._gates.setdefault(sub.group, PauseGate())
+            gate.set(sub.group in paused)
+            member = _GroupMember(self.log, sub, gate)
+            self._members.append(member)
             self._tasks.append(supervised(member.run(), name=f"group-{sub.group}"))
 
     async def close(self) -> None:
@@ -262,6 +330,7 @@ class EmbeddedBus(EventBus):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        self._members.clear()
         await self.log.close()
 
     async def publish(self, topic: str, key: str, event: Event) -> None:
@@ -291,3 +360,51 @@ class EmbeddedBus(EventBus):
                     return
                 position = record.offset + 1
                 yield model.model_validate_json(record.payload)
+
+    # --- operating the bus ---
+
+    async def records(
+        self, topic: str, *, key: str | None = None, since: datetime | None = None
+    ) -> AsyncIterator[BusRecord]:
+        end, position = self.log.end_offset(topic), 0
+        since_ms = None if since is None else int(since.timestamp() * 1000)
+        while position < end:
+            records = await self.log.read_matching(topic, position, key=key, since_ms=since_ms)
+            if not records:
+                return
+            for record in records:
+                if record.offset >= end:
+                    return
+                position = record.offset + 1
+                yield record.to_bus_record()
+
+    async def backlog(self, group: str, topics: Sequence[str]) -> list[TopicBacklog]:
+        members = [m for m in self._members if m.group == group]
+        done: dict[str, int] = {}
+        for member in members:
+            for topic, n in member.stats.done_last_min().items():
+                done[topic] = done.get(topic, 0) + n
+        now_ms = _now_ms()
+        result = []
+        for topic in topics:
+            end, committed = self.log.end_offset(topic), await self.log.committed(group, topic)
+            oldest = None
+            if committed < end:
+                ts = await self.log.timestamp_at(topic, committed)
+                oldest = None if ts is None else max(0.0, (now_ms - ts) / 1000)
+            result.append(TopicBacklog(
+                topic=topic, end=end, committed=committed,
+                in_flight=sum(m.stats.in_flight.get(topic, 0) for m in members),
+                oldest_waiting_s=oldest, done_last_min=done.get(topic, 0),
+            ))
+        return result
+
+    async def set_paused(self, group: str, paused: bool) -> None:
+        await self.publish(CONTROL_TOPIC, group, GroupPaused(group=group, paused=paused))
+        self._gates.setdefault(group, PauseGate()).set(paused)
+
+    async def paused_groups(self) -> set[str]:
+        state: dict[str, bool] = {}
+        async for event in self.replay(CONTROL_TOPIC, GroupPaused):
+            state[event.group] = event.paused
+        return {group for group, paused in state.items() if paused}

@@ -16,29 +16,60 @@ with low-water-mark commits after the effects, weighted lanes across topics, or 
 bounded drain on rebalance. The producer and admin client are plain aiokafka too,
 so one library owns the connection settings. The group member lives in
 :mod:`doclane.infra.bus._kafka_member`, with its timeouts in ``CONSUMER_TIMEOUTS``.
+
+Operating the groups: pauses are records on the compacted control topic (one
+partition, keyed by group). A bus that runs members reads that topic to its end
+before its members start (so a worker started during a pause takes nothing),
+then follows it; the same loop publishes what its members hold in flight and
+finished to the members topic every :data:`REPORT_S` seconds, which is where a
+gateway (running no member) learns them. Committed offsets come from the admin
+client, end offsets and record timestamps from a group-less consumer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError, for_code
 
+from doclane.infra.bus._control import GroupPaused, MemberReport, PauseGate
 from doclane.infra.bus._kafka_member import CONSUMER_ASSIGNORS, CONSUMER_TIMEOUTS, GroupMember
-from doclane.infra.bus.base import E, EventBus, Subscription
+from doclane.infra.bus._kafka_ops import first_timestamps, member_reports, read_records
+from doclane.infra.bus.base import (
+    CONTROL_TOPIC,
+    MEMBERS_TOPIC,
+    BusRecord,
+    E,
+    EventBus,
+    Subscription,
+    TopicBacklog,
+)
 from doclane.infra.connect import DEFAULT_CONNECT_DEADLINE_S, redact_url, retry_connect
+from doclane.infra.supervise import supervised
 from doclane.schemas.events import Event
 
-__all__ = ["KafkaBus"]
+__all__ = ["REPORT_S", "KafkaBus"]
 
 logger = logging.getLogger(__name__)
 
 _POLL_MS = 1_000
+#: How often members report what they hold and finished.
+REPORT_S = 2.0
+#: Topic settings of the bus's own topics: the last pause of a group is kept for
+#: ever, member reports for an hour.
+_OWN_TOPIC_CONFIGS = {
+    CONTROL_TOPIC: {"cleanup.policy": "compact"},
+    MEMBERS_TOPIC: {"retention.ms": str(3_600_000)},
+}
 
 
 def _transient(exc: BaseException) -> bool:
@@ -109,6 +140,9 @@ class KafkaBus(EventBus):
         self._ensured: set[str] = set()
         self._create_lock = asyncio.Lock()  # one CreateTopics at a time, not one per publish
         self._tail_starts: set[_TailStart] = set()  # tails still taking their position
+        self._gates: dict[str, PauseGate] = {}
+        self._control: asyncio.Task[None] | None = None
+        self._member_id = f"{client_id}-{uuid.uuid4().hex[:8]}"
 
     def _name(self, topic: str) -> str:
         return self._prefix + topic
@@ -134,6 +168,7 @@ class KafkaBus(EventBus):
                 deadline_s=self._connect_deadline_s,
                 transient=_transient,
             )
+            control = await self._catch_up_control() if self._subs else None
             for sub in self._subs:
                 consumer = AIOKafkaConsumer(
                     bootstrap_servers=self._bootstrap,
@@ -144,9 +179,12 @@ class KafkaBus(EventBus):
                     partition_assignment_strategy=CONSUMER_ASSIGNORS,
                     **CONSUMER_TIMEOUTS,
                 )
-                member = GroupMember(consumer, sub, [self._name(t) for t in sub.topics])
+                gate = self._gates.setdefault(sub.group, PauseGate())
+                member = GroupMember(consumer, sub, [self._name(t) for t in sub.topics], gate)
                 self._members.append(member)
                 await member.start()
+            if control is not None:
+                self._control = supervised(self._follow_control(control), name="kafka-control")
         except BaseException:
             await self.close()
             raise
@@ -181,6 +219,11 @@ class KafkaBus(EventBus):
 
     async def close(self) -> None:
         """Stop the groups (in-flight events stay uncommitted), then disconnect."""
+        if self._control is not None:
+            self._control.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._control
+            self._control = None
         members, self._members = self._members, []
         results = await asyncio.gather(*(m.stop() for m in members), return_exceptions=True)
         for result in results:
@@ -228,14 +271,18 @@ class KafkaBus(EventBus):
                 return
             if self._admin is None:
                 raise RuntimeError("the Kafka bus is not started")
-            response = await self._admin.create_topics(
-                [NewTopic(name, self._partitions, self._replication) for name in missing]
-            )
+            response = await self._admin.create_topics([self._new_topic(name) for name in missing])
             for name, code, *message in response.topic_errors:
                 error = for_code(code)
                 if code and error is not TopicAlreadyExistsError:
                     raise error(f"cannot create topic {name}: {message[0] if message else ''}")
             self._ensured.update(missing)
+
+    def _new_topic(self, name: str) -> NewTopic:
+        for own, configs in _OWN_TOPIC_CONFIGS.items():
+            if name == self._name(own):
+                return NewTopic(name, 1, self._replication, topic_configs=configs)
+        return NewTopic(name, self._partitions, self._replication)
 
     # --- reading without a group ---
 
@@ -304,3 +351,123 @@ class KafkaBus(EventBus):
                         yield model.model_validate_json(record.value or b"")
         finally:
             await consumer.stop()
+
+    # --- operating the groups ---
+
+    async def records(
+        self, topic: str, *, key: str | None = None, since: datetime | None = None
+    ) -> AsyncIterator[BusRecord]:
+        name = self._name(topic)
+        await self._ensure((name,))
+        tps = await self._partitions_of(name)
+        consumer = self._reader()
+        await consumer.start()
+        try:
+            async for record in read_records(consumer, topic, tps, key=key, since=since):
+                yield record
+        finally:
+            await consumer.stop()
+
+    async def backlog(self, group: str, topics: Sequence[str]) -> list[TopicBacklog]:
+        names = [self._name(t) for t in topics]
+        await self._ensure((*names, self._name(MEMBERS_TOPIC)))
+        if self._admin is None:
+            raise RuntimeError("the Kafka bus is not started")
+        offsets = await self._admin.list_consumer_group_offsets(self._prefix + group)
+        parts = {name: await self._partitions_of(name) for name in names}
+        every = [tp for tps in parts.values() for tp in tps]
+        consumer = self._reader()
+        await consumer.start()
+        try:
+            ends: dict[TopicPartition, int] = await consumer.end_offsets(every)
+            firsts: dict[TopicPartition, int] = await consumer.beginning_offsets(every)
+            # A partition the group never committed on is read from its beginning.
+            committed = {tp: offsets[tp].offset if tp in offsets and offsets[tp].offset >= 0
+                         else firsts[tp] for tp in every}
+            stamps = await first_timestamps(
+                consumer, {tp: committed[tp] for tp in every if committed[tp] < ends[tp]})
+            reports = await member_reports(
+                consumer, await self._partitions_of(self._name(MEMBERS_TOPIC)), group)
+        finally:
+            await consumer.stop()
+        now_ms = time.time() * 1000
+        result = []
+        for topic, name in zip(topics, names, strict=True):
+            ages = [(now_ms - stamps[tp]) / 1000 for tp in parts[name] if tp in stamps]
+            result.append(TopicBacklog(
+                topic=topic,
+                end=sum(ends[tp] for tp in parts[name]),
+                committed=sum(committed[tp] for tp in parts[name]),
+                in_flight=sum(r.in_flight.get(topic, 0) for r in reports),
+                oldest_waiting_s=max(0.0, max(ages)) if ages else None,
+                done_last_min=sum(r.done_last_min.get(topic, 0) for r in reports),
+            ))
+        return result
+
+    async def set_paused(self, group: str, paused: bool) -> None:
+        await self.publish(CONTROL_TOPIC, group, GroupPaused(group=group, paused=paused))
+
+    async def paused_groups(self) -> set[str]:
+        state: dict[str, bool] = {}
+        async for event in self.replay(CONTROL_TOPIC, GroupPaused):
+            state[event.group] = event.paused
+        return {group for group, paused in state.items() if paused}
+
+    async def _catch_up_control(self) -> AIOKafkaConsumer:
+        """Apply every pause recorded so far; a consumer positioned after them."""
+        name = self._name(CONTROL_TOPIC)
+        await self._ensure((name, self._name(MEMBERS_TOPIC)))
+        tps = await self._partitions_of(name)
+        consumer = self._reader()
+        await consumer.start()
+        try:
+            async for record in read_records(consumer, CONTROL_TOPIC, tps, key=None, since=None):
+                self._apply(GroupPaused.model_validate_json(record.value))
+            ends = await consumer.end_offsets(tps)
+            consumer.assign(tps)
+            for tp in tps:
+                consumer.seek(tp, ends[tp])
+        except BaseException:
+            await consumer.stop()
+            raise
+        return consumer
+
+    def _apply(self, change: GroupPaused) -> None:
+        gate = self._gates.setdefault(change.group, PauseGate())
+        if gate.paused != change.paused:
+            logger.info("group %s %s", change.group, "paused" if change.paused else "resumed")
+        gate.set(change.paused)
+        if not change.paused:
+            for member in self._members:
+                if member.group == change.group:
+                    member.wake()
+
+    async def _follow_control(self, consumer: AIOKafkaConsumer) -> None:
+        """Apply pauses as they come; report the members every :data:`REPORT_S` seconds."""
+        try:
+            next_report = 0.0
+            while True:
+                try:
+                    if time.monotonic() >= next_report:
+                        next_report = time.monotonic() + REPORT_S
+                        await self._report()
+                    batches = await consumer.getmany(timeout_ms=int(REPORT_S * 1000))
+                except KafkaError as exc:  # the broker is away: the members go on as they are
+                    logger.warning("following the control topic failed (%s); retrying", exc)
+                    await asyncio.sleep(REPORT_S)
+                    continue
+                for records in batches.values():
+                    for record in records:
+                        self._apply(GroupPaused.model_validate_json(record.value or b""))
+        finally:
+            await consumer.stop()
+
+    async def _report(self) -> None:
+        for member in self._members:
+            strip = len(self._prefix)
+            report = MemberReport(
+                member=self._member_id, group=member.group, paused=member.gate.paused,
+                in_flight={t[strip:]: n for t, n in member.stats.in_flight.items()},
+                done_last_min={t[strip:]: n for t, n in member.stats.done_last_min().items()},
+            )
+            await self.publish(MEMBERS_TOPIC, f"{member.group}:{self._member_id}", report)
