@@ -9,12 +9,13 @@ It also keeps a small result cache keyed by content hash, which outlives documen
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
 from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.enrichment import Entity
-from doclane.schemas.events import DocumentStatus, StatusChange, StatusEvent
+from doclane.schemas.events import DocumentStatus, Priority, StatusChange, StatusEvent
 from doclane.schemas.extraction import Chunk
 
 __all__ = ["ChunkCounts", "ChunkPart", "Store", "projection"]
@@ -158,6 +159,24 @@ class Store(Protocol):
         Entries are not removed when a document is deleted: they are keyed by
         content hash and hold no owner data beyond analysis results.
         """
+
+
+    # --- admin ---
+    async def mark_redriven(self, letter_id: str) -> bool:
+        """Record that dead letter ``letter_id`` was sent back; False if it already was."""
+
+    async def redriven_letters(self) -> set[str]:
+        """The ids of every dead letter sent back so far."""
+
+    async def move_lane(self, document_id: str, priority: Priority) -> datetime:
+        """Record that the document's remaining chunks move to ``priority``'s lane now.
+
+        Returns the time of the move: chunk events of another lane published before
+        it are stale (see :func:`doclane.consumers.runner.run_with_fate`).
+        """
+
+    async def lane_move(self, document_id: str) -> tuple[Priority, datetime] | None:
+        """The document's last lane move, if it was ever moved."""
 
 
 def projection(event: StatusEvent) -> dict[str, Any]:

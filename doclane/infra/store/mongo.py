@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
+from datetime import datetime
 from typing import Any
 
 import pymongo
@@ -48,7 +49,7 @@ from doclane.infra.store.base import ChunkCounts, ChunkPart, Store, projection
 from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.enrichment import Entity
-from doclane.schemas.events import DocumentStatus, StatusChange, StatusEvent, utcnow
+from doclane.schemas.events import DocumentStatus, Priority, StatusChange, StatusEvent, utcnow
 from doclane.schemas.extraction import Chunk
 
 __all__ = ["MongoStore", "StoreContention"]
@@ -549,6 +550,32 @@ class MongoStore(Store):
         with suppress(DuplicateKeyError):  # another writer came first: its value stays
             await self._collection("cache").insert_one(
                 {"_id": key, "value": json.dumps(value), "created_at": utcnow()})
+
+
+    # --- admin ---
+    # Both keyed by ``_id`` (no scan on FerretDB); a redrive is marked by an insert whose
+    # duplicate-key error is atomic, so two admins redriving one letter get one 202.
+    async def mark_redriven(self, letter_id: str) -> bool:
+        try:
+            await self._collection("dlq_redrives").insert_one({"_id": letter_id, "at": utcnow()})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def redriven_letters(self) -> set[str]:
+        return {str(d["_id"]) async for d in self._collection("dlq_redrives").find({}, {"_id": True})}
+
+    async def move_lane(self, document_id: str, priority: Priority) -> datetime:
+        at = utcnow()
+        await self._collection("lane_moves").replace_one(
+            {"_id": document_id}, {"priority": priority.value, "at": at}, upsert=True)
+        return at
+
+    async def lane_move(self, document_id: str) -> tuple[Priority, datetime] | None:
+        found = await self._collection("lane_moves").find_one({"_id": document_id})
+        if found is None:
+            return None
+        return Priority(found["priority"]), found["at"]
 
 
 #: Per part of a chunk: the collection whose ``_id`` insert says it was counted first

@@ -11,6 +11,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from doclane.infra.store.base import ChunkCounts, ChunkPart, Store, projection
 from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.enrichment import Entity
-from doclane.schemas.events import DocumentStatus, StatusChange, StatusEvent, utcnow
+from doclane.schemas.events import DocumentStatus, Priority, StatusChange, StatusEvent, utcnow
 from doclane.schemas.extraction import Chunk
 
 __all__ = ["SqliteStore"]
@@ -63,6 +64,15 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE TABLE IF NOT EXISTS token_versions (
     user TEXT PRIMARY KEY,
     version INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dlq_redrives (
+    id TEXT PRIMARY KEY,
+    at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lane_moves (
+    document_id TEXT PRIMARY KEY,
+    priority TEXT NOT NULL,
+    at TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY,
@@ -390,3 +400,30 @@ class SqliteStore(Store):
                 "INSERT OR IGNORE INTO cache (key, value, created_at) VALUES (?, ?, ?)",
                 (key, json.dumps(value), utcnow().isoformat()),
             )
+
+    # --- admin ---
+    async def mark_redriven(self, letter_id: str) -> bool:
+        async with self._tx() as db:
+            cur = await db.execute("INSERT OR IGNORE INTO dlq_redrives (id, at) VALUES (?, ?)",
+                                   (letter_id, utcnow().isoformat()))
+            return cur.rowcount > 0
+
+    async def redriven_letters(self) -> set[str]:
+        return {str(r[0]) for r in await self._fetchall("SELECT id FROM dlq_redrives")}
+
+    async def move_lane(self, document_id: str, priority: Priority) -> datetime:
+        at = utcnow()
+        async with self._tx() as db:
+            await db.execute(
+                "INSERT INTO lane_moves (document_id, priority, at) VALUES (?, ?, ?) "
+                "ON CONFLICT (document_id) DO UPDATE SET priority = excluded.priority, at = excluded.at",
+                (document_id, priority.value, at.isoformat()))
+        return at
+
+    async def lane_move(self, document_id: str) -> tuple[Priority, datetime] | None:
+        rows = await self._fetchall(
+            "SELECT priority, at FROM lane_moves WHERE document_id = ?", (document_id,))
+        if not rows:
+            return None
+        return Priority(str(rows[0][0])), datetime.fromisoformat(str(rows[0][1]))
+
