@@ -16,6 +16,7 @@ from doclane.api.gateway import Gateway
 from doclane.api.hub import StatusHub
 from doclane.api.limits import BodyLimitMiddleware, SecurityHeadersMiddleware, request_limit
 from doclane.api.security import UserDirectory, demo_password, load_jwt_secret
+from doclane.infra.metrics import STREAM_CLIENTS
 from doclane.infra.ratelimit import KeyedLimiter
 from doclane.infra.runtime import build_services, running
 from doclane.infra.settings import Settings, get_settings
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, stages: Iterable[str] | None = 
         async with running(services, run_stages):
             hub = StatusHub(services.bus, services.store)
             hub.start()
+            STREAM_CLIENTS.set_function(lambda: hub.client_count)
             limiter = KeyedLimiter(settings.upload_rate_per_min / 60, settings.upload_burst_files)
             app.state.gateway = Gateway(services=services, users=users, jwt_secret=secret, hub=hub,
                                         upload_limiter=limiter)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
     "AI_CALLS",
@@ -13,6 +13,7 @@ __all__ = [
     "STAGE_EVENTS",
     "STAGE_SECONDS",
     "STATUS_EVENTS",
+    "STREAM_CLIENTS",
     "UPLOADS",
 ]
 
@@ -30,6 +31,10 @@ STAGE_SECONDS = Histogram(
 UPLOADS = Counter("doclane_uploads_total", "Uploaded files, by outcome.", ["outcome"])
 STATUS_EVENTS = Counter(
     "doclane_status_events_total", "Status events recorded, by status.", ["status"]
+)
+#: Read from the gateway's status hub at each scrape (``set_function`` in the app's lifespan).
+STREAM_CLIENTS = Gauge(
+    "doclane_stream_clients", "SSE and WebSocket clients connected to this gateway."
 )
 AI_CALLS = Counter(
     "doclane_ai_calls_total",

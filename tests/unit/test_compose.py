@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,49 @@ def test_the_image_runs_doclane():
     # The models doclane trains are built into the image, where the service looks for them.
     assert "python -m models.ner.train" in dockerfile and "python -m models.classify.train" in dockerfile
     assert "DOCLANE_MODELS_DIR=" in dockerfile
+
+
+def _bind_mounts(service: dict) -> dict[str, Path]:
+    """Container path → host path of a service's bind mounts (``./host:/container[:ro]``)."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        host, container = volume.split(":")[:2]
+        if host.startswith("."):
+            mounts[container] = ROOT / host
+    return mounts
+
+
+def test_every_file_the_stack_mounts_is_in_the_repository(compose):
+    for name, service in compose["services"].items():
+        for container, host in _bind_mounts(service).items():
+            assert host.exists(), f"{name} mounts {host.relative_to(ROOT)} at {container}; it is missing"
+
+
+def test_prometheus_scrapes_every_worker_on_its_metrics_port(compose):
+    config = yaml.safe_load((ROOT / "infra" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    (discovery,) = jobs["workers"]["dns_sd_configs"]
+    workers = {name for name, s in compose["services"].items()
+               if s.get("command", [])[:2] == ["doclane", "worker"]}
+    assert set(discovery["names"]) == workers
+    for name in workers:
+        assert int(compose["services"][name]["environment"]["DOCLANE_METRICS_PORT"]) == discovery["port"]
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_doclane_dashboard(compose):
+    grafana = compose["services"]["grafana"]
+    mounts = _bind_mounts(grafana)
+    provisioning = mounts["/etc/grafana/provisioning"]
+    datasources = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())
+    (datasource,) = datasources["datasources"]
+    assert datasource["type"] == "prometheus"
+    host, port = datasource["url"].removeprefix("http://").split(":")
+    assert host == "prometheus" and f"{port}:{port}" in compose["services"]["prometheus"]["ports"]
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "doclane.yml").read_text())["providers"]
+    dashboards = mounts[provider["options"]["path"]]
+    dashboard = json.loads((dashboards / "doclane.json").read_text())
+    assert dashboard["uid"] == "doclane"
+    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home == f"{provider['options']['path']}/doclane.json"
+    uids = {p["datasource"]["uid"] for p in dashboard["panels"] if p["type"] != "row"}
+    assert uids == {datasource["uid"]}
