@@ -27,6 +27,7 @@ __all__ = [
     "MAX_OFFSET",
     "MAX_CURSOR_CHARS",
     "BodyLimitMiddleware",
+    "RESUMABLE_PATH",
     "RequestTooLarge",
     "SecurityHeadersMiddleware",
     "UPLOAD_PATH",
@@ -43,6 +44,8 @@ MAX_OFFSET = 1_000_000
 #: A stream cursor is a number below 2^63: 19 digits at most.
 MAX_CURSOR_CHARS = 19
 UPLOAD_PATH = "/documents/upload"
+#: Resumable uploads: ``POST /uploads/`` creates one (no body), ``PATCH /uploads/{id}`` sends bytes.
+RESUMABLE_PATH = "/uploads/"
 
 
 class RequestTooLarge(DoclaneError):
@@ -56,6 +59,11 @@ def request_limit(settings: Settings, path: str) -> int:
     if path == UPLOAD_PATH:
         files = settings.max_files_per_upload
         return files * (settings.max_upload_bytes + _PART_OVERHEAD_BYTES) + _REQUEST_OVERHEAD_BYTES
+    if path.startswith(RESUMABLE_PATH) and len(path) > len(RESUMABLE_PATH):
+        # One PATCH may carry the whole file (tuspy and tus-js-client send it in one by
+        # default): it is streamed to disk, and the route refuses bytes past the
+        # upload's declared length, itself within this limit.
+        return settings.max_resumable_bytes
     return JSON_BODY_BYTES
 
 
@@ -67,6 +75,9 @@ def too_large_reason(limit: int, path: str) -> str:
     if path == UPLOAD_PATH:
         return (f"The upload is larger than {_size(limit)}, the most one request may carry; "
                 "send fewer or smaller files per request.")
+    if path.startswith(RESUMABLE_PATH) and len(path) > len(RESUMABLE_PATH):
+        return (f"The PATCH is larger than {_size(limit)}, the most a resumable upload may hold "
+                "(DOCLANE_MAX_RESUMABLE_MB).")
     return f"The request body is larger than {_size(limit)}; send a smaller body."
 
 

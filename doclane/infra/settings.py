@@ -61,6 +61,18 @@ class Settings(BaseSettings):
     upload_rate_per_min: float = Field(default=120, gt=0)
     upload_burst_files: int = Field(default=100, gt=0)
 
+    # --- resumable uploads (tus 1.0 at /uploads/) ---
+    #: Largest file one resumable upload may declare (its own limit, far above the form's).
+    max_resumable_mb: float = Field(default=500, gt=0)
+    #: An unfinished upload untouched this long is removed; a finished one's record
+    #: (which gives its document id to HEAD) lives this long after its last byte.
+    resumable_expiry_s: float = Field(default=86_400, gt=0)
+    #: How often the gateway removes expired uploads.
+    resumable_sweep_s: float = Field(default=60, gt=0)
+    #: Unfinished uploads one user may have open at once, and the bytes they declare.
+    resumable_max_open: int = Field(default=10, ge=1)
+    resumable_max_open_mb: float = Field(default=1024, gt=0)
+
     # --- pipeline ---
     chunk_max_chars: int = Field(default=4000, ge=200)
     chunk_overlap_chars: int = Field(default=200, ge=0)
@@ -167,6 +179,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_resumable_bytes(self) -> int:
+        return int(self.max_resumable_mb * 1024 * 1024)
 
     @model_validator(mode="after")
     def _distributed_needs_both(self) -> Settings:

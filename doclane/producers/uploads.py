@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import errno
 import hashlib
 import logging
+import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
+from doclane.exceptions import DoclaneError
 from doclane.extraction import SNIFF_BYTES, sniff_content_type
 from doclane.infra.runtime import Services
 from doclane.infra.settings import Settings
@@ -16,7 +21,10 @@ from doclane.producers.exceptions import NotRetryable, StorageFull, UploadTooLar
 from doclane.schemas.documents import DocumentRecord
 from doclane.schemas.events import DocumentStatus, DocumentUploaded, Priority, Stage, StatusChange, Topics
 
-__all__ = ["MIN_FREE_BYTES", "accept_upload", "default_priority", "retry_document", "too_large"]
+__all__ = [
+    "MIN_FREE_BYTES", "accept_stored_file", "accept_upload", "default_priority", "retry_document",
+    "too_large",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -94,29 +102,83 @@ async def accept_upload(
     except BaseException:
         services.blobs.delete_document(document_id)
         raise
-    if priority is None:
-        priority = default_priority(content_type, size)
-
-    record = DocumentRecord(
-        id=document_id,
-        owner=owner,
-        filename=filename,
-        content_type=content_type,
-        size_bytes=size,
-        sha256=digest.hexdigest(),
-        priority=priority,
+    return await _register(services, DocumentRecord(
+        id=document_id, owner=owner, filename=filename, content_type=content_type, size_bytes=size,
+        sha256=digest.hexdigest(), priority=priority or default_priority(content_type, size),
         blob_key=key,
+    ), undo=lambda: services.blobs.delete_document(document_id))
+
+
+def _hash_and_head(path: Path) -> tuple[int, str, bytes]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        head = f.read(SNIFF_BYTES)
+        f.seek(0)
+        while piece := f.read(1 << 20):
+            size += len(piece)
+            digest.update(piece)
+    return size, digest.hexdigest(), head
+
+
+async def accept_stored_file(
+    services: Services,
+    *,
+    owner: str,
+    filename: str,
+    source: Path,
+    priority: Priority | None = None,
+) -> DocumentRecord:
+    """Make a file already written under the data directory a document, as :func:`accept_upload` does.
+
+    For a finished resumable upload: its type is sniffed by content and it is moved
+    (not copied) to ``uploads/{document_id}/``. A refused file (a
+    :class:`~doclane.exceptions.DoclaneError`) is deleted; on any other error it is
+    left at ``source`` so the caller can try again.
+    """
+    size, sha256, head = await asyncio.to_thread(_hash_and_head, source)
+    try:
+        content_type = await asyncio.to_thread(sniff_content_type, head, filename, path=source)
+    except DoclaneError:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(source)
+        raise
+    document_id = uuid.uuid4().hex
+    key = services.blobs.key_for(document_id, filename)
+    path = services.blobs.path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, path)  # the same file system: the data directory
+    record = DocumentRecord(
+        id=document_id, owner=owner, filename=filename, content_type=content_type, size_bytes=size,
+        sha256=sha256, priority=priority or default_priority(content_type, size), blob_key=key,
     )
+
+    def put_back() -> None:
+        with contextlib.suppress(OSError):
+            os.replace(path, source)
+        services.blobs.delete_document(document_id)
+
+    return await _register(services, record, undo=put_back)
+
+
+async def _register(services: Services, record: DocumentRecord, *,
+                    undo: Callable[[], None]) -> DocumentRecord:
+    """Record a stored file's document, announce it ``pending`` and emit ``document.uploaded``.
+
+    ``undo`` runs when the record could not be created: no file stays without its record.
+    """
+    document_id, filename = record.id, record.filename
     try:
         await services.store.create_document(record)
     except BaseException:
-        services.blobs.delete_document(document_id)  # no file without its record
+        undo()
         raise
     pending = await services.status.emit(
         document_id, StatusChange(status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
     )
     await _publish_uploaded(services, record)
-    logger.info("accepted %s as %s (%d bytes, %s)", filename, document_id, size, content_type)
+    logger.info("accepted %s as %s (%d bytes, %s)", filename, document_id, record.size_bytes,
+                record.content_type)
     if pending is not None:
         record = record.model_copy(update={"seq": pending.seq, "updated_at": pending.timestamp})
     return record
