@@ -8,6 +8,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+"$here/chromium.sh" >/dev/null || echo "with-infra.sh: no Chromium; the browser tests will fail" >&2
 started=()
 services=(kafka ferretdb postgres)
 for service in "${services[@]}"; do
