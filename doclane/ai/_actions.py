@@ -18,11 +18,12 @@ from dataclasses import replace
 from typing import Literal
 
 from doclane.ai._dates import find_deadline
+from doclane.ai._grammar import Mood, moods
 from doclane.ai._names import FIRST_NAMES, people_in
 from doclane.ai._text import Segment, normalize_key
 from doclane.schemas.analysis import ActionItem
 
-__all__ = ["ACTION_VERBS", "dedupe_actions", "extract_actions", "is_directive"]
+__all__ = ["ACTION_VERBS", "dedupe_actions", "extract_actions", "is_directive", "task_sentences"]
 
 ACTION_VERBS = frozenset(
     ["add", "address", "agree", "copy", "ensure", "produce", "stop", "avoid", "bring", "disable", "draw", "encrypt", "explain", "include", "label", "list", "pack", "pass", "restore", "show", "sketch", "store", "tell", "use", "work",  "align", "analyse", "analyze", "announce", "answer", "apply", "approve", "archive", "arrange", "ask", "assess", "assign", "attach", "attend", "audit", "back", "benchmark", "book", "brief", "bring", "build", "buy", "calculate", "call", "cancel", "change", "check", "circulate", "clarify", "clean", "close", "collect", "communicate", "compile", "complete", "confirm", "consider", "contact", "coordinate", "correct", "create", "cut", "decide", "define", "delete", "deliver", "demo", "deploy", "design", "develop", "discuss", "distribute", "document", "double-check", "draft", "drive", "edit", "email", "escalate", "establish", "estimate", "evaluate", "examine", "expand", "file", "fill", "finalise", "finalize", "find", "fix", "follow", "forward", "gather", "get", "give", "handle", "help", "hire", "host", "identify", "implement", "improve", "inform", "install", "interview", "introduce", "investigate", "invite", "invoice", "issue", "keep", "launch", "lead", "let", "look", "mail", "make", "manage", "map", "measure", "meet", "merge", "migrate", "monitor", "move", "negotiate", "notify", "obtain", "onboard", "open", "order", "organise", "organize", "outline", "own", "pay", "pick", "pilot", "plan", "post", "prepare", "present", "print", "prioritise", "prioritize", "process", "procure", "produce", "propose", "provide", "publish", "purchase", "push", "put", "raise", "reach", "read", "rebook", "reconcile", "record", "reduce", "refund", "register", "reimburse", "release", "remind", "remove", "renew", "reply", "report", "request", "reschedule", "research", "reserve", "resolve", "respond", "restart", "return", "revert", "review", "revise", "rewrite", "run", "schedule", "secure", "select", "send", "set", "settle", "share", "ship", "sign", "sort", "start", "submit", "summarise", "summarize", "supply", "sync", "take", "talk", "test", "track", "train", "transfer", "translate", "update", "upgrade", "upload", "validate", "verify", "visit", "write"]
@@ -130,6 +131,9 @@ _LEAD_NAME_RE = re.compile(  # "Maria: send…", "John, please send…"
     rf"^(?P<who>{_NAME})(?:\s*[:–—]\s+\S|,\s+(?:please|pls|kindly|(?:can|could|would)\s+you)\b)"
 )
 _MAX_TEXT = 300
+_OWNER_KEYS = frozenset(["owner", "owners", "assignee", "assigned_to", "who", "responsible"])
+_HEADER_KEYS = frozenset(["subject", "re", "title", "from", "to", "cc", "date", "headline", "note"])
+_THANKS_RE = re.compile(r"^(?:\w+\s+){0,3}(?:thanks?|thank\s+you)\b", re.IGNORECASE)
 _AND_TASK_RE = re.compile(
     rf",?\s+and\s+(?:please\s+)?(?=(?:{'|'.join(sorted(ACTION_VERBS, key=len, reverse=True))})\s"
     r"(?:the|a|an|your|my|our|their|all|any|HR)\b)"
@@ -289,39 +293,93 @@ def _split_tasks(text: str) -> list[str]:
     return [p[:1].upper() + p[1:] for p in parts]
 
 
-def extract_actions(segments: Sequence[Segment], section: str | None = None) -> list[ActionItem]:
+def extract_actions(
+    segments: Sequence[Segment],
+    section: str | None = None,
+    sentence_moods: Sequence[Mood] | None = None,
+) -> list[ActionItem]:
     """Find action items with their owner and deadline, in text order, without duplicates.
 
     ``section`` is the chunk's own heading (readers keep headings out of the chunk text),
-    used for segments that have no heading above them in the text.
+    used for segments that have no heading above them in the text. ``sentence_moods`` are
+    :func:`task_sentences`' moods when the caller parsed them already.
     """
     items: list[ActionItem] = []
     people = people_in(segments)
-    for seg in segments:
-        if seg.kind == "heading" or seg.checkbox == "done":
+    texts = [_task_sentence(seg) for seg in segments]
+    # "owner: Elena" next to "task: Revise…" in one record (a flattened JSON object).
+    block_owner = {seg.block: seg.text.rstrip(".") for seg in segments
+                   if seg.kind == "field" and seg.key and seg.key.lower() in _OWNER_KEYS}
+    parsed = sentence_moods if sentence_moods is not None else moods(texts)
+    for seg, text, mood in zip(segments, texts, parsed, strict=True):
+        if seg.kind == "heading" or seg.checkbox == "done" or len(text) < 8:
             continue
         if seg.section is None and section:
             seg = replace(seg, section=section)
-        text = _MARKER_RE.sub("", _CLAUSE_RE.sub("", seg.text)).strip()
-        if len(text) < 8:
-            continue
         obligation, subject = _obligation(text, people)
+        if mood.kind == "prohibition":
+            continue  # "Please don't spend more than four hours on this"
+        tasks = _parsed_tasks(mood, seg, people)
+        if tasks:
+            # The parse found an order, an obligation of a person or a request: one item per
+            # task it sets, worded from the task's verb ("Make sure you remove…" -> "Remove…").
+            owner = _owner_hint(text, seg.key) or mood.owner or subject or block_owner.get(seg.block)
+            for task in tasks:
+                items.append(ActionItem(text=_shorten(task), owner=owner,
+                                        deadline=find_deadline(task) or find_deadline(text)))
+            continue
         verdict = _verdict(seg, text, obligation)
         if verdict == "no":
             continue
         deadline = find_deadline(text)
         if verdict == "with_deadline" and deadline is None:
             continue
-        owner = _owner_hint(text, seg.key) or subject
+        owner = _owner_hint(text, seg.key) or subject or block_owner.get(seg.block)
         please = _PLEASE_MID_RE.search(text)
         if please and please.group("verb").lower() in ACTION_VERBS:
             text = text[please.start("verb") :]  # "…cut off, so please keep labels short."
             text = text[:1].upper() + text[1:]
         for part in _split_tasks(text):
-            if len(part) > _MAX_TEXT:
-                part = part[: _MAX_TEXT - 1].rsplit(" ", 1)[0] + "…"
-            items.append(ActionItem(text=part, owner=owner, deadline=find_deadline(part) or deadline))
+            items.append(ActionItem(text=_shorten(part), owner=owner,
+                                    deadline=find_deadline(part) or deadline))
     return dedupe_actions(items)
+
+
+def task_sentences(segments: Sequence[Segment]) -> list[str]:
+    """The text the parser reads for each segment ("" for headings and ticked boxes)."""
+    return [_task_sentence(seg) for seg in segments]
+
+
+def _task_sentence(seg: Segment) -> str:
+    """A segment's text without clause numbers and markers ("Action: …"); "" for headings."""
+    if seg.kind == "heading" or seg.checkbox == "done":
+        return ""
+    return _MARKER_RE.sub("", _CLAUSE_RE.sub("", seg.text)).strip()
+
+
+def _parsed_tasks(mood: Mood, seg: Segment, people: frozenset[str]) -> list[str]:
+    """The tasks of an order, request or personal obligation, without courtesies ("Feel free…",
+    "Thank you for…") and header fields ("Subject: …")."""
+    if mood.kind not in ("imperative", "obligation", "request"):
+        return []
+    if seg.kind == "field" and seg.key and seg.key.lower() in _HEADER_KEYS:
+        return []
+    if mood.modal == "will":
+        # "Maria will send…" records an assignment; "Orbis will hold its summit…" does not.
+        names = {w.lower() for w in _NAME_WORD_RE.findall(mood.owner or "")}
+        if not names & (FIRST_NAMES | people):
+            return []
+    return [t for t in mood.tasks
+            if len(t.split()) >= 2 and t.split()[0].lower() not in _PLEASE_NOT
+            and not _THANKS_RE.search(t)]
+
+
+def _shorten(text: str) -> str:
+    """An item's text: a task, not a sentence, so without its full stop; at most _MAX_TEXT chars."""
+    text = text[:-1] if text.endswith(".") and not text.endswith("..") else text
+    if len(text) <= _MAX_TEXT:
+        return text
+    return text[: _MAX_TEXT - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _overlaps(a: str, b: str) -> bool:

@@ -22,6 +22,7 @@ from vaderSentiment.vaderSentiment import (
 )
 
 from doclane.ai._actions import is_directive
+from doclane.ai._grammar import Mood
 from doclane.ai._text import Segment
 from doclane.schemas.analysis import Sentiment
 
@@ -148,24 +149,33 @@ def _aggregate(scored: Iterable[tuple[float, float]]) -> tuple[float, float, flo
     return mean / total, pos / total, neg / total
 
 
-def evaluative(seg: Segment) -> bool:
-    """Whether a segment can carry the writer's judgement (not an order, a courtesy, a field)."""
+def evaluative(seg: Segment, mood: Mood | None = None) -> bool:
+    """Whether a segment can carry the writer's judgement (not an order, a courtesy, a field).
+
+    ``mood`` is the parser's reading of the sentence: an order, a request, an obligation
+    or a requirement instructs, whatever its words.
+    """
     if seg.kind == "field" and len(seg.text.split()) < 6:
+        return False
+    if mood is not None and mood.instructive:
         return False
     text = seg.text
     return not (text.endswith("?") or _COURTESY_RE.search(text) or is_directive(text))
 
 
-def chunk_sentiment(segments: Sequence[Segment]) -> tuple[Sentiment, float]:
+def chunk_sentiment(
+    segments: Sequence[Segment], sentence_moods: Sequence[Mood] | None = None
+) -> tuple[Sentiment, float]:
     """Label and signed score in [-1, 1] of one chunk's sentences."""
     sia = _analyzer()
     scored = []
-    for seg in segments:
+    parsed: Sequence[Mood | None] = sentence_moods or [None] * len(segments)
+    for seg, mood in zip(segments, parsed, strict=True):
         if seg.kind == "heading":
             continue
         n_words = seg.text.count(" ") + 1
         compound = 0.0
-        if not evaluative(seg):
+        if not evaluative(seg, mood):
             # Instructions, requirements and courtesies weigh as factual text: a brief full
             # of "please", "great" and "we are excited" is still a brief.
             pass

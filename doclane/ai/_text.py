@@ -80,6 +80,7 @@ _CLOSING_RE = re.compile(
     re.I,
 )
 _CHECKBOX_RE = re.compile(r"^\[([ xX])\]\s*")
+_RECORD_RE = re.compile(r"^\[\d{1,4}\]\s+(\S.*\S)$")
 # "Owner: Maria", and the lower-case one-word keys of flattened JSON ("out_of_scope: …").
 _FIELD_RE = re.compile(
     r"^([A-Z][\w&/@'’-]*(?:[ /-][\w&/@'’-]+){0,2}|[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)*)\s*:\s+(\S.*)$"
@@ -291,7 +292,18 @@ def segment(text: str) -> list[Segment]:
             continue
         heading = _MD_HEADING_RE.match(line)
         bullet = _BULLET_RE.match(line) or _CHECKBOX_RE.match(line)
-        if heading:
+        record = _RECORD_RE.match(line) if line.startswith("[") else None
+        if record and all(_field(part) for part in record.group(1).split(" | ")):
+            # A JSON list of objects, flattened "[0] owner: Elena | task: Revise…": one block
+            # of fields per object, so the task and its owner stay together.
+            flush()
+            for part in record.group(1).split(" | "):
+                key, value = _field(part) or ("", part)
+                for sentence in split_sentences(value):
+                    builder.segments.append(
+                        Segment(sentence, "field", builder.block, key, None, builder.section))
+            builder.block += 1
+        elif heading:
             flush()
             builder.heading(heading.group(1))
         elif bullet:

@@ -13,7 +13,8 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from doclane.ai._actions import dedupe_actions, extract_actions
+from doclane.ai._actions import dedupe_actions, extract_actions, task_sentences
+from doclane.ai._grammar import moods
 from doclane.ai._keyphrases import extract_keyphrases, merge_topics, names_to_exclude
 from doclane.ai._sentiment import chunk_sentiment, combine, document_justification, justify
 from doclane.ai._summary import (
@@ -50,7 +51,7 @@ class LocalAnalyzer:
 
     name: str = "local"
     #: Version of the algorithms; bump it when results change so caches are invalidated.
-    model: str | None = "extractive-v3"
+    model: str | None = "extractive-v4"
     prompt_version: str | None = None
 
     def __init__(self, offload: Offload | None = None) -> None:
@@ -85,8 +86,11 @@ def _analyze_sync(chunk: Chunk) -> ChunkAnalysis:
     candidates = chunk_candidates(segments)
     chosen = select(candidates, summary_size(len(candidates)))
     summary = join_sentences(chosen) if chosen else _fallback_summary(segments)
-    sentiment, score = chunk_sentiment(segments)
-    actions = extract_actions(segments, chunk.section_path[-1] if chunk.section_path else None)
+    parsed = moods(task_sentences(segments))  # one parse serves sentiment and action items
+    sentiment, score = chunk_sentiment(segments, parsed)
+    actions = extract_actions(
+        segments, chunk.section_path[-1] if chunk.section_path else None, parsed
+    )
     names = names_to_exclude(segments, (a.owner for a in actions if a.owner))
     return ChunkAnalysis(
         summary=summary,

@@ -47,7 +47,7 @@ async def test_the_requirements_of_a_brief_are_its_action_items(analyzer: LocalA
 
     assert not any("walk through" in t or "schedule a call" in t for t in items)
     for task in ("Store data in SQLite", "Write unit tests", "Include a README",
-                 "Please submit your solution"):
+                 "Submit your solution"):
         assert any(t.startswith(task) for t in items), items
 
 
@@ -73,17 +73,17 @@ async def test_statements_about_the_future_are_not_action_items(
     ("text", "expected"),
     [
         ("If you need a file during the outage, copy it to your laptop beforehand.",
-         ["If you need a file during the outage, copy it to your laptop beforehand."]),
-        ("Use the glossary for product terms.", ["Use the glossary for product terms."]),
+         ["If you need a file during the outage, copy it to your laptop beforehand"]),
+        ("Use the glossary for product terms.", ["Use the glossary for product terms"]),
         ("You may discuss the questions, but you must write your own answers.",
-         ["You may discuss the questions, but you must write your own answers."]),
+         ["Write your own answers"]),
         ("Strings longer than 40 characters are cut off, so please keep button labels short.",
-         ["Keep button labels short."]),
+         ["Keep button labels short"]),
         ("Please correct my bills using my readings, and stop the direct debit until then.",
-         ["Please correct my bills using my readings", "Stop the direct debit until then."]),
-        ("I expect a full refund within seven days.", ["I expect a full refund within seven days."]),
+         ["Correct my bills using my readings", "Stop the direct debit until then"]),
+        ("I expect a full refund within seven days.", ["I expect a full refund within seven days"]),
         ("Logistics should restore three-day delivery before the summer peak.",
-         ["Logistics should restore three-day delivery before the summer peak."]),
+         ["Restore three-day delivery before the summer peak"]),
     ],
 )
 async def test_orders_obligations_and_requests_are_action_items(
