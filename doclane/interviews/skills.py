@@ -1,0 +1,127 @@
+"""Skill names as people write them, reduced to one canonical name to match on.
+
+*K8s* and *Kubernetes*, *Postgres* and *PostgreSQL*, *JS* and *JavaScript* are the same
+skill to a recruiter. The table is short on purpose: it holds the abbreviations and
+spellings that differ in more than case and punctuation; the rest match by their
+normalised form (case, spaces, a trailing ``.js``/``js`` left as written).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+__all__ = ["canonical", "clean_skill", "known_skills", "surface_pattern"]
+
+_ALIASES = {
+    "k8s": "kubernetes",
+    "postgres": "postgresql",
+    "psql": "postgresql",
+    "js": "javascript",
+    "ecmascript": "javascript",
+    "ts": "typescript",
+    "golang": "go",
+    "nodejs": "node.js",
+    "node": "node.js",
+    "reactjs": "react",
+    "react.js": "react",
+    "vuejs": "vue",
+    "vue.js": "vue",
+    "ml": "machine learning",
+    "dl": "deep learning",
+    "nlp": "natural language processing",
+    "gcp": "google cloud",
+    "google cloud platform": "google cloud",
+    "amazon web services": "aws",
+    "ms excel": "excel",
+    "microsoft excel": "excel",
+    "ci/cd": "ci/cd",
+    "cicd": "ci/cd",
+    "continuous integration": "ci/cd",
+    "rest": "rest apis",
+    "restful apis": "rest apis",
+    "rest api": "rest apis",
+    "sklearn": "scikit-learn",
+    "tf": "tensorflow",
+    "c sharp": "c#",
+    "cpp": "c++",
+    "py": "python",
+    "python3": "python",
+    "mongo": "mongodb",
+    "apache kafka": "kafka",
+    "apache spark": "spark",
+    "amazon s3": "s3",
+}
+
+_SPACE = re.compile(r"\s+")
+_EDGES = " \t\n.,;:()[]{}\"'"
+
+
+def canonical(name: str) -> str:
+    """The name to match on: lower case, single spaces, known aliases resolved."""
+    key = _SPACE.sub(" ", name.strip(_EDGES)).lower()
+    return _ALIASES.get(key, key)
+
+
+def _names_of(skill: str) -> set[str]:
+    return {skill} | {alias for alias, target in _ALIASES.items() if target == skill}
+
+
+def surface_pattern(skill: str, *names: str) -> re.Pattern[str]:
+    """A pattern that finds ``skill`` under any of its names as a whole word.
+
+    Names of one or two letters (*Go*, *R*, *C#* is three) match only as written,
+    capitalised, since in lower case they are ordinary words.
+    """
+    parts = []
+    for name in sorted(_names_of(skill) | {n.strip(_EDGES) for n in names}, key=len, reverse=True):
+        if not name:
+            continue
+        if len(name.rstrip("#+")) <= 2:
+            forms = {name} if name != name.lower() else {name.upper(), name.capitalize()}
+            parts.append("(?-i:" + "|".join(re.escape(f) for f in sorted(forms)) + ")")
+        else:
+            parts.append(re.escape(name))
+    return re.compile(r"(?<![\w@#+.&/-])(?:" + "|".join(parts) + r")(?![\w+#@&]|[./-]\w)", re.IGNORECASE)
+
+
+#: Words a document puts before a skill that are not part of it (*strong* Python,
+#: *hands-on* Kubernetes, *experience with* Kafka).
+_QUALIFIERS = re.compile(
+    r"^(?:(?:strong|solid|good|great|excellent|deep|proven|hands-on|advanced|basic|working|expert|"
+    r"fluent|comfortable|introduced|modern|professional|practical|"
+    r"experience (?:with|in|of)|knowledge of|proficiency (?:in|with)|proficient (?:in|with)|"
+    r"familiarity with|exposure to|understanding of)\s+)+", re.I)
+_TECHNICAL = re.compile(r"[A-Z0-9+#./]")
+_MAX_WORDS = 3
+
+
+def clean_skill(text: str, known: frozenset[str]) -> str | None:
+    """The skill a SKILL mention names, without qualifiers; ``None`` if it is not one.
+
+    The NER model tags spans such as *Strong Python* or *professional experience
+    building backend services*. A name is kept when the skill lexicon knows it, or when
+    it is short and written like a technology (a capital, a digit, ``+``, ``#``, ``.``).
+    """
+    name = _QUALIFIERS.sub("", text.strip(_EDGES)).strip(_EDGES)
+    if not name:
+        return None
+    if canonical(name) in known:
+        return name
+    if len(name.split()) > _MAX_WORDS or not _TECHNICAL.search(name):
+        return None
+    return name
+
+
+@cache
+def known_skills(models_dir: Path) -> frozenset[str]:
+    """The canonical names of the NER model's skill lexicon (empty before ``make models``)."""
+    from doclane.ai.ner import model_path
+    from doclane.ai.ner.spacy_ner import SKILL_LEXICON
+
+    path = model_path(models_dir) / SKILL_LEXICON
+    if not path.is_file():
+        return frozenset()
+    names = (line.strip().lstrip("?").strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(canonical(n) for n in names if n and not n.startswith("#"))
