@@ -8,6 +8,11 @@ longer). Each retry is announced on the document's status stream with the
 attempt number and the error; after the last attempt the event goes to
 ``document.dlq`` and the stage's ``give_up`` tells the document's owner.
 Nothing escapes to the transport, so a poisoned event never blocks its group.
+
+An event of a priority lane that an admin moved the document away from (see
+``POST /admin/documents/{id}/priority``) is skipped when it was published
+before the move: the move republished the chunks that were still to do on
+the new lane, so handling the old copy too would only do the work twice.
 """
 
 from __future__ import annotations
@@ -57,12 +62,24 @@ def _document_id(event: Event) -> str | None:
     return getattr(event, "document_id", None)
 
 
+async def _superseded(event: Event, services: Services) -> bool:
+    """True for an event of a lane its document was moved away from after it was published."""
+    priority, document_id = getattr(event, "priority", None), _document_id(event)
+    if priority is None or document_id is None:
+        return False
+    move = await services.store.lane_move(document_id)
+    return move is not None and move[0] != priority and event.produced_at < move[1]
+
+
 def run_with_fate(spec: StageSpec, services: Services) -> Handler[Any]:
     """Wrap ``spec.handler`` so that each event is acked, retried or dead-lettered."""
     settings = services.settings
     stage = spec.stage
 
     async def handle(event: Event) -> None:
+        if await _superseded(event, services):
+            STAGE_EVENTS.labels(stage.value, "superseded").inc()
+            return
         with STAGE_SECONDS.labels(stage.value).time():
             await _attempt_all(event)
 
@@ -139,6 +156,7 @@ def run_with_fate(spec: StageSpec, services: Services) -> Handler[Any]:
             error=getattr(exc, "reason", None) or repr(exc),
             attempts=attempt,
             payload=event.model_dump_json(),
+            category=getattr(exc, "category", None) if isinstance(exc, DoclaneError) else "internal",
         )
         await services.bus.publish(Topics.DOCUMENT_DLQ, letter.document_id or "", letter)
 

@@ -216,3 +216,5 @@ class DeadLetter(Event):
     error: str
     attempts: int
     payload: str
+    #: What went wrong (the error's category; ``internal`` for an unexpected exception).
+    category: str | None = None
