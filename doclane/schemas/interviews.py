@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 __all__ = [
-    "Assessment", "AssessmentRequest", "CandidateProfile", "FitBreakdown", "FocusArea", "JobProfile",
-    "SkillMatch", "SkillRequirement", "SourceSpan", "SpanItem",
+    "Assessment", "AssessmentRequest", "CandidateProfile", "FitBreakdown", "FocusArea", "InterviewCreate",
+    "InterviewSession", "InterviewStats", "JobProfile", "Phase", "PlannedQuestion", "SkillMatch",
+    "SkillRequirement", "SourceSpan", "SpanItem", "Turn",
 ]
 
 
@@ -106,3 +109,83 @@ class Assessment(BaseModel):
 class AssessmentRequest(BaseModel):
     job_description_id: str = Field(min_length=1, max_length=64)
     resume_id: str = Field(min_length=1, max_length=64)
+
+
+# --- sessions ---
+
+class PlannedQuestion(BaseModel):
+    id: str
+    text: str
+    #: The skills (canonical names) the question is meant to probe.
+    targets: list[str]
+    kind: Literal["technical", "gap", "behavioural"]
+    #: Where the question comes from: a resume statement, a job description line, or neither.
+    source_kind: Literal["resume", "jd", "general"]
+    source: SourceSpan | None = None
+
+
+class Phase(StrEnum):
+    GREETING = "greeting"
+    QUESTIONS = "questions"
+    CANDIDATE_QUESTIONS = "candidate_questions"
+    WRAP_UP = "wrap_up"
+    ENDED = "ended"
+
+
+class Turn(BaseModel):
+    """One committed utterance of the transcript."""
+
+    index: int
+    role: Literal["interviewer", "candidate"]
+    text: str
+    #: What the utterance does in the interview.
+    kind: Literal["greeting", "question", "follow_up", "answer", "candidate_question", "reply", "wrap_up"]
+    question_id: str | None = None
+    #: For the candidate: the client's turn id; for the interviewer: the reply id.
+    ref: str | None = None
+    #: The candidate cut the reply off: ``text`` is what was heard of it.
+    interrupted: bool = False
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class InterviewStats(BaseModel):
+    tentative_started: int = 0
+    tentative_committed: int = 0
+    tentative_discarded: int = 0
+    #: Tokens streamed in replies that were then discarded (the price of answering early).
+    discarded_tokens: int = 0
+    tokens: int = 0
+    interruptions: int = 0
+
+
+class InterviewCreate(BaseModel):
+    job_description_id: str = Field(min_length=1, max_length=64)
+    resume_id: str = Field(min_length=1, max_length=64)
+    max_questions: int = Field(default=6, ge=1, le=20)
+    duration_min: int = Field(default=30, ge=5, le=180)
+    #: ``local`` (offline), ``mock`` or ``openai``; by default the service's interview provider.
+    provider: Literal["local", "mock", "openai"] | None = None
+
+
+class InterviewSession(BaseModel):
+    id: str
+    owner: str
+    job_description_id: str
+    resume_id: str
+    provider: str
+    max_questions: int
+    duration_min: int
+    phase: Phase = Phase.GREETING
+    plan: list[PlannedQuestion]
+    #: Index into ``plan`` of the question being discussed.
+    question_index: int = 0
+    #: Follow-ups asked on the current question.
+    follow_ups: int = 0
+    transcript: list[Turn] = Field(default_factory=list)
+    stats: InterviewStats = Field(default_factory=InterviewStats)
+    fit_score: float | None = None
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    report_status: Literal["none", "pending", "ready", "failed"] = "none"
+    version: str = ""
