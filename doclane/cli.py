@@ -12,7 +12,9 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from doclane import __version__
 from doclane.infra.settings import Settings
@@ -33,6 +35,12 @@ DataOpt = Annotated[Path | None, typer.Option(help="Where uploads (and, embedded
 def _settings(**overrides: object) -> Settings:
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:  # one line per mistake, each saying what to fix
+        for error in exc.errors():
+            where = "DOCLANE_" + "_".join(str(p) for p in error["loc"]).upper() + ": " if error["loc"] else ""
+            reason = str(error["msg"]).removeprefix("Value error, ")
+            _console.print(f"[red]Configuration error:[/red] {escape(where + reason)}", soft_wrap=True)
+        raise typer.Exit(2) from exc
     except ValueError as exc:
         _console.print(f"[red]Configuration error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -147,6 +155,10 @@ def search(
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many passages.")] = 10,
     mode: Annotated[str, typer.Option(help="hybrid, semantic or keyword.")] = "hybrid",
     document: Annotated[str | None, typer.Option(help="Only this document id.")] = None,
+    entity: Annotated[str | None, typer.Option(
+        help="Only passages mentioning this entity: its text, or LABEL:text (ORG:Acme Corp).")] = None,
+    doc_type: Annotated[str | None, typer.Option(
+        "--type", help="Only documents of this type (invoice, resume, ...).")] = None,
     url: Annotated[str | None, typer.Option(help="The gateway (default $DOCLANE_URL or :8000).")] = None,
     user: Annotated[str | None, typer.Option(help="User name (default $DOCLANE_USERNAME).")] = None,
     password: Annotated[str | None, typer.Option(help="Password (default $DOCLANE_PASSWORD).")] = None,
@@ -156,7 +168,8 @@ def search(
     from doclane.cli_search import run_search
 
     code = run_search(query, k=k, mode=mode, document=document, url=url, user=user,
-                      password=password, data_dir=data_dir or Path("data"))
+                      password=password, data_dir=data_dir or Path("data"), entity=entity,
+                      doc_type=doc_type)
     raise typer.Exit(code)
 
 

@@ -30,13 +30,15 @@ def render_highlight(highlight: str) -> Text:
 
 
 def run_search(query: str, *, k: int, mode: str, document: str | None, url: str | None,
-               user: str | None, password: str | None, data_dir: Path) -> int:
+               user: str | None, password: str | None, data_dir: Path, entity: str | None = None,
+               doc_type: str | None = None) -> int:
     """Print the results; the exit code (0 found, 1 nothing found, 2 error)."""
     out, err = Console(), Console(stderr=True)
     base = url or default_url()
     with GatewayClient(base, username=user, password=password, data_dir=data_dir) as client:
         try:
-            answer = client.get("/search", q=query, k=k, mode=mode, document_id=document)
+            answer = client.get("/search", q=query, k=k, mode=mode, document_id=document, entity=entity,
+                                type=doc_type)
         except httpx.HTTPError as exc:
             err.print(f"[red]{client.request_error(exc).reason}[/red]")
             return 2

@@ -10,7 +10,19 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from doclane import __version__
-from doclane.api import admin, audit, auth, dashboard, documents, health, search, stream, tus
+from doclane.api import (
+    admin,
+    audit,
+    auth,
+    dashboard,
+    documents,
+    experiments,
+    health,
+    interviews,
+    search,
+    stream,
+    tus,
+)
 from doclane.api.errors import install_error_handlers
 from doclane.api.gateway import Gateway
 from doclane.api.hub import StatusHub
@@ -83,6 +95,8 @@ def create_app(settings: Settings | None = None, stages: Iterable[str] | None = 
     app.include_router(documents.router)
     app.include_router(admin.router)  # /admin/...; /documents/{id}/audit below
     app.include_router(audit.router)
+    app.include_router(experiments.router)  # GET /admin/experiments
+    app.include_router(interviews.router)
     app.include_router(tus.router)  # /uploads/: resumable uploads (tus 1.0)
     app.include_router(dashboard.router)  # GET / and /static/: the web dashboard
     return app

@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
+from doclane.ai.ner._normalise import normalise
 from doclane.api.deps import CurrentUser, OwnedDocument, ServicesDep
 from doclane.infra.runtime import Services
 from doclane.infra.search import hybrid
-from doclane.schemas.enrichment import DocType
-from doclane.schemas.search import SearchMode, SearchQuery, SearchResponse, SimilarResponse
+from doclane.schemas.enrichment import DocType, EntityLabel
+from doclane.schemas.search import SearchMode, SearchQuery, SearchResponse, SimilarResponse, entity_key
 
-__all__ = ["MAX_K", "MAX_QUERY_CHARS", "router"]
+__all__ = ["MAX_K", "MAX_QUERY_CHARS", "entity_filter", "router"]
 
 router = APIRouter(tags=["search"])
 
@@ -38,6 +39,11 @@ async def search(
         max_length=200, description="Only this document.")] = None,
     type_: Annotated[DocType | None, Query(
         alias="type", description="Only documents of this type (from classification).")] = None,
+    entity: Annotated[str | None, Query(
+        max_length=200,
+        description="Only passages mentioning this entity: its text (any label) or LABEL:text, "
+                    "e.g. ORG:Acme Corp or DATE:3 March 2026 (matched on the normalised value, "
+                    "ignoring case).")] = None,
 ) -> SearchResponse:
     """Search your documents' passages; only your own documents are ever searched."""
     _require_search(services)
@@ -45,7 +51,8 @@ async def search(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "q: the query is blank; send the words or question to look for.")
     query = SearchQuery(owner=user.name, text=q.strip(), k=k, content_type=content_type,
-                        document_id=document_id, doc_type=type_.value if type_ else None)
+                        document_id=document_id, doc_type=type_.value if type_ else None,
+                        entities=entity_filter(entity) if entity is not None else ())
     return await hybrid.search(services.index, services.embedder, query, mode)
 
 
@@ -59,6 +66,26 @@ async def similar(
     _require_search(services)
     results = await services.index.similar_documents(doc.owner, doc.id, k)
     return SimilarResponse(document_id=doc.id, results=results)
+
+
+def entity_filter(entity: str) -> tuple[str, ...]:
+    """The index keys an ``entity=`` value stands for: ``LABEL:text`` one label, plain text any label.
+
+    The text is normalised as the NER normalises what it finds (dates to ISO, amounts
+    with their currency, emails lower-cased), so ``3 March 2026`` finds ``03/03/2026``.
+    """
+    label, sep, rest = entity.partition(":")
+    labels = list(EntityLabel)
+    text = entity
+    if sep and label.strip().upper() in EntityLabel.__members__:
+        labels, text = [EntityLabel[label.strip().upper()]], rest
+    text = text.strip()
+    if not text:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "entity: give the entity's text, or LABEL:text with a label of "
+                            f"{', '.join(EntityLabel.__members__)}.")
+    keys = {entity_key(lab.value, value) for lab in labels if (value := normalise(lab, text))}
+    return tuple(sorted(keys))
 
 
 def _require_search(services: Services) -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
+from doclane.ai.experiments import observe_model
+from doclane.ai.experiments.runner import analysis_version
 from doclane.exceptions import DoclaneError
 from doclane.infra.runtime import Services
 from doclane.schemas.events import ChunkAnalyzed, ChunkReady, Topics
+from doclane.schemas.experiments import Component
 
 __all__ = ["analyze_give_up", "handle_chunk_ready"]
 
@@ -26,9 +31,17 @@ async def handle_chunk_ready(event: ChunkReady, services: Services) -> None:
         if doc is None or doc.status.terminal:
             return
         chunk = event.chunk
-        analysis = await services.cache.chunk_analysis(
-            chunk, lambda: services.analyzer.analyze_chunk(chunk)
-        )
+        experiments = services.experiments
+        chosen = experiments.assignment(Component.ANALYSIS, doc.id) if experiments is not None else None
+        if experiments is not None and chosen is not None:  # an A/B experiment on the analysis
+            analysis = await experiments.analyze_chunk(chosen, doc.id, chunk)
+        else:
+            started = time.perf_counter()
+            analysis = await services.cache.chunk_analysis(
+                chunk, lambda: services.analyzer.analyze_chunk(chunk)
+            )
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            observe_model(Component.ANALYSIS, analysis_version(analysis), elapsed_ms)
         await store.save_chunk_analysis(event.document_id, event.chunk.index, analysis)
     await _announce(event, services)
 

@@ -8,7 +8,10 @@ from pathlib import Path
 
 from doclane.ai.classify import classification_text
 from doclane.ai.classify.base import DocumentClassifier
+from doclane.ai.experiments import observe_model
+from doclane.ai.experiments.variants import ClassifierTrial, classify_trials
 from doclane.ai.local import guess_title
+from doclane.consumers.lanes import lane_for
 from doclane.exceptions import DoclaneError
 from doclane.extraction import chunk_document, extract
 from doclane.infra.runtime import Services
@@ -23,6 +26,7 @@ from doclane.schemas.events import (
     StatusChange,
     chunk_ready_topic,
 )
+from doclane.schemas.experiments import Component
 from doclane.schemas.extraction import Chunk
 
 __all__ = ["extract_give_up", "handle_uploaded"]
@@ -41,21 +45,24 @@ class _Extracted:
     encoding: str | None
     chunks: list[Chunk]
     classification: Classification | None
+    #: Each classifier version run (the served one first; a shadowed candidate after it), timed.
+    trials: list[ClassifierTrial]
 
 
 def _extract_and_chunk(path: Path, content_type: str, max_chars: int, overlap: int,
-                       classifier: DocumentClassifier | None, filename: str) -> _Extracted:
+                       classifiers: list[tuple[str, DocumentClassifier]], filename: str) -> _Extracted:
     """Runs in the CPU pool: parse the file, cut it into chunks, say what kind of document it is."""
     doc = extract(path, content_type)
     chunks = chunk_document(doc, max_chars=max_chars, overlap_chars=overlap)
-    classification = None
-    if classifier is not None and chunks:
-        classification = classifier.classify(classification_text(doc), filename=filename,
-                                             content_type=content_type)
+    trials = []
+    if classifiers and chunks:
+        trials = classify_trials(classifiers, classification_text(doc), filename=filename,
+                                 content_type=content_type)
+    classification = trials[0].classification if trials else None
     # Without a title in the file's metadata, the one a reader would give it (first heading,
     # a Subject: line, a first line that reads like a title).
     return _Extracted(doc.title or guess_title(chunks), doc.page_count, doc.encoding, chunks,
-                      classification)
+                      classification, trials)
 
 
 async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
@@ -73,6 +80,7 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
             doc.id, StatusChange(status=DocumentStatus.PROCESSING, stage=Stage.EXTRACT)
         )
 
+    experiments = services.experiments
     stored = {c.index: c for c in await store.list_chunks(doc.id)}
     chunks: list[Chunk] = list(stored.values())
     cached = None if chunks else await services.cache.document(doc.sha256, doc.content_type)
@@ -83,7 +91,7 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
             event.content_type,
             settings.chunk_max_chars,
             settings.chunk_overlap_chars,
-            services.classifier,
+            _classifier_arms(services, doc.id),
             doc.filename,
         )
         chunks = result.chunks
@@ -91,6 +99,12 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
             raise _NoChunks("The document contains no text to analyse.")
         classification = result.classification
         doc_type = classification.label if classification else None
+        for trial in result.trials:
+            observe_model(Component.CLASSIFIER, trial.name, trial.latency_ms, failed=trial.error is not None)
+        if experiments is not None:
+            await experiments.record_classifier(doc.id, doc.sha256, result.trials)
+        priority = doc.priority if doc.priority_explicit else lane_for(doc_type, result.page_count,
+                                                                         doc.priority)
         await store.update_document(
             doc.id,
             title=result.title,
@@ -99,8 +113,10 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
             chunk_count=len(chunks),
             doc_type=doc_type,
             classification=classification,
+            priority=priority,
+            experiments=experiments.assignments(doc.id) if experiments is not None else None,
         )
-        doc = doc.model_copy(update={"doc_type": doc_type})
+        doc = doc.model_copy(update={"doc_type": doc_type, "priority": priority})
         await store.put_chunks(doc.id, chunks)
     if cached is not None:
         # Identical content was analysed before with the same settings: its chunks'
@@ -123,13 +139,15 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
                        "analysis and indexing" + (" (analysis reused from identical content)"
                                                    if cached is not None else ""),
                 doc_type=doc.doc_type,
+                experiments=experiments.assignments(doc.id) if experiments is not None else None,
             ),
         )
     # Chunks analysed and indexed before (a redelivery, or a retry after a failure) are
     # not sent again. If all are, the last one is re-announced so the aggregator can finish.
     pending = [c for c in chunks if (r := stored.get(c.index)) is None or r.analysis is None
                or (r.indexed_at is None and settings.search_enabled)]
-    topic = chunk_ready_topic(event.priority)
+    # The uploader's priority, or the lane of the document's type and size (see lanes.py).
+    topic = chunk_ready_topic(doc.priority)
     for chunk in pending or chunks[-1:]:
         await services.bus.publish(
             topic,
@@ -139,9 +157,19 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
                 owner=doc.owner,
                 chunk=Chunk.model_validate(chunk.model_dump()),
                 chunk_count=len(chunks),
-                priority=event.priority,
+                priority=doc.priority,
             ),
         )
+
+
+def _classifier_arms(services: Services, document_id: str) -> list[tuple[str, DocumentClassifier]]:
+    """The classifier version(s) to run on the document: its experiment arm's, else the trained one."""
+    trained = services.classifier
+    if trained is None:
+        return []
+    if services.experiments is None:
+        return [(trained.version, trained)]
+    return services.experiments.classifier_arms(document_id, trained)
 
 
 async def _reuse_cached_analyses(

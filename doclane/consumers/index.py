@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 
 import numpy as np
 
 from doclane.ai.embeddings.passages import split_passages
-from doclane.ai.ner import extract_entities
+from doclane.ai.experiments import observe_model
+from doclane.ai.experiments.variants import DEFAULT_NER, extract_entities_as
 from doclane.exceptions import DoclaneError
 from doclane.infra.metrics import CACHE_LOOKUPS
 from doclane.infra.runtime import Services
 from doclane.schemas.documents import DocumentRecord
 from doclane.schemas.enrichment import Entity
 from doclane.schemas.events import ChunkIndexed, ChunkReady, Topics
-from doclane.schemas.search import Passage
+from doclane.schemas.experiments import Component
+from doclane.schemas.search import Passage, passage_entity_keys
 
 __all__ = ["handle_chunk_ready_for_index", "index_give_up"]
 
@@ -48,9 +51,10 @@ async def handle_chunk_ready_for_index(event: ChunkReady, services: Services) ->
         doc = await store.get_document(event.document_id)
         if doc is None or doc.status.terminal:
             return
-        built = await _passages(doc, event, services)
+        entities = await _entities(doc, event, services) if services.ner_enabled else []
+        built = await _passages(doc, event, services, entities)
         if services.ner_enabled:
-            await store.save_chunk_entities(doc.id, event.chunk.index, await _entities(event, services))
+            await store.save_chunk_entities(doc.id, event.chunk.index, entities)
         await services.index.upsert(built)
         await store.mark_chunk_indexed(doc.id, event.chunk.index)
         if await store.get_document(doc.id) is None:
@@ -61,7 +65,8 @@ async def handle_chunk_ready_for_index(event: ChunkReady, services: Services) ->
     await _announce(event, services, passages=passages)
 
 
-async def _passages(doc: DocumentRecord, event: ChunkReady, services: Services) -> list[Passage]:
+async def _passages(doc: DocumentRecord, event: ChunkReady, services: Services,
+                    entities: list[Entity]) -> list[Passage]:
     embedder, index = services.embedder, services.index
     chunk = event.chunk
     size = embedder.passage_chars
@@ -72,7 +77,11 @@ async def _passages(doc: DocumentRecord, event: ChunkReady, services: Services) 
     CACHE_LOOKUPS.labels("embedding", "hit").inc(len(set(hashes)) - len(missing))
     if missing:
         CACHE_LOOKUPS.labels("embedding", "miss").inc(len(missing))
+        started = time.perf_counter()
         fresh = await embedder.embed(list(missing.values()))
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        observe_model(Component.EMBEDDINGS, embedder.name, elapsed_ms)
+        await _shadow_embeddings(doc, chunk.index, list(missing.values()), elapsed_ms, services)
         made = dict(zip(missing, np.asarray(fresh, dtype=np.float32), strict=True))
         await index.cache_vectors(made)
         vectors |= made
@@ -93,21 +102,64 @@ async def _passages(doc: DocumentRecord, event: ChunkReady, services: Services) 
             vector=vectors[digest],
             text_sha256=digest,
             doc_type=doc.doc_type,
+            entities=passage_entity_keys(text, entities),
         )
         for i, (text, digest) in enumerate(zip(texts, hashes, strict=True))
     ]
 
 
-async def _entities(event: ChunkReady, services: Services) -> list[Entity]:
-    """The chunk's named entities, found in the CPU pool, with the page and section of each."""
-    chunk = event.chunk
-    found = await services.cpu_pool.run(extract_entities, chunk.text, services.settings.models_dir)
+async def _entities(doc: DocumentRecord, event: ChunkReady, services: Services) -> list[Entity]:
+    """The chunk's named entities, found in the CPU pool, with the page and section of each.
+
+    The NER version is the document's arm of an NER experiment if one runs (in shadow
+    mode the other version runs too, measured and dropped), else the trained extractor.
+    """
+    chunk, models_dir = event.chunk, services.settings.models_dir
+    experiments = services.experiments
+    chosen = experiments.assignment(Component.NER, doc.id) if experiments is not None else None
+    run = await services.cpu_pool.run(extract_entities_as, chosen.version if chosen else DEFAULT_NER,
+                                      chunk.text, models_dir)
+    observe_model(Component.NER, run.model_version, run.latency_ms)
+    if experiments is not None and chosen is not None:
+        shadow, error = None, None
+        if chosen.shadow_version is not None:
+            try:
+                shadow = await services.cpu_pool.run(extract_entities_as, chosen.shadow_version,
+                                                     chunk.text, models_dir)
+                observe_model(Component.NER, shadow.model_version, shadow.latency_ms)
+            except Exception as exc:  # a failing shadow is measured, never the document's failure
+                error = f"{exc.__class__.__name__}: {exc}"
+                observe_model(Component.NER, chosen.shadow_version, 0.0, failed=True)
+        await experiments.record_ner(chosen, doc.id, doc.sha256, chunk.index, run, shadow, error)
+    found = run.entities
     # Readers mark page breaks inside a section's text with form feeds.
     return [e.model_copy(update={
         "chunk_index": chunk.index,
         "page": min(chunk.page_start + chunk.text.count("\f", 0, e.start), chunk.page_end),
         "section_path": list(chunk.section_path),
     }) for e in found]
+
+
+async def _shadow_embeddings(doc: DocumentRecord, unit: int, texts: list[str], served_ms: float,
+                             services: Services) -> None:
+    """In an embeddings experiment's shadow share, embed the same texts with the candidate, timed."""
+    experiments = services.experiments
+    chosen = experiments.assignment(Component.EMBEDDINGS, doc.id) if experiments is not None else None
+    if experiments is None or chosen is None:
+        return
+    shadow_ms, failed = None, False
+    if chosen.shadow_version is not None:
+        candidate = experiments.embedder(chosen.shadow_version)
+        started = time.perf_counter()
+        try:
+            await candidate.embed(texts)
+        except Exception:  # a failing shadow is measured, never the document's failure
+            logger.exception("shadow embeddings %s failed", chosen.shadow_version)
+            failed = True
+        shadow_ms = (time.perf_counter() - started) * 1000
+        observe_model(Component.EMBEDDINGS, candidate.name, shadow_ms, failed=failed)
+    await experiments.record_run(chosen, doc.id, unit, served_ms=served_ms, shadow_ms=shadow_ms,
+                                 shadow_failed=failed)
 
 
 async def index_give_up(event: ChunkReady, services: Services, error: DoclaneError) -> None:

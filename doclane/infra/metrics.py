@@ -10,6 +10,8 @@ __all__ = [
     "AI_LIMIT_WAIT_SECONDS",
     "AI_TOKENS",
     "CACHE_LOOKUPS",
+    "MODEL_RUNS",
+    "MODEL_SECONDS",
     "STAGE_EVENTS",
     "STAGE_SECONDS",
     "STATUS_EVENTS",
@@ -59,4 +61,18 @@ CACHE_LOOKUPS = Counter(
     "doclane_cache_lookups_total",
     "Analysis cache lookups, by level (chunk, document) and result (hit, miss).",
     ["level", "result"],
+)
+
+# --- models of our own and their versions (A/B experiments compare them) ---
+MODEL_SECONDS = Histogram(
+    "doclane_model_seconds",
+    "Time one model version took on one unit of work (a document for the classifier, a chunk "
+    "for NER, embeddings and analysis).",
+    ["component", "version"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+MODEL_RUNS = Counter(
+    "doclane_model_runs_total",
+    "Runs of a model version, by outcome (ok, failed); shadow runs included.",
+    ["component", "version", "outcome"],
 )

@@ -17,6 +17,8 @@ from doclane.ai.cache import AnalysisCache
 from doclane.ai.classify.base import DocumentClassifier
 from doclane.ai.embeddings import build_embedder
 from doclane.ai.embeddings.base import Embedder
+from doclane.ai.experiments import Experiments, parse_experiments
+from doclane.ai.experiments.runner import analysis_settings
 from doclane.ai.factory import build_analyzer
 from doclane.ai.limits import AiLimiter
 from doclane.infra.blobs import BlobStore
@@ -56,6 +58,8 @@ class Services:
     classifier: DocumentClassifier | None = None
     #: The indexer finds named entities (the model is built; loaded in the CPU pool's workers).
     ner_enabled: bool = False
+    #: A/B experiments on model versions (``DOCLANE_EXPERIMENTS``); ``None`` when none runs.
+    experiments: Experiments | None = None
 
 
 def build_bus(settings: Settings) -> EventBus:
@@ -92,6 +96,7 @@ def build_services(settings: Settings) -> Services:
     limiter = AiLimiter(settings.ai_requests_per_s, settings.ai_tokens_per_min, settings.ai_concurrency)
     analyzer = build_analyzer(settings, pool, limiter)
     embedder = build_embedder(settings, limiter)
+    experiments = _build_experiments(settings, store, pool, limiter)
     return Services(
         settings=settings,
         store=store,
@@ -103,6 +108,21 @@ def build_services(settings: Settings) -> Services:
         cpu_pool=pool,
         embedder=embedder,
         index=build_search_index(settings, embedder.name, embedder.dim),
+        experiments=experiments,
+    )
+
+
+def _build_experiments(settings: Settings, store: Store, pool: CpuPool,
+                       limiter: AiLimiter) -> Experiments | None:
+    """The configured experiments (checked by the settings already), or ``None``."""
+    configs = parse_experiments(settings.experiments, settings)
+    if not configs:
+        return None
+    return Experiments(
+        configs, settings, store,
+        build_analyzer=lambda version: build_analyzer(analysis_settings(settings, version), pool, limiter),
+        build_embedder=lambda version: build_embedder(
+            settings.model_copy(update={"embeddings": "local", "embeddings_local_model": version}), limiter),
     )
 
 
@@ -134,6 +154,8 @@ async def running(services: Services, stages: Iterable[str]) -> AsyncIterator[Se
         services.cpu_pool.shutdown()
         await services.analyzer.close()
         await services.embedder.close()
+        if services.experiments is not None:
+            await services.experiments.close()
         await services.store.close()
 
 

@@ -151,6 +151,9 @@ class Settings(BaseSettings):
     #: Where trained model artefacts are cached (outside the repository), keyed by the
     #: hash of their data and code.
     models_dir: Path = Path.home() / ".cache" / "doclane" / "models"
+    #: A/B experiments on model versions: a JSON list, or the path of a .json/.yaml file
+    #: holding one (see ``doclane.ai.experiments.config``); unset: none.
+    experiments: str | None = None
 
     # --- observability ---
     #: Workers serve Prometheus metrics on this port when set (the gateway uses /metrics).
@@ -232,6 +235,13 @@ class Settings(BaseSettings):
                     "DOCLANE_MOCK_LATENCY_P99_MS must be between 1x and ~15x "
                     "DOCLANE_MOCK_LATENCY_MS for a lognormal latency"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _experiments_make_sense(self) -> Settings:
+        from doclane.ai.experiments.config import parse_experiments
+
+        parse_experiments(self.experiments, self)  # a ValueError says what to fix
         return self
 
     @model_validator(mode="after")

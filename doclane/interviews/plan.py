@@ -48,6 +48,7 @@ def _question(assessment: Assessment, number: int, group: list[SkillMatch]) -> P
     targets = [m.skill for m in group]
     strengths = {m.strength for m in group}
     needs = "needs" if lead.required else "would welcome"
+    source: SourceSpan | None
     if strengths == {"shown"} and len(group) == 1:
         source, source_kind, kind = lead.evidence[0], "resume", "technical"
         text = (f"Your resume says: \u201c{_quote(source)}\u201d. Walk me through how you used "

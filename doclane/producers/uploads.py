@@ -105,7 +105,7 @@ async def accept_upload(
     return await _register(services, DocumentRecord(
         id=document_id, owner=owner, filename=filename, content_type=content_type, size_bytes=size,
         sha256=digest.hexdigest(), priority=priority or default_priority(content_type, size),
-        blob_key=key,
+        priority_explicit=priority is not None, blob_key=key,
     ), undo=lambda: services.blobs.delete_document(document_id))
 
 
@@ -151,6 +151,7 @@ async def accept_stored_file(
     record = DocumentRecord(
         id=document_id, owner=owner, filename=filename, content_type=content_type, size_bytes=size,
         sha256=sha256, priority=priority or default_priority(content_type, size), blob_key=key,
+        priority_explicit=priority is not None,
     )
 
     def put_back() -> None:
@@ -256,5 +257,6 @@ async def _publish_uploaded(services: Services, doc: DocumentRecord) -> None:
             size_bytes=doc.size_bytes,
             sha256=doc.sha256,
             priority=doc.priority,
+            priority_explicit=doc.priority_explicit,
         ),
     )

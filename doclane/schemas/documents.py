@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
 from doclane.schemas.enrichment import Classification, DocType, Entity, EntityRollup
 from doclane.schemas.events import DocumentStatus, Priority, StatusEvent, utcnow
+from doclane.schemas.experiments import ExperimentAssignment
 from doclane.schemas.extraction import Chunk
 
 __all__ = [
@@ -41,6 +42,11 @@ class DocumentBase(BaseModel):
     classification: Classification | None = None
     #: Unique named entities with their counts, per label, once the document completed.
     entities: list[EntityRollup] | None = None
+    #: The document's arm in each A/B experiment on model versions, set when it is extracted.
+    experiments: list[ExperimentAssignment] | None = None
+    #: The uploader chose ``priority``; otherwise the extractor may move the document to the
+    #: lane its type and size call for.
+    priority_explicit: bool = False
 
 
 class DocumentRecord(DocumentBase):

@@ -62,6 +62,8 @@ class Entity(BaseModel):
     chunk_index: int | None = None
     page: int | None = None
     section_path: list[str] = Field(default_factory=list)
+    #: The extractor's name and version (e.g. ``ner-spacy-sm@1``, ``ner-rules@1``).
+    version: str | None = None
 
 
 class EntityRollup(BaseModel):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from doclane.schemas.analysis import DocumentAnalysis
 from doclane.schemas.enrichment import EntityRollup
+from doclane.schemas.experiments import ExperimentAssignment
 from doclane.schemas.extraction import Chunk
 
 __all__ = [
@@ -105,6 +106,8 @@ class DocumentUploaded(Event):
     size_bytes: int
     sha256: str
     priority: Priority = Priority.NORMAL
+    #: The uploader chose the priority (it then wins over the lane of the document's type).
+    priority_explicit: bool = False
 
 
 class ChunkReady(Event):
@@ -181,6 +184,8 @@ class StatusChange(BaseModel):
     doc_type: str | None = None
     #: The document's unique named entities with their counts (on the final event).
     entities: list[EntityRollup] | None = None
+    #: The document's arm in each A/B experiment (on the event that says it is analysed).
+    experiments: list[ExperimentAssignment] | None = None
     analysis: DocumentAnalysis | None = None
 
     @classmethod

@@ -9,9 +9,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 __all__ = [
-    "Assessment", "AssessmentRequest", "CandidateProfile", "FitBreakdown", "FocusArea", "InterviewCreate",
-    "InterviewSession", "InterviewStats", "JobProfile", "Phase", "PlannedQuestion", "SkillMatch",
-    "SkillRequirement", "SourceSpan", "SpanItem", "Turn",
+    "AnswerSpan", "Assessment", "AssessmentRequest", "CandidateProfile", "Criterion", "FitBreakdown",
+    "FocusArea", "InterviewCreate", "InterviewReport", "InterviewSession", "InterviewStats", "JobProfile",
+    "Phase", "PlannedQuestion", "RubricScore", "SkillCoverage", "SkillMatch", "SkillRequirement",
+    "SourceSpan", "SpanItem", "Turn",
 ]
 
 
@@ -189,3 +190,50 @@ class InterviewSession(BaseModel):
     ended_at: datetime | None = None
     report_status: Literal["none", "pending", "ready", "failed"] = "none"
     version: str = ""
+
+
+# --- the report ---
+
+class AnswerSpan(BaseModel):
+    """A stretch of the candidate's words: ``text`` is ``transcript[turn_index].text[start:end]``."""
+
+    turn_index: int
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str
+
+
+Criterion = Literal["relevance", "depth", "specificity", "structure", "communication"]
+
+
+class RubricScore(BaseModel):
+    criterion: Criterion
+    #: 1 (poor) to 5 (excellent).
+    score: float = Field(ge=1, le=5)
+    reason: str
+    evidence: list[AnswerSpan]
+
+
+class SkillCoverage(BaseModel):
+    skill: str
+    name: str
+    required: bool
+    #: A question targeted the skill; the candidate answered it; the answer showed it in use.
+    asked: bool
+    answered: bool
+    shown: bool
+    evidence: list[AnswerSpan]
+
+
+class InterviewReport(BaseModel):
+    session_id: str
+    skills: list[SkillCoverage]
+    rubric: list[RubricScore]
+    #: Mean rubric score, 1-5.
+    overall: float
+    strengths: list[str]
+    gaps: list[str]
+    recommendation: Literal["strong_yes", "yes", "lean_no", "no"]
+    provider: str
+    rubric_version: str
+    generated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from doclane.schemas.enrichment import Entity
+
 __all__ = [
     "Passage",
     "SearchHit",
@@ -20,6 +22,8 @@ __all__ = [
     "SearchResponse",
     "SimilarDocument",
     "SimilarResponse",
+    "entity_key",
+    "passage_entity_keys",
 ]
 
 
@@ -55,6 +59,8 @@ class Passage:
     doc_type: str | None = None
     #: sha256 of ``text``: the embedding cache key (with ``model``).
     text_sha256: str = field(default="")
+    #: Keys (:func:`entity_key`) of the named entities mentioned in this passage.
+    entities: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,8 @@ class SearchQuery:
     content_type: str | None = None
     document_id: str | None = None
     doc_type: str | None = None
+    #: Only passages mentioning one of these entities (:func:`entity_key`s; empty: any passage).
+    entities: tuple[str, ...] = ()
 
 
 class SearchHit(BaseModel):
@@ -104,3 +112,18 @@ class SimilarDocument(BaseModel):
 class SimilarResponse(BaseModel):
     document_id: str
     results: list[SimilarDocument]
+
+
+def entity_key(label: str, value: str) -> str:
+    """How the index names an entity: its label and normalised value, case-folded."""
+    return f"{label}:{' '.join(value.split()).casefold()}"
+
+
+def passage_entity_keys(text: str, entities: list[Entity]) -> list[str]:
+    """The keys of the chunk's ``entities`` that this passage of it mentions (sorted, unique).
+
+    A passage is a window of its chunk's text: an entity belongs to it when its mention
+    appears in the passage (compared case-insensitively).
+    """
+    folded = text.casefold()
+    return sorted({entity_key(e.label.value, e.value) for e in entities if e.text.casefold() in folded})

@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS p_{s} (
     page_end INTEGER NOT NULL,
     text TEXT NOT NULL,
     text_sha256 TEXT NOT NULL,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    entities TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS p_{s}_document ON p_{s} (document_id);
 CREATE INDEX IF NOT EXISTS p_{s}_owner ON p_{s} (owner);

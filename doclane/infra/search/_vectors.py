@@ -138,8 +138,12 @@ class VectorCache:
     def search(
         self, db: sqlite3.Connection, owner: str, q: Vector, limit: int,
         content_type: str | None = None, doc_type: str | None = None, document_id: str | None = None,
+        among: npt.NDArray[np.int64] | None = None,
     ) -> list[tuple[int, float]]:
-        """``(rowid, cosine)`` of the owner's best ``limit`` rows that pass the filters."""
+        """``(rowid, cosine)`` of the owner's best ``limit`` rows that pass the filters.
+
+        ``among``: only these rowids (a filter the matrix holds no column for, e.g. entities).
+        """
         view = self._current(db, owner)
         if view is None or view.n == 0:
             return []
@@ -150,6 +154,8 @@ class VectorCache:
         for column, value in enumerate((content_type, doc_type, document_id)):
             if value is not None:
                 mask &= fields[:n, column] == view.codes.get(value, _NO_CODE)
+        if among is not None:
+            mask &= np.isin(rowids[:n], among)
         candidates = np.flatnonzero(mask)
         if len(candidates) == 0:
             return []

@@ -117,6 +117,9 @@ def _schema(s: str, dim: int) -> list[str]:
         f"CREATE INDEX IF NOT EXISTS p_{s}_document ON p_{s} (document_id)",
         f"CREATE INDEX IF NOT EXISTS p_{s}_tsv ON p_{s} USING gin (tsv)",
         f"CREATE INDEX IF NOT EXISTS p_{s}_hnsw ON p_{s} USING hnsw (embedding vector_cosine_ops)",
+        # Entities each passage mentions (entity_key); added after the table, so older ones get it.
+        f"ALTER TABLE p_{s} ADD COLUMN IF NOT EXISTS entities text[] NOT NULL DEFAULT '{{}}'",
+        f"CREATE INDEX IF NOT EXISTS p_{s}_entities ON p_{s} USING gin (entities)",
         f"""CREATE TABLE IF NOT EXISTS d_{s} (
             document_id text PRIMARY KEY,
             owner text NOT NULL,
@@ -158,6 +161,9 @@ def _filters(query: SearchQuery) -> tuple[str, dict[str, object]]:
         if value is not None:
             sql += f" AND {column} = %({column})s"
             params[column] = value
+    if query.entities:  # passages that mention one of the entities (GIN index)
+        sql += " AND entities && %(entities)s::text[]"
+        params["entities"] = list(query.entities)
     return sql, params
 
 
@@ -242,20 +248,21 @@ class PostgresSearchIndex:
         s = self._s
         rows = [(p.id, p.document_id, p.owner, p.filename, p.content_type, p.doc_type, p.chunk_index,
                  p.passage_index, list(p.section_path), p.page_start, p.page_end, p.text,
-                 p.text_sha256, checked_vector(p, self.model, self.dim)) for p in passages]
+                 p.text_sha256, checked_vector(p, self.model, self.dim), list(p.entities)) for p in passages]
         documents = sorted({p.document_id for p in passages})
         async with self._conn() as conn, conn.transaction(), conn.cursor() as cur:
             await cur.executemany(
                 f"INSERT INTO p_{s} (id, document_id, owner, filename, content_type, doc_type, "
                 "chunk_index, passage_index, section_path, page_start, page_end, text, text_sha256, "
-                "embedding) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "embedding, entities) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (id) DO UPDATE SET document_id = excluded.document_id, "
                 "owner = excluded.owner, filename = excluded.filename, "
                 "content_type = excluded.content_type, doc_type = excluded.doc_type, "
                 "chunk_index = excluded.chunk_index, passage_index = excluded.passage_index, "
                 "section_path = excluded.section_path, page_start = excluded.page_start, "
                 "page_end = excluded.page_end, text = excluded.text, "
-                "text_sha256 = excluded.text_sha256, embedding = excluded.embedding",
+                "text_sha256 = excluded.text_sha256, embedding = excluded.embedding, "
+                "entities = excluded.entities",
                 rows,
             )
             # The documents' mean vectors, recomputed from all their passages.

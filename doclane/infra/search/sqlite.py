@@ -107,6 +107,10 @@ def _filters(query: SearchQuery, alias: str) -> tuple[str, list[object]]:
         if value is not None:
             sql += f" AND {alias}{column} = ?"
             params.append(value)
+    if query.entities:  # passages that mention one of the entities
+        sql += (f" AND EXISTS (SELECT 1 FROM json_each({alias}entities) "
+                "WHERE value IN (SELECT value FROM json_each(?)))")
+        params.append(json.dumps(list(query.entities)))
     return sql, params
 
 
@@ -143,10 +147,22 @@ class SqliteSearchIndex:
         # create the tables one after another (busy_timeout waits) instead of failing.
         try:
             db.executescript(f"BEGIN IMMEDIATE;\n{schema(self._s)}\nCOMMIT;")
+            self._add_missing_columns(db)
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
+
+    def _add_missing_columns(self, db: sqlite3.Connection) -> None:
+        """Columns added since an index file was created (CREATE TABLE IF NOT EXISTS keeps old tables)."""
+        have = {str(r[1]) for r in db.execute(f"PRAGMA table_info(p_{self._s})").fetchall()}
+        if "entities" in have:
+            return
+        try:
+            db.execute(f"ALTER TABLE p_{self._s} ADD COLUMN entities TEXT NOT NULL DEFAULT '[]'")
+        except Exception as exc:  # sqlean's own OperationalError: a sibling process added it first
+            if "duplicate column" not in str(exc):
+                raise
 
     async def close(self) -> None:
         for pool in (self._readers, self._writer):
@@ -181,10 +197,10 @@ class SqliteSearchIndex:
                 db.execute(
                     f"INSERT INTO p_{s} (id, document_id, owner, owner_key, filename, content_type, "
                     "doc_type, chunk_index, passage_index, section_path, page_start, page_end, text, "
-                    "text_sha256, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "text_sha256, vector, entities) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (p.id, p.document_id, p.owner, _owner_key(p.owner), p.filename, p.content_type,
                      p.doc_type, p.chunk_index, p.passage_index, json.dumps(p.section_path), p.page_start,
-                     p.page_end, p.text, p.text_sha256, vector.tobytes()),
+                     p.page_end, p.text, p.text_sha256, vector.tobytes(), json.dumps(p.entities)),
                 )
                 written[p.owner] += 1
             for document_id in {p.document_id for p, _ in rows}:
@@ -318,8 +334,14 @@ class SqliteSearchIndex:
         return await self._pools()[1].run(self._vector, query, q, limit)
 
     def _vector(self, db: sqlite3.Connection, query: SearchQuery, q: Vector, limit: int) -> list[SearchHit]:
+        among = None
+        if query.entities:  # the owner's passages mentioning one of the entities
+            where, params = _filters(SearchQuery(owner=query.owner, text="", entities=query.entities), "")
+            among = np.array([r[0] for r in db.execute(
+                f"SELECT rowid FROM p_{self._s} WHERE owner = ?{where}", [query.owner, *params]).fetchall()],
+                dtype=np.int64)
         best = self._vectors.search(db, query.owner, q, limit, content_type=query.content_type,
-                                    doc_type=query.doc_type, document_id=query.document_id)
+                                    doc_type=query.doc_type, document_id=query.document_id, among=among)
         if not best:
             return []
         rows = {r[10]: r for r in db.execute(

@@ -16,7 +16,9 @@ from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.enrichment import Entity
 from doclane.schemas.events import DocumentStatus, Priority, StatusChange, StatusEvent
+from doclane.schemas.experiments import ExperimentObservation
 from doclane.schemas.extraction import Chunk
+from doclane.schemas.interviews import InterviewReport, InterviewSession
 
 __all__ = ["ChunkCounts", "ChunkPart", "Store", "projection"]
 
@@ -161,6 +163,18 @@ class Store(Protocol):
         """
 
 
+    # --- A/B experiments: what each model version did, per document (doclane.ai.experiments) ---
+    async def record_experiment_observation(self, observation: ExperimentObservation) -> None:
+        """Keep one measurement, replacing any of the same experiment, document, unit and version.
+
+        Idempotent, so a redelivered chunk measured twice counts once.
+        """
+
+    async def experiment_observations(self, experiment: str,
+                                      limit: int = 100_000) -> list[ExperimentObservation]:
+        """The experiment's measurements (at most ``limit``, newest documents first not guaranteed)."""
+
+
     # --- admin ---
     async def mark_redriven(self, letter_id: str) -> bool:
         """Record that dead letter ``letter_id`` was sent back; False if it already was."""
@@ -177,6 +191,24 @@ class Store(Protocol):
 
     async def lane_move(self, document_id: str) -> tuple[Priority, datetime] | None:
         """The document's last lane move, if it was ever moved."""
+
+
+    # --- interviews (doclane.interviews): one record per session, its report beside it ---
+    async def save_interview(self, session: InterviewSession) -> None:
+        """Create or replace the session (the whole record: plan, transcript, stats)."""
+
+    async def get_interview(self, session_id: str) -> InterviewSession | None: ...
+
+    async def list_interviews(self, owner: str, limit: int = 50, offset: int = 0) -> list[InterviewSession]:
+        """The owner's sessions, newest first."""
+
+    async def delete_interview(self, session_id: str) -> bool:
+        """Remove the session and its report; False if there was none."""
+
+    async def save_interview_report(self, session_id: str, report: InterviewReport) -> bool:
+        """Keep the session's report; False (nothing written) if the session is gone."""
+
+    async def get_interview_report(self, session_id: str) -> InterviewReport | None: ...
 
 
 def projection(event: StatusEvent) -> dict[str, Any]:

@@ -50,7 +50,9 @@ from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.enrichment import Entity
 from doclane.schemas.events import DocumentStatus, Priority, StatusChange, StatusEvent, utcnow
+from doclane.schemas.experiments import ExperimentObservation
 from doclane.schemas.extraction import Chunk
+from doclane.schemas.interviews import InterviewReport, InterviewSession
 
 __all__ = ["MongoStore", "StoreContention"]
 
@@ -82,6 +84,8 @@ _INDEXES: dict[str, list[IndexModel]] = {
     "chunk_indexed": [IndexModel([("document_id", ASCENDING)])],
     "chunk_index_marks": [IndexModel([("document_id", ASCENDING)])],
     "chunk_entities": [IndexModel([("document_id", ASCENDING)])],
+    "interviews": [IndexModel([("owner", ASCENDING), ("created_at", DESCENDING)])],
+    "experiment_observations": [IndexModel([("experiment", ASCENDING)])],
 }
 
 
@@ -551,6 +555,19 @@ class MongoStore(Store):
             await self._collection("cache").insert_one(
                 {"_id": key, "value": json.dumps(value), "created_at": utcnow()})
 
+    # --- A/B experiments ---
+    async def record_experiment_observation(self, observation: ExperimentObservation) -> None:
+        key = "|".join((observation.experiment, observation.document_id, str(observation.unit),
+                         observation.version))
+        await self._collection("experiment_observations").replace_one(
+            {"_id": key}, {"_id": key, **observation.model_dump()}, upsert=True)
+
+    async def experiment_observations(self, experiment: str,
+                                      limit: int = 100_000) -> list[ExperimentObservation]:
+        found = self._collection("experiment_observations").find(
+            {"experiment": experiment}, {"_id": False}).limit(max(limit, 0))
+        return [ExperimentObservation.model_validate(data) async for data in found]
+
 
     # --- admin ---
     # Both keyed by ``_id`` (no scan on FerretDB); a redrive is marked by an insert whose
@@ -577,6 +594,40 @@ class MongoStore(Store):
             return None
         return Priority(found["priority"]), found["at"]
 
+    # --- interviews ---
+    # The session as JSON text under ``_id`` (FerretDB refuses some keys JSON allows, and a
+    # session is read and written whole); ``owner``/``created_at`` beside it for listing.
+    async def save_interview(self, session: InterviewSession) -> None:
+        await self._collection("interviews").update_one(
+            {"_id": session.id},
+            {"$set": {"data": session.model_dump_json()},
+             "$setOnInsert": {"owner": session.owner, "created_at": session.created_at}},
+            upsert=True)
+
+    async def get_interview(self, session_id: str) -> InterviewSession | None:
+        found = await self._collection("interviews").find_one({"_id": session_id}, {"data": True})
+        return InterviewSession.model_validate_json(found["data"]) if found else None
+
+    async def list_interviews(self, owner: str, limit: int = 50, offset: int = 0) -> list[InterviewSession]:
+        found = (self._collection("interviews").find({"owner": owner}, {"data": True})
+                 .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
+                 .skip(max(offset, 0)).limit(max(limit, 0)))
+        return [InterviewSession.model_validate_json(d["data"]) async for d in found]
+
+    async def delete_interview(self, session_id: str) -> bool:
+        deleted = await self._collection("interviews").delete_one({"_id": session_id})
+        return deleted.deleted_count > 0
+
+    async def save_interview_report(self, session_id: str, report: InterviewReport) -> bool:
+        result = await self._collection("interviews").update_one(
+            {"_id": session_id}, {"$set": {"report": report.model_dump_json()}})
+        return result.matched_count > 0
+
+    async def get_interview_report(self, session_id: str) -> InterviewReport | None:
+        found = await self._collection("interviews").find_one({"_id": session_id}, {"report": True})
+        if not found or not found.get("report"):
+            return None
+        return InterviewReport.model_validate_json(found["report"])
 
 #: Per part of a chunk: the collection whose ``_id`` insert says it was counted first
 #: (progress is reported once), and the document's set of counted chunk indexes.

@@ -23,7 +23,9 @@ from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.enrichment import Entity
 from doclane.schemas.events import DocumentStatus, Priority, StatusChange, StatusEvent, utcnow
+from doclane.schemas.experiments import ExperimentObservation
 from doclane.schemas.extraction import Chunk
+from doclane.schemas.interviews import InterviewReport, InterviewSession
 
 __all__ = ["SqliteStore"]
 
@@ -78,6 +80,22 @@ CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL,
     created_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS interviews (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    data TEXT NOT NULL,
+    report TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS interviews_owner ON interviews (owner, created_at);
+CREATE TABLE IF NOT EXISTS experiment_observations (
+    experiment TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    unit INTEGER NOT NULL,
+    version TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (experiment, document_id, unit, version)
 ) WITHOUT ROWID;
 """
 
@@ -401,6 +419,22 @@ class SqliteStore(Store):
                 (key, json.dumps(value), utcnow().isoformat()),
             )
 
+    # --- A/B experiments ---
+    async def record_experiment_observation(self, observation: ExperimentObservation) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "INSERT OR REPLACE INTO experiment_observations "
+                "(experiment, document_id, unit, version, data) VALUES (?, ?, ?, ?, ?)",
+                (observation.experiment, observation.document_id, observation.unit, observation.version,
+                 observation.model_dump_json()),
+            )
+
+    async def experiment_observations(self, experiment: str,
+                                      limit: int = 100_000) -> list[ExperimentObservation]:
+        rows = await self._fetchall(
+            "SELECT data FROM experiment_observations WHERE experiment = ? LIMIT ?", (experiment, limit))
+        return [ExperimentObservation.model_validate_json(str(r[0])) for r in rows]
+
     # --- admin ---
     async def mark_redriven(self, letter_id: str) -> bool:
         async with self._tx() as db:
@@ -427,3 +461,37 @@ class SqliteStore(Store):
             return None
         return Priority(str(rows[0][0])), datetime.fromisoformat(str(rows[0][1]))
 
+    # --- interviews ---
+    async def save_interview(self, session: InterviewSession) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "INSERT INTO interviews (id, owner, created_at, data) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+                (session.id, session.owner, session.created_at.isoformat(), session.model_dump_json()))
+
+    async def get_interview(self, session_id: str) -> InterviewSession | None:
+        rows = await self._fetchall("SELECT data FROM interviews WHERE id = ?", (session_id,))
+        return InterviewSession.model_validate_json(str(rows[0][0])) if rows else None
+
+    async def list_interviews(self, owner: str, limit: int = 50, offset: int = 0) -> list[InterviewSession]:
+        rows = await self._fetchall(
+            "SELECT data FROM interviews WHERE owner = ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+            (owner, max(limit, 0), max(offset, 0)))
+        return [InterviewSession.model_validate_json(str(r[0])) for r in rows]
+
+    async def delete_interview(self, session_id: str) -> bool:
+        async with self._tx() as db:
+            cur = await db.execute("DELETE FROM interviews WHERE id = ?", (session_id,))
+            return cur.rowcount > 0
+
+    async def save_interview_report(self, session_id: str, report: InterviewReport) -> bool:
+        async with self._tx() as db:
+            cur = await db.execute("UPDATE interviews SET report = ? WHERE id = ?",
+                                   (report.model_dump_json(), session_id))
+            return cur.rowcount > 0
+
+    async def get_interview_report(self, session_id: str) -> InterviewReport | None:
+        rows = await self._fetchall("SELECT report FROM interviews WHERE id = ?", (session_id,))
+        if not rows or rows[0][0] is None:
+            return None
+        return InterviewReport.model_validate_json(str(rows[0][0]))

@@ -1,0 +1,122 @@
+"""The alternative versions an experiment can run, and the timed calls the CPU pool makes.
+
+Everything here is picklable and cheap to send to a process-pool worker: a classifier
+pickles as its artefact's path, an entity extractor is named by its version and loaded
+once per worker.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+from doclane.ai.classify.base import DocumentClassifier
+from doclane.schemas.enrichment import Classification, DocType, Entity
+
+__all__ = [
+    "DEFAULT_NER",
+    "RULES_VERSION",
+    "ClassifierTrial",
+    "NerRun",
+    "ThresholdClassifier",
+    "classify_trials",
+    "extract_entities_as",
+    "rules_entities",
+]
+
+#: The NER version that runs outside experiments: the trained model with the rules.
+DEFAULT_NER = "spacy+rules"
+#: The version the rules-only extractor records on its entities.
+RULES_VERSION = "ner-rules@1"
+
+
+class ThresholdClassifier:
+    """A trained classifier with another confidence threshold: below it the label is ``other``.
+
+    The same model and probabilities, so an experiment measures the threshold alone.
+    Picklable: the base classifier pickles as its artefact's path.
+    """
+
+    def __init__(self, base: DocumentClassifier, threshold: float) -> None:
+        self.base = base
+        self.threshold = threshold
+        self.version = f"{base.version}+threshold={threshold:g}"
+
+    def classify(self, text: str, *, filename: str | None = None,
+                 content_type: str | None = None) -> Classification:
+        found = self.base.classify(text, filename=filename, content_type=content_type)
+        scores = found.scores or {found.label.value: found.confidence}
+        best = max(scores, key=lambda label: (scores[label], label))
+        label = best if scores[best] >= self.threshold else DocType.OTHER.value
+        return Classification(label=DocType(label), confidence=min(1.0, scores.get(label, 0.0)),
+                              version=self.version, scores=scores)
+
+
+class ClassifierTrial(NamedTuple):
+    """One version's answer on a document, how long it took, and whether it failed."""
+
+    name: str
+    classification: Classification | None
+    latency_ms: float
+    error: str | None = None
+
+
+def classify_trials(arms: list[tuple[str, DocumentClassifier]], text: str, *, filename: str | None,
+                    content_type: str | None) -> list[ClassifierTrial]:
+    """Each named classifier on the text, in order (the served one first), each timed.
+
+    A failing shadow version is measured as a failure and never takes the document down
+    with it; the served version's failure is raised, as it would be without an experiment.
+    """
+    trials = []
+    for i, (name, classifier) in enumerate(arms):
+        started = time.perf_counter()
+        try:
+            found: Classification | None = classifier.classify(text, filename=filename,
+                                                               content_type=content_type)
+            error = None
+        except Exception as exc:
+            if i == 0:  # the served version: its failure is the document's, as without experiments
+                raise
+            found, error = None, f"{exc.__class__.__name__}: {exc}"
+        trials.append(ClassifierTrial(name, found, (time.perf_counter() - started) * 1000, error))
+    return trials
+
+
+def rules_entities(text: str) -> list[Entity]:
+    """Entities the rules alone find (emails, phones, amounts with a currency, full dates)."""
+    from doclane.ai.ner._normalise import normalise
+    from doclane.ai.ner._rules import find_rule_spans
+
+    return [
+        Entity(label=s.label, text=text[s.start:s.end], value=normalise(s.label, text[s.start:s.end]),
+               start=s.start, end=s.end, version=RULES_VERSION)
+        for s in sorted(find_rule_spans(text), key=lambda s: s.start)
+    ]
+
+
+class NerRun(NamedTuple):
+    """One NER version's entities on a text, the extractor's own version, and the time it took."""
+
+    entities: list[Entity]
+    model_version: str
+    latency_ms: float
+
+
+def extract_entities_as(version: str, text: str, models_dir: Path) -> NerRun:
+    """One NER version on ``text``, timed, for the CPU pool.
+
+    ``spacy+rules`` is doclane's trained extractor, ``rules`` the rules alone. Each
+    entity records the extractor's version.
+    """
+    started = time.perf_counter()
+    if version == "rules":
+        found, model_version = rules_entities(text), RULES_VERSION
+    else:
+        from doclane.ai.ner import extract_entities
+        from doclane.ai.ner.spacy_ner import SpacyEntityExtractor
+
+        model_version = SpacyEntityExtractor.version
+        found = [e.model_copy(update={"version": model_version}) for e in extract_entities(text, models_dir)]
+    return NerRun(found, model_version, (time.perf_counter() - started) * 1000)
