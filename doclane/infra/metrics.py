@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from doclane.schemas.events import DocumentStatus, Stage
+
 __all__ = [
     "AI_CALLS",
     "AI_CALL_SECONDS",
@@ -76,3 +78,22 @@ MODEL_RUNS = Counter(
     "Runs of a model version, by outcome (ok, failed); shadow runs included.",
     ["component", "version", "outcome"],
 )
+
+def _start_known_series_at_zero() -> None:
+    """Create the series whose label values are known in advance, at 0.
+
+    A labelled series appears with its first increment, and Prometheus cannot see that first
+    step in ``rate()`` or ``increase()``: without this, the first document a process
+    completes, the first upload it accepts or the first retry of a stage would be missing
+    from the dashboard's counts.
+    """
+    for status in DocumentStatus:
+        STATUS_EVENTS.labels(status.value)
+    for stage in (Stage.EXTRACT, Stage.ANALYZE, Stage.INDEX, Stage.AGGREGATE):
+        STAGE_SECONDS.labels(stage.value)
+        for outcome in ("ok", "retried", "dead_lettered"):
+            STAGE_EVENTS.labels(stage.value, outcome)
+    UPLOADS.labels("accepted")
+
+
+_start_known_series_at_zero()

@@ -240,6 +240,8 @@ class Scrape:
     #: Sample name (``x_total``, ``y_bucket``, ``z``) → the label names seen on its samples.
     samples: dict[str, set[str]]
     values: dict[str, float]
+    #: Every series: its sample name and its labels.
+    series: set[tuple[str, frozenset[tuple[str, str]]]] = field(default_factory=set)
 
     def family_of(self, series: str) -> str:
         """The family a series belongs to, as Prometheus names them: a histogram's
@@ -260,12 +262,19 @@ def _scrape(url: str) -> Scrape:
         scrape.types[family.name] = family.type
         for sample in family.samples:
             scrape.samples.setdefault(sample.name, set()).update(sample.labels)
+            scrape.series.add((sample.name, frozenset(sample.labels.items())))
             scrape.values[sample.name] = scrape.values.get(sample.name, 0.0) + sample.value
     return scrape
 
 
 @pytest.fixture(scope="module")
-def scrape(server: ServerProcess) -> Scrape:
+def fresh_scrape(server: ServerProcess) -> Scrape:
+    """``/metrics`` of the server before its first document."""
+    return _scrape(server.url)
+
+
+@pytest.fixture(scope="module")
+def scrape(server: ServerProcess, fresh_scrape: Scrape) -> Scrape:
     """``/metrics`` after one document went all the way, with a stream client connected."""
     token = login(server.url, "alice", "alice-pw")
 
@@ -325,3 +334,17 @@ def test_histograms_are_queried_by_their_series(queries, scrape):
 
 def test_the_stream_clients_gauge_counts_a_connected_client(scrape):
     assert scrape.values["doclane_stream_clients"] >= 1
+
+
+def test_counted_series_exist_at_zero_before_their_first_event(fresh_scrape):
+    """``increase()`` and ``rate()`` miss the step that creates a series: the first document
+    a gateway completes would not count in "Documents completed" if its series began there."""
+    for name, labels in [
+        ("doclane_status_events_total", {"status": "completed"}),
+        ("doclane_status_events_total", {"status": "failed"}),
+        ("doclane_uploads_total", {"outcome": "accepted"}),
+        ("doclane_stage_events_total", {"stage": "analyze", "outcome": "ok"}),
+        ("doclane_stage_events_total", {"stage": "extract", "outcome": "dead_lettered"}),
+    ]:
+        assert (name, frozenset(labels.items())) in fresh_scrape.series, (name, labels)
+        assert fresh_scrape.values[name] == 0
