@@ -155,6 +155,21 @@ class Settings(BaseSettings):
     #: holding one (see ``doclane.ai.experiments.config``); unset: none.
     experiments: str | None = None
 
+    # --- interviews (doclane.interviews) ---
+    #: Who words the interviewer's replies: ``local`` (offline templates), ``mock`` (timed
+    #: like a remote model, for latency tests). Unset: ``local``.
+    interview_provider: Literal["local", "mock"] | None = None
+    #: The local provider streams a reply word by word, this long apart (a voice's pace is
+    #: ~300 ms a word; text clients want it fast).
+    interview_word_delay_ms: int = Field(default=15, ge=0, le=2000)
+    #: The mock provider: time to the first token, then tokens per second.
+    interview_mock_ttft_ms: int = Field(default=600, ge=0, le=60_000)
+    interview_mock_tokens_per_s: float = Field(default=40, gt=0, le=10_000)
+    #: Start replying before the candidate's turn ends, when it looks finished.
+    interview_tentative: bool = True
+    #: Tentative replies started for one candidate turn at most.
+    interview_max_tentative: int = Field(default=3, ge=1, le=20)
+
     # --- observability ---
     #: Workers serve Prometheus metrics on this port when set (the gateway uses /metrics).
     metrics_port: int | None = None

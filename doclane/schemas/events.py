@@ -65,6 +65,8 @@ class Topics:
     CHUNK_INDEXED = "chunk.indexed"
     DOCUMENT_STATUS = "document.status"
     DOCUMENT_DLQ = "document.dlq"
+    #: Keyed by interview session id: every committed turn, and the end of the interview.
+    INTERVIEW_EVENTS = "interview.events"
 
 
 def chunk_ready_topic(priority: Priority) -> str:

@@ -8,11 +8,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from doclane.schemas.events import Event
+
 __all__ = [
     "AnswerSpan", "Assessment", "AssessmentRequest", "CandidateProfile", "Criterion", "FitBreakdown",
-    "FocusArea", "InterviewCreate", "InterviewReport", "InterviewSession", "InterviewStats", "JobProfile",
-    "Phase", "PlannedQuestion", "RubricScore", "SkillCoverage", "SkillMatch", "SkillRequirement",
-    "SourceSpan", "SpanItem", "Turn",
+    "FocusArea", "InterviewCreate", "InterviewEvent", "InterviewReport", "InterviewSession", "InterviewStats",
+    "JobProfile", "Phase", "PlannedQuestion", "RubricScore", "SkillCoverage", "SkillMatch",
+    "SkillRequirement", "SourceSpan", "SpanItem", "Turn",
 ]
 
 
@@ -185,11 +187,32 @@ class InterviewSession(BaseModel):
     transcript: list[Turn] = Field(default_factory=list)
     stats: InterviewStats = Field(default_factory=InterviewStats)
     fit_score: float | None = None
+    #: What the interviewer needs to talk: the role, whom it talks to, how the job
+    #: description writes each skill, and its statements (to answer the candidate's questions).
+    job_title: str | None = None
+    candidate_name: str | None = None
+    skill_names: dict[str, str] = Field(default_factory=dict)
+    job_lines: list[str] = Field(default_factory=list)
+    #: Which skills the job requires (the rest of ``skill_names`` are preferred).
+    required_skills: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     started_at: datetime | None = None
     ended_at: datetime | None = None
-    report_status: Literal["none", "pending", "ready", "failed"] = "none"
+    #: Seconds the interview was paused (not counted against its duration).
+    paused_s: float = 0
+    #: The last server message's seq: numbering goes on from here after a gateway restart.
+    last_seq: int = 0
     version: str = ""
+
+
+class InterviewEvent(Event):
+    """On ``interview.events``, keyed by session: a committed turn, or the interview's end."""
+
+    session_id: str
+    owner: str
+    type: Literal["turn", "ended"]
+    turn: Turn | None = None
+    phase: Phase
 
 
 # --- the report ---

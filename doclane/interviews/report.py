@@ -1,0 +1,226 @@
+"""The interview report: skill coverage and rubric scores, each resting on the candidate's words.
+
+Deterministic: the same transcript always gives the same report. Every score cites the
+answer spans it rests on (``AnswerSpan.text`` is exactly that stretch of the turn), so
+a recruiter can check it. Scores read what was said, not who said it: names of people
+and companies do not count, an answer that only repeats the question scores as empty,
+and naming the concept a question targets never lowers a score.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from doclane.interviews.conversation import normalise
+from doclane.interviews.profiles import statements
+from doclane.interviews.skills import surface_pattern
+from doclane.schemas.interviews import (
+    AnswerSpan,
+    Criterion,
+    InterviewReport,
+    InterviewSession,
+    PlannedQuestion,
+    RubricScore,
+    SkillCoverage,
+    Turn,
+)
+
+__all__ = ["RUBRIC_VERSION", "AnswerScore", "build_report", "score_answer"]
+
+RUBRIC_VERSION = "rubric-rules@1"
+
+_WORD = re.compile(r"[A-Za-z][\w'+#.-]*|\d[\d.,%]*")
+_NUMBER = re.compile(r"\d")
+_REASON = re.compile(r"\b(?:because|so that|so we|which meant|the reason|trade-?offs?|instead of|"
+                     r"rather than|otherwise|in order to|to avoid|the risk|at the cost of|compared to)\b",
+                     re.I)
+_ACTION = re.compile(r"\bI\s+(?:\w+ed|built|wrote|led|ran|made|set|took|chose|split|found|got|did|drove|"
+                     r"designed|moved|rebuilt|rewrote|owned)\b")
+_SITUATION = re.compile(r"\b(?:when|while|during|we had|there was|our team|the team|the project|at my|"
+                        r"in my (?:last|previous|current))\b", re.I)
+_RESULT = re.compile(r"\b(?:result|outcome|in the end|as a result|which (?:cut|reduced|saved|meant)|went "
+                     r"(?:from|down|up)|dropped|shipped|launched|reduced|increased|saved|improved)\b", re.I)
+_HEDGE = re.compile(r"\b(?:i think|maybe|probably|kind of|sort of|i guess|not sure|perhaps|i suppose)\b",
+                    re.I)
+_FILLER = re.compile(r"\b(?:um+|uh+|er+|like,|you know)\b", re.I)
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
+#: An answer sharing more than this share of its words with the question only repeats it.
+_ECHO = 0.7
+
+
+@dataclass(frozen=True)
+class AnswerScore:
+    """One answer's score per criterion (1-5), with the statements each rests on."""
+
+    scores: dict[Criterion, float]
+    evidence: dict[Criterion, list[tuple[int, int]]]
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def _clamp(value: float) -> float:
+    return round(min(5.0, max(1.0, value)), 2)
+
+
+def _echo(question: str, answer: str) -> bool:
+    asked, said = set(_words(question)), _words(answer)
+    return bool(said) and sum(w in asked for w in said) / len(said) >= _ECHO
+
+
+def score_answer(question: PlannedQuestion | None, answer: str,
+                 names: dict[str, str] | None = None) -> AnswerScore:
+    """Score one answer on the rubric. The empty answer, and one that only repeats the
+    question, get the lowest score on every criterion."""
+    criteria: tuple[Criterion, ...] = ("relevance", "depth", "specificity", "structure", "communication")
+    words = _words(answer)
+    if not words or (question is not None and _echo(question.text, answer)):
+        return AnswerScore(dict.fromkeys(criteria, 1.0), {c: [] for c in criteria})
+    names = names or {}
+    spans = statements(answer)
+    # Names of people and companies would make a score depend on who is named: a capital
+    # counts as a word only once lower-cased, never as "specific" by itself.
+    neutral = _CAPITALISED.sub("Name", answer)
+    n = len(words)
+    evidence: dict[Criterion, list[tuple[int, int]]] = {c: [] for c in criteria}
+
+    def cite(criterion: Criterion, pattern: re.Pattern[str]) -> int:
+        hits = 0
+        for a, b in spans:
+            if pattern.search(answer[a:b]):
+                hits += 1
+                evidence[criterion].append((a, b))
+        return hits
+
+    targets = list(question.targets) if question is not None else []
+    mentioned = 0
+    for skill in targets:
+        pattern = surface_pattern(skill, names.get(skill, skill))
+        if pattern.search(answer):
+            mentioned += 1
+            cite("relevance", pattern)
+    overlap = 0.0
+    if question is not None and not targets:
+        asked = {w for w in _words(question.text) if len(w) > 3}
+        overlap = len(asked & set(words)) / max(len(asked), 1)
+    relevance = 2 + 3 * (mentioned / len(targets) if targets else min(1.0, overlap * 3))
+
+    reasons = cite("depth", _REASON)
+    depth = 1 + min(2.0, n / 60) + min(2.0, reasons)
+
+    numbers = len(_NUMBER.findall(neutral))
+    cite("specificity", _NUMBER)
+    technical = sum(bool(surface_pattern(s, names.get(s, s)).search(answer)) for s in names)
+    specificity = 1 + min(2.0, numbers / 2) + min(1.0, technical / 2) + min(1.0, reasons / 2)
+
+    star = sum(cite("structure", p) > 0 for p in (_SITUATION, _ACTION, _RESULT))
+    structure = 1 + 4 * star / 3
+
+    sentence_lengths = [len(_words(answer[a:b])) for a, b in spans] or [n]
+    mean_length = sum(sentence_lengths) / len(sentence_lengths)
+    hedges = len(_HEDGE.findall(answer)) + len(_FILLER.findall(answer))
+    communication = 5 - min(2.0, abs(mean_length - 16) / 10) - min(2.0, hedges * 40 / n)
+    if n < 8:
+        communication = min(communication, 2.0)
+    evidence["communication"] = list(spans[:2])
+
+    scores: dict[Criterion, float] = {
+        "relevance": _clamp(relevance), "depth": _clamp(depth), "specificity": _clamp(specificity),
+        "structure": _clamp(structure), "communication": _clamp(communication),
+    }
+    return AnswerScore(scores, evidence)
+
+
+def _answers(session: InterviewSession) -> list[Turn]:
+    return [t for t in session.transcript if t.role == "candidate" and t.question_id and t.text.strip()]
+
+
+def _asked(session: InterviewSession) -> set[str]:
+    return {t.question_id for t in session.transcript
+            if t.role == "interviewer" and t.question_id and t.kind in ("question", "follow_up")}
+
+
+def build_report(session: InterviewSession, provider: str) -> InterviewReport:
+    questions = {q.id: q for q in session.plan}
+    answers = _answers(session)
+    scored = [(turn, score_answer(questions.get(turn.question_id or ""), turn.text, session.skill_names))
+              for turn in answers]
+    criteria: tuple[Criterion, ...] = ("relevance", "depth", "specificity", "structure", "communication")
+    rubric = []
+    for criterion in criteria:
+        values = [s.scores[criterion] for _, s in scored]
+        mean = round(sum(values) / len(values), 2) if values else 1.0
+        cited = [AnswerSpan(turn_index=t.index, start=a, end=b, text=t.text[a:b])
+                 for t, s in scored for a, b in s.evidence[criterion]][:5]
+        rubric.append(RubricScore(criterion=criterion, score=mean, evidence=cited,
+                                  reason=_reason(criterion, mean, len(values))))
+    skills = _coverage(session, answers)
+    overall = round(sum(r.score for r in rubric) / len(rubric), 2)
+    required = [s for s in skills if s.required]
+    shown_share = sum(s.shown for s in required) / len(required) if required else 0.0
+    return InterviewReport(
+        session_id=session.id,
+        skills=skills,
+        rubric=rubric,
+        overall=overall,
+        strengths=[f"{r.criterion}: {r.reason}" for r in rubric if r.score >= 4]
+        + [f"Showed {s.name} with specifics." for s in skills if s.shown],
+        gaps=[f"{r.criterion}: {r.reason}" for r in rubric if r.score <= 2.5]
+        + [f"Did not show {s.name} ({'never asked' if not s.asked else 'not in the answers'})."
+           for s in required if not s.shown],
+        recommendation=_recommend(overall, shown_share),
+        provider=provider,
+        rubric_version=RUBRIC_VERSION,
+    )
+
+
+def _recommend(overall: float, shown_share: float) -> Literal["strong_yes", "yes", "lean_no", "no"]:
+    if overall >= 4 and shown_share >= 0.8:
+        return "strong_yes"
+    if overall >= 3.2 and shown_share >= 0.5:
+        return "yes"
+    if overall >= 2.4:
+        return "lean_no"
+    return "no"
+
+
+def _reason(criterion: Criterion, score: float, answers: int) -> str:
+    if not answers:
+        return "No answers to score."
+    level = "strong" if score >= 4 else "adequate" if score >= 3 else "weak"
+    what = {
+        "relevance": "answers address the skills each question targeted",
+        "depth": "answers explain reasons and trade-offs, at length",
+        "specificity": "answers give numbers and name the technologies used",
+        "structure": "answers give the situation, the candidate's own actions and the result",
+        "communication": "sentences are clear, with little hedging or filler",
+    }[criterion]
+    return f"{level} ({score:.1f}/5 over {answers} answer(s)): how far {what}."
+
+
+def _coverage(session: InterviewSession, answers: Sequence[Turn]) -> list[SkillCoverage]:
+    asked_ids = _asked(session)
+    coverage = []
+    for skill, name in session.skill_names.items():
+        targeted = {q.id for q in session.plan if skill in q.targets}
+        pattern = surface_pattern(skill, name)
+        own = [t for t in answers if t.question_id in targeted]
+        mentions = [t for t in answers if pattern.search(t.text)]
+        evidence = []
+        shown = False
+        for turn in mentions:
+            for a, b in statements(turn.text):
+                sentence = turn.text[a:b]
+                if pattern.search(sentence):
+                    evidence.append(AnswerSpan(turn_index=turn.index, start=a, end=b, text=sentence))
+                    shown = shown or bool(_ACTION.search(sentence) or _NUMBER.search(sentence)
+                                          or _RESULT.search(sentence))
+        coverage.append(SkillCoverage(
+            skill=skill, name=name, required=skill in session.required_skills,
+            asked=bool(targeted & asked_ids), answered=any(normalise(t.text) for t in own),
+            shown=shown, evidence=evidence[:3]))
+    return coverage
