@@ -1,8 +1,9 @@
 """A/B experiments through a real server: documents split between versions, compared by an admin.
 
-The server runs two experiments at once: the classifier at its own threshold against a
-strict 0.99 threshold (split, half the documents each), and NER with rules only shadowing
-the trained model on every document (the trained model's entities are kept).
+The server runs one experiment per component at once: the classifier at its own threshold
+against a strict 0.99 threshold (split, half the documents each); NER with rules only
+shadowing the trained model on every document (the trained model's entities are kept);
+the local analyzer against the mock provider (split); WordLlama embeddings shadowing MiniLM.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ EXPERIMENTS = [
      "candidate": "trained@threshold=0.99", "share": 0.5, "mode": "split"},
     {"name": "ner-rules", "component": "ner", "control": "spacy+rules", "candidate": "rules",
      "share": 1.0, "mode": "shadow"},
+    {"name": "analysis-mock", "component": "analysis", "control": "local", "candidate": "mock/v1",
+     "share": 0.5},
+    {"name": "embed-wordllama", "component": "embeddings", "control": "minilm-l6-v2",
+     "candidate": "wordllama-l2", "share": 1.0, "mode": "shadow"},
 ]
 CLASSIFIER = ExperimentConfig.model_validate(EXPERIMENTS[0])
 
@@ -76,10 +81,19 @@ def _heldout_invoice(directory: Path) -> Path:
     return render(replace(doc, format="txt"), directory)
 
 
+def _gold_sentence(directory: Path) -> Path:
+    """A sentence of the NER gold set as a text file of exactly its text."""
+    source = Path(__file__).resolve().parents[2] / "models" / "ner" / "gold" / "gold.jsonl"
+    item = json.loads(source.read_text(encoding="utf-8").splitlines()[0])
+    path = directory / "gold-sentence.txt"
+    path.write_bytes(item["text"].encode())
+    return path
+
+
 async def test_documents_split_between_versions_and_an_admin_compares_them(alice, server, root_token,
                                                                             tmp_path):
     paths = [make_text(tmp_path / f"doc-{n}.txt", _invoice(n) if n % 2 else _resume(n)) for n in range(20)]
-    paths.append(_heldout_invoice(tmp_path))
+    paths += [_heldout_invoice(tmp_path), _gold_sentence(tmp_path)]
     response = await upload(alice, paths)
     ids = [r["document"]["id"] for r in response.json()["results"]]
     details = await asyncio.gather(*(wait_until_terminal(alice, d, timeout_s=180) for d in ids))
@@ -117,6 +131,7 @@ async def test_documents_split_between_versions_and_an_admin_compares_them(alice
         assert figures["failures"] == 0 and 0 < figures["latency_ms_p50"] <= figures["latency_ms_p95"]
         assert 0 < figures["mean_confidence"] <= 1
     assert clf["control"]["gold_documents"] + clf["candidate"]["gold_documents"] == 1  # the held-out invoice
+    assert sum(clf[arm]["accuracy"] is not None for arm in ("control", "candidate")) == 1
 
     ner = by_name["ner-rules"]
     assert ner["mode"] == "shadow"
@@ -125,6 +140,25 @@ async def test_documents_split_between_versions_and_an_admin_compares_them(alice
     # Rules find the emails and amounts but no names or skills: the versions disagree in part.
     assert 0 < ner["control"]["agreement"] < 1
     assert ner["control"]["agreement"] == ner["candidate"]["agreement"]
+    assert ner["control"]["gold_documents"] == ner["candidate"]["gold_documents"] == 1  # the gold sentence
+    assert ner["control"]["accuracy"] > ner["candidate"]["accuracy"]  # F1 of each on it
+
+    analysis = by_name["analysis-mock"]
+    assert analysis["control"]["documents"] + analysis["candidate"]["documents"] == len(ids)
+    assert analysis["control"]["documents"] > 0 and analysis["candidate"]["documents"] > 0
+    assert analysis["control"]["tokens"] is None and analysis["candidate"]["tokens"] > 0  # local is free
+    providers = {d["id"]: d["analysis"]["provider"] for d in details}
+    for detail in details:
+        arm = next(a for a in detail["experiments"] if a["experiment"] == "analysis-mock")["arm"]
+        chunks = (await alice.get(f"/documents/{detail['id']}/chunks")).json()
+        assert {c["analysis"]["provider"] for c in chunks} == {"mock" if arm == "candidate" else "local"}
+    assert set(providers.values()) == {"local"}  # the document's reduce stays on the configured provider
+
+    embeddings = by_name["embed-wordllama"]
+    assert embeddings["control"]["documents"] == embeddings["candidate"]["documents"] > 0
+    assert embeddings["candidate"]["failures"] == 0 and embeddings["candidate"]["latency_ms_p50"] > 0
+    hits = (await alice.get("/search", params={"q": "warehouse shelving invoice"})).json()
+    assert hits["model"].startswith("minilm")  # the index still holds the control's vectors only
 
 
 async def test_the_comparison_is_for_admins_only(alice):
