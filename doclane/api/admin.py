@@ -91,8 +91,8 @@ async def queues(services: ServicesDep) -> QueuesResponse:
                        in_flight=b.in_flight, oldest_waiting_s=b.oldest_waiting_s,
                        per_min=float(b.done_last_min), end_offset=b.end,
                        committed_offset=b.committed)
-            for b in backlog
-        ]))
+            for b in backlog.topics
+        ], members=backlog.members, members_paused=backlog.members_paused))
     mode = "kafka" if services.settings.kafka_bootstrap is not None else "embedded"
     return QueuesResponse(mode=mode, groups=groups)
 

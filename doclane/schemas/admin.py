@@ -69,6 +69,10 @@ class GroupQueues(BaseModel):
     stage: str
     paused: bool
     topics: list[TopicQueue]
+    #: Members running now (embedded: in this process; Kafka: those reporting), and how
+    #: many of them have applied the pause (a pause reaches other processes in a moment).
+    members: int
+    members_paused: int
 
 
 class QueuesResponse(BaseModel):

@@ -113,7 +113,8 @@ async def test_only_admins_reach_the_admin_api(server, alice, root):
 
 async def test_a_paused_stage_takes_nothing_until_resumed(alice, root, tmp_path):
     async with paused(root, "analyze"):
-        assert (await _queues(root))["analyze"]["paused"] is True
+        analyze = (await _queues(root))["analyze"]
+        assert (analyze["paused"], analyze["members"], analyze["members_paused"]) == (True, 1, 1)
         doc = await _queued(alice, make_text(tmp_path / "memo.txt", "Ship the release on Friday."),
                             priority="high")
         n = doc["chunk_count"]
@@ -126,7 +127,8 @@ async def test_a_paused_stage_takes_nothing_until_resumed(alice, root, tmp_path)
         assert [c["analysis"] for c in chunks] == [None] * n
         high = _lane((await _queues(root))["analyze"], "high")
         assert high["depth"] >= n and high["lag"] >= n and high["oldest_waiting_s"] is not None
-    assert (await _queues(root))["analyze"]["paused"] is False
+    analyze = (await _queues(root))["analyze"]
+    assert (analyze["paused"], analyze["members"], analyze["members_paused"]) == (False, 1, 0)
     done = await wait_until_terminal(alice, doc["id"])
     assert done["status"] == "completed"
     analyze = (await _queues(root))["analyze"]

@@ -35,7 +35,7 @@ async def test_backlog_and_pause_of_a_group(bus_factory):
         return bus
 
     async def backlog_of(bus) -> TopicBacklog:
-        [backlog] = await bus.backlog("g", [topic])
+        [backlog] = (await bus.backlog("g", [topic])).topics
         return backlog
 
     bus = member()
@@ -54,6 +54,11 @@ async def test_backlog_and_pause_of_a_group(bus_factory):
         # Paused: the record in the handler finishes, the next one is not started.
         await bus.set_paused("g", True)
         assert await bus.paused_groups() == {"g"}
+
+        async def member_paused() -> bool:
+            group = await bus.backlog("g", [topic])
+            return (group.members, group.members_paused) == (1, 1)
+        await eventually(member_paused, timeout_s=20, interval_s=0.2, what="the member paused")
         releases[0].set()
 
         async def first_done() -> bool:

@@ -14,9 +14,12 @@ from tests.utils.waiting import eventually
 pytestmark = pytest.mark.timeout(420)
 
 
+def _group(queues: dict[str, Any], stage: str) -> dict[str, Any]:
+    return next(g for g in queues["groups"] if g["stage"] == stage)
+
+
 def _lane(queues: dict[str, Any], stage: str, lane: str) -> dict[str, Any]:
-    group = next(g for g in queues["groups"] if g["stage"] == stage)
-    return next(t for t in group["topics"] if t["lane"] == lane)
+    return next(t for t in _group(queues, stage)["topics"] if t["lane"] == lane)
 
 
 async def test_an_admin_pauses_moves_and_redrives_across_processes(make_cluster, alice_on, tmp_path):
@@ -33,8 +36,11 @@ async def test_an_admin_pauses_moves_and_redrives_across_processes(make_cluster,
         # Paused at the gateway: both analyzer processes hear it on the control topic.
         assert (await root.post("/admin/stages/analyze/pause")).json() == {"stage": "analyze",
                                                                           "paused": True}
-        await eventually(lambda: all("group analyzer paused" in w.log_text() for w in analyzers),
-                         timeout_s=30, what="both analyzers paused")
+        async def both_paused() -> bool:
+            group = _group((await root.get("/admin/queues")).json(), "analyze")
+            return group["paused"] and (group["members"], group["members_paused"]) == (2, 2)
+        await eventually(both_paused, timeout_s=30, interval_s=0.5, what="both analyzers paused")
+        assert all("group analyzer paused" in w.log_text() for w in analyzers)
         make_report_pdf(tmp_path / "r.pdf", n_pages=3, paragraphs_per_section=8)
         response = await upload(alice, [tmp_path / "r.pdf"], priority="low")
         doc_id = response.json()["results"][0]["document"]["id"]
@@ -51,9 +57,6 @@ async def test_an_admin_pauses_moves_and_redrives_across_processes(make_cluster,
             low = _lane((await root.get("/admin/queues")).json(), "analyze", "low")
             return low["depth"] >= n and low["in_flight"] == 0 and low["oldest_waiting_s"] is not None
         await eventually(all_waiting_on_low, timeout_s=30, interval_s=0.5, what="chunks waiting on low")
-        paused = next(g for g in (await root.get("/admin/queues")).json()["groups"]
-                      if g["stage"] == "analyze")
-        assert paused["paused"] is True
 
         moved = await root.post(f"/admin/documents/{doc_id}/priority", json={"priority": "high"})
         assert moved.status_code == 200 and moved.json()["requeued"] == n, moved.text

@@ -29,8 +29,8 @@ from typing import Generic, Protocol, TypeVar
 from doclane.schemas.events import Event
 
 __all__ = [
-    "CONTROL_TOPIC", "MEMBERS_TOPIC", "BusRecord", "E", "EventBus", "Handler", "Subscription",
-    "TopicBacklog", "key_matches",
+    "CONTROL_TOPIC", "MEMBERS_TOPIC", "BusRecord", "E", "EventBus", "GroupBacklog", "Handler",
+    "Subscription", "TopicBacklog", "key_matches",
 ]
 
 #: Where pauses and resumes of consumer groups are recorded (keyed by group; the
@@ -100,6 +100,17 @@ class TopicBacklog:
         return max(0, self.lag - self.in_flight)
 
 
+@dataclass(frozen=True, slots=True)
+class GroupBacklog:
+    """A consumer group's backlog on each of its topics, and its live members."""
+
+    topics: list[TopicBacklog]
+    #: Members running now (on Kafka: those that reported in the last seconds).
+    members: int
+    #: Of those, the members that have applied a pause of the group.
+    members_paused: int
+
+
 def key_matches(key: str, wanted: str) -> bool:
     """``wanted`` itself or one of its sub-keys (``doc`` matches ``doc`` and ``doc:3``)."""
     return key == wanted or key.startswith(f"{wanted}:")
@@ -137,8 +148,8 @@ class EventBus(Protocol):
         those appended at or after ``since`` when it is given.
         """
 
-    async def backlog(self, group: str, topics: Sequence[str]) -> list[TopicBacklog]:
-        """Where ``group`` stands on each of ``topics``, in that order."""
+    async def backlog(self, group: str, topics: Sequence[str]) -> GroupBacklog:
+        """Where ``group`` stands on each of ``topics`` (in that order), and its members."""
 
     async def set_paused(self, group: str, paused: bool) -> None:
         """Pause (or resume) ``group`` in every process: members start no new record

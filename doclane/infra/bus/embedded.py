@@ -40,6 +40,7 @@ from doclane.infra.bus.base import (
     BusRecord,
     E,
     EventBus,
+    GroupBacklog,
     Subscription,
     TopicBacklog,
 )
@@ -162,7 +163,7 @@ class EmbeddedLog:
             sql += " AND (key = ? OR substr(key, 1, ?) = ?)"
             params += [key, len(key) + 1, f"{key}:"]
         if since_ms is not None:
-            sql += " AND ts >= ?"
+            sql += " AND (ts >= ? OR ts IS NULL)"  # a record without a time may be recent
             params.append(since_ms)
         rows = await self._conn.execute_fetchall(sql + ' ORDER BY "offset" LIMIT ?', [*params, limit])
         return [Record(topic, off, k, payload, ts) for off, k, payload, ts in rows]
@@ -378,7 +379,7 @@ class EmbeddedBus(EventBus):
                 position = record.offset + 1
                 yield record.to_bus_record()
 
-    async def backlog(self, group: str, topics: Sequence[str]) -> list[TopicBacklog]:
+    async def backlog(self, group: str, topics: Sequence[str]) -> GroupBacklog:
         members = [m for m in self._members if m.group == group]
         done: dict[str, int] = {}
         for member in members:
@@ -397,7 +398,7 @@ class EmbeddedBus(EventBus):
                 in_flight=sum(m.stats.in_flight.get(topic, 0) for m in members),
                 oldest_waiting_s=oldest, done_last_min=done.get(topic, 0),
             ))
-        return result
+        return GroupBacklog(result, len(members), sum(m.gate.paused for m in members))
 
     async def set_paused(self, group: str, paused: bool) -> None:
         await self.publish(CONTROL_TOPIC, group, GroupPaused(group=group, paused=paused))

@@ -50,6 +50,7 @@ from doclane.infra.bus.base import (
     BusRecord,
     E,
     EventBus,
+    GroupBacklog,
     Subscription,
     TopicBacklog,
 )
@@ -143,6 +144,7 @@ class KafkaBus(EventBus):
         self._gates: dict[str, PauseGate] = {}
         self._control: asyncio.Task[None] | None = None
         self._member_id = f"{client_id}-{uuid.uuid4().hex[:8]}"
+        self._report_due = False  # a pause changed: report before the next interval
 
     def _name(self, topic: str) -> str:
         return self._prefix + topic
@@ -368,7 +370,7 @@ class KafkaBus(EventBus):
         finally:
             await consumer.stop()
 
-    async def backlog(self, group: str, topics: Sequence[str]) -> list[TopicBacklog]:
+    async def backlog(self, group: str, topics: Sequence[str]) -> GroupBacklog:
         names = [self._name(t) for t in topics]
         await self._ensure((*names, self._name(MEMBERS_TOPIC)))
         if self._admin is None:
@@ -402,10 +404,12 @@ class KafkaBus(EventBus):
                 oldest_waiting_s=max(0.0, max(ages)) if ages else None,
                 done_last_min=sum(r.done_last_min.get(topic, 0) for r in reports),
             ))
-        return result
+        return GroupBacklog(result, len(reports), sum(r.paused for r in reports))
 
     async def set_paused(self, group: str, paused: bool) -> None:
-        await self.publish(CONTROL_TOPIC, group, GroupPaused(group=group, paused=paused))
+        change = GroupPaused(group=group, paused=paused)
+        await self.publish(CONTROL_TOPIC, group, change)
+        self._apply(change)  # this process's members at once; the others when they read it
 
     async def paused_groups(self) -> set[str]:
         state: dict[str, bool] = {}
@@ -437,6 +441,7 @@ class KafkaBus(EventBus):
         if gate.paused != change.paused:
             logger.info("group %s %s", change.group, "paused" if change.paused else "resumed")
         gate.set(change.paused)
+        self._report_due = True
         if not change.paused:
             for member in self._members:
                 if member.group == change.group:
@@ -448,7 +453,8 @@ class KafkaBus(EventBus):
             next_report = 0.0
             while True:
                 try:
-                    if time.monotonic() >= next_report:
+                    if self._report_due or time.monotonic() >= next_report:
+                        self._report_due = False
                         next_report = time.monotonic() + REPORT_S
                         await self._report()
                     batches = await consumer.getmany(timeout_ms=int(REPORT_S * 1000))
