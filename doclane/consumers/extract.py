@@ -103,8 +103,9 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
             observe_model(Component.CLASSIFIER, trial.name, trial.latency_ms, failed=trial.error is not None)
         if experiments is not None:
             await experiments.record_classifier(doc.id, doc.sha256, result.trials)
-        priority = doc.priority if doc.priority_explicit else lane_for(doc_type, result.page_count,
-                                                                         doc.priority)
+        # The uploader's (or an administrator's) choice wins; else the lane of the type and size.
+        explicit = doc.priority_explicit or event.priority_explicit
+        priority = doc.priority if explicit else lane_for(doc_type, result.page_count, doc.priority)
         await store.update_document(
             doc.id,
             title=result.title,
