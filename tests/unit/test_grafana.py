@@ -301,6 +301,7 @@ def scrape(server: ServerProcess, fresh_scrape: Scrape) -> Scrape:
     return asyncio.run(run())
 
 
+@pytest.mark.slow
 def test_every_metric_the_dashboard_queries_is_served(queries, scrape):
     missing = {f"{where}: {s.metric}" for where, q in queries.items() for s in q.selectors
                if scrape.family_of(s.metric) not in scrape.types}
@@ -315,6 +316,7 @@ def test_every_metric_the_dashboard_queries_is_served(queries, scrape):
 _TARGET_LABELS = {"job", "instance"}
 
 
+@pytest.mark.slow
 def test_every_label_the_dashboard_filters_or_groups_by_is_on_its_metric(queries, scrape):
     for where, query in queries.items():
         on_metrics = _TARGET_LABELS.union(*(scrape.samples.get(s.metric, set()) for s in query.selectors))
@@ -324,6 +326,7 @@ def test_every_label_the_dashboard_filters_or_groups_by_is_on_its_metric(queries
         assert query.grouping <= on_metrics, f"{where}: no metric has {query.grouping - on_metrics}"
 
 
+@pytest.mark.slow
 def test_histograms_are_queried_by_their_series(queries, scrape):
     """A histogram is read through ``_bucket``, ``_sum`` and ``_count``, never by its bare name."""
     histograms = {name for name, kind in scrape.types.items() if kind == "histogram"}
@@ -332,10 +335,12 @@ def test_histograms_are_queried_by_their_series(queries, scrape):
     assert not bare, f"histograms queried by their bare names: {bare}"
 
 
+@pytest.mark.slow
 def test_the_stream_clients_gauge_counts_a_connected_client(scrape):
     assert scrape.values["doclane_stream_clients"] >= 1
 
 
+@pytest.mark.slow
 def test_counted_series_exist_at_zero_before_their_first_event(fresh_scrape):
     """``increase()`` and ``rate()`` miss the step that creates a series: the first document
     a gateway completes would not count in "Documents completed" if its series began there."""
