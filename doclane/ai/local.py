@@ -16,7 +16,7 @@ from typing import Any
 from doclane.ai._actions import dedupe_actions, extract_actions, task_sentences
 from doclane.ai._grammar import moods
 from doclane.ai._keyphrases import extract_keyphrases, merge_topics, names_to_exclude
-from doclane.ai._sentiment import chunk_sentiment, combine, document_justification, justify
+from doclane.ai._sentiment import chunk_sentiment, justify
 from doclane.ai._summary import (
     Candidate,
     chunk_candidates,
@@ -74,9 +74,16 @@ class LocalAnalyzer:
         """Nothing to release: the process pool belongs to the caller."""
 
     async def reduce(self, chunks: Sequence[tuple[Chunk, ChunkAnalysis]]) -> DocumentAnalysis:
-        """Combine chunk analyses into the document analysis, in a worker thread."""
+        """Combine chunk analyses into the document analysis, off the event loop.
+
+        The document's sentiment is read again from all of its sentences (it parses them),
+        so the reduce runs where chunks run: in the pool when there is one.
+        """
         try:
-            return await asyncio.to_thread(_reduce_sync, list(chunks))
+            result: DocumentAnalysis = await self._offload(_reduce_sync, list(chunks))
+            return result
+        except DoclaneError:
+            raise
         except Exception as exc:
             logger.exception("local reduce failed for %s chunks", len(chunks))
             raise AnalysisError("The local analyzer could not combine the chunk results.") from exc
@@ -115,23 +122,41 @@ def _reduce_sync(pairs: list[tuple[Chunk, ChunkAnalysis]]) -> DocumentAnalysis:
     weights = [float(max(len(c.text), 1)) for c, _ in ordered]
     summary = _reduce_summary(ordered, weights)
     analyses = [a for _, a in ordered]
-    sentiment, score = combine(
-        [(a.sentiment, a.sentiment_score, w) for a, w in zip(analyses, weights, strict=True)]
-    )
+    if len(ordered) == 1:
+        sentiment, score = analyses[0].sentiment, analyses[0].sentiment_score
+        justification = analyses[0].sentiment_justification
+    else:
+        # Judged on the whole document's sentences, not by a vote of its chunks: headings cut
+        # documents into small chunks, and a two-line "Congratulations!" chunk is no verdict.
+        segments = _document_segments([c for c, _ in ordered])
+        sentiment, score = chunk_sentiment(segments, moods(task_sentences(segments)))
+        justification = justify(segments, sentiment)
     actions: list[ActionItem] = [item for a in analyses for item in a.action_items]
     return DocumentAnalysis(
         summary=summary,
         topics=merge_topics([(a.topics, w) for a, w in zip(analyses, weights, strict=True)]),
         sentiment=sentiment,
         sentiment_score=score,
-        sentiment_justification=document_justification(
-            [(a.sentiment, w) for a, w in zip(analyses, weights, strict=True)], sentiment
-        ),
+        sentiment_justification=justification,
         action_items=dedupe_actions(actions),
         chunk_count=len(ordered),
         provider=LocalAnalyzer.name,
         model=LocalAnalyzer.model,
     )
+
+
+def _document_segments(chunks: list[Chunk]) -> list[Segment]:
+    """Every segment of the chunks in order, each sentence once (chunks overlap)."""
+    seen: set[str] = set()
+    out: list[Segment] = []
+    for chunk in chunks:
+        for seg in segment(chunk.text):
+            key = seg.text
+            if seg.kind != "heading" and key in seen:
+                continue
+            seen.add(key)
+            out.append(seg)
+    return out
 
 
 def _fallback_summary(segments: Sequence[Segment]) -> str:

@@ -149,12 +149,18 @@ def test_the_first_heading_is_the_title() -> None:
     assert guess_title([]) is None
 
 
-async def test_a_mixed_document_names_the_shares_of_each_side(analyzer: LocalAnalyzer) -> None:
-    good = await analyzer.analyze_chunk(Chunk(index=0, text=(
-        "The sound is fantastic and the bass is excellent. I love it. "
-        "The battery is terrible and the app is awful. I hate it.")))
-    assert good.sentiment is Sentiment.MIXED
-    doc = await analyzer.reduce([(Chunk(index=0, text="x"), good), (Chunk(index=1, text="y"), good)])
+async def test_a_document_is_judged_on_all_of_its_sentences(analyzer: LocalAnalyzer) -> None:
+    # extractive-v3 voted with its chunks' labels, so a two-line "Congratulations!" chunk
+    # could carry a document; v4 reads the sentences of every chunk together.
+    chunks = [
+        Chunk(index=0, text="The sound is fantastic and the bass is excellent. I love it."),
+        Chunk(index=1, text="The battery is terrible and the app is awful. I hate it."),
+    ]
+    pairs = [(c, await analyzer.analyze_chunk(c)) for c in chunks]
+    assert [a.sentiment for _, a in pairs] == [Sentiment.POSITIVE, Sentiment.NEGATIVE]
+
+    doc = await analyzer.reduce(pairs)
 
     assert doc.sentiment is Sentiment.MIXED
-    assert "(0%" not in (doc.sentiment_justification or "")  # extractive-v2 said 0% and 0%
+    justification = doc.sentiment_justification or ""
+    assert "fantastic" in justification and "terrible" in justification
