@@ -96,9 +96,9 @@ def test_upload_three_files_watch_bars_reach_100_and_read_a_result(page: Watched
     expect(panel.locator("[data-sentiment]")).to_have_text(detail["analysis"]["sentiment"])
     expect(panel.get_by_role("heading", name="Action items")).to_be_visible()
     expect(panel.get_by_role("heading", name="Entities")).to_be_visible()
+    page.screenshot("document-detail", full_page=False)
     panel.get_by_text("Status history").click()
     expect(panel.locator("#detail-history li")).to_have_count(len(detail["history"]))
-    page.screenshot("document-detail")
 
 
 def _is_stream(request: Request) -> bool:
@@ -216,7 +216,7 @@ def test_keyboard_only_sign_in_and_open_a_document(page: WatchedPage, tmp_path: 
     assert outline != "none"
     doc = make_text(tmp_path / "keyboard.txt", MEETING)
     with page.page.expect_file_chooser() as chooser:
-        keyboard.press("Enter")
+        keyboard.press(" ")  # Space, like any button (headless Chromium drops some Enters here)
     chooser.value.set_files(str(doc))
     expect(page.bar(doc.name)).to_have_attribute("data-percent", "100", timeout=DONE_MS)
     page.row(doc.name).get_by_role("link", name=doc.name).focus()

@@ -113,7 +113,7 @@ export class AdminPage {
   chartFor(stage) {
     let chart = this.charts.get(stage);
     if (!chart) {
-      chart = new LineChart($("#charts"), `${stage}`);
+      chart = new LineChart($("#charts"), stage.charAt(0).toUpperCase() + stage.slice(1));
       chart.figure.dataset.stage = stage;
       this.charts.set(stage, chart);
       // Keep the charts in pipeline order whatever order the groups arrive in.

@@ -1,7 +1,9 @@
 // A small live line chart on <canvas>: time on x, one line per series, a shared y scale.
 // The canvas is a picture only (aria-hidden); the numbers are in the tables next to it.
 
+// The x axis spans the time since the first sample, from one minute up to five.
 const WINDOW_MS = 5 * 60_000;
+const MIN_WINDOW_MS = 60_000;
 
 function css(name, fallback) {
   const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -81,6 +83,9 @@ export class LineChart {
     let max = 1;
     for (const s of this.series.values()) for (const [, v] of s.points) max = Math.max(max, v);
     max = niceCeil(max);
+    let first = now;
+    for (const s of this.series.values()) if (s.points.length) first = Math.min(first, s.points[0][0]);
+    const span = Math.min(WINDOW_MS, Math.max(MIN_WINDOW_MS, now - first));
     const ink = css("--muted", "#666");
     const grid = css("--grid", "#ddd");
     ctx.font = "11px system-ui, sans-serif";
@@ -99,10 +104,11 @@ export class LineChart {
     }
     ctx.textAlign = "left";
     ctx.textBaseline = "alphabetic";
-    ctx.fillText("−5 min", pad.left, height - 4);
+    const minutes = span / 60_000;
+    ctx.fillText(`−${Number.isInteger(minutes) ? minutes : minutes.toFixed(1)} min`, pad.left, height - 4);
     ctx.textAlign = "right";
     ctx.fillText("now", width - pad.right, height - 4);
-    const x = (t) => pad.left + plotW * (1 - (now - t) / WINDOW_MS);
+    const x = (t) => pad.left + plotW * (1 - (now - t) / span);
     const y = (v) => pad.top + plotH * (1 - v / max);
     for (const s of this.series.values()) {
       if (!s.points.length) continue;
