@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from doclane import __version__
+from doclane.cli_client import register_client_commands
 from doclane.infra.settings import Settings
 
 __all__ = ["app"]
@@ -193,6 +194,8 @@ async def _replay(settings: Settings) -> tuple[int, int]:
             restored += await services.store.restore_status(event)
     return restored, seen
 
+
+register_client_commands(app)  # login, upload, status, ls, show, admin queues
 
 if __name__ == "__main__":
     app()
