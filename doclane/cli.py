@@ -117,7 +117,7 @@ def gateway(host: HostOpt = None, port: PortOpt = None, data_dir: DataOpt = None
 
 @app.command()
 def worker(
-    stage: Annotated[str, typer.Argument(help="extract, analyze, index or aggregate")],
+    stage: Annotated[str, typer.Argument(help="extract, analyze, index, aggregate or assess")],
     data_dir: DataOpt = None,
 ) -> None:
     """Run one consumer group member of STAGE until SIGTERM/SIGINT."""

@@ -65,12 +65,14 @@ def create_app(settings: Settings | None = None, stages: Iterable[str] | None = 
             hub.start()
             STREAM_CLIENTS.set_function(lambda: hub.client_count)
             limiter = KeyedLimiter(settings.upload_rate_per_min / 60, settings.upload_burst_files)
+            live = interviews.live_interviews(services)
             app.state.gateway = Gateway(services=services, users=users, jwt_secret=secret, hub=hub,
-                                        upload_limiter=limiter)
+                                        upload_limiter=limiter, interviews=live)
             logger.info("doclane %s ready; stages: %s", __version__, ", ".join(run_stages) or "none")
             try:
                 yield
             finally:
+                await live.close()
                 await hub.close()
 
     app = FastAPI(

@@ -1,22 +1,48 @@
-"""Interview routes: the assessment of a resume against a job description."""
+"""Interview routes: assessments, sessions, the live chat over WebSocket, reports."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+import asyncio
+import contextlib
+import uuid
+from typing import Annotated, Any
 
-from doclane.api.deps import CurrentUser, ServicesDep
-from doclane.api.security import User
+from fastapi import APIRouter, HTTPException, Query, Response, WebSocket, WebSocketDisconnect, status
+from fastapi.responses import JSONResponse
+
+from doclane.api.deps import CurrentUser, GatewayDep, ServicesDep, authenticate_token
+from doclane.api.gateway import Gateway
+from doclane.api.security import AuthError, User
+from doclane.infra.runtime import Services
 from doclane.infra.store.base import Store
-from doclane.interviews import assess
+from doclane.interviews import ASSESSMENT_VERSION, assess
 from doclane.interviews.exceptions import DocumentFailed, DocumentNotReady
+from doclane.interviews.live import Hooks, LiveInterview, LiveInterviews, ProtocolError
+from doclane.interviews.plan import PLAN_VERSION, plan_questions
+from doclane.interviews.profiles import statements
+from doclane.interviews.providers import build_provider
 from doclane.interviews.skills import known_skills
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
-from doclane.schemas.events import DocumentStatus
-from doclane.schemas.interviews import Assessment, AssessmentRequest
+from doclane.schemas.events import DocumentStatus, Topics
+from doclane.schemas.interviews import (
+    Assessment,
+    AssessmentRequest,
+    InterviewCreate,
+    InterviewEvent,
+    InterviewReport,
+    InterviewSession,
+    InterviewSummary,
+    Phase,
+)
 
-__all__ = ["router"]
+__all__ = ["live_interviews", "router"]
 
 router = APIRouter(prefix="/interviews", tags=["interviews"])
+
+_NOT_FOUND = "No interview with id '{}'."
+#: WebSocket close codes (4000-4999 are the application's): like HTTP 404 and 401.
+_WS_NOT_FOUND, _WS_UNAUTHORIZED = 4404, 4401
+_AUTH_TIMEOUT_S = 10
 
 
 async def _finished(store: Store, user: User, document_id: str, role: str
@@ -33,16 +59,213 @@ async def _finished(store: Store, user: User, document_id: str, role: str
     return doc, await store.list_chunks(doc.id)
 
 
-@router.post(
-    "/assessments",
-    responses={404: {"description": "Either document does not exist (or is not yours)"},
-               409: {"description": "Either document is still being processed"},
-               422: {"description": "Either document failed in the pipeline"}},
-)
+async def _assessment(services: Services, user: User, job_id: str, resume_id: str
+                      ) -> tuple[Assessment, list[ChunkRecord]]:
+    job, job_chunks = await _finished(services.store, user, job_id, "job description")
+    resume, resume_chunks = await _finished(services.store, user, resume_id, "resume")
+    known = known_skills(services.settings.models_dir)
+    return assess(job, job_chunks, resume, resume_chunks, known), job_chunks
+
+
+_DOCUMENT_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Either document does not exist (or is not yours)"},
+    409: {"description": "Either document is still being processed"},
+    422: {"description": "Either document failed in the pipeline, or the body is invalid"},
+}
+
+
+@router.post("/assessments", responses=_DOCUMENT_ERRORS)
 async def create_assessment(body: AssessmentRequest, user: CurrentUser, services: ServicesDep) -> Assessment:
     """Matched and missing skills with evidence from the resume, a fit score with its
     breakdown, and focus areas for the interview."""
-    store = services.store
-    job, job_chunks = await _finished(store, user, body.job_description_id, "job description")
-    resume, resume_chunks = await _finished(store, user, body.resume_id, "resume")
-    return assess(job, job_chunks, resume, resume_chunks, known_skills(services.settings.models_dir))
+    assessment, _ = await _assessment(services, user, body.job_description_id, body.resume_id)
+    return assessment
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=_DOCUMENT_ERRORS)
+async def create_interview(body: InterviewCreate, user: CurrentUser,
+                           services: ServicesDep) -> InterviewSession:
+    """A new session with its question plan; talk to it at ``/interviews/{id}/ws``."""
+    assessment, job_chunks = await _assessment(services, user, body.job_description_id, body.resume_id)
+    wanted = [*assessment.job.required_skills, *assessment.job.preferred_skills]
+    session = InterviewSession(
+        id=uuid.uuid4().hex, owner=user.name, job_description_id=body.job_description_id,
+        resume_id=body.resume_id, provider=body.provider or services.settings.interview_provider or "local",
+        max_questions=body.max_questions, duration_min=body.duration_min,
+        plan=plan_questions(assessment, body.max_questions), fit_score=assessment.fit_score,
+        job_title=assessment.job.title, candidate_name=assessment.candidate.name,
+        skill_names={r.skill: r.name for r in wanted},
+        required_skills=[r.skill for r in assessment.job.required_skills],
+        job_lines=[c.text[a:b] for c in job_chunks for a, b in statements(c.text)][:400],
+        version=f"{PLAN_VERSION}+{ASSESSMENT_VERSION}",
+    )
+    await services.store.save_interview(session)
+    return session
+
+
+@router.get("")
+async def list_interviews(user: CurrentUser, services: ServicesDep,
+                          limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                          offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[InterviewSummary]:
+    """Your interview sessions, newest first."""
+    return [InterviewSummary.of(s) for s in await services.store.list_interviews(user.name, limit, offset)]
+
+
+async def _owned(services: Services, user: User, session_id: str) -> InterviewSession:
+    session = await services.store.get_interview(session_id)
+    if session is None or session.owner != user.name:  # another user's session does not exist for you
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _NOT_FOUND.format(session_id[:64]))
+    return session
+
+
+async def _current(gateway: Gateway, session: InterviewSession) -> InterviewSession:
+    """The session as the live conversation holds it, if one runs here (it is ahead of the store)."""
+    live = gateway.interviews.peek(session.id)
+    return live.session if live is not None else session
+
+
+@router.get("/{session_id}", responses={404: {"description": "No such interview (or not yours)"}})
+async def get_interview(session_id: str, user: CurrentUser, gateway: GatewayDep) -> InterviewSession:
+    """State, phase, plan and transcript."""
+    return await _current(gateway, await _owned(gateway.services, user, session_id))
+
+
+@router.post("/{session_id}/end", responses={404: {"description": "No such interview (or not yours)"}})
+async def end_interview(session_id: str, user: CurrentUser, gateway: GatewayDep) -> InterviewSession:
+    """End the interview now; its report is made by the assessor (``GET .../report``)."""
+    session = await _owned(gateway.services, user, session_id)
+    live = await gateway.interviews.get(session)
+    await live.end()
+    return live.session
+
+
+@router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses={404: {"description": "No such interview (or not yours)"}})
+async def delete_interview(session_id: str, user: CurrentUser, gateway: GatewayDep) -> Response:
+    await _owned(gateway.services, user, session_id)
+    await gateway.interviews.drop(session_id)
+    await gateway.services.store.delete_interview(session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{session_id}/report", response_model=InterviewReport,
+            responses={202: {"description": "The interview ended; the report is being made"},
+                       404: {"description": "No such interview (or not yours)"},
+                       409: {"description": "The interview has not ended"}})
+async def get_report(session_id: str, user: CurrentUser,
+                     gateway: GatewayDep) -> InterviewReport | JSONResponse:
+    session = await _current(gateway, await _owned(gateway.services, user, session_id))
+    report = await gateway.services.store.get_interview_report(session_id)
+    if report is not None:
+        return report
+    if session.phase is not Phase.ENDED:
+        raise HTTPException(status.HTTP_409_CONFLICT, "The interview has not ended: end it with "
+                                                      f"POST /interviews/{session_id}/end first.")
+    return JSONResponse({"detail": "The report is being made; ask again in a moment."},
+                        status_code=status.HTTP_202_ACCEPTED, headers={"Retry-After": "1"})
+
+
+# --- the live chat ---
+
+async def _socket_user(websocket: WebSocket, gateway: Gateway, token: str | None) -> tuple[User, Any] | None:
+    """The user behind the token (query or first message), and the first message's ``since``."""
+    since: Any = None
+    if token is None:
+        try:
+            first: Any = await asyncio.wait_for(websocket.receive_json(), _AUTH_TIMEOUT_S)
+        except (TimeoutError, ValueError, WebSocketDisconnect):
+            first = {}
+        if isinstance(first, dict):
+            token = first.get("token") if isinstance(first.get("token"), str) else None
+            since = first.get("since")
+    if not token:
+        await _refuse(websocket, 'Send the token as ?token=... or as the first message {"token": "..."}.',
+                      _WS_UNAUTHORIZED)
+        return None
+    try:
+        return (await authenticate_token(gateway, token)).user, since
+    except AuthError as exc:
+        await _refuse(websocket, exc.reason, _WS_UNAUTHORIZED)
+        return None
+
+
+async def _refuse(websocket: WebSocket, detail: str, code: int) -> None:
+    await websocket.send_json({"type": "error", "detail": detail})
+    await websocket.close(code, detail[:120])
+
+
+@router.websocket("/{session_id}/ws")
+async def interview_socket(websocket: WebSocket, session_id: str, token: str | None = None,
+                           since: int | None = None) -> None:
+    """The live interview: see the README's "Interviews" section for the messages."""
+    gateway: Gateway = websocket.app.state.gateway
+    await websocket.accept()
+    who = await _socket_user(websocket, gateway, token)
+    if who is None:
+        return
+    user, first_since = who
+    if since is None and isinstance(first_since, int):
+        since = first_since
+    session = await gateway.services.store.get_interview(session_id)
+    if session is None or session.owner != user.name:
+        await _refuse(websocket, _NOT_FOUND.format(session_id[:64]), _WS_NOT_FOUND)
+        return
+    live = await gateway.interviews.get(session)
+    queue, backlog = await live.attach(since if since is not None and since >= 0 else None)
+    heartbeat_s = gateway.services.settings.heartbeat_s
+    try:
+        await websocket.send_json({"type": "ready", "session_id": session_id,
+                                   "phase": live.session.phase.value, "last_seq": live.session.last_seq})
+        for message in backlog:
+            await websocket.send_json(message)
+
+        async def send() -> None:
+            while True:
+                try:
+                    message = await asyncio.wait_for(queue.get(), heartbeat_s)
+                except TimeoutError:
+                    await websocket.send_json({"type": "heartbeat", "last_seq": live.session.last_seq})
+                    continue
+                await websocket.send_json(message)
+
+        async def receive() -> None:
+            while True:
+                try:
+                    message = await websocket.receive_json()
+                except ValueError:
+                    await websocket.send_json({"type": "error", "detail": "Messages must be JSON objects."})
+                    continue
+                if not isinstance(message, dict):
+                    await websocket.send_json({"type": "error", "detail": "Messages must be JSON objects."})
+                    continue
+                try:
+                    await live.handle(message)
+                except ProtocolError as exc:
+                    await websocket.send_json({"type": "error", "detail": str(exc)})
+
+        tasks = [asyncio.create_task(send()), asyncio.create_task(receive())]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                    await task
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        live.detach(queue)
+
+
+def live_interviews(services: Services) -> LiveInterviews:
+    """The gateway's live interviews: each saves to the store and publishes its turns."""
+    settings = services.settings
+
+    async def publish(event: InterviewEvent) -> None:
+        await services.bus.publish(Topics.INTERVIEW_EVENTS, event.session_id, event)
+
+    hooks = Hooks(save=services.store.save_interview, publish=publish)
+    return LiveInterviews(lambda session: LiveInterview(
+        session, build_provider(session.provider, settings), hooks,
+        tentative=settings.interview_tentative, max_tentative=settings.interview_max_tentative))

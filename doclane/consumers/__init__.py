@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from doclane.consumers.aggregate import aggregate_give_up, handle_chunk_result
 from doclane.consumers.analyze import analyze_give_up, handle_chunk_ready
+from doclane.consumers.assess import handle_interview_event
 from doclane.consumers.extract import extract_give_up, handle_uploaded
 from doclane.consumers.index import handle_chunk_ready_for_index, index_give_up
 from doclane.consumers.runner import StageSpec, run_with_fate
@@ -23,11 +25,15 @@ from doclane.schemas.events import (
     Topics,
     chunk_ready_topic,
 )
+from doclane.schemas.interviews import InterviewEvent
 
-__all__ = ["STAGES", "register_stages"]
+__all__ = ["ASSESSOR_GROUP", "STAGES", "register_stages"]
 
 #: Stage name → consumer group, as ``doclane worker <stage>`` names them.
-STAGES = ("extract", "analyze", "index", "aggregate")
+STAGES = ("extract", "analyze", "index", "aggregate", "assess")
+#: The interview reports' group (its events are about interviews, not documents).
+ASSESSOR_GROUP = "assessor"
+logger = logging.getLogger(__name__)
 #: Deliveries per round when several priority lanes wait: high, normal, low.
 PRIORITY_WEIGHTS = (6, 3, 1)
 
@@ -96,6 +102,17 @@ _STAGES = {
 }
 
 
+def _logged(handler: Callable[[InterviewEvent, Services], Awaitable[None]],
+            services: Services) -> Callable[[InterviewEvent], Awaitable[None]]:
+    async def handle(event: InterviewEvent) -> None:
+        try:
+            await handler(event, services)
+        except Exception:  # the report can be made again by ending the interview again
+            logger.exception("interview %s: the report could not be made", event.session_id)
+
+    return handle
+
+
 def register_stages(services: Services, stages: Iterable[str]) -> None:
     """Subscribe the consumer groups of ``stages`` on the services' bus.
 
@@ -103,6 +120,11 @@ def register_stages(services: Services, stages: Iterable[str]) -> None:
     """
     for name in stages:
         if name == "index" and not services.settings.search_enabled:
+            continue
+        if name == "assess":
+            services.bus.subscribe(Subscription(
+                group=ASSESSOR_GROUP, topics=[Topics.INTERVIEW_EVENTS], model=InterviewEvent,
+                handler=_logged(handle_interview_event, services), concurrency=2))
             continue
         spec = _STAGES.get(name)
         if spec is None:

@@ -13,8 +13,8 @@ from doclane.schemas.events import Event
 __all__ = [
     "AnswerSpan", "Assessment", "AssessmentRequest", "CandidateProfile", "Criterion", "FitBreakdown",
     "FocusArea", "InterviewCreate", "InterviewEvent", "InterviewReport", "InterviewSession", "InterviewStats",
-    "JobProfile", "Phase", "PlannedQuestion", "RubricScore", "SkillCoverage", "SkillMatch",
-    "SkillRequirement", "SourceSpan", "SpanItem", "Turn",
+    "InterviewSummary", "JobProfile", "Phase", "PlannedQuestion", "RubricScore", "SkillCoverage",
+    "SkillMatch", "SkillRequirement", "SourceSpan", "SpanItem", "Turn",
 ]
 
 
@@ -260,3 +260,26 @@ class InterviewReport(BaseModel):
     provider: str
     rubric_version: str
     generated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class InterviewSummary(BaseModel):
+    """A session in a list: where it stands, without its transcript."""
+
+    id: str
+    job_description_id: str
+    resume_id: str
+    provider: str
+    phase: Phase
+    questions: int
+    answers: int
+    fit_score: float | None
+    created_at: datetime
+    ended_at: datetime | None
+
+    @classmethod
+    def of(cls, session: InterviewSession) -> InterviewSummary:
+        answers = sum(t.role == "candidate" and t.question_id is not None for t in session.transcript)
+        return cls(id=session.id, job_description_id=session.job_description_id, resume_id=session.resume_id,
+                   provider=session.provider, phase=session.phase, questions=len(session.plan),
+                   answers=answers, fit_score=session.fit_score, created_at=session.created_at,
+                   ended_at=session.ended_at)
