@@ -14,7 +14,7 @@ from tests.utils.api import auth, login
 from tests.utils.documents import make_docx, make_report_pdf, make_text
 from tests.utils.server import ServerProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 DONE_MS = 90_000
 _POSITIVE = re.compile(r"^[1-9][0-9]*$")
 

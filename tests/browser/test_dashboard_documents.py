@@ -16,7 +16,7 @@ from tests.utils.api import auth, login
 from tests.utils.documents import make_docx, make_image_only_pdf, make_report_pdf, make_text
 from tests.utils.server import ServerProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 #: A document from drop to completed, on a shared 2-core machine.
 DONE_MS = 90_000
 
