@@ -103,8 +103,8 @@ class GatewayClient:
             demo = self._data_dir / ".demo_password"
             if not demo.is_file():
                 raise ClientError(
-                    "No credentials: set DOCLANE_USERNAME and DOCLANE_PASSWORD (or DOCLANE_TOKEN), "
-                    "or pass --user and --password.")
+                    "No credentials: run `doclane login`, set DOCLANE_USERNAME and DOCLANE_PASSWORD "
+                    "(or DOCLANE_TOKEN), or pass --user and --password.")
             username, password = "demo", demo.read_text().strip()
         return self._answer(self._http.post(
             "/auth/login", json={"username": username, "password": password}))

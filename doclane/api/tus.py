@@ -83,8 +83,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             await sweeper
 
 
+# Answers carry headers, not bodies (errors are JSON, documented once for the whole API).
 router = APIRouter(prefix="/uploads", tags=["resumable uploads (tus)"], route_class=_TusRoute,
-                   lifespan=_lifespan)
+                   default_response_class=Response, lifespan=_lifespan)
 
 
 def _get_uploads(request: Request) -> ResumableUploads:
@@ -92,7 +93,8 @@ def _get_uploads(request: Request) -> ResumableUploads:
     return uploads
 
 
-def _check_version(tus_resumable: Annotated[str | None, Header()] = None) -> None:
+def _check_version(tus_resumable: Annotated[str | None, Header(
+        description="The protocol version.", json_schema_extra={"enum": [TUS_VERSION]})] = None) -> None:
     if tus_resumable != TUS_VERSION:
         raise HTTPException(
             status.HTTP_412_PRECONDITION_FAILED,
@@ -127,9 +129,14 @@ async def discover(gateway: GatewayDep) -> Response:
     })
 
 
-_CREATE_RESPONSES: dict[int | str, dict[str, str]] = {
+_Responses = dict[int | str, dict[str, str]]
+#: Every tus route but OPTIONS (documented so clients, and the API fuzzer, know them).
+_ANY: _Responses = {412: {"description": "Tus-Resumable is not 1.0.0"}}
+_ONE: _Responses = {**_ANY, 404: {"description": "No such upload of yours"},
+                    410: {"description": "The upload expired"}}
+_CREATE_RESPONSES: _Responses = {
+    **_ANY,
     400: {"description": "Upload-Length or Upload-Metadata missing or malformed"},
-    412: {"description": "Tus-Resumable is not 1.0.0"},
     413: {"description": "Over DOCLANE_MAX_RESUMABLE_MB, or over your open-upload allowance"},
     429: {"description": "Too many unfinished uploads, or over the per-user upload rate"},
     507: {"description": "No room on the server"},
@@ -167,9 +174,7 @@ async def create(
     })
 
 
-@router.head("/{upload_id}", dependencies=_Tus,
-             responses={404: {"description": "No such upload of yours"},
-                        410: {"description": "The upload expired"}})
+@router.head("/{upload_id}", dependencies=_Tus, responses=_ONE)
 async def head(upload_id: str, user: CurrentUser, uploads: Uploads) -> Response:
     """How many bytes arrived; ``Doclane-Document-Id`` once the upload became a document."""
     upload = uploads.get(user.name, upload_id)
@@ -187,13 +192,13 @@ async def head(upload_id: str, user: CurrentUser, uploads: Uploads) -> Response:
 
 
 @router.patch("/{upload_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=_Tus,
-              responses={404: {"description": "No such upload of yours"},
+              responses={**_ONE,
                          409: {"description": "Upload-Offset is not the bytes the server holds"},
-                         410: {"description": "The upload expired"},
                          413: {"description": "Bytes past the declared Upload-Length"},
                          415: {"description": "Not application/offset+octet-stream, or the "
                                               "finished file is of an unsupported type"},
-                         423: {"description": "Another request is writing to this upload"}})
+                         423: {"description": "Another request is writing to this upload"},
+                         507: {"description": "No room on the server"}})
 async def patch(
     request: Request,
     upload_id: str,
@@ -201,10 +206,9 @@ async def patch(
     user: CurrentUser,
     uploads: Uploads,
     upload_offset: Annotated[str | None, Header(description="Where these bytes start.")] = None,
-    content_type: Annotated[str | None, Header()] = None,
-    content_length: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Send the next bytes; the last ones make the upload a document."""
+    content_type, content_length = request.headers.get("content-type"), request.headers.get("content-length")
     if (content_type or "").split(";")[0].strip().lower() != _OFFSET_TYPE:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
                             f"Content-Type: a PATCH carries '{_OFFSET_TYPE}'.")
@@ -232,7 +236,7 @@ async def patch(
 
 
 @router.delete("/{upload_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=_Tus,
-               responses={404: {"description": "No such upload of yours"}})
+               responses={**_ONE, 423: {"description": "A PATCH is writing to this upload"}})
 async def terminate(upload_id: str, user: CurrentUser, uploads: Uploads) -> Response:
     """Stop an upload and free its bytes (a document it already became stays)."""
     await uploads.delete(uploads.get(user.name, upload_id))
