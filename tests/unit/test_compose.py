@@ -12,7 +12,7 @@ from doclane.consumers import STAGES
 from doclane.infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-_DOCLANE_SERVICES = ("gateway", "extractor", "analyzer", "aggregator", "indexer")
+_DOCLANE_SERVICES = ("gateway", "extractor", "analyzer", "aggregator", "indexer", "assessor")
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def compose() -> dict:
 
 def test_every_part_of_the_stack_is_a_service(compose):
     assert {"redpanda", "redpanda-console", "mongodb", "postgres", "gateway", "extractor", "analyzer",
-            "aggregator", "indexer", "prometheus"} <= set(compose["services"])
+            "aggregator", "indexer", "assessor", "prometheus", "grafana"} <= set(compose["services"])
 
 
 def test_each_consumer_group_runs_as_its_own_worker_service(compose):
