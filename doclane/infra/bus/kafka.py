@@ -170,7 +170,10 @@ class KafkaBus(EventBus):
                 deadline_s=self._connect_deadline_s,
                 transient=_transient,
             )
-            control = await self._catch_up_control() if self._subs else None
+            if self._subs:
+                control = await self._catch_up_control()
+                # Started before the members, which take their gates from what it read.
+                self._control = supervised(self._follow_control(control), name="kafka-control")
             for sub in self._subs:
                 consumer = AIOKafkaConsumer(
                     bootstrap_servers=self._bootstrap,
@@ -185,8 +188,6 @@ class KafkaBus(EventBus):
                 member = GroupMember(consumer, sub, [self._name(t) for t in sub.topics], gate)
                 self._members.append(member)
                 await member.start()
-            if control is not None:
-                self._control = supervised(self._follow_control(control), name="kafka-control")
         except BaseException:
             await self.close()
             raise
