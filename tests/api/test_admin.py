@@ -288,3 +288,12 @@ async def test_the_audit_trail_survives_a_replay_of_the_projections(tmp_path):
     assert after == before
     assert len(_of(after, "document.status")) == len(history)
 
+
+
+def test_the_admin_stage_map_is_the_one_the_consumers_subscribe():
+    from doclane.api.admin import STAGE_GROUPS
+    from doclane.consumers import _STAGES
+
+    assert list(STAGE_GROUPS) == STAGES == list(_STAGES)
+    for stage, (group, topics) in STAGE_GROUPS.items():
+        assert (group, tuple(topics)) == (_STAGES[stage].name, tuple(_STAGES[stage].topics)), stage
