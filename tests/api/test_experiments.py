@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -196,3 +197,18 @@ async def test_search_keeps_passages_mentioning_an_entity(alice, server, tmp_pat
     )
     assert cli.returncode == 0, cli.stderr
     assert "acme.txt" in cli.stdout and "globex.txt" not in cli.stdout
+
+
+@pytest.mark.parametrize(("command", "fix"), [
+    (["serve", "--port", "0"], "unknown NER version 'bert'; use one of spacy+rules, rules"),
+    (["worker", "index"], "unknown NER version 'bert'; use one of spacy+rules, rules"),
+])
+def test_a_bad_experiment_stops_the_service_with_one_line_saying_what_to_fix(command, fix, tmp_path):
+    bad = json.dumps([{**EXPERIMENTS[1], "candidate": "bert"}])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCLANE_", "OPENAI_"))}
+    done = subprocess.run([sys.executable, "-m", "doclane", *command, "--data-dir", str(tmp_path)],
+                          env={**env, "DOCLANE_EXPERIMENTS": bad}, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 2
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert lines == [f"Configuration error: DOCLANE_EXPERIMENTS: experiment 'ner-rules': {fix}"]
