@@ -22,10 +22,11 @@ from typing import Annotated, Any, NoReturn
 import httpx
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TaskProgressColumn, TextColumn
 from rich.table import Table
 
 from doclane.client import ClientError, GatewayClient, default_url
+from doclane.client_tus import upload_resumable
 
 __all__ = ["register_client_commands", "token_file"]
 
@@ -42,6 +43,7 @@ TokenOpt = Annotated[str | None, typer.Option(
 DataOpt = Annotated[Path, typer.Option(help="Data directory of `make run` (for its demo login).")]
 
 _UPLOAD_BATCH = 50
+_TUS_CHUNK_BYTES = 8 << 20
 _TERMINAL = {"completed", "failed"}
 _RECONNECTS = 5
 
@@ -204,6 +206,35 @@ def _follow(session: _Session, accepted: dict[str, str]) -> list[tuple[str, str]
     return [(d.name, d.reason or "") for d in docs.values() if d.status == "failed"]
 
 
+def _upload_resumable(session: _Session, paths: list[Path], priority: str | None) -> list[dict[str, Any]]:
+    """Big files one after the other through tus, each with a bar of its bytes; their results."""
+    results: list[dict[str, Any]] = []
+    if not paths:
+        return results
+    columns = (TextColumn("{task.fields[name]}"), BarColumn(), DownloadColumn(), TextColumn("uploading"))
+    with Progress(*columns, console=_out, transient=True) as progress:
+        for path in paths:
+            task = progress.add_task("", total=path.stat().st_size, name=path.name)
+
+            def advance(done: int, task: TaskID = task) -> None:
+                progress.update(task, completed=done)
+
+            try:
+                with session.errors():
+                    try:
+                        document_id = upload_resumable(session.client, path, priority=priority,
+                                                       chunk_bytes=_TUS_CHUNK_BYTES, progress=advance)
+                    except ClientError as exc:
+                        if exc.status_code in (None, 401, 403):
+                            raise
+                        results.append({"filename": path.name, "accepted": False, "detail": exc.reason})
+                        continue
+            finally:
+                progress.remove_task(task)
+            results.append({"filename": path.name, "accepted": True, "document": {"id": document_id}})
+    return results
+
+
 def upload(
     files: Annotated[list[Path], typer.Argument(
         help="Files to upload (PDF, DOCX, PPTX, HTML, Markdown, JSON, text).")],
@@ -211,6 +242,9 @@ def upload(
         help="high, normal or low (default: by size and type).")] = None,
     follow: Annotated[bool, typer.Option(
         "--follow", "-f", help="Show each document's progress until it ends.")] = False,
+    resumable_over_mb: Annotated[float, typer.Option(
+        help="Larger files go to the resumable (tus) endpoint in chunks, surviving a dropped "
+             "connection.")] = 8,
     url: UrlOpt = None, user: UserOpt = None, password: PasswordOpt = None, token: TokenOpt = None,
     data_dir: DataOpt = Path("data"),
 ) -> None:
@@ -221,10 +255,12 @@ def upload(
         if not path.is_file():
             _fail(f"{path}: no such file.")
     session = _Session(_Target(url, user, password, token, data_dir))
-    results: list[dict[str, Any]] = []
+    big = [p for p in files if p.stat().st_size > resumable_over_mb * (1 << 20)]
+    results = _upload_resumable(session, big, priority)
+    small = [p for p in files if p not in big]
     body: Any = None
-    for start in range(0, len(files), _UPLOAD_BATCH):
-        batch = files[start:start + _UPLOAD_BATCH]
+    for start in range(0, len(small), _UPLOAD_BATCH):
+        batch = small[start:start + _UPLOAD_BATCH]
         handles = [path.open("rb") for path in batch]
         try:
             with session.errors():

@@ -55,7 +55,8 @@ class GatewayClient:
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """An authenticated request; the raw answer, whatever its status."""
-        return self._http.request(method, path, headers=self._auth(), **kwargs)
+        headers = {**kwargs.pop("headers", {}), **self._auth()}
+        return self._http.request(method, path, headers=headers, **kwargs)
 
     def answer(self, response: httpx.Response) -> Any:
         """The JSON of a successful answer; a :class:`ClientError` with the gateway's detail otherwise."""

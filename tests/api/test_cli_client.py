@@ -96,6 +96,22 @@ async def test_upload_follow_shows_every_file_to_its_end_and_fails_if_one_did(se
     assert "1 completed, 0 failed, 0 refused." in fine.stdout
 
 
+async def test_big_files_go_through_the_resumable_endpoint(server, config_home, tmp_path):
+    env = {"DOCLANE_USERNAME": "bob", "DOCLANE_PASSWORD": "bob-pw"}
+    big = tmp_path / "annual report.txt"
+    big.write_text("".join(f"Section {i}: the division met {i % 9} of its goals.\n" for i in range(6000)))
+    junk = tmp_path / "firmware.img"
+    junk.write_bytes(bytes(range(256)) * 800)
+    result = _run(server, config_home, "upload", str(big), str(junk), "--resumable-over-mb", "0.1",
+                  "--follow", **env)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "1 completed, 0 failed, 1 refused." in result.stdout
+    assert "refused firmware.img:" in result.stderr and "Upload a Word" in result.stderr
+    # It went through tus: the finished upload's record names the document it became.
+    records = [json.loads(p.read_text()) for p in (server.data_dir / "uploads" / ".tus").glob("*/*.json")]
+    assert [r["filename"] for r in records if r["document_id"]] == [big.name]
+
+
 async def test_status_ls_and_show_describe_your_documents(server, config_home, tmp_path):
     env = {"DOCLANE_USERNAME": "alice", "DOCLANE_PASSWORD": "alice-pw"}
     path = _text(tmp_path / "budget memo.txt", "Budget memo for the platform team.")
