@@ -67,6 +67,12 @@ async def _assessment(services: Services, user: User, job_id: str, resume_id: st
     return assess(job, job_chunks, resume, resume_chunks, known), job_chunks
 
 
+def _default_provider(services: Services) -> str:
+    """``DOCLANE_INTERVIEW_PROVIDER``, else ``openai`` where the analysis uses it, else ``local``."""
+    settings = services.settings
+    return settings.interview_provider or ("openai" if settings.analysis_provider == "openai" else "local")
+
+
 _DOCUMENT_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Either document does not exist (or is not yours)"},
     409: {"description": "Either document is still being processed"},
@@ -86,11 +92,17 @@ async def create_assessment(body: AssessmentRequest, user: CurrentUser, services
 async def create_interview(body: InterviewCreate, user: CurrentUser,
                            services: ServicesDep) -> InterviewSession:
     """A new session with its question plan; talk to it at ``/interviews/{id}/ws``."""
+    provider = body.provider or _default_provider(services)
+    settings = services.settings
+    if provider == "openai" and settings.openai_api_key is None and settings.ai_base_url is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "The openai provider needs OPENAI_API_KEY (or DOCLANE_AI_BASE_URL for a "
+                            "compatible server) on the server; choose provider 'local' to interview offline.")
     assessment, job_chunks = await _assessment(services, user, body.job_description_id, body.resume_id)
     wanted = [*assessment.job.required_skills, *assessment.job.preferred_skills]
     session = InterviewSession(
         id=uuid.uuid4().hex, owner=user.name, job_description_id=body.job_description_id,
-        resume_id=body.resume_id, provider=body.provider or services.settings.interview_provider or "local",
+        resume_id=body.resume_id, provider=provider,
         max_questions=body.max_questions, duration_min=body.duration_min,
         plan=plan_questions(assessment, body.max_questions), fit_score=assessment.fit_score,
         job_title=assessment.job.title, candidate_name=assessment.candidate.name,
@@ -267,5 +279,5 @@ def live_interviews(services: Services) -> LiveInterviews:
 
     hooks = Hooks(save=services.store.save_interview, publish=publish)
     return LiveInterviews(lambda session: LiveInterview(
-        session, build_provider(session.provider, settings), hooks,
+        session, build_provider(session.provider, settings, services.ai_limiter, session.job_title), hooks,
         tentative=settings.interview_tentative, max_tentative=settings.interview_max_tentative))

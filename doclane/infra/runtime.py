@@ -60,6 +60,8 @@ class Services:
     ner_enabled: bool = False
     #: A/B experiments on model versions (``DOCLANE_EXPERIMENTS``); ``None`` when none runs.
     experiments: Experiments | None = None
+    #: Paces every AI call of the process (analysis, remote embeddings, interview replies).
+    ai_limiter: AiLimiter | None = None
 
 
 def build_bus(settings: Settings) -> EventBus:
@@ -109,6 +111,7 @@ def build_services(settings: Settings) -> Services:
         embedder=embedder,
         index=build_search_index(settings, embedder.name, embedder.dim),
         experiments=experiments,
+        ai_limiter=limiter,
     )
 
 

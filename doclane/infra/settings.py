@@ -157,8 +157,10 @@ class Settings(BaseSettings):
 
     # --- interviews (doclane.interviews) ---
     #: Who words the interviewer's replies: ``local`` (offline templates), ``mock`` (timed
-    #: like a remote model, for latency tests). Unset: ``local``.
-    interview_provider: Literal["local", "mock"] | None = None
+    #: like a remote model, for latency tests), ``openai`` (streamed chat completions with the
+    #: analysis settings' model, key and base URL). Unset: ``openai`` when the analysis
+    #: provider is, else ``local``.
+    interview_provider: Literal["local", "mock", "openai"] | None = None
     #: The local provider streams a reply word by word, this long apart (a voice's pace is
     #: ~300 ms a word; text clients want it fast).
     interview_word_delay_ms: int = Field(default=15, ge=0, le=2000)

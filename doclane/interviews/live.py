@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from doclane.interviews import conversation as talk
 from doclane.interviews.conversation import Intent
-from doclane.interviews.providers import ReplyProvider
+from doclane.interviews.providers import LocalProvider, ReplyProvider
 from doclane.schemas.interviews import InterviewEvent, InterviewSession, Phase, Turn
 
 __all__ = ["Hooks", "LiveInterview", "LiveInterviews", "ProtocolError"]
@@ -248,23 +248,29 @@ class LiveInterview:
             self._emit("phase", phase=self.session.phase.value)
 
     async def _stream(self, reply: _Reply) -> None:
+        self._emit("state", state="speaking")
         try:
-            self._emit("state", state="speaking")
-            async for token in self._provider.stream(reply.intent):
-                self._emit("reply.delta", reply_id=reply.id, index=reply.tokens, text=token)
-                reply.text += token
-                reply.tokens += 1
-            reply.streamed = True
-            if reply.committed:
-                async with self._lock:
-                    await self._finish(reply)
+            await self._say(reply, self._provider)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            logger.exception("interview %s: reply %s failed", self.session.id, reply.id)
+        except Exception as exc:
+            # The interview must go on: a reply the provider could not give is said in the
+            # rules' own words (or, cut mid-way, stops where it got to).
+            logger.warning("interview %s: provider %s failed on reply %s (%s); falling back",
+                           self.session.id, self._provider.name, reply.id, exc)
+            self.session.stats.provider_failures += 1
+            if reply.tokens == 0:
+                await self._say(reply, LocalProvider())
+        reply.streamed = True
+        if reply.committed:
             async with self._lock:
-                self._emit("error", detail="The interviewer's reply failed; send your answer again.")
-                reply.done.set()
+                await self._finish(reply)
+
+    async def _say(self, reply: _Reply, provider: ReplyProvider) -> None:
+        async for token in provider.stream(reply.intent, reply.based_on):
+            self._emit("reply.delta", reply_id=reply.id, index=reply.tokens, text=token)
+            reply.text += token
+            reply.tokens += 1
 
     async def _commit(self, reply: _Reply, final_text: str) -> None:
         self.session.stats.tentative_committed += 1
@@ -348,6 +354,7 @@ class LiveInterview:
             reply.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reply.task
+        await self._provider.close()
 
 
 def _turn(message: Message) -> tuple[str, int, str]:

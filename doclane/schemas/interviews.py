@@ -159,6 +159,8 @@ class InterviewStats(BaseModel):
     discarded_tokens: int = 0
     tokens: int = 0
     interruptions: int = 0
+    #: Replies the provider failed to give, said in the interview rules' own words instead.
+    provider_failures: int = 0
 
 
 class InterviewCreate(BaseModel):

@@ -38,7 +38,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 __all__ = ["Answer", "Behaviour", "Fail", "FakeOpenAI", "Invalid", "RecordedRequest", "Rule", "fake_answer",
@@ -345,7 +345,7 @@ class FakeOpenAI:
             self._records.append(record)
         return record
 
-    async def _chat_completions(self, request: Request) -> JSONResponse:
+    async def _chat_completions(self, request: Request) -> Response:
         """Chat Completions, answered as the rules, the plan or the schema say."""
         record = await self._record(request, "chat.completions")
         response = await self._respond(record, self._choose(record))
@@ -381,7 +381,7 @@ class FakeOpenAI:
         record.status, record.finished_at = response.status_code, time.monotonic()
         return response
 
-    async def _respond(self, record: RecordedRequest, behaviour: Behaviour) -> JSONResponse:
+    async def _respond(self, record: RecordedRequest, behaviour: Behaviour) -> Response:
         if behaviour.delay_s > 0:
             await asyncio.sleep(behaviour.delay_s)
         if isinstance(behaviour, Fail):
@@ -397,6 +397,8 @@ class FakeOpenAI:
             content = "ok" if schema is None else json.dumps(fake_answer(schema, record.user))
         record.content = content
         prompt_tokens = sum(len(_text(m.get("content"))) for m in record.messages) // 4
+        if record.body.get("stream"):
+            return _stream(record, content, prompt_tokens)
         return JSONResponse({
             "id": f"chatcmpl-{uuid.uuid4().hex}",
             "object": "chat.completion",
@@ -411,6 +413,32 @@ class FakeOpenAI:
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(content) // 4,
                       "total_tokens": prompt_tokens + len(content) // 4},
         })
+
+
+def _stream(record: RecordedRequest, content: str, prompt_tokens: int) -> StreamingResponse:
+    """``stream: true``: the content as server-sent chunks, a word each, as the API sends them."""
+    completion_id, model = f"chatcmpl-{uuid.uuid4().hex}", record.body.get("model", "fake-model")
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, usage: Any = None) -> str:
+        body = {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()),
+                "model": model, "choices": [] if usage else [
+                    {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+        if usage:
+            body["usage"] = usage
+        return f"data: {json.dumps(body)}\n\n"
+
+    async def events() -> Any:
+        yield chunk({"role": "assistant", "content": ""})
+        for word in re.findall(r"\S+\s*", content):
+            yield chunk({"content": word})
+        yield chunk({}, "stop")
+        if (record.body.get("stream_options") or {}).get("include_usage"):
+            completion_tokens = len(content) // 4
+            yield chunk({}, usage={"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                                   "total_tokens": prompt_tokens + completion_tokens})
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
 
 
 def _error(fail: Fail) -> JSONResponse:
