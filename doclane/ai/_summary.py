@@ -20,13 +20,20 @@ from dataclasses import dataclass
 
 from doclane.ai._text import Segment, content_stems
 
-__all__ = ["Candidate", "chunk_candidates", "join_sentences", "select", "summary_size"]
+__all__ = ["Candidate", "chunk_candidates", "clean_markup", "join_sentences", "select", "summary_size"]
 
 _MIN_WORDS = 6
 _MAX_WORDS = 60
 _REDUNDANCY = 0.5
 _GROUP_DAMPING = 0.7
 _NON_LETTERS_RE = re.compile(r"[\W\d_]+")
+_MARKUP_HINT_RE = re.compile(r"[*_`<\[]")
+_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_TAG_RE = re.compile(r"</?[A-Za-z][^>]{0,200}>")
+# ** and __ anywhere, * and _ around words, backticks.
+_EMPHASIS_RE = re.compile(r"\*\*|__|`|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])|(?<!\w)_(?=\w)|(?<=\w)_(?!\w)")
+# A sentence end inside a candidate, followed by a lower-case word (not after an abbreviation).
+_RUN_ON_RE = re.compile(r"\b(?!(?:etc|vs|approx|incl|e\.g|i\.e)\b)[a-z]{3,}[.!?] [a-z]")
 _END_RE = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 
@@ -42,8 +49,24 @@ class Candidate:
     group: int | None = None
 
 
+def clean_markup(text: str) -> str:
+    """Prose without inline Markdown or HTML: links keep their words, emphasis and code marks go.
+
+    Plain-text files and pasted notes carry Markdown that no reader removed; a summary
+    shows none of it.
+    """
+    if not _MARKUP_HINT_RE.search(text):
+        return text
+    text = _LINK_RE.sub(r"\1", text)
+    text = _TAG_RE.sub("", text)
+    text = _EMPHASIS_RE.sub("", text)
+    return " ".join(text.split())
+
+
 def _looks_like_sentence(seg: Segment, *, strict: bool) -> bool:
-    text = seg.text
+    text = clean_markup(seg.text)
+    if " | " in text:
+        return False  # a table row
     if seg.kind == "heading" or seg.checkbox is not None:
         return False
     n_words = len(text.split())
@@ -54,6 +77,8 @@ def _looks_like_sentence(seg: Segment, *, strict: bool) -> bool:
     visible = len(text) - text.count(" ")
     if len(_NON_LETTERS_RE.sub("", text)) < 0.6 * visible:
         return False  # mostly numbers and symbols
+    if _RUN_ON_RE.search(text):
+        return False  # two sentences run together ("…them. goal: A tool…"): not one of prose
     ends = _END_RE.search(text) is not None
     if seg.kind == "bullet":
         return ends and n_words >= (8 if strict else 5)
@@ -81,7 +106,7 @@ def chunk_candidates(segments: Sequence[Segment]) -> list[Candidate]:
             prior *= 0.9
         if id(seg) not in strict:
             prior *= 0.8
-        out.append(Candidate(seg.text, prior, (0, i)))
+        out.append(Candidate(clean_markup(seg.text), prior, (0, i)))
     return out
 
 
@@ -91,8 +116,9 @@ def join_sentences(candidates: Sequence[Candidate]) -> str:
     return " ".join(c.text if _END_RE.search(c.text) else f"{c.text}." for c in candidates)
 
 
-def summary_size(n_candidates: int, *, minimum: int = 3, maximum: int = 5) -> int:
-    """How many sentences to keep: 3 for short texts, up to 5 for long ones."""
+def summary_size(n_candidates: int, *, minimum: int = 3, maximum: int = 4) -> int:
+    """How many sentences to keep: 3 for short texts, 4 for long ones (the promise is 3-5;
+    the margin absorbs a reader who splits one of our sentences in two)."""
     wanted = minimum + (n_candidates >= 15) + (n_candidates >= 30)
     return min(max(wanted, minimum), maximum, n_candidates)
 

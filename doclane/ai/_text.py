@@ -80,6 +80,7 @@ _CLOSING_RE = re.compile(
     re.I,
 )
 _CHECKBOX_RE = re.compile(r"^\[([ xX])\]\s*")
+_INLINE_KEY_RE = re.compile(r"(?<=[.!?]) (?=[a-z][a-z0-9]*(?:_[a-z0-9]+)*: \S)")
 _RECORD_RE = re.compile(r"^\[\d{1,4}\]\s+(\S.*\S)$")
 # "Owner: Maria", and the lower-case one-word keys of flattened JSON ("out_of_scope: …").
 _FIELD_RE = re.compile(
@@ -278,6 +279,9 @@ def segment(text: str) -> list[Segment]:
                 builder.prose(_join(item), "bullet", item_box)
             item, item_box = None, None
 
+    # A chunk cut by size has its lines joined: "…chasing them. goal: A simple tool…" is two
+    # JSON fields again, not one sentence.
+    text = _INLINE_KEY_RE.sub("\n", text)
     for raw in re.split(r"\r\n|[\r\n\f\v\u2028\u2029]", text):
         line = _SPACE_RE.sub(" ", raw).strip()
         if not line:

@@ -20,6 +20,7 @@ from doclane.ai._sentiment import chunk_sentiment, justify
 from doclane.ai._summary import (
     Candidate,
     chunk_candidates,
+    clean_markup,
     join_sentences,
     select,
     summary_size,
@@ -161,7 +162,7 @@ def _document_segments(chunks: list[Chunk]) -> list[Segment]:
 
 def _fallback_summary(segments: Sequence[Segment]) -> str:
     """For text without proper sentences (tables, lists): its opening words."""
-    text = re.sub(r"\s+", " ", " ".join(s.text for s in segments[:6])).strip()
+    text = re.sub(r"\s+", " ", " ".join(clean_markup(s.text) for s in segments[:6])).strip()
     if len(text) <= _FALLBACK_CHARS:
         return text
     return text[: _FALLBACK_CHARS - 1].rsplit(" ", 1)[0] + "…"
@@ -182,8 +183,15 @@ def _reduce_summary(ordered: list[tuple[Chunk, ChunkAnalysis]], weights: list[fl
         position = 1.0 + (0.3 if rank == 0 else 0.0) + 0.1 * (1.0 - rank / n_chunks)
         for j, sentence in enumerate(split_sentences(analysis.summary)):
             candidates.append(Candidate(sentence, size * position, (rank, j), group=rank))
+    # A chunk without sentences (a table) summarises as its opening words; the document
+    # summary takes them only when it has nothing better.
+    prose = [c for c in candidates if " | " not in c.text and c.text.count(" ") >= 3]
+    if len(prose) >= 3:
+        candidates = prose
+    # At most four of our sentences: a reader's segmenter that splits one of them in two
+    # still counts no more than five.
     if n_chunks == 1:
-        n = min(5, len(candidates))
+        n = min(4, len(candidates))
     else:
-        n = summary_size(len(candidates), minimum=3 + (n_chunks >= 2) + (n_chunks >= 4))
+        n = summary_size(len(candidates), minimum=3 + (n_chunks >= 2), maximum=4)
     return join_sentences(select(candidates, n))

@@ -164,3 +164,94 @@ async def test_a_document_is_judged_on_all_of_its_sentences(analyzer: LocalAnaly
     assert doc.sentiment is Sentiment.MIXED
     justification = doc.sentiment_justification or ""
     assert "fantastic" in justification and "terrible" in justification
+
+
+# --- extractive-v4: the parse, markup, flattened JSON ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Make sure you remove duplicate orders and convert all amounts to euros.",
+         [("Remove duplicate orders", None), ("Convert all amounts to euros", None)]),
+        ("Tomasz, would you mind booking a room for twelve people once the date is set?",
+         [("Book a room for twelve people once the date is set", "Tomasz")]),
+        ("Don't forget to include a README that explains how to run the pipeline.",
+         [("Include a README that explains how to run the pipeline", None)]),
+        ("I would appreciate it if you could arrange a technician visit within seven days.",
+         [("Arrange a technician visit within seven days", None)]),
+        ("Paula will shorten the security training to one hour.",
+         [("Shorten the security training to one hour", "Paula")]),
+        ("IT needs to send laptops to new joiners before their first day.",
+         [("Send laptops to new joiners before their first day", "IT")]),
+        ("Take laptops and chargers home on Thursday evening; the movers will not carry them.",
+         [("Take laptops and chargers home on Thursday evening", None)]),
+    ],
+)
+async def test_the_parse_finds_orders_requests_and_obligations(
+    analyzer: LocalAnalyzer, text: str, expected: list[tuple[str, str | None]]
+) -> None:
+    items = (await analyzer.analyze_chunk(Chunk(index=0, text=text))).action_items
+
+    assert [(i.text, i.owner) for i in items] == expected
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The API must return 202 whether or not the email address exists.",  # a system's duty
+        "Orbis will hold its Partner Summit in Lisbon on 12 June.",  # a company's future
+        "Please don't spend more than four hours on this.",  # a limit, not a task
+        "Pay and career growth scored poorly this year.",  # "Pay" is a noun here
+        "Order volumes doubled by March after the new campaign.",
+    ],
+)
+async def test_the_parse_leaves_statements_and_requirements_alone(
+    analyzer: LocalAnalyzer, sentence: str
+) -> None:
+    assert (await analyzer.analyze_chunk(Chunk(index=0, text=sentence))).action_items == []
+
+
+async def test_a_json_list_of_tasks_keeps_each_owner(analyzer: LocalAnalyzer) -> None:
+    text = ("[0] owner: Elena | task: Revise the marketing forecast for Q3.\n\n"
+            "[1] owner: Marc | task: Send the updated headcount plan to finance by 30 June.")
+    items = (await analyzer.analyze_chunk(Chunk(index=0, text=text, section_path=["action_items"])))
+
+    assert [(i.text, i.owner, i.deadline) for i in items.action_items] == [
+        ("Revise the marketing forecast for Q3", "Elena", None),
+        ("Send the updated headcount plan to finance by 30 June", "Marc", "30 June"),
+    ]
+
+
+async def test_a_courtesy_to_the_reader_is_no_praise(analyzer: LocalAnalyzer) -> None:
+    text = ("Congratulations on reaching the final stage! We are delighted that you are still "
+            "with us. The attached spreadsheet contains one month of warehouse data. Identify "
+            "the three main causes of late deliveries. Prepare a presentation of eight slides.")
+
+    assert (await analyzer.analyze_chunk(Chunk(index=0, text=text))).sentiment is Sentiment.NEUTRAL
+
+
+async def test_summaries_show_no_markup(analyzer: LocalAnalyzer) -> None:
+    from bench.analysis_metrics import has_markup
+
+    text = (
+        "The **gateway** handles HTTP requests and talks to the `broker` over TCP. See [the "
+        "docs](https://docs.example/x) for more details on this part of the system.\n"
+        "The <b>worker</b> pool reads events from Kafka and writes results into MongoDB.\n"
+        "Retries use exponential backoff with jitter so that clients never overload it.\n"
+    )
+    summary = (await analyzer.analyze_chunk(Chunk(index=0, text=text))).summary
+
+    assert not has_markup(summary), summary
+    assert "The gateway handles HTTP requests and talks to the broker over TCP." in summary
+
+
+async def test_json_fields_joined_by_the_chunker_stay_apart(analyzer: LocalAnalyzer) -> None:
+    # The chunker joins the lines of a chunk cut by size: "…them. goal: A simple…".
+    text = ("problem: Managers approve expenses by email today. Approvals get lost, and finance "
+            "spends about 30 hours a month chasing them. goal: A simple web tool where employees "
+            "submit expenses and managers approve them in one click. out_of_scope: Corporate "
+            "card reconciliation and travel booking are not part of this work.")
+    summary = (await analyzer.analyze_chunk(Chunk(index=0, text=text))).summary
+
+    assert "goal:" not in summary and "out_of_scope" not in summary, summary
