@@ -14,10 +14,11 @@ import logging
 import time
 
 import numpy as np
+import numpy.typing as npt
 
 from doclane.ai.embeddings.passages import split_passages
 from doclane.ai.experiments import observe_model
-from doclane.ai.experiments.variants import DEFAULT_NER, extract_entities_as
+from doclane.ai.experiments.variants import DEFAULT_NER, extract_entities_as, neighbour_agreement
 from doclane.exceptions import DoclaneError
 from doclane.infra.metrics import CACHE_LOOKUPS
 from doclane.infra.runtime import Services
@@ -81,7 +82,7 @@ async def _passages(doc: DocumentRecord, event: ChunkReady, services: Services,
         fresh = await embedder.embed(list(missing.values()))
         elapsed_ms = (time.perf_counter() - started) * 1000
         observe_model(Component.EMBEDDINGS, embedder.name, elapsed_ms)
-        await _shadow_embeddings(doc, chunk.index, list(missing.values()), elapsed_ms, services)
+        await _shadow_embeddings(doc, chunk.index, list(missing.values()), fresh, elapsed_ms, services)
         made = dict(zip(missing, np.asarray(fresh, dtype=np.float32), strict=True))
         await index.cache_vectors(made)
         vectors |= made
@@ -140,26 +141,27 @@ async def _entities(doc: DocumentRecord, event: ChunkReady, services: Services) 
     }) for e in found]
 
 
-async def _shadow_embeddings(doc: DocumentRecord, unit: int, texts: list[str], served_ms: float,
-                             services: Services) -> None:
-    """In an embeddings experiment's shadow share, embed the same texts with the candidate, timed."""
+async def _shadow_embeddings(doc: DocumentRecord, unit: int, texts: list[str],
+                             served: npt.NDArray[np.float32], served_ms: float, services: Services) -> None:
+    """In an embeddings experiment's shadow share, embed the same texts with the candidate, timed;
+    agreement is how often both models pick the same nearest passage (3+ passages)."""
     experiments = services.experiments
     chosen = experiments.assignment(Component.EMBEDDINGS, doc.id) if experiments is not None else None
     if experiments is None or chosen is None:
         return
-    shadow_ms, failed = None, False
+    shadow_ms, failed, agreement = None, False, None
     if chosen.shadow_version is not None:
         candidate = experiments.embedder(chosen.shadow_version)
         started = time.perf_counter()
         try:
-            await candidate.embed(texts)
+            agreement = neighbour_agreement(served, await candidate.embed(texts))
         except Exception:  # a failing shadow is measured, never the document's failure
             logger.exception("shadow embeddings %s failed", chosen.shadow_version)
             failed = True
         shadow_ms = (time.perf_counter() - started) * 1000
         observe_model(Component.EMBEDDINGS, candidate.name, shadow_ms, failed=failed)
     await experiments.record_run(chosen, doc.id, unit, served_ms=served_ms, shadow_ms=shadow_ms,
-                                 shadow_failed=failed)
+                                 shadow_failed=failed, agreement=agreement)
 
 
 async def index_give_up(event: ChunkReady, services: Services, error: DoclaneError) -> None:

@@ -7,6 +7,7 @@ import math
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
@@ -181,3 +182,16 @@ def test_the_comparison_reports_each_arm_from_its_own_measurements() -> None:
 def test_the_default_lane_follows_type_and_pages(doc_type: str | None, pages: int, by_size: Priority,
                                                  lane: Priority) -> None:
     assert lane_for(doc_type, pages, by_size) is lane
+
+
+def test_embeddings_agree_when_both_pick_the_same_nearest_passages() -> None:
+    from doclane.ai.experiments.variants import neighbour_agreement
+
+    a = np.eye(4, dtype=np.float32)
+    a[1] = [0.9, 0.1, 0, 0]  # 0 and 1 are alike; 2 and 3 are each nearest to ...
+    a[3] = [0, 0, 0.8, 0.2]  # ... one another
+    assert neighbour_agreement(a, a) == 1.0
+    b = a.copy()
+    b[1] = [0, 0.1, 0.9, 0]  # the other model thinks 1 is like 2
+    assert 0 < (neighbour_agreement(a, b) or 0) < 1
+    assert neighbour_agreement(a[:2], b[:2]) is None

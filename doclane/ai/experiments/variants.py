@@ -11,6 +11,9 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
+import numpy.typing as npt
+
 from doclane.ai.classify.base import DocumentClassifier
 from doclane.schemas.enrichment import Classification, DocType, Entity
 
@@ -22,6 +25,7 @@ __all__ = [
     "ThresholdClassifier",
     "classify_trials",
     "extract_entities_as",
+    "neighbour_agreement",
     "rules_entities",
 ]
 
@@ -120,3 +124,22 @@ def extract_entities_as(version: str, text: str, models_dir: Path) -> NerRun:
         model_version = SpacyEntityExtractor.version
         found = [e.model_copy(update={"version": model_version}) for e in extract_entities(text, models_dir)]
     return NerRun(found, model_version, (time.perf_counter() - started) * 1000)
+
+
+def neighbour_agreement(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float | None:
+    """How often two embeddings of the same passages pick the same nearest other passage, 0 to 1.
+
+    What search feels: two models that agree on which passages are alike rank alike.
+    ``None`` under three passages (with two, each one's nearest is the other, always).
+    """
+    a, b = np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)
+    if len(a) < 3 or len(a) != len(b):
+        return None
+
+    def nearest(m: npt.NDArray[np.float32]) -> npt.NDArray[np.intp]:
+        sims = m @ m.T
+        np.fill_diagonal(sims, -np.inf)
+        found: npt.NDArray[np.intp] = np.argmax(sims, axis=1)
+        return found
+
+    return float(np.mean(nearest(a) == nearest(b)))
