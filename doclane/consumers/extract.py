@@ -83,7 +83,11 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
     experiments = services.experiments
     stored = {c.index: c for c in await store.list_chunks(doc.id)}
     chunks: list[Chunk] = list(stored.values())
-    cached = None if chunks else await services.cache.document(doc.sha256, doc.content_type)
+    # A document in an analysis experiment is analysed by its arm's version, never from the
+    # configured provider's results of identical content.
+    in_analysis_experiment = experiments is not None and experiments.config(Component.ANALYSIS) is not None
+    cached = (None if chunks or in_analysis_experiment
+              else await services.cache.document(doc.sha256, doc.content_type))
     if not chunks:
         result = await services.cpu_pool.run(
             _extract_and_chunk,

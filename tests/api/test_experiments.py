@@ -154,6 +154,13 @@ async def test_documents_split_between_versions_and_an_admin_compares_them(alice
         chunks = (await alice.get(f"/documents/{detail['id']}/chunks")).json()
         assert {c["analysis"]["provider"] for c in chunks} == {"mock" if arm == "candidate" else "local"}
     assert set(providers.values()) == {"local"}  # the document's reduce stays on the configured provider
+    # Identical content analysed before is analysed again by each copy's own arm.
+    copies = [make_text(tmp_path / f"copy-{n}.txt", _invoice(1)) for n in range(6)]
+    copy_ids = [r["document"]["id"] for r in (await upload(alice, copies)).json()["results"]]
+    for detail in await asyncio.gather(*(wait_until_terminal(alice, d, timeout_s=120) for d in copy_ids)):
+        arm = next(a for a in detail["experiments"] if a["experiment"] == "analysis-mock")["arm"]
+        chunks = (await alice.get(f"/documents/{detail['id']}/chunks")).json()
+        assert {c["analysis"]["provider"] for c in chunks} == {"mock" if arm == "candidate" else "local"}
 
     embeddings = by_name["embed-wordllama"]
     assert embeddings["control"]["documents"] == embeddings["candidate"]["documents"] > 0
