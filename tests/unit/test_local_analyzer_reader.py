@@ -137,6 +137,11 @@ async def test_a_json_list_of_sentences_is_summarised_as_sentences(analyzer: Loc
          "PROJECT BRIEF: Scanner Replacement"),
         ("Dear Dr. Hughes,\n\nThank you for the care my father received.", None),
         ("The office will be closed on Monday. Normal hours resume on Tuesday.", None),
+        ("Minutes: Website Steering Group, 6 May\n\nPresent: Lisa Grant, Ben Okafor",
+         "Minutes: Website Steering Group, 6 May"),
+        ("report: Third quarter results\nperiod: July to September", "Third quarter results"),
+        ("Note: the office closes early on Friday.\n\nPlease plan ahead.", None),
+        ("id: 4411\nsummary: A tool for approvals", None),
     ],
 )
 def test_a_title_is_found_where_a_reader_sees_one(text: str, title: str | None) -> None:
