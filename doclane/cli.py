@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from doclane import __version__
 from doclane.cli_client import register_client_commands
+from doclane.cli_interview import interview
 from doclane.infra.settings import Settings
 
 __all__ = ["app"]
@@ -196,6 +197,7 @@ async def _replay(settings: Settings) -> tuple[int, int]:
 
 
 register_client_commands(app)  # login, upload, status, ls, show, admin queues
+app.command(rich_help_panel="Client (talks to a running gateway)")(interview)
 
 if __name__ == "__main__":
     app()

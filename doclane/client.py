@@ -62,6 +62,10 @@ class GatewayClient:
         """The JSON of a successful answer; a :class:`ClientError` with the gateway's detail otherwise."""
         return self._answer(response)
 
+    def token(self) -> str:
+        """The bearer token the requests carry (logging in first if there is none yet)."""
+        return self._auth()["Authorization"].removeprefix("Bearer ")
+
     def login(self) -> tuple[str, dict[str, Any]]:
         """Log in with the user name and password: the token and the whole login answer."""
         answer = self._login_answer()
