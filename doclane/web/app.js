@@ -88,10 +88,18 @@ function route() {
   const m = /^#\/doc\/(.+)$/.exec(hash);
   if (m) {
     const id = decodeURIComponent(m[1]);
-    if (documents.openId !== id) documents.open(id).then(() => $("#detail").focus());
+    if (documents.openId !== id) documents.open(id).then(focusDetail);
   } else {
     documents.close();
   }
+}
+
+/** Focus the opened document; scroll only when it is out of sight (below the list on a phone). */
+function focusDetail() {
+  const panel = $("#detail");
+  panel.focus({ preventScroll: true });
+  const top = panel.getBoundingClientRect().top;
+  if (top < 0 || top > window.innerHeight * 0.6) panel.scrollIntoView({ block: "start" });
 }
 
 $("#login-form").addEventListener("submit", async (e) => {

@@ -39,6 +39,10 @@ class WatchedPage:
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
         self.page.set_default_timeout(15_000)
+        # Intercept file choosers from the start: expect_file_chooser() alone turns the
+        # interception on asynchronously, and a key pressed right after could open a native
+        # chooser the test never sees (1 run in 3 on this machine).
+        self.page.on("filechooser", lambda _chooser: None)
 
     def _on_console(self, message: ConsoleMessage) -> None:
         if message.type != "error":

@@ -216,7 +216,7 @@ def test_keyboard_only_sign_in_and_open_a_document(page: WatchedPage, tmp_path: 
     assert outline != "none"
     doc = make_text(tmp_path / "keyboard.txt", MEETING)
     with page.page.expect_file_chooser() as chooser:
-        keyboard.press(" ")  # Space, like any button (headless Chromium drops some Enters here)
+        keyboard.press(" ")  # Space, as on any button
     chooser.value.set_files(str(doc))
     expect(page.bar(doc.name)).to_have_attribute("data-percent", "100", timeout=DONE_MS)
     page.row(doc.name).get_by_role("link", name=doc.name).focus()
@@ -277,6 +277,13 @@ def test_phone_layout_fits_the_screen(phone: WatchedPage, tmp_path: Path) -> Non
         "document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than the phone"
     phone.screenshot("phone-documents")
+    # On a phone the document opens below the list: the page scrolls to it.
+    phone.row(doc.name).get_by_role("link", name=doc.name).tap()
+    detail = phone.page.locator("#detail")
+    expect(detail.locator("#detail-summary")).not_to_be_empty()
+    expect(detail).to_be_focused()
+    expect(detail.get_by_role("heading", name=doc.name)).to_be_in_viewport()
+    phone.screenshot("phone-detail", full_page=False)
 
 
 def test_the_page_is_served_under_a_strict_csp(server: ServerProcess) -> None:
