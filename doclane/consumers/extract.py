@@ -103,8 +103,9 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
             raise _NoChunks("The document contains no text to analyse.")
         classification = result.classification
         doc_type = classification.label if classification else None
-        for trial in result.trials:
-            observe_model(Component.CLASSIFIER, trial.name, trial.latency_ms, failed=trial.error is not None)
+        for trial in result.trials:  # labelled with the model's own version (threshold included)
+            version = trial.classification.version if trial.classification else trial.name
+            observe_model(Component.CLASSIFIER, version, trial.latency_ms, failed=trial.error is not None)
         if experiments is not None:
             await experiments.record_classifier(doc.id, doc.sha256, result.trials)
         # The uploader's (or an administrator's) choice wins; else the lane of the type and size.

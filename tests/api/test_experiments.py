@@ -168,6 +168,14 @@ async def test_documents_split_between_versions_and_an_admin_compares_them(alice
     hits = (await alice.get("/search", params={"q": "warehouse shelving invoice"})).json()
     assert hits["model"].startswith("minilm")  # the index still holds the control's vectors only
 
+    # Prometheus: every model run, shadow runs included, labelled with the model's own version.
+    metrics = (await alice.get("/metrics")).text
+    for component, version in (("classifier", "+threshold=0.99"), ("ner", "ner-rules@1"),
+                               ("ner", "ner-spacy-sm@1"), ("embeddings", "wordllama-l2"),
+                               ("analysis", "mock/")):
+        assert any(line.startswith("doclane_model_seconds_count{") and f'component="{component}"' in line
+                   and version in line for line in metrics.splitlines()), (component, version)
+
 
 async def test_the_comparison_is_for_admins_only(alice):
     response = await alice.get("/admin/experiments")
