@@ -12,6 +12,8 @@ __all__ = [
     "AI_LIMIT_WAIT_SECONDS",
     "AI_TOKENS",
     "CACHE_LOOKUPS",
+    "INTERVIEW_DISCARDED_TOKENS",
+    "INTERVIEW_REPLIES",
     "MODEL_RUNS",
     "MODEL_SECONDS",
     "STAGE_EVENTS",
@@ -79,6 +81,19 @@ MODEL_RUNS = Counter(
     ["component", "version", "outcome"],
 )
 
+# --- interviews ---
+INTERVIEW_REPLIES = Counter(
+    "doclane_interview_replies_total",
+    "Interviewer replies, by how they ended: direct (after the turn), committed (tentative, the "
+    "final text matched), discarded (tentative, withdrawn).",
+    ["provider", "outcome"],
+)
+INTERVIEW_DISCARDED_TOKENS = Counter(
+    "doclane_interview_discarded_tokens_total",
+    "Tokens streamed in tentative replies that were then discarded: the price of answering early.",
+    ["provider"],
+)
+
 def _start_known_series_at_zero() -> None:
     """Create the series whose label values are known in advance, at 0.
 
@@ -94,6 +109,10 @@ def _start_known_series_at_zero() -> None:
         for outcome in ("ok", "retried", "dead_lettered"):
             STAGE_EVENTS.labels(stage.value, outcome)
     UPLOADS.labels("accepted")
+    for provider in ("local", "mock", "openai"):
+        INTERVIEW_DISCARDED_TOKENS.labels(provider)
+        for outcome in ("direct", "committed", "discarded"):
+            INTERVIEW_REPLIES.labels(provider, outcome)
 
 
 _start_known_series_at_zero()

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from doclane.infra.metrics import INTERVIEW_DISCARDED_TOKENS, INTERVIEW_REPLIES
 from doclane.interviews import conversation as talk
 from doclane.interviews.conversation import Intent
 from doclane.interviews.providers import LocalProvider, ReplyProvider
@@ -233,6 +234,7 @@ class LiveInterview:
         self._emit("state", state="thinking")
         self._emit("reply.start", reply_id=reply.id, turn_id=turn_id, tentative=tentative, based_on_rev=rev)
         if not tentative:
+            INTERVIEW_REPLIES.labels(self._provider.name, "direct").inc()
             await self._apply(reply, based_on)
         reply.task = asyncio.create_task(self._stream(reply), name=f"interview-reply-{reply.id}")
 
@@ -274,6 +276,7 @@ class LiveInterview:
 
     async def _commit(self, reply: _Reply, final_text: str) -> None:
         self.session.stats.tentative_committed += 1
+        INTERVIEW_REPLIES.labels(self._provider.name, "committed").inc()
         self._emit("reply.commit", reply_id=reply.id)
         await self._apply(reply, final_text)
         if reply.streamed:
@@ -320,6 +323,8 @@ class LiveInterview:
         reply.done.set()
         self.session.stats.tentative_discarded += 1
         self.session.stats.discarded_tokens += reply.tokens
+        INTERVIEW_REPLIES.labels(self._provider.name, "discarded").inc()
+        INTERVIEW_DISCARDED_TOKENS.labels(self._provider.name).inc(reply.tokens)
         self._emit("reply.discard", reply_id=reply.id, reason=reason)
         self._emit("state", state="listening")
         if self._reply is reply:
