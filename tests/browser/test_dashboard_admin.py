@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.pages import ADMIN, WatchedPage
 from tests.utils.api import auth, login
-from tests.utils.documents import make_docx, make_report_pdf, make_text
+from tests.utils.documents import make_docx, make_image_only_pdf, make_report_pdf, make_text
 from tests.utils.server import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -83,3 +83,32 @@ def test_pause_fills_the_queue_chart_and_resume_drains_it(page: WatchedPage, adm
     nav.get_by_role("link", name="Documents").click()
     for path in files:
         expect(page.bar(path.name)).to_have_attribute("data-percent", "100", timeout=DONE_MS)
+
+
+def test_a_dead_letter_is_listed_and_redriven(page: WatchedPage, admin_api: httpx.Client,
+                                              tmp_path: Path) -> None:
+    # A scan without text fails extraction for good: its event becomes a dead letter.
+    scan = make_image_only_pdf(tmp_path / "scanned-contract.pdf")
+    page.sign_in(ADMIN)
+    page.drop_files([scan])
+    expect(page.row(scan.name).locator(".badge")).to_have_text("Failed", timeout=DONE_MS)
+    href = page.row(scan.name).get_by_role("link", name=scan.name).get_attribute("href")
+    assert href is not None
+    doc_id = href.rsplit("/", 1)[-1]
+
+    page.page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
+    page.page.get_by_label("Stage", exact=True).select_option("extract")
+    letters = page.page.locator("#dlq tbody tr").filter(has_text=doc_id)
+    expect(letters).to_have_count(1)
+    expect(letters.first).to_contain_text("extract")
+    letter_id = letters.first.get_attribute("data-id")
+    page.screenshot("admin-dead-letters")
+
+    letters.first.get_by_role("button", name=f"Redrive dead letter {letter_id}").click()
+    expect(page.page.locator(f"#dlq tbody tr[data-id='{letter_id}'] button")).to_have_text("Redriven")
+    expect(page.page.locator(f"#dlq tbody tr[data-id='{letter_id}'] button")).to_be_disabled()
+    # Sent back to extraction, it fails the same way again: a second dead letter, listed on its own.
+    expect(letters).to_have_count(2, timeout=DONE_MS)
+    items = admin_api.get("/admin/dlq", params={"stage": "extract"}).json()["items"]
+    mine = [i for i in items if i["document_id"] == doc_id]
+    assert len(mine) == 2 and [i["redriven"] for i in mine if i["id"] == letter_id] == [True]

@@ -50,10 +50,14 @@ export class AdminPage {
     $("#stage-controls").replaceChildren();
     $("#queues tbody").replaceChildren();
     $("#dlq tbody").replaceChildren();
+    this.dlqKey = null;
   }
 
   async tick() {
-    await Promise.all([this.pollQueues(), this.pollMetrics()]);
+    this.ticks = (this.ticks || 0) + 1;
+    // Dead letters change rarely: every fifth poll (10 s) is enough.
+    const dlq = this.ticks % 5 === 0 ? this.loadDlq() : null;
+    await Promise.all([this.pollQueues(), this.pollMetrics(), dlq]);
     this.drawAll();
   }
 
@@ -232,6 +236,10 @@ export class AdminPage {
     }
     $("#dlq-empty").textContent = "No dead letters.";
     $("#dlq-empty").hidden = body.items.length > 0;
+    // Rebuilt only when something changed, so a focused Redrive button keeps its focus.
+    const key = JSON.stringify(body.items);
+    if (key === this.dlqKey) return;
+    this.dlqKey = key;
     $("#dlq tbody").replaceChildren(...body.items.map((item) => {
       const button = h("button", { type: "button", class: "secondary", disabled: item.redriven },
         item.redriven ? "Redriven" : "Redrive");
@@ -253,6 +261,7 @@ export class AdminPage {
       await api(`/admin/dlq/${encodeURIComponent(item.id)}/redrive`, { method: "POST" });
       button.textContent = "Redriven";
       this.announce(`Dead letter ${item.id} sent back to ${item.stage}`);
+      await this.loadDlq();
     } catch (err) {
       button.disabled = false;
       $("#admin-error").textContent = `Could not redrive: ${err.detail || err.message}`;
