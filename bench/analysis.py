@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -73,14 +74,17 @@ def _read(label: Label, folder: Path, settings: Settings) -> tuple[ExtractedDocu
 
 async def _analyse(analyzer: Analyzer, label: Label, folder: Path, settings: Settings) -> dict[str, Any]:
     doc, chunks = _read(label, folder, settings)
+    started = time.perf_counter()
     pairs = [(c, await analyzer.analyze_chunk(c)) for c in chunks]
     result = await analyzer.reduce(pairs)
+    seconds = time.perf_counter() - started
     return {
         "id": label.id, "split": label.split, "chunks": len(chunks),
         "title": doc.title or guess_title(chunks), "stored_title": doc.title,
         "summary": result.summary, "lead3": _lead3(chunks),
         "sentiment": result.sentiment.value, "justification": result.sentiment_justification,
         "action_items": [i.model_dump() for i in result.action_items],
+        "seconds": round(seconds, 5), "chars": sum(len(c.text) for c in chunks),
     }
 
 
@@ -143,6 +147,8 @@ async def run(provider: str) -> dict[str, Any] | None:
 
         analyzer = build_analyzer(Settings(ai_provider="openai"))
     labels = load_labels()
+    if provider == "local":  # loads the parser once, outside the timed analysis
+        await analyzer.analyze_chunk(Chunk(index=0, text="Please send the report. It is late."))
     with tempfile.TemporaryDirectory() as tmp:
         outputs = [await _analyse(analyzer, lab, Path(tmp), settings) for lab in labels]
     await analyzer.close()
@@ -150,7 +156,11 @@ async def run(provider: str) -> dict[str, Any] | None:
     for half in _HALVES:
         idx = [i for i, lab in enumerate(labels) if lab.split == half]
         halves[half] = score([labels[i] for i in idx], [outputs[i] for i in idx])
-    return {"provider": provider, "model": analyzer.model, "halves": halves, "outputs": outputs}
+    seconds = sum(o["seconds"] for o in outputs)
+    speed = {"docs_per_s": len(outputs) / seconds, "kchars_per_s": sum(o["chars"] for o in outputs)
+             / seconds / 1000}
+    return {"provider": provider, "model": analyzer.model, "halves": halves, "outputs": outputs,
+            "speed": speed}
 
 
 _ROWS = (
@@ -181,13 +191,18 @@ def report(runs: list[dict[str, Any]], skipped: list[str], history: list[dict[st
     lines = ["# Analysis quality (bench/analysis.py)", "",
              f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.python_version()}. "
              "Set: models/analysis (see its README). Tuning half: thresholds may be tuned on "
-             "it; held-out half: never looked at while tuning.", ""]
+             "it; held-out half: only scored, never read document by document.", ""]
     for r in runs:
         t, h = r["halves"]["tuning"], r["halves"]["heldout"]
         lines += [f"## {r['provider']} ({r['model']})", "",
                   f"| Metric | tuning ({t['documents']} docs) | held-out ({h['documents']} docs) |",
                   "|---|---:|---:|"]
         lines += [f"| {name} | {_fmt(t[key])} | {_fmt(h[key])} |" for name, key in _ROWS]
+        if "speed" in r:
+            lines += ["", f"Speed: {r['speed']['docs_per_s']:.1f} documents/s, "
+                      f"{r['speed']['kchars_per_s']:.0f} thousand characters/s (analysis only, model loaded, "
+                      f"every document of both halves one after another in one process; the "
+                      f"machine's load changes it, so compare runs made together)."]
         for half in _HALVES:
             m = r["halves"][half]["confusion"]
             lines += ["", f"Confusion matrix, {half} (rows: reference, columns: predicted)", "",
@@ -197,6 +212,9 @@ def report(runs: list[dict[str, Any]], skipped: list[str], history: list[dict[st
     for name in skipped:
         lines += [f"## {name}", "", "Skipped: `OPENAI_API_KEY` is not set.", ""]
     lines += ["## History (held-out / tuning)", "",
+              "The tuning half grew from 43 to 84 documents on 2026-11-28 (see the data card): "
+              "tuning figures from 07:06 on are on 84 documents, earlier ones on 43. The 07:06 "
+              "row is extractive-v3 re-scored on the larger half, before any v4 change.", "",
               "| when | provider | model | sentiment acc | action P | action R | ROUGE-L | ROUGE-2 "
               "| form | titles |",
               "|---|---|---|---|---|---|---|---|---|---|"]
