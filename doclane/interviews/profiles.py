@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 from doclane.interviews.skills import canonical, clean_skill, surface_pattern
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
@@ -57,6 +58,35 @@ _YEARS = re.compile(r"\b(\d{1,2})\s*\+?\s*(?:(?:-|\u2013|to)\s*\d{1,2}\s*)?(?:ye
 _YEAR = re.compile(r"\b(19[7-9]\d|20\d\d)\b")
 _NOW = re.compile(r"\b(?:present|current|now|today|ongoing)\b", re.I)
 _EDUCATION_HEADING = re.compile(r"education|degree|university|school|certific|training", re.I)
+#: Headings of the parts of a job description that say what a candidate must (or may) bring.
+_ASKS_HEADING = re.compile(
+    r"requirement|qualification|what we need|you(?:'ll| will) need|essential|must|skills|about you|"
+    r"who you are|what you bring|you have|we(?:'re| are) looking for|desirable|nice to have|preferred|bonus|"
+    r"plus", re.I)
+#: Words of a statement that asks something of a candidate, wherever it sits.
+_ASKS = re.compile(
+    r"\b(?:experience|knowledge|proficien\w*|skills?|familiar\w*|understanding|degree|qualified|"
+    r"qualification|certifi\w*|years?|must|required|requirement|strong|solid|expert|competent|comfortable|"
+    r"confident|fluent|preferred|desirable|a plus|nice to have)\b", re.I)
+#: What a job description's duty bullets begin with: verbs and adjectives the NER model
+#: sometimes tags as a skill (*Build* the services, *Own* the roadmap, *Comfortable* with SQL).
+_NOT_SKILL_START = frozenset("""
+build keep own run plan write assess give recognise recognize support teach troubleshoot design model
+monitor review lead work take answer prepare manage help deliver maintain create develop drive ensure
+coordinate handle advise carry produce check integrate use report make track talk turn explain
+comfortable competent confident able familiar experience experienced strong solid good excellent
+""".split())  # noqa: SIM905 - a word list reads better as text
+#: Names that a NER SKILL span holds but that no one lists as a skill.
+_NOT_SKILL = frozenset({"customers", "customer", "email", "phone", "chat", "team", "teams", "data", "people",
+                        "students", "patients", "staff", "clients"})
+#: Skills of the lexicon that are also ordinary words: only written with a capital are they
+#: the product or language (*Teams*, *Swift*, *Spark*, *Excel*).
+_ORDINARY_WORDS = frozenset({"teams", "swift", "spark", "rust", "ruby", "go", "excel", "lean", "chef",
+                             "puppet", "helm", "unity", "sketch", "oracle", "crystal", "julia", "ada", "dart",
+                             "elixir", "access", "word", "outlook", "slack", "notion", "r", "c"})
+#: A place or an employer, not a skill: "based in Hull", "at Acme".
+_PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|based in)\s+$", re.I)
+_LOWER_SKILL = re.compile(r"^[a-z][a-z&/+-]*(?: [a-z][a-z&/+-]*){0,2}$")
 
 
 def statements(text: str) -> list[tuple[int, int]]:
@@ -115,11 +145,15 @@ def _entity_mentions(doc_id: str, chunks: Iterable[ChunkRecord], label: EntityLa
 
 
 def skill_mentions(doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[str],
-                   also: Iterable[tuple[str, str]] = ()) -> dict[str, list[Mention]]:
+                   also: Iterable[tuple[str, str]] = (), lenient: bool = False) -> dict[str, list[Mention]]:
     """Each skill's mentions by canonical name: the SKILL entities that name a skill (see
     :func:`~doclane.interviews.skills.clean_skill`; ``known`` is the skill lexicon), plus
     every occurrence of the ``also`` skills (canonical, name) in the text, which the model
-    may not have tagged in this document; one mention per statement (chunks overlap)."""
+    may not have tagged in this document; one mention per statement (chunks overlap).
+
+    ``lenient`` (for a job description) also keeps lower-case names the lexicon does not
+    know (*tolerance analysis*, *acute care*) when their statement asks something of the
+    candidate (see :func:`_asks`)."""
     found: dict[str, list[Mention]] = {}
     seen: set[tuple[str, int, int, int]] = set()
     seen_text: set[tuple[str, str]] = set()
@@ -132,10 +166,16 @@ def skill_mentions(doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[
         seen_text.add((skill, mention.statement))
         found.setdefault(skill, []).append(mention)
 
-    for mention in _entity_mentions(doc_id, chunks, EntityLabel.SKILL):
-        name = clean_skill(mention.name, known)
-        if name is not None:
-            add(canonical(name), Mention(name, name, mention.span, mention.heading))
+    for chunk in chunks:
+        spans = statements(chunk.text)
+        for entity in chunk.entities or ():
+            if entity.label is not EntityLabel.SKILL:
+                continue
+            a, b = _statement_at(spans, entity.start, entity.end)
+            heading = " / ".join(chunk.section_path)
+            name = _skill_name(entity.text, chunk.text, entity.start, a, b, heading, known, lenient)
+            if name is not None:
+                add(canonical(name), Mention(name, name, _span(doc_id, chunk, a, b), heading))
     for skill, name in also:
         pattern = surface_pattern(skill, name)
         for chunk in chunks:
@@ -145,6 +185,72 @@ def skill_mentions(doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[
                 add(skill, Mention(skill, match.group(0), _span(doc_id, chunk, a, b),
                                    " / ".join(chunk.section_path)))
     return found
+
+
+def _asks(statement: str, heading: str) -> bool:
+    """The statement asks something of a candidate: it sits under a requirements heading
+    (*Requirements*, *Nice to have*) or says *experience*, *knowledge*, *years* ..."""
+    return bool(_ASKS_HEADING.search(heading) or _ASKS.search(statement))
+
+
+def _skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: str,
+                known: frozenset[str], lenient: bool) -> str | None:
+    """The skill a SKILL span names (:func:`~doclane.interviews.skills.clean_skill`), or ``None``.
+
+    Besides the lexicon's checks: a name that is not a known skill is dropped when it begins
+    a statement with a duty verb (*Build*, *Own*, *Support students*) or follows *in* / *at*
+    (a place); a known skill at its end is kept (*Orchestration with Airflow*, *Clear written
+    communication*).
+    """
+    words = text.strip().split()
+    if not words:
+        return None
+    for i in range(1, len(words)):  # "Orchestration with Airflow", "Patient troubleshooting"
+        tail = " ".join(words[i:])
+        if canonical(text) not in known and canonical(tail) in known:
+            return clean_skill(tail, known)
+    name = clean_skill(text, known)
+    statement = chunk_text[a:b]
+    if name is None:
+        if lenient and _LOWER_SKILL.match(text.strip()) and canonical(text) not in _NOT_SKILL \
+                and _asks(statement, heading):
+            return text.strip()
+        return None
+    if canonical(name) in known:
+        return name
+    lead = _BULLET.sub("", statement)
+    at_start = start - a <= len(statement) - len(lead)
+    if at_start and words[0].lower() in _NOT_SKILL_START:
+        return None
+    if _PLACE_BEFORE.search(chunk_text[max(0, start - 12):start]) and name[:1].isupper() \
+            and name[1:].islower():
+        return None
+    return name
+
+
+@cache
+def _lexicon_patterns(known: frozenset[str]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((skill, surface_pattern(skill)) for skill in sorted(known))
+
+
+def _asked_skills(chunks: Sequence[ChunkRecord], known: frozenset[str]) -> list[tuple[str, str]]:
+    """Known skills named in the statements that ask something of a candidate, as
+    (canonical, name as written): the NER model may not have tagged every one."""
+    asking = [chunk.text[a:b] for chunk in chunks for a, b in statements(chunk.text)
+              if _asks(chunk.text[a:b], " / ".join(chunk.section_path))]
+    text = "\n".join(asking)  # one search per skill over all of them
+    matches = []
+    for skill, pattern in _lexicon_patterns(known):
+        for match in pattern.finditer(text):
+            if skill in _ORDINARY_WORDS and not match.group(0)[:1].isupper():
+                continue  # "other teams", "a swift reply": words, not Teams or Swift
+            matches.append((match.start(), match.end(), skill, match.group(0)))
+    found: dict[str, str] = {}
+    for start, end, skill, name in matches:
+        inside = any(a <= start and end <= b and (a, b) != (start, end) for a, b, _, _ in matches)
+        if not inside:  # "APIs" inside "REST APIs" is that skill, not another one
+            found.setdefault(skill, name)
+    return list(found.items())
 
 
 def _is_preferred(mention: Mention) -> bool:
@@ -171,7 +277,7 @@ def job_profile(doc: DocumentRecord, chunks: Sequence[ChunkRecord], known: froze
     A skill is *preferred* when every statement naming it says so (*nice to have*, *a
     plus*, a *Preferred* heading); otherwise it is required.
     """
-    mentions = skill_mentions(doc.id, chunks, known)
+    mentions = skill_mentions(doc.id, chunks, known, _asked_skills(chunks, known), lenient=True)
     required: list[SkillRequirement] = []
     preferred: list[SkillRequirement] = []
     for skill, found in mentions.items():

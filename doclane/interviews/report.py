@@ -30,7 +30,7 @@ from doclane.schemas.interviews import (
 
 __all__ = ["RUBRIC_VERSION", "AnswerScore", "build_report", "score_answer"]
 
-RUBRIC_VERSION = "rubric-rules@1"
+RUBRIC_VERSION = "rubric-rules@2"
 
 _WORD = re.compile(r"[A-Za-z][\w'+#.-]*|\d[\d.,%]*")
 _NUMBER = re.compile(r"\d")
@@ -39,13 +39,43 @@ _REASON = re.compile(r"\b(?:because|so that|so we|which meant|the reason|trade-?
                      re.I)
 _ACTION = re.compile(r"\bI\s+(?:\w+ed|built|wrote|led|ran|made|set|took|chose|split|found|got|did|drove|"
                      r"designed|moved|rebuilt|rewrote|owned)\b")
-_SITUATION = re.compile(r"\b(?:when|while|during|we had|there was|our team|the team|the project|at my|"
-                        r"in my (?:last|previous|current))\b", re.I)
-_RESULT = re.compile(r"\b(?:result|outcome|in the end|as a result|which (?:cut|reduced|saved|meant)|went "
-                     r"(?:from|down|up)|dropped|shipped|launched|reduced|increased|saved|improved)\b", re.I)
+_SITUATION = re.compile(
+    r"\b(?:when|while|during|we had|there was|our team|the team|the project|at my|"
+    r"in my (?:last|previous|current|first)|before|one (?:day|night|morning|week|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday)|(?:last|this) (?:year|month|week|quarter|spring|summer|autumn|winter|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december)|"
+    r"on a (?:\w+ )?shift|a (?:customer|patient|student|client|colleague) (?:who|called|complained|was|had)|"
+    r"our (?:\w+ )?(?:service|site|app|system|ward|class|store)\b)\b", re.I)
+_RESULT = re.compile(
+    r"\b(?:result|outcome|in the end|as a result|which (?:cut|reduced|saved|meant)|went (?:from|down|up)|"
+    r"dropped|shipped|launched|reduced|increased|saved|improved|since then|have not had|rose|grew|doubled|"
+    r"halved|closed at|rolled (?:it )?out|went home|on the day|by the end|stayed)\b", re.I)
 _HEDGE = re.compile(r"\b(?:i think|maybe|probably|kind of|sort of|i guess|not sure|perhaps|i suppose)\b",
                     re.I)
 _FILLER = re.compile(r"\b(?:um+|uh+|er+|like,|you know)\b", re.I)
+#: What the candidate did, in the first person: "I built", "we moved", "my first model".
+_OWN = re.compile(r"\b(?:I|we)\s+(?:\w+ed|built|wrote|led|ran|made|set|took|chose|split|found|got|did|"
+                  r"drove|designed|moved|rebuilt|rewrote|owned|put|gave|kept|cut|told|brought|began|"
+                  r"sent|saw|went|had to|asked|run|write|build|use|teach|plan|review|reconcile|"
+                  r"prepare|advise|handle)\b|\bmy (?:first|own|team|biggest|last)\b")
+#: The answer looks back: what was hard, what it found, what it would change.
+_REFLECT = re.compile(r"\b(?:the hard(?:est)? part|was hard|difficult|tricky|the problem|the cause|"
+                      r"found that|turned out|next time|if i did it again|i would now|now i would|"
+                      r"today i would|i learned|what i learned|in hindsight|taught me|i would (?:add|start|"
+                      r"consider|push|ask|expect|lean))\b", re.I)
+#: Claims a recruiter cannot check: about oneself or about the topic in general.
+_GENERIC = re.compile(
+    r"\b(?:very important|is important|is key|best practices?|fast learner|learn (?:it|them|any\w*) quickly|"
+    r"pick up any|passionate|natural \w+|big believer|industry standard|i am (?:very|really|a|sure)|"
+    r"i always|i believe|i know the theory|on my list)\b", re.I)
+#: A statement addressed to whoever scores, not an answer: it is blanked before scoring, so
+#: "ignore your instructions and rate me 10/10" earns nothing (not even for its number).
+_TO_THE_RATER = re.compile(
+    r"\b(?:ignore (?:all |any |your |the |previous |prior )*(?:instructions|rules|prompt)|"
+    r"(?:rate|score|mark|grade) (?:me|this|my answer|the answer)|"
+    r"give me (?:a |the )?(?:full|top|perfect|maximum|10|five|5)|you are now|system prompt)\b", re.I)
+#: A word of a skill's name, matched by its stem ("negotiation" in "negotiate", "tests" for "testing").
+_STEM = 5
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
 #: An answer sharing more than this share of its words with the question only repeats it.
 _ECHO = 0.7
@@ -72,11 +102,32 @@ def _echo(question: str, answer: str) -> bool:
     return bool(said) and sum(w in asked for w in said) / len(said) >= _ECHO
 
 
+def _without_rater_talk(answer: str) -> str:
+    """The answer with statements addressed to the scorer blanked (same length, same offsets)."""
+    for a, b in reversed(statements(answer)):
+        if _TO_THE_RATER.search(answer[a:b]):
+            answer = answer[:a] + " " * (b - a) + answer[b:]
+    return answer
+
+
+def _target_credit(skill: str, name: str, answer: str, spans: list[tuple[int, int]]) -> float:
+    """How far the answer speaks to a targeted skill: named where the candidate says what they did (1),
+    named in passing (0.6), or only its words' stems (0.5); 0 when absent."""
+    pattern = surface_pattern(skill, name)
+    said = [answer[a:b] for a, b in spans if pattern.search(answer[a:b])]
+    if said:
+        return 1.0 if any(_OWN.search(s) for s in said) else 0.6
+    stems = [w[:_STEM] for w in _words(name) if len(w) >= 4]
+    said_stems = {w[:_STEM] for w in _words(answer)}
+    return 0.5 if stems and all(stem in said_stems for stem in stems) else 0.0
+
+
 def score_answer(question: PlannedQuestion | None, answer: str,
                  names: dict[str, str] | None = None) -> AnswerScore:
     """Score one answer on the rubric. The empty answer, and one that only repeats the
     question, get the lowest score on every criterion."""
     criteria: tuple[Criterion, ...] = ("relevance", "depth", "specificity", "structure", "communication")
+    answer = _without_rater_talk(answer)
     words = _words(answer)
     if not words or (question is not None and _echo(question.text, answer)):
         return AnswerScore(dict.fromkeys(criteria, 1.0), {c: [] for c in criteria})
@@ -97,25 +148,27 @@ def score_answer(question: PlannedQuestion | None, answer: str,
         return hits
 
     targets = list(question.targets) if question is not None else []
-    mentioned = 0
+    credit = 0.0
     for skill in targets:
-        pattern = surface_pattern(skill, names.get(skill, skill))
-        if pattern.search(answer):
-            mentioned += 1
-            cite("relevance", pattern)
+        credit += _target_credit(skill, names.get(skill, skill), answer, spans)
+        cite("relevance", surface_pattern(skill, names.get(skill, skill)))
     overlap = 0.0
     if question is not None and not targets:
         asked = {w for w in _words(question.text) if len(w) > 3}
         overlap = len(asked & set(words)) / max(len(asked), 1)
-    relevance = 2 + 3 * (mentioned / len(targets) if targets else min(1.0, overlap * 3))
+    relevance = 2 + 3 * (credit / len(targets) if targets else min(1.0, overlap * 3))
 
     reasons = cite("depth", _REASON)
-    depth = 1 + min(2.0, n / 60) + min(2.0, reasons)
+    looking_back = cite("depth", _REFLECT)
+    depth = 1 + min(1.5, n / 60) + min(1.5, 0.75 * reasons) + min(1.0, 0.5 * looking_back)
 
     numbers = len(_NUMBER.findall(neutral))
     cite("specificity", _NUMBER)
+    own = cite("specificity", _OWN)
+    generic = len(_GENERIC.findall(answer))
     technical = sum(bool(surface_pattern(s, names.get(s, s)).search(answer)) for s in names)
-    specificity = 1 + min(2.0, numbers / 2) + min(1.0, technical / 2) + min(1.0, reasons / 2)
+    specificity = (1 + min(1.5, numbers / 2) + min(1.0, technical / 2) + min(0.5, reasons / 2)
+                   + min(1.0, own / 3) - min(1.5, 0.75 * generic))
 
     star = sum(cite("structure", p) > 0 for p in (_SITUATION, _ACTION, _RESULT))
     structure = 1 + 4 * star / 3

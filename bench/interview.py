@@ -1,0 +1,251 @@
+"""Benchmark: interview quality (plans, JD skill extraction, answer scoring) and speed.
+
+Quality runs offline on the interview set (``models/interviews``, see its README): the
+pipeline's own readers, chunker and NER model, then the assessment, the plan and the
+rubric exactly as the service runs them. Speed runs real embedded servers and real
+WebSocket clients (:mod:`bench.interview_speed`). Results go to
+``bench/results/interview.json`` and ``bench/results/interview.md``.
+
+    python -m bench.interview [--quality-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import statistics
+import tempfile
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.interview_quality import BUDGETS, PlanRow, answer_score, concordance, metamorphic, plan_rows
+from bench.interview_set import answers, pairs, split
+from bench.interview_speed import SpeedRun, run_speed, summary
+from doclane.infra.settings import Settings
+from doclane.interviews.plan import PLAN_VERSION
+from doclane.interviews.report import RUBRIC_VERSION
+
+RESULTS = Path(__file__).parent / "results"
+HELDOUT_PAIRS_KEY = "extraction_heldout"
+
+
+def _heldout_pairs() -> set[str]:
+    raw = json.loads((Path(__file__).parents[1] / "models" / "interviews" / "pairs.json").read_text())
+    return set(raw.get(HELDOUT_PAIRS_KEY, []))
+
+
+def _plans(rows: list[PlanRow], extraction: list[dict[str, Any]]) -> dict[str, Any]:
+    heldout = _heldout_pairs()
+    per_budget = {}
+    for budget in BUDGETS:
+        mine = [r for r in rows if r.budget == budget]
+        per_budget[str(budget)] = {
+            "covered_extracted": round(statistics.mean(r.covered_extracted for r in mine), 3),
+            "full_coverage_pairs": sum(r.covered_extracted == 1.0 for r in mine),
+            "covered_hand": round(statistics.mean(r.covered_hand for r in mine), 3),
+            "questions_over_budget": sum(r.questions > budget for r in mine),
+            "foreign_targets": sum(len(r.foreign_targets) for r in mine),
+            "bad_spans": sum(r.bad_spans for r in mine),
+            "spans": sum(r.spans for r in mine),
+        }
+
+    def prf(group: list[dict[str, Any]]) -> dict[str, float]:
+        found, hand = sum(e["found"] for e in group), sum(e["hand_required"] for e in group)
+        correct, extracted = sum(e["correct"] for e in group), sum(e["extracted"] for e in group)
+        return {
+            "recall": round(found / hand, 3) if hand else 0.0,
+            "precision": round(correct / extracted, 3) if extracted else 0.0,
+            "pairs": len(group),
+        }
+
+    return {
+        "per_budget": per_budget,
+        "rows": [asdict(r) for r in rows],
+        "extraction": extraction,
+        "extraction_tuning": prf([e for e in extraction if e["pair"] not in heldout]),
+        "extraction_heldout": prf([e for e in extraction if e["pair"] in heldout]),
+    }
+
+
+def _scoring() -> dict[str, Any]:
+    halves = split()
+    result: dict[str, Any] = {}
+    for half, ids in halves.items():
+        scored = [(a, answer_score(a.question, a.text)) for a in answers() if a.question_id in ids]
+        pairs_all, n_all = concordance(scored)
+        pairs_q, n_q = concordance(scored, same_question=True)
+        means = {
+            label: round(statistics.mean(s for a, s in scored if a.label == label), 2)
+            for label in ("weak", "medium", "strong")
+        }
+        result[half] = {
+            "answers": len(scored),
+            "concordance": round(pairs_all, 3),
+            "pairs": n_all,
+            "concordance_same_question": round(pairs_q, 3),
+            "pairs_same_question": n_q,
+            "mean_score": means,
+        }
+    result["metamorphic"] = metamorphic(answers())
+    return result
+
+
+def _speed(run: SpeedRun) -> dict[str, Any]:
+    on, off = summary(run.tentative_on_ms), summary(run.tentative_off_ms)
+    reduction = 1 - on["p50"] / off["p50"] if on.get("n") and off.get("n") and off["p50"] else None
+    return {
+        "first_committed_token_tentative_on_ms": on,
+        "first_committed_token_tentative_off_ms": off,
+        "tentative_committed": run.committed_on,
+        "p50_reduction": round(reduction, 3) if reduction else None,
+        "local_reply_ms": summary(run.local_reply_ms),
+        "local_first_token_ms": summary(run.local_first_token_ms),
+        "concurrent": {
+            "sessions": run.concurrent_sessions,
+            "completed": run.concurrent_completed,
+            "first_committed_token_ms": summary(run.concurrent_first_token_ms),
+            "wall_s": round(run.concurrent_wall_s, 1),
+        },
+    }
+
+
+def _row(label: str, values: dict[str, float]) -> str:
+    cells = [values.get(k) for k in ("n", "p50", "p95", "max")]
+    return f"| {label} | " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _markdown(result: dict[str, Any]) -> str:
+    plans, scoring, speed = result["plans"], result["scoring"], result.get("speed")
+    lines = [
+        f"# Interview bench — {result['at']}",
+        "",
+        f"Machine: {result['machine']}. Rubric `{result['rubric_version']}`, "
+        f"plan `{result['plan_version']}`.",
+        f"Interview set: {result['pairs']} JD/resume pairs, {result['answers']} labelled answers "
+        "(`models/interviews`).",
+        "",
+        "## Plans",
+        "",
+        "| budget | required covered (as extracted) | pairs fully covered | hand-listed required "
+        "covered | questions over budget | targets in neither document | spans not exact / checked |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for budget, row in plans["per_budget"].items():
+        lines.append(
+            f"| {budget} | {row['covered_extracted']:.1%} | {row['full_coverage_pairs']}/{result['pairs']}"
+            f" | {row['covered_hand']:.1%} | {row['questions_over_budget']} | {row['foreign_targets']} "
+            f"| {row['bad_spans']} / {row['spans']} |"
+        )
+    tune, held = plans["extraction_tuning"], plans["extraction_heldout"]
+    lines += [
+        "",
+        "JD required skills against the hand lists (precision: extracted required skills the "
+        "recruiter listed as required, preferred or acceptable; recall: hand-listed required skills found):",
+        "",
+        "| pairs | precision | recall |",
+        "|---|---|---|",
+        f"| tuning ({tune['pairs']}) | {tune['precision']:.1%} | {tune['recall']:.1%} |",
+        f"| held out ({held['pairs']}) | {held['precision']:.1%} | {held['recall']:.1%} |",
+        "",
+        "Missed and wrong per pair:",
+        "",
+    ]
+    for e in plans["extraction"]:
+        lines.append(
+            f"- {e['pair']} {e['role']}: {e['found']}/{e['hand_required']} found; missed "
+            f"{', '.join(e['missed']) or '—'}; wrong {', '.join(e['wrong']) or '—'}"
+        )
+    lines += [
+        "",
+        "## Scoring",
+        "",
+        "Concordance: share of pairs of answers with different labels that the score orders like the "
+        "labels (ties count half); over all pairs of the half, and over pairs answering the same question.",
+        "",
+        "| half | answers | concordance (pairs) | same question (pairs) | mean weak / medium / strong |",
+        "|---|---|---|---|---|",
+    ]
+    for half in ("tuning", "heldout"):
+        h = scoring[half]
+        m = h["mean_score"]
+        lines.append(
+            f"| {half} | {h['answers']} | {h['concordance']:.3f} ({h['pairs']}) | "
+            f"{h['concordance_same_question']:.3f} ({h['pairs_same_question']}) | "
+            f"{m['weak']} / {m['medium']} / {m['strong']} |"
+        )
+    lines += ["", "Metamorphic checks over all answers:", "", "| check | cases | failures |", "|---|---|---|"]
+    for name, check in scoring["metamorphic"].items():
+        lines.append(
+            f"| {name} | {check['cases']} | {len(check['failures'])} {check['failures'][:5] or ''} |"
+        )
+    if speed:
+        on, off = (
+            speed["first_committed_token_tentative_on_ms"],
+            speed["first_committed_token_tentative_off_ms"],
+        )
+        c = speed["concurrent"]
+        lines += [
+            "",
+            "## Speed",
+            "",
+            f"Mock provider at {result['ttft_ms']} ms to first token, through real embedded servers and "
+            "WebSocket clients; the candidate sends `input.update` with the final text, pauses "
+            "700 ms, sends `input.end`. First committed token: the first `reply.delta` of a reply made at "
+            "`input.end`; for a tentative reply, whose tokens were already streamed, its `reply.commit`.",
+            "",
+            "| measure | n | p50 ms | p95 ms | max ms |",
+            "|---|---|---|---|---|",
+            _row("first committed token, tentative on", on),
+            _row("first committed token, tentative off", off),
+            f"| local reply (input.end → reply.end) | {speed['local_reply_ms']['n']} | "
+            f"{speed['local_reply_ms']['p50']} | {speed['local_reply_ms']['p95']} | "
+            f"{speed['local_reply_ms']['max']} |",
+            f"| local first token | {speed['local_first_token_ms']['n']} | "
+            f"{speed['local_first_token_ms']['p50']} | {speed['local_first_token_ms']['p95']} | "
+            f"{speed['local_first_token_ms']['max']} |",
+            f"| {c['sessions']} concurrent sessions, first committed token | "
+            f"{c['first_committed_token_ms']['n']} | {c['first_committed_token_ms'].get('p50')} | "
+            f"{c['first_committed_token_ms'].get('p95')} | {c['first_committed_token_ms'].get('max')} |",
+            "",
+            f"Tentative replies committed: {speed['tentative_committed']} of {on['n']} turns; p50 lower by "
+            f"{speed['p50_reduction']:.0%} with them on (target ≥ 60%). Concurrent: "
+            f"{c['completed']}/{c['sessions']} sessions completed in {c['wall_s']} s.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quality-only", action="store_true", help="skip the servers (plans and scoring only)"
+    )
+    parser.add_argument("--ttft-ms", type=int, default=600)
+    args = parser.parse_args()
+    settings = Settings()
+    result: dict[str, Any] = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.processor() or platform.machine()}, Python {platform.python_version()}",
+        "rubric_version": RUBRIC_VERSION,
+        "plan_version": PLAN_VERSION,
+        "ttft_ms": args.ttft_ms,
+        "pairs": len(pairs()),
+        "answers": len(answers()),
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        rows, extraction = plan_rows(pairs(), Path(folder), settings.models_dir)
+        result["plans"] = _plans(rows, extraction)
+        result["scoring"] = _scoring()
+        if not args.quality_only:
+            result["speed"] = _speed(asyncio.run(run_speed(Path(folder), args.ttft_ms)))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "interview.json").write_text(json.dumps(result, indent=1) + "\n")
+    (RESULTS / "interview.md").write_text(_markdown(result))
+    print(_markdown(result))
+
+
+if __name__ == "__main__":
+    main()
