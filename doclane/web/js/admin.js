@@ -6,6 +6,7 @@ import { $, h, formatSeconds, formatTime } from "./dom.js";
 import { parseMetrics, sumBy, total } from "./prom.js";
 
 const POLL_MS = 2000;
+const RATE_WINDOW_MS = 60_000;
 const STAGES = ["extract", "analyze", "index", "aggregate"];
 const LANE_COLORS = { high: "#d6336c", normal: "#1c7ed6", low: "#37b24d", "": "#7048e8" };
 const PALETTE = ["#1c7ed6", "#d6336c", "#37b24d", "#f08c00", "#7048e8", "#0ca678"];
@@ -20,7 +21,7 @@ export class AdminPage {
     this.timer = null;
     this.charts = new Map(); // stage -> LineChart
     this.metricsChart = null;
-    this.lastMetrics = null; // {t, samples}
+    this.history = []; // [{t, samples}] of the last RATE_WINDOW_MS: rates are taken over it
     this.missing = false;
     this.busy = new Set();
     $("#dlq-stage").addEventListener("change", () => this.loadDlq());
@@ -43,7 +44,7 @@ export class AdminPage {
     this.stop();
     this.charts.clear();
     this.metricsChart = null;
-    this.lastMetrics = null;
+    this.history = [];
     $("#charts").replaceChildren();
     $("#metrics-chart").replaceChildren();
     $("#metrics").replaceChildren();
@@ -191,8 +192,10 @@ export class AdminPage {
     }
     const t = Date.now();
     const samples = parseMetrics(text);
-    const prev = this.lastMetrics;
-    this.lastMetrics = { t, samples };
+    // Rates over the last minute (or what was seen of it), not one 2 s poll: steadier.
+    while (this.history.length && this.history[0].t < t - RATE_WINDOW_MS) this.history.shift();
+    const prev = this.history[0];
+    this.history.push({ t, samples });
     const events = sumBy(samples, "doclane_stage_events_total", "stage", { outcome: "ok" });
     const aiCalls = sumBy(samples, "doclane_ai_calls_total", "outcome");
     const waits = total(samples, "doclane_ai_limit_wait_seconds_count");
