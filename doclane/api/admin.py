@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
 
 from doclane.api.deps import AdminUser, ServicesDep, require_admin
+from doclane.consumers import STAGE_GROUPS
 from doclane.infra.runtime import Services
 from doclane.producers.uploads import retry_document
 from doclane.schemas.admin import (
@@ -48,17 +49,10 @@ from doclane.schemas.events import (
 )
 from doclane.schemas.extraction import Chunk
 
-__all__ = ["STAGE_GROUPS", "router"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
 
-#: Stage → its consumer group and the topics it reads (as ``doclane.consumers`` subscribes them).
-STAGE_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "extract": ("extractor", (Topics.DOCUMENT_UPLOADED,)),
-    "analyze": ("analyzer", Topics.CHUNK_READY),
-    "index": ("indexer", Topics.CHUNK_READY),
-    "aggregate": ("aggregator", (Topics.CHUNK_ANALYZED, Topics.CHUNK_INDEXED)),
-}
 _LANES = {chunk_ready_topic(p): p for p in Priority}
 
 

@@ -27,7 +27,7 @@ from doclane.schemas.events import (
 )
 from doclane.schemas.interviews import InterviewEvent
 
-__all__ = ["ASSESSOR_GROUP", "STAGES", "register_stages"]
+__all__ = ["ASSESSOR_GROUP", "STAGES", "STAGE_GROUPS", "register_stages"]
 
 #: Stage name → consumer group, as ``doclane worker <stage>`` names them.
 STAGES = ("extract", "analyze", "index", "aggregate", "assess")
@@ -102,6 +102,13 @@ _STAGES = {
 }
 
 
+#: Stage → its consumer group and the topics it reads, as :func:`register_stages` subscribes them.
+STAGE_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    **{name: (group.name, tuple(group.topics)) for name, group in _STAGES.items()},
+    "assess": (ASSESSOR_GROUP, (Topics.INTERVIEW_EVENTS,)),
+}
+
+
 def _logged(handler: Callable[[InterviewEvent, Services], Awaitable[None]],
             services: Services) -> Callable[[InterviewEvent], Awaitable[None]]:
     async def handle(event: InterviewEvent) -> None:
@@ -122,8 +129,9 @@ def register_stages(services: Services, stages: Iterable[str]) -> None:
         if name == "index" and not services.settings.search_enabled:
             continue
         if name == "assess":
+            group, topics = STAGE_GROUPS[name]
             services.bus.subscribe(Subscription(
-                group=ASSESSOR_GROUP, topics=[Topics.INTERVIEW_EVENTS], model=InterviewEvent,
+                group=group, topics=list(topics), model=InterviewEvent,
                 handler=_logged(handle_interview_event, services), concurrency=2))
             continue
         spec = _STAGES.get(name)

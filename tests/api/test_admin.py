@@ -20,7 +20,7 @@ from tests.utils.waiting import eventually
 
 pytestmark = pytest.mark.timeout(240)
 
-STAGES = ["extract", "analyze", "index", "aggregate"]
+STAGES = ["extract", "analyze", "index", "aggregate", "assess"]
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,8 @@ async def test_only_admins_reach_the_admin_api(server, alice, root):
     assert queues["mode"] == "embedded"
     groups = {g["stage"]: g for g in queues["groups"]}
     assert list(groups) == STAGES
-    assert [g["group"] for g in groups.values()] == ["extractor", "analyzer", "indexer", "aggregator"]
+    assert [g["group"] for g in groups.values()] == ["extractor", "analyzer", "indexer", "aggregator",
+                                                     "assessor"]
     assert [t["lane"] for t in groups["analyze"]["topics"]] == ["high", "normal", "low"]
     assert [t["topic"] for t in groups["aggregate"]["topics"]] == ["chunk.analyzed", "chunk.indexed"]
     for topic in groups["extract"]["topics"]:
@@ -290,10 +291,10 @@ async def test_the_audit_trail_survives_a_replay_of_the_projections(tmp_path):
 
 
 
-def test_the_admin_stage_map_is_the_one_the_consumers_subscribe():
-    from doclane.api.admin import STAGE_GROUPS
-    from doclane.consumers import _STAGES
+def test_every_stage_has_its_group_and_topics_on_the_queue_page():
+    from doclane.consumers import STAGE_GROUPS
+    from doclane.consumers import STAGES as SUBSCRIBED
 
-    assert list(STAGE_GROUPS) == STAGES == list(_STAGES)
-    for stage, (group, topics) in STAGE_GROUPS.items():
-        assert (group, tuple(topics)) == (_STAGES[stage].name, tuple(_STAGES[stage].topics)), stage
+    assert list(STAGE_GROUPS) == list(SUBSCRIBED) == STAGES
+    assert STAGE_GROUPS["assess"] == ("assessor", ("interview.events",))
+    assert STAGE_GROUPS["analyze"][1] == STAGE_GROUPS["index"][1]  # two groups, the same chunk topics

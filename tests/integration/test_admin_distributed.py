@@ -31,7 +31,8 @@ async def test_an_admin_pauses_moves_and_redrives_across_processes(make_cluster,
     try:
         queues = (await root.get("/admin/queues")).json()
         assert queues["mode"] == "kafka"
-        assert [g["stage"] for g in queues["groups"]] == ["extract", "analyze", "index", "aggregate"]
+        assert [g["stage"] for g in queues["groups"]] == ["extract", "analyze", "index", "aggregate",
+                                                          "assess"]
 
         # Paused at the gateway: both analyzer processes hear it on the control topic.
         assert (await root.post("/admin/stages/analyze/pause")).json() == {"stage": "analyze",
