@@ -141,6 +141,8 @@ async def running(services: Services, stages: Iterable[str]) -> AsyncIterator[Se
             stages = tuple(stages)
             if "extract" in stages:
                 services.classifier = await _load_classifier(services.settings)
+                if services.experiments is not None and services.classifier is not None:
+                    await asyncio.to_thread(services.experiments.prepare_classifiers, services.classifier)
             if "index" in stages:
                 services.ner_enabled = _ner_model_built(services.settings)
             register_stages(services, stages)

@@ -14,8 +14,8 @@ from tests.utils.documents import make_text
 pytestmark = pytest.mark.timeout(300)
 
 EXPERIMENTS = json.dumps([
-    {"name": "clf-strict", "component": "classifier", "control": "trained",
-     "candidate": "trained@threshold=0.99", "share": 0.5},
+    {"name": "clf-lr", "component": "classifier", "control": "trained", "candidate": "trained-lr",
+     "share": 0.5},
     {"name": "ner-rules", "component": "ner", "control": "spacy+rules", "candidate": "rules",
      "share": 1.0, "mode": "shadow"},
 ])
@@ -38,12 +38,16 @@ async def test_workers_measure_both_arms_and_the_gateway_compares_them(make_clus
     ids = [r["document"]["id"] for r in response.json()["results"]]
     details = await asyncio.gather(*(wait_until_terminal(alice, d, timeout_s=180) for d in ids))
     assert {d["status"] for d in details} == {"completed"}
-    arms = [next(a["arm"] for a in d["experiments"] if a["experiment"] == "clf-strict") for d in details]
+    arms = [next(a["arm"] for a in d["experiments"] if a["experiment"] == "clf-lr") for d in details]
+    # The candidate is another model: a logistic regression the extractor built from the
+    # trained model's own training set when it started.
+    for arm, detail in zip(arms, details, strict=True):
+        assert (detail["classification"]["version"] == "doctype-tfidf-lr@1") == (arm == "candidate")
 
     token = login(cluster.gateway.url, "root", "root-pw")
     async with httpx.AsyncClient(base_url=cluster.gateway.url, headers=auth(token), timeout=60) as root:
         report = {e["name"]: e for e in (await root.get("/admin/experiments")).json()["experiments"]}
-    clf = report["clf-strict"]
+    clf = report["clf-lr"]
     assert clf["control"]["documents"] == arms.count("control")
     assert clf["candidate"]["documents"] == arms.count("candidate")
     # Two indexer processes measured the chunks; the comparison reads all of them from MongoDB.

@@ -98,6 +98,13 @@ def test_a_bad_configuration_is_refused_with_what_to_fix(
     assert hint in str(caught.value)
 
 
+@pytest.mark.parametrize("version", ["trained", "trained-lr", "trained@threshold=0.7",
+                                     "trained-lr@threshold=1"])
+def test_classifier_versions_are_the_trained_model_or_its_lr_variant_at_a_threshold(version: str) -> None:
+    config = {**_GOOD, "component": "classifier", "control": "trained@threshold=0.5", "candidate": version}
+    assert parse_experiments(json.dumps([config]), Settings())[0].candidate == version
+
+
 def test_the_configuration_may_be_a_json_or_yaml_file(tmp_path: Path) -> None:
     as_json = tmp_path / "experiments.json"
     as_json.write_text(json.dumps([_GOOD]))

@@ -10,8 +10,10 @@ bad configuration does not start at all (it never runs half of an experiment).
 
 Versions by component (all of them exist offline):
 
-* ``classifier``: ``trained`` (the model ``make models`` built, at its own threshold) or
-  ``trained@threshold=0.70`` (the same model; below 0.70 the label is ``other``).
+* ``classifier``: ``trained`` (the model ``make models`` built, at its own threshold),
+  ``trained-lr`` (a logistic regression on the same features and training documents, built
+  once at start from the trained model's dataset), either with ``@threshold=0.70`` (below
+  0.70 the label is ``other``).
 * ``ner``: ``spacy+rules`` (the trained spaCy model with the rules) or ``rules`` (rules only:
   emails, phones, amounts, dates).
 * ``embeddings``: ``minilm-l6-v2`` or ``wordllama-l2``; shadow mode only, with the
@@ -37,8 +39,9 @@ if TYPE_CHECKING:
 __all__ = ["ENV", "THRESHOLD_VERSION", "parse_experiments", "read_experiments"]
 
 ENV = "DOCLANE_EXPERIMENTS"
-#: ``trained`` or ``trained@threshold=<0..1>``.
-THRESHOLD_VERSION = re.compile(r"^trained(?:@threshold=(?P<t>0(?:\.\d{1,4})?|1(?:\.0{1,4})?))?$")
+#: ``trained`` or ``trained-lr``, optionally ``@threshold=<0..1>``.
+THRESHOLD_VERSION = re.compile(
+    r"^trained(?P<lr>-lr)?(?:@threshold=(?P<t>0(?:\.\d{1,4})?|1(?:\.0{1,4})?))?$")
 _NER_VERSIONS = ("spacy+rules", "rules")
 _EMBEDDING_VERSIONS = ("minilm-l6-v2", "wordllama-l2")
 _ANALYSIS_PROVIDERS = ("local", "mock", "openai")
@@ -141,8 +144,8 @@ def configured_embeddings(settings: Settings) -> str:
 def _version_problem(component: Component, version: str, settings: Settings) -> str | None:
     if component is Component.CLASSIFIER:
         if THRESHOLD_VERSION.match(version) is None:
-            return (f"unknown classifier version {version!r}; use 'trained' or "
-                    "'trained@threshold=0.70' (a threshold between 0 and 1)")
+            return (f"unknown classifier version {version!r}; use 'trained' or 'trained-lr', "
+                    "optionally with '@threshold=0.70' (a threshold between 0 and 1)")
     elif component is Component.NER:
         if version not in _NER_VERSIONS:
             return f"unknown NER version {version!r}; use one of {', '.join(_NER_VERSIONS)}"

@@ -13,12 +13,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from doclane.ai.experiments.assign import assign
 from doclane.ai.experiments.config import THRESHOLD_VERSION
 from doclane.ai.experiments.gold import GoldLookup, entity_f1
-from doclane.ai.experiments.variants import ClassifierTrial, NerRun, ThresholdClassifier
+from doclane.ai.experiments.variants import ClassifierTrial, NerRun, ThresholdClassifier, build_lr_variant
 from doclane.infra.metrics import MODEL_RUNS, MODEL_SECONDS
 from doclane.schemas.experiments import (
     Component,
@@ -73,6 +74,7 @@ class Experiments:
         self._build_embedder = build_embedder
         self._analyzers: dict[str, tuple[Analyzer, AnalysisCache]] = {}
         self._embedders: dict[str, Embedder] = {}
+        self._lr: DocumentClassifier | None = None
         self.gold = GoldLookup(settings)
 
     def __bool__(self) -> bool:
@@ -215,13 +217,36 @@ class Experiments:
         return analysis
 
     # --- the versions ---
-    @staticmethod
-    def classifier_version(name: str, trained: DocumentClassifier) -> DocumentClassifier:
-        """The classifier an experiment names: the trained one, or it at another threshold."""
+    def prepare_classifiers(self, trained: DocumentClassifier) -> None:
+        """Build (once, cached on disk) and load the classifier versions the experiment needs.
+
+        Blocking (a fit of a few seconds the first time): run it in a thread at start.
+        """
+        config = self.config(Component.CLASSIFIER)
+        if config is None or self._lr is not None:
+            return
+        versions = (THRESHOLD_VERSION.match(v) for v in (config.control, config.candidate))
+        if not any(m is not None and m.group("lr") for m in versions):
+            return
+        from doclane.ai.classify.exceptions import ClassifierUnavailable
+        from doclane.ai.classify.linear import load_artefact
+
+        path, threshold = getattr(trained, "path", None), getattr(trained, "threshold", None)
+        if not isinstance(path, Path) or not isinstance(threshold, float):
+            raise ClassifierUnavailable("'trained-lr' needs the trained classifier's artefact directory")
+        self._lr = load_artefact(str(build_lr_variant(path, threshold)))
+
+    def classifier_version(self, name: str, trained: DocumentClassifier) -> DocumentClassifier:
+        """The classifier an experiment names: the trained one or the LR variant, at a threshold."""
         match = THRESHOLD_VERSION.match(name)
-        if match is None or match.group("t") is None:
+        if match is None:
             return trained
-        return ThresholdClassifier(trained, float(match.group("t")))
+        base = trained
+        if match.group("lr"):
+            if self._lr is None:
+                raise RuntimeError("prepare_classifiers() was not run for 'trained-lr'")
+            base = self._lr
+        return base if match.group("t") is None else ThresholdClassifier(base, float(match.group("t")))
 
     def analyzer(self, version: str) -> tuple[Analyzer, AnalysisCache]:
         """The analyzer (and its result cache) an analysis experiment names, built once."""

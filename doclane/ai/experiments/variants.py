@@ -24,6 +24,7 @@ __all__ = [
     "NerRun",
     "ThresholdClassifier",
     "classify_trials",
+    "build_lr_variant",
     "extract_entities_as",
     "neighbour_agreement",
     "rules_entities",
@@ -143,3 +144,53 @@ def neighbour_agreement(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) 
         return found
 
     return float(np.mean(nearest(a) == nearest(b)))
+
+
+#: The logistic-regression variant's artefact, beside the trained model it is made from. (Not
+#: ``classify-*``: an install without the training code loads the newest of those.)
+LR_PREFIX = "abtest-lr-"
+
+
+def build_lr_variant(trained_dir: Path, threshold: float) -> Path:
+    """A logistic regression on the trained classifier's own training documents and features.
+
+    A second model family for experiments, cheap to make: the trained artefact keeps its
+    converted training set (``dataset.jsonl``), so this is one fit (seconds), done once and
+    cached beside it; it has the trained model's threshold for ``other``. Needs the training
+    code (``models/classify``, in the repository).
+    """
+    from doclane.ai.classify.exceptions import ClassifierUnavailable
+    from doclane.ai.classify.linear import MANIFEST_FILE, MODEL_FILE
+
+    target = trained_dir.with_name(LR_PREFIX + trained_dir.name)
+    if (target / MODEL_FILE).is_file():
+        return target
+    try:
+        from models.classify.pipeline import DATASET_FILE, load_dataset, make_model
+    except ImportError as exc:
+        raise ClassifierUnavailable(
+            "The classifier version 'trained-lr' is built from the training code in the repository "
+            "(models/classify), which this install lacks; use 'trained' versions.") from exc
+    import json
+    import shutil
+    import tempfile
+
+    import joblib
+
+    examples = load_dataset(trained_dir) if (trained_dir / DATASET_FILE).is_file() else []
+    if not examples:
+        raise ClassifierUnavailable(f"No training set in {trained_dir} to build 'trained-lr' from; "
+                                    "run `make models`.")
+    model = make_model("lr").fit([e.prepared for e in examples], [e.label for e in examples])
+    tmp = Path(tempfile.mkdtemp(prefix=".abtest-", dir=trained_dir.parent))
+    joblib.dump(model, tmp / MODEL_FILE)
+    (tmp / MANIFEST_FILE).write_text(json.dumps({
+        "version": "doctype-tfidf-lr@1", "threshold": threshold,
+        "classes": [str(c) for c in model.classes_], "made_from": trained_dir.name,
+        "training_documents": len(examples),
+    }, indent=2), encoding="utf-8")
+    try:
+        tmp.rename(target)
+    except OSError:  # another process built it first: the same fit on the same data
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
