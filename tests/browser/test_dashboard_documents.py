@@ -299,3 +299,16 @@ def test_the_page_is_served_under_a_strict_csp(server: ServerProcess) -> None:
     assert httpx.get(f"{server.url}/static/../pyproject.toml").status_code == 404
     # The API around it is untouched.
     assert httpx.get(f"{server.url}/documents").status_code == 401
+
+
+def test_a_refused_file_says_why_while_its_sibling_goes_through(page: WatchedPage, tmp_path: Path) -> None:
+    page.sign_in(USER)
+    good = make_text(tmp_path / "good-notes.txt", MEETING)
+    bad = tmp_path / "setup.exe"
+    bad.write_bytes(b"MZ\x90\x00" + bytes(range(256)) * 8)
+    page.drop_files([good, bad])
+    line = page.page.locator("#upload-log li").first
+    expect(line).to_contain_text("1 accepted, 1 refused")
+    expect(line.locator(".refused")).to_contain_text("setup.exe")
+    expect(page.bar(good.name)).to_have_attribute("data-percent", "100", timeout=DONE_MS)
+    expect(page.row(bad.name)).to_have_count(0)

@@ -84,6 +84,40 @@ export async function api(path, { method = "GET", json, body, headers = {}, sign
   return type.includes("json") ? response.json() : response.text();
 }
 
+/**
+ * POST a form with XMLHttpRequest, which (unlike fetch) reports upload progress:
+ * onProgress(fraction) as the bytes go out. Resolves with the JSON answer; ApiError otherwise.
+ */
+export function postForm(path, form, onProgress = () => {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    const token = session.token;
+    if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+    xhr.responseType = "text";
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
+    });
+    xhr.addEventListener("load", () => {
+      let body = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        /* not JSON */
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve(body);
+        return;
+      }
+      const detail = body && typeof body.detail === "string" ? body.detail : `${xhr.status} ${xhr.statusText}`;
+      if (xhr.status === 401 && token) notifyUnauthorized(detail);
+      reject(new ApiError(xhr.status, detail));
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, "The upload was cut off; check the connection and try again.")));
+    xhr.send(form);
+  });
+}
+
 export async function login(username, password) {
   const response = await fetch("/auth/login", {
     method: "POST",

@@ -1,7 +1,7 @@
 // The documents page: upload, the live list with a progress bar each, search, and one
 // document's results and history.
 
-import { api, ApiError } from "./api.js";
+import { api, ApiError, postForm } from "./api.js";
 import { $, h, highlighted, formatBytes, formatTime } from "./dom.js";
 
 const RANK = { pending: 0, processing: 1, analyzing: 2, completed: 3, failed: 3 };
@@ -208,11 +208,15 @@ export class DocumentsPage {
     const priority = $("#priority").value;
     if (priority) form.append("priority", priority);
     const log = $("#upload-log");
-    const line = h("li", { class: "pending" }, `Uploading ${files.length} file${files.length > 1 ? "s" : ""}…`);
+    const what = `Uploading ${files.length} file${files.length > 1 ? "s" : ""}`;
+    const sent = h("progress", { max: "100", value: "0", "aria-label": what });
+    const line = h("li", { class: "pending" }, `${what}… `, sent);
     log.prepend(line);
     while (log.children.length > 6) log.lastChild.remove();
     try {
-      const body = await api("/documents/upload", { method: "POST", body: form });
+      const body = await postForm("/documents/upload", form, (f) => {
+        sent.value = Math.round(f * 100);
+      });
       for (const r of body.results) if (r.accepted) this.applyRecord(r.document);
       const refused = body.results.filter((r) => !r.accepted);
       line.className = refused.length ? "warn" : "ok";
