@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -84,6 +85,8 @@ class LiveInterview:
         self._turns: dict[str, tuple[int, str]] = {}
         self._attempts: dict[str, int] = {}
         self._paused_at: datetime | None = None
+        #: When the last client left (monotonic seconds); ``None`` while one is connected.
+        self.idle_since: float | None = time.monotonic()
 
     # --- messages out ---
     def _emit(self, kind: str, **body: Any) -> Message:
@@ -108,6 +111,7 @@ class LiveInterview:
             queue: asyncio.Queue[Message] = asyncio.Queue()
             backlog = [m for m in self._log if since is None or m["seq"] > since]
             self._listeners.add(queue)
+            self.idle_since = None
             if self.session.started_at is None:
                 self.session.started_at = datetime.now(UTC)
                 opening = talk.opening(self.session, self.session.candidate_name, self.session.job_title)
@@ -116,6 +120,14 @@ class LiveInterview:
 
     def detach(self, queue: asyncio.Queue[Message]) -> None:
         self._listeners.discard(queue)
+        if not self._listeners:
+            self.idle_since = time.monotonic()
+
+    def idle_for(self, now: float) -> float:
+        """Seconds with no client and nothing being said (0 while either lasts)."""
+        if self.idle_since is None or (self._reply is not None and not self._reply.done.is_set()):
+            return 0.0
+        return now - self.idle_since
 
     # --- messages in ---
     async def handle(self, message: Message) -> None:
@@ -374,19 +386,31 @@ def _turn(message: Message) -> tuple[str, int, str]:
 
 
 class LiveInterviews:
-    """The live interviews of this gateway, by session id."""
+    """The live interviews of this gateway, by session id.
 
-    def __init__(self, make: Callable[[InterviewSession], LiveInterview]) -> None:
+    One left without a client for ``idle_s`` is let go (its session is in the store; a
+    client coming back later gets a new one that numbers its messages on from the last).
+    """
+
+    def __init__(self, make: Callable[[InterviewSession], LiveInterview], idle_s: float = 1800) -> None:
         self._make = make
+        self._idle_s = idle_s
         self._live: dict[str, LiveInterview] = {}
         self._lock = asyncio.Lock()
 
     async def get(self, session: InterviewSession) -> LiveInterview:
         async with self._lock:
+            now = time.monotonic()
+            for stale in [sid for sid, live in self._live.items()
+                          if sid != session.id and live.idle_for(now) > self._idle_s]:
+                await self._live.pop(stale).close()
             live = self._live.get(session.id)
             if live is None:
                 live = self._live[session.id] = self._make(session)
             return live
+
+    def __len__(self) -> int:
+        return len(self._live)
 
     def peek(self, session_id: str) -> LiveInterview | None:
         return self._live.get(session_id)
