@@ -59,8 +59,7 @@ def _units(segments: list) -> Units:  # type: ignore[type-arg]
         if not _sentiment.evaluative(seg, mood):
             out.append((0.0, True, weight))
             continue
-        (compound, _), = _sentiment.sentence_scores([seg], [mood])
-        out.append((compound, False, weight))
+        out += [(compound, False, w) for compound, w in _sentiment.sentence_scores([seg], [mood])]
     return out
 
 
