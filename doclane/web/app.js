@@ -135,7 +135,8 @@ $("#logout").addEventListener("click", async () => {
   signedOut("You are signed out.");
 });
 
-onUnauthorized((detail) => signedOut(detail));
+// The server's reasons name API routes ("log in again at POST /auth/login"): say it for a person.
+onUnauthorized(() => signedOut("Your session has ended (it expired, or you signed out elsewhere). Sign in again."));
 window.addEventListener("hashchange", route);
 
 // Expose the stream for tests and debugging (drop it to see the resume).

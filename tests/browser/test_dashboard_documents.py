@@ -312,3 +312,13 @@ def test_a_refused_file_says_why_while_its_sibling_goes_through(page: WatchedPag
     expect(line.locator(".refused")).to_contain_text("setup.exe")
     expect(page.bar(good.name)).to_have_attribute("data-percent", "100", timeout=DONE_MS)
     expect(page.row(bad.name)).to_have_count(0)
+
+
+def test_signing_out_elsewhere_ends_the_session_on_the_page(page: WatchedPage, server: ServerProcess) -> None:
+    page.sign_in(USER)
+    token = login(server.url, USER.name, USER.password)
+    # POST /auth/logout revokes every token of the user: the open stream notices within seconds.
+    assert httpx.post(f"{server.url}/auth/logout", headers=auth(token)).status_code == 204
+    expect(page.page.get_by_role("heading", name="Sign in to doclane")).to_be_visible()
+    expect(page.page.locator("#login-note")).to_contain_text("Your session has ended")
+    assert page.page.evaluate("sessionStorage.getItem('doclane.token')") is None
