@@ -33,6 +33,7 @@ from doclane.schemas.analysis import Sentiment
 
 __all__ = [
     "chunk_sentiment", "combine", "evaluative", "justify", "label_for", "sentence_scores", "sentiment_of",
+    "worth_parsing",
 ]
 
 _OVERRIDES: dict[str, float] = {
@@ -203,6 +204,16 @@ def sentence_scores(
         else:
             scored.append((0.0, weight))
     return scored
+
+
+def worth_parsing(segments: Sequence[Segment]) -> list[bool]:
+    """Which sentences' mood can change the sentiment: those VADER scores at all.
+
+    A sentence without a lexicon word scores 0 whether it instructs or not, and weighs the
+    same either way while :data:`_INSTRUCTIVE_WEIGHT` is 1, so it need not be parsed.
+    """
+    lexicon = _analyzer().lexicon
+    return [_INSTRUCTIVE_WEIGHT != 1.0 or _has_lexicon_word(seg.text, lexicon) for seg in segments]
 
 
 def sentiment_of(scored: Iterable[tuple[float, float]]) -> tuple[Sentiment, float]:

@@ -16,7 +16,7 @@ from typing import Any
 from doclane.ai._actions import dedupe_actions, extract_actions, task_sentences
 from doclane.ai._grammar import moods
 from doclane.ai._keyphrases import extract_keyphrases, merge_topics, names_to_exclude
-from doclane.ai._sentiment import chunk_sentiment, justify
+from doclane.ai._sentiment import chunk_sentiment, justify, worth_parsing
 from doclane.ai._summary import (
     Candidate,
     chunk_candidates,
@@ -130,7 +130,9 @@ def _reduce_sync(pairs: list[tuple[Chunk, ChunkAnalysis]]) -> DocumentAnalysis:
         # Judged on the whole document's sentences, not by a vote of its chunks: headings cut
         # documents into small chunks, and a two-line "Congratulations!" chunk is no verdict.
         segments = _document_segments([c for c, _ in ordered])
-        sentiment, score = chunk_sentiment(segments, moods(task_sentences(segments)))
+        texts = [t if keep else "" for t, keep in
+                 zip(task_sentences(segments), worth_parsing(segments), strict=True)]
+        sentiment, score = chunk_sentiment(segments, moods(texts))
         justification = justify(segments, sentiment)
     actions: list[ActionItem] = [item for a in analyses for item in a.action_items]
     return DocumentAnalysis(

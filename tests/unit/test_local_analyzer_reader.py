@@ -260,3 +260,20 @@ async def test_json_fields_joined_by_the_chunker_stay_apart(analyzer: LocalAnaly
     summary = (await analyzer.analyze_chunk(Chunk(index=0, text=text))).summary
 
     assert "goal:" not in summary and "out_of_scope" not in summary, summary
+
+
+async def test_the_reduce_does_not_depend_on_what_this_process_parsed_before(
+    analyzer: LocalAnalyzer,
+) -> None:
+    # In a process pool the reduce may run where none of the chunks were parsed.
+    from doclane.ai import _grammar
+
+    half = len(ASSIGNMENT) // 2
+    cut = ASSIGNMENT.index("\n\n", half)
+    chunks = [Chunk(index=0, text=ASSIGNMENT[:cut]), Chunk(index=1, text=ASSIGNMENT[cut:])]
+    pairs = [(c, await analyzer.analyze_chunk(c)) for c in chunks]
+    warm = await analyzer.reduce(pairs)
+    _grammar._SEEN.clear()
+
+    assert await analyzer.reduce(pairs) == warm
+    assert warm.sentiment is Sentiment.NEUTRAL  # an instruction brief, read as a whole
