@@ -178,7 +178,8 @@ async def set_priority(document_id: str, body: PriorityRequest, admin: AdminUser
     if body.priority is doc.priority:
         return PriorityChanged(document=_public(doc), requeued=0)
     store, new = services.store, body.priority
-    await store.update_document(doc.id, priority=new)
+    # An administrator's choice, like an uploader's, wins over the lane the type would give.
+    await store.update_document(doc.id, priority=new, priority_explicit=True)
     # From now on, copies published on the old lane are skipped (consumers.runner).
     await store.move_lane(doc.id, new)
     requeued = await _requeue(services, doc.model_copy(update={"priority": new}))
