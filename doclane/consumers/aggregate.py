@@ -14,6 +14,7 @@ from doclane.infra.runtime import Services
 from doclane.infra.store.base import ChunkCounts
 from doclane.schemas.enrichment import rollup
 from doclane.schemas.events import ChunkResult, DocumentStatus, Progress, Stage, StatusChange
+from doclane.schemas.experiments import Component
 
 __all__ = ["aggregate_give_up", "handle_chunk_result"]
 
@@ -50,15 +51,22 @@ async def handle_chunk_result(event: ChunkResult, services: Services) -> None:
     # Every chunk is in (possibly on a redelivery after a crash): reduce and finish.
     # An identical file analysed before under the same configuration needs no reduce call.
     chunks = await store.list_chunks(doc.id)
-    analysis = await services.cache.document(doc.sha256, doc.content_type)
+    pairs = [(c, c.analysis) for c in chunks if c.analysis is not None]
+    experiments = services.experiments
+    chosen = experiments.assignment(Component.ANALYSIS, doc.id) if experiments is not None else None
     detail = None
-    if analysis is None:
-        pairs = [(c, c.analysis) for c in chunks if c.analysis is not None]
-        analysis = await services.analyzer.reduce(pairs)
-        await services.cache.put_document(doc.sha256, doc.content_type, analysis)
-    else:
+    if experiments is not None and chosen is not None:
+        # In an A/B experiment on the analysis, the summary comes from the document's own arm,
+        # and is not cached: a cached one would outlive the experiment with that arm's results.
+        analyzer, _ = experiments.analyzer(chosen.version)
+        analysis = await analyzer.reduce(pairs)
+    elif (cached := await services.cache.document(doc.sha256, doc.content_type)) is not None:
+        analysis = cached
         detail = ("Identical content was analysed before with the same settings; "
                   "the result was reused without AI calls.")
+    else:
+        analysis = await services.analyzer.reduce(pairs)
+        await services.cache.put_document(doc.sha256, doc.content_type, analysis)
     await status.emit(
         doc.id,
         StatusChange(
