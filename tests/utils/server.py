@@ -69,6 +69,7 @@ class DoclaneProcess:
             if self._is_ready():
                 return self
             time.sleep(0.05)
+        self.kill()  # a fixture that fails to start must not leave a server running
         raise TimeoutError(f"{self.args} did not become ready; log:\n{self.log_text()}")
 
     def log_text(self) -> str:
