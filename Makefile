@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python -m bench.ai
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.analysis
+	$(BIN)/python -m bench.interview
 
 lint: install
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'

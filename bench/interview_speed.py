@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -38,10 +39,11 @@ SPEAKING_PAUSE_S = 0.7
 
 
 def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile: the smallest value with at least ``share`` of the values at or below it."""
     ordered = sorted(values)
     if not ordered:
         return float("nan")
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 @dataclass
@@ -54,6 +56,8 @@ class SpeedRun:
     concurrent_completed: int = 0
     concurrent_first_token_ms: list[float] = field(default_factory=list)
     concurrent_wall_s: float = 0.0
+    #: Concurrent sessions that, ended after their turns, got a report.
+    concurrent_reported: int = 0
     committed_on: int = 0
 
 
@@ -143,7 +147,9 @@ async def _one_server(
     turns: int,
     speak: bool,
     concurrent: bool = False,
-) -> tuple[list[list[tuple[float, float, bool]]], float]:
+) -> tuple[list[list[tuple[float, float, bool]]], float, int]:
+    """Each session's turn measures, the wall time of the interviews, and (when ``concurrent``)
+    how many sessions, ended afterwards, got their report from the assessor group."""
     server = ServerProcess(folder, env).start()
     try:
         token = await asyncio.to_thread(login, server.url, "alice", "alice-pw")
@@ -155,21 +161,36 @@ async def _one_server(
             results = await asyncio.gather(
                 *(_interview(server.url, token, i, turns, speak) for i in ids), return_exceptions=True
             )
+            wall = time.perf_counter() - started
             done = [r for r in results if not isinstance(r, BaseException)]
-        else:
-            done = [await _interview(server.url, token, i, turns, speak) for i in ids]
-        return done, time.perf_counter() - started
+            ok = [i for i, r in zip(ids, results, strict=True) if not isinstance(r, BaseException)]
+            async with httpx.AsyncClient(base_url=server.url, headers=auth(token), timeout=60) as client:
+                reported = sum(await asyncio.gather(*(_ended_with_report(client, i) for i in ok)))
+            return done, wall, reported
+        done = [await _interview(server.url, token, i, turns, speak) for i in ids]
+        return done, time.perf_counter() - started, 0
     finally:
         server.stop()
 
 
+async def _ended_with_report(client: httpx.AsyncClient, session_id: str, timeout_s: float = 120) -> bool:
+    (await client.post(f"/interviews/{session_id}/end")).raise_for_status()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        response = await client.get(f"/interviews/{session_id}/report")
+        if response.status_code == 200:
+            return True
+        await asyncio.sleep(0.2)
+    return False
+
+
 async def run_speed(
-    folder: Path, ttft_ms: int = 600, rounds: int = 4, turns: int = 5, concurrent_sessions: int = 50
+    folder: Path, ttft_ms: int = 600, rounds: int = 6, turns: int = 5, concurrent_sessions: int = 50
 ) -> SpeedRun:
     run = SpeedRun()
     base = {"DOCLANE_INTERVIEW_MOCK_TTFT_MS": str(ttft_ms), "DOCLANE_HEARTBEAT_S": "15"}
-    on, _ = await _one_server(folder / "tentative-on", base, "mock", rounds, turns, speak=True)
-    off, _ = await _one_server(
+    on, _, _ = await _one_server(folder / "tentative-on", base, "mock", rounds, turns, speak=True)
+    off, _, _ = await _one_server(
         folder / "tentative-off",
         {**base, "DOCLANE_INTERVIEW_TENTATIVE": "false"},
         "mock",
@@ -180,7 +201,7 @@ async def run_speed(
     run.tentative_on_ms = [t for s in on for t, _, _ in s]
     run.committed_on = sum(c for s in on for _, _, c in s)
     run.tentative_off_ms = [t for s in off for t, _, _ in s]
-    local, _ = await _one_server(
+    local, _, _ = await _one_server(
         folder / "local",
         {**base, "DOCLANE_INTERVIEW_TENTATIVE": "false"},
         "local",
@@ -190,11 +211,12 @@ async def run_speed(
     )
     run.local_reply_ms = [e for s in local for _, e, _ in s]
     run.local_first_token_ms = [t for s in local for t, _, _ in s]
-    many, wall = await _one_server(
+    many, wall, reported = await _one_server(
         folder / "concurrent", base, "mock", concurrent_sessions, 3, speak=True, concurrent=True
     )
     run.concurrent_sessions = concurrent_sessions
     run.concurrent_completed = len(many)
+    run.concurrent_reported = reported
     run.concurrent_first_token_ms = [t for s in many for t, _, _ in s]
     run.concurrent_wall_s = wall
     return run
