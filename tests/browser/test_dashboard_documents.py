@@ -322,3 +322,22 @@ def test_signing_out_elsewhere_ends_the_session_on_the_page(page: WatchedPage, s
     expect(page.page.get_by_role("heading", name="Sign in to doclane")).to_be_visible()
     expect(page.page.locator("#login-note")).to_contain_text("Your session has ended")
     assert page.page.evaluate("sessionStorage.getItem('doclane.token')") is None
+
+
+def test_a_document_deleted_elsewhere_leaves_the_list_on_reconnect(page: WatchedPage, server: ServerProcess,
+                                                                   tmp_path: Path) -> None:
+    page.sign_in(USER)
+    keep = make_text(tmp_path / "keep-me.txt", MEETING + "\nKeep.\n")
+    gone = make_text(tmp_path / "delete-me.txt", MEETING + "\nDelete.\n")
+    page.drop_files([keep, gone])
+    for path in (keep, gone):
+        expect(page.bar(path.name)).to_have_attribute("data-percent", "100", timeout=DONE_MS)
+    href = page.row(gone.name).get_by_role("link", name=gone.name).get_attribute("href")
+    assert href is not None
+    token = login(server.url, USER.name, USER.password)
+    assert httpx.delete(f"{server.url}/documents/{href.rsplit('/', 1)[-1]}",
+                        headers=auth(token)).status_code == 204
+    with page.page.expect_request(_is_stream):
+        page.page.evaluate("window.doclane.stream.reconnect()")
+    expect(page.row(gone.name)).to_have_count(0)
+    expect(page.row(keep.name)).to_have_count(1)

@@ -81,10 +81,17 @@ export class DocumentsPage {
 
   /** Loads the list, then the live status of every document still in progress. */
   async refresh() {
+    const started = performance.now();
     const body = await api("/documents?limit=200");
     for (const record of body.items) this.applyRecord(record);
+    // Gone from the list (deleted in another tab or by the CLI): drop it here too. Only a
+    // document known before the list was asked for (not one uploaded while it loaded), and
+    // only within the span of a full list.
     const ids = new Set(body.items.map((d) => d.id));
-    for (const id of [...this.docs.keys()]) if (!ids.has(id) && this.docs.get(id).seq === 0) this.remove(id);
+    const oldest = body.items.length < body.limit ? "" : body.items.map((d) => d.created_at).sort()[0];
+    for (const [id, doc] of [...this.docs]) {
+      if (!ids.has(id) && doc.knownSince < started && (doc.created_at || "") >= oldest) this.remove(id);
+    }
     const open = [...this.docs.values()].filter((d) => !TERMINAL.has(d.status)).slice(0, 50);
     await Promise.all(open.map((d) => this.refreshStatus(d.id)));
     this.renderList();
@@ -102,7 +109,7 @@ export class DocumentsPage {
 
   /** A record from the list, an upload or a retry: the status only moves forwards unless forced. */
   applyRecord(record, { force = false } = {}) {
-    const doc = this.docs.get(record.id) || { seq: 0, progress: null };
+    const doc = this.docs.get(record.id) || { seq: 0, progress: null, knownSince: performance.now() };
     const forward = force || doc.seq === 0 || doc.status === undefined || RANK[record.status] > RANK[doc.status];
     Object.assign(doc, record, forward ? {} : { status: doc.status, error: doc.error });
     if (force) doc.progress = null;
@@ -116,7 +123,8 @@ export class DocumentsPage {
     const id = event.document_id;
     let doc = this.docs.get(id);
     if (!doc) {
-      doc = { id, filename: "…", seq: 0, progress: null, created_at: event.timestamp, size_bytes: 0 };
+      doc = { id, filename: "…", seq: 0, progress: null, created_at: event.timestamp, size_bytes: 0,
+              knownSince: performance.now() };
       this.docs.set(id, doc);
       // Uploaded elsewhere (another tab, the CLI): fetch its record for the name.
       api(`/documents/${encodeURIComponent(id)}`).then((r) => this.applyRecord(r)).catch(() => {});
