@@ -234,7 +234,7 @@ async def test_a_finished_upload_of_an_unsupported_type_is_refused_with_the_reas
 @pytest.fixture(scope="module")
 def expiring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     proc = _server(tmp_path_factory.mktemp("tus-expiry"),
-                   {"DOCLANE_RESUMABLE_EXPIRY_S": "1", "DOCLANE_RESUMABLE_SWEEP_S": "0.2"})
+                   {"DOCLANE_RESUMABLE_EXPIRY_S": "3", "DOCLANE_RESUMABLE_SWEEP_S": "0.2"})
     proc.start()
     try:
         yield proc
