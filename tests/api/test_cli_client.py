@@ -16,6 +16,8 @@ import pytest
 from tests.utils.documents import make_image_only_pdf
 from tests.utils.server import ServerProcess, free_port
 
+#: Each test waits on real documents going through a real pipeline, on a machine others share.
+pytestmark = pytest.mark.timeout(300)
 _DOCLANE = Path(sys.executable).parent / "doclane"
 
 

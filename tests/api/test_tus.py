@@ -21,6 +21,8 @@ from tests.utils.api import auth, login, wait_until_terminal
 from tests.utils.server import USERS, ServerProcess
 from tests.utils.waiting import eventually
 
+#: Each test waits on real documents going through a real pipeline, on a machine others share.
+pytestmark = pytest.mark.timeout(300)
 _TUS = {"Tus-Resumable": "1.0.0"}
 _KB = 1 << 10
 #: Limits small enough to reach in a test: 1 MB per upload, 3 open uploads or 2.5 MB per user.
