@@ -229,7 +229,7 @@ def _markdown(result: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--quality-only", action="store_true", help="skip the servers (plans and scoring only)"
+        "--quality-only", action="store_true", help="plans and scoring only; prints, writes nothing"
     )
     parser.add_argument("--ttft-ms", type=int, default=600)
     args = parser.parse_args()
@@ -249,10 +249,12 @@ def main() -> None:
         result["scoring"] = _scoring()
         if not args.quality_only:
             result["speed"] = _speed(asyncio.run(run_speed(Path(folder), args.ttft_ms)))
+    print(_markdown(result))
+    if args.quality_only:  # a partial run does not replace the published figures
+        return
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "interview.json").write_text(json.dumps(result, indent=1) + "\n")
     (RESULTS / "interview.md").write_text(_markdown(result))
-    print(_markdown(result))
 
 
 if __name__ == "__main__":

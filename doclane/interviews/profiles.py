@@ -228,9 +228,26 @@ def _skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading:
     return name
 
 
+#: The longest skill name the lexicon scan looks for, in words.
+_MAX_NAME_WORDS = 5
+
+
 @cache
-def _lexicon_patterns(known: frozenset[str]) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((skill, surface_pattern(skill)) for skill in sorted(known))
+def _pattern(skill: str) -> re.Pattern[str]:
+    return surface_pattern(skill)
+
+
+def _candidates(text: str, known: frozenset[str]) -> list[str]:
+    """Known skills some run of words of ``text`` names (aliases resolved): the only ones
+    worth a pattern, so a lexicon of a thousand skills costs a few lookups per word."""
+    words = text.split()
+    found = set()
+    for i in range(len(words)):
+        for n in range(1, min(_MAX_NAME_WORDS, len(words) - i) + 1):
+            key = canonical(" ".join(words[i:i + n]))
+            if key in known:
+                found.add(key)
+    return sorted(found)
 
 
 def _asked_skills(chunks: Sequence[ChunkRecord], known: frozenset[str]) -> list[tuple[str, str]]:
@@ -238,10 +255,10 @@ def _asked_skills(chunks: Sequence[ChunkRecord], known: frozenset[str]) -> list[
     (canonical, name as written): the NER model may not have tagged every one."""
     asking = [chunk.text[a:b] for chunk in chunks for a, b in statements(chunk.text)
               if _asks(chunk.text[a:b], " / ".join(chunk.section_path))]
-    text = "\n".join(asking)  # one search per skill over all of them
+    text = "\n".join(asking)
     matches = []
-    for skill, pattern in _lexicon_patterns(known):
-        for match in pattern.finditer(text):
+    for skill in _candidates(text, known):
+        for match in _pattern(skill).finditer(text):
             if skill in _ORDINARY_WORDS and not match.group(0)[:1].isupper():
                 continue  # "other teams", "a swift reply": words, not Teams or Swift
             matches.append((match.start(), match.end(), skill, match.group(0)))
