@@ -64,6 +64,9 @@ export class DocumentsPage {
     });
     $("#detail-delete").addEventListener("click", () => this.confirmDelete());
     $("#detail-retry").addEventListener("click", () => this.retry());
+    $("#detail-audit-box").addEventListener("toggle", (e) => {
+      if (e.target.open && this.openId) this.loadAudit(this.openId);
+    });
   }
 
   reset() {
@@ -274,6 +277,7 @@ export class DocumentsPage {
     $("#detail-results").replaceChildren(h("p", { class: "note" }, "Loading…"));
     $("#detail-error").textContent = "";
     for (const row of this.rows.values()) row.classList.toggle("selected", row.dataset.id === id);
+    $("#detail-audit-box").open = false;
     try {
       const detail = await api(`/documents/${encodeURIComponent(id)}`);
       if (this.openId !== id) return;
@@ -364,6 +368,29 @@ export class DocumentsPage {
       e.detail ? h("span", { class: "note" }, ` ${e.detail}`) : null)));
   }
 
+  /** The document's trail as the topics hold it (GET /documents/{id}/audit), on demand. */
+  async loadAudit(id) {
+    const status = $("#detail-audit-status");
+    const body = $("#detail-audit tbody");
+    status.textContent = "Reading the topics…";
+    body.replaceChildren();
+    let trail;
+    try {
+      trail = await api(`/documents/${encodeURIComponent(id)}/audit`);
+    } catch (err) {
+      if (this.openId === id) status.textContent = err.status === 404 ? "No audit trail on this server." : err.detail || err.message;
+      return;
+    }
+    if (this.openId !== id) return;
+    const shown = trail.events.slice(-300);
+    status.textContent = `${trail.count} event${trail.count === 1 ? "" : "s"}${shown.length < trail.count ? `, the last ${shown.length} shown` : ""}.`;
+    body.replaceChildren(...shown.map((e) => h("tr", { dataset: { topic: e.topic } },
+      h("td", {}, e.timestamp ? h("time", { datetime: e.timestamp, title: formatTime(e.timestamp) },
+        new Date(e.timestamp).toLocaleTimeString()) : "–"),
+      h("td", {}, e.topic, h("span", { class: "note" }, ` p${e.partition} #${e.offset}`)),
+      h("td", { class: "wrap" }, h("strong", {}, e.type), " ", describe(e)))));
+  }
+
   async loadEnrichment(id) {
     const [entities, similar] = await Promise.allSettled([
       api(`/documents/${encodeURIComponent(id)}/entities`),
@@ -425,6 +452,18 @@ export class DocumentsPage {
       $("#detail-error").textContent = err.detail || err.message;
     }
   }
+}
+
+/** One line on what an audited event says. */
+function describe(entry) {
+  const p = entry.payload || {};
+  if (p.status) return [p.status, p.stage, p.progress ? `${p.progress.done}/${p.progress.total}` : "", p.detail || ""].filter(Boolean).join(" · ");
+  if (p.action) return [`${p.action} by ${p.actor}`, p.detail].filter(Boolean).join(" · ");
+  if (p.chunk) return `chunk ${p.chunk.index + 1} of ${p.chunk_count}`;
+  if (p.chunk_index !== undefined) return `chunk ${p.chunk_index + 1} of ${p.chunk_count}${p.error ? ` · ${p.error}` : ""}`;
+  if (p.error) return p.error;
+  if (p.filename) return `${p.filename} (${p.size_bytes} bytes)`;
+  return "";
 }
 
 function section(title, ...content) {
