@@ -148,10 +148,13 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
                 experiments=experiments.assignments(doc.id) if experiments is not None else None,
             ),
         )
-    # Chunks analysed and indexed before (a redelivery, or a retry after a failure) are
-    # not sent again. If all are, the last one is re-announced so the aggregator can finish.
-    pending = [c for c in chunks if (r := stored.get(c.index)) is None or r.analysis is None
-               or (r.indexed_at is None and settings.search_enabled)]
+    # Chunks the aggregator has counted (a redelivery, or a retry after a failure) are not
+    # sent again. A chunk analysed but not counted is (one whose analysis came from the cache
+    # above, or whose announcement was lost): the analyzer re-announces a stored analysis
+    # without analysing it again. If all are counted, the last one is re-announced so the
+    # aggregator can finish.
+    pending = [c for c in chunks if (r := stored.get(c.index)) is None or not r.aggregated
+               or (settings.search_enabled and not r.index_aggregated)]
     # The uploader's priority, or the lane of the document's type and size (see lanes.py).
     topic = chunk_ready_topic(doc.priority)
     for chunk in pending or chunks[-1:]:
