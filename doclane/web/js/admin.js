@@ -45,6 +45,7 @@ export class AdminPage {
     this.charts.clear();
     this.metricsChart = null;
     this.history = [];
+    this.perMin = null;
     $("#charts").replaceChildren();
     $("#metrics-chart").replaceChildren();
     $("#metrics").replaceChildren();
@@ -103,6 +104,20 @@ export class AdminPage {
       chart.figure.dataset.depth = String(depth);
     }
     $("#queues tbody").replaceChildren(...rows);
+    // Throughput per stage from the queue API: it counts every member, in every process,
+    // where this gateway's /metrics counts only what runs inside it.
+    this.perMin = new Map();
+    for (const group of body.groups) {
+      const n = group.topics.reduce((sum, x) => sum + (x.per_min ?? 0), 0);
+      this.perMin.set(group.stage, (this.perMin.get(group.stage) || 0) + n);
+    }
+    const chart = this.throughputChart();
+    [...this.perMin].forEach(([stage, n], i) => chart.add(stage, { label: stage, color: PALETTE[i % PALETTE.length] }, t, n));
+  }
+
+  throughputChart() {
+    if (!this.metricsChart) this.metricsChart = new LineChart($("#metrics-chart"), "Records per minute, by stage");
+    return this.metricsChart;
   }
 
   renderUnavailable(err) {
@@ -204,9 +219,11 @@ export class AdminPage {
     const prevEvents = prev ? sumBy(prev.samples, "doclane_stage_events_total", "stage", { outcome: "ok" }) : new Map();
     const items = [];
     const add = (term, value) => items.push(h("div", {}, h("dt", {}, term), h("dd", {}, value)));
-    for (const stage of STAGES) {
+    const stages = this.perMin ? [...this.perMin.keys()] : STAGES;
+    for (const stage of stages) {
       const n = events.get(stage) || 0;
-      add(`${stage} events`, `${formatCount(n)} · ${formatCount(perMin(n, prevEvents.get(stage) || 0))}/min`);
+      const rate = this.perMin ? this.perMin.get(stage) : perMin(n, prevEvents.get(stage) || 0);
+      add(`${stage}`, `${formatCount(rate)}/min`);
     }
     const calls = [...aiCalls.values()].reduce((a, b) => a + b, 0);
     const failedCalls = calls - (aiCalls.get("ok") || 0);
@@ -214,14 +231,10 @@ export class AdminPage {
     add("Rate-limit waits", `${formatCount(waits)}${waits ? ` · mean ${formatSeconds(waitSum / waits)}` : ""}`);
     add("Uploads", formatCount(total(samples, "doclane_uploads_total", { outcome: "accepted" })));
     $("#metrics").replaceChildren(...items);
-    if (!this.metricsChart) this.metricsChart = new LineChart($("#metrics-chart"), "Events per minute, by stage");
     if (prev) {
-      STAGES.forEach((stage, i) => {
-        const rate = perMin(events.get(stage) || 0, prevEvents.get(stage) || 0);
-        this.metricsChart.add(stage, { label: stage, color: PALETTE[i] }, t, rate);
-      });
       const aiPrev = total(prev.samples, "doclane_ai_calls_total");
-      this.metricsChart.add("ai", { label: "AI calls", color: PALETTE[4], dashed: true }, t, perMin(calls, aiPrev));
+      this.throughputChart().add("ai", { label: "AI calls (this process)", color: "#868e96", dashed: true }, t,
+        perMin(calls, aiPrev));
     }
   }
 
