@@ -13,23 +13,25 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 
-from doclane.interviews.skills import canonical, clean_skill, surface_pattern
+from doclane.interviews.requirements import (
+    BULLET,
+    asked_skills,
+    heading_at,
+    is_wish,
+    phrase_skills,
+    skill_name,
+    statement_at,
+    statements,
+)
+from doclane.interviews.skills import canonical, surface_pattern
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.enrichment import EntityLabel
 from doclane.schemas.interviews import CandidateProfile, JobProfile, SkillRequirement, SourceSpan, SpanItem
 
 __all__ = ["Mention", "candidate_profile", "job_profile", "shown", "skill_mentions", "statements"]
 
-# A statement ends at a line break or after a sentence's final punctuation.
-_STATEMENT_END = re.compile(r"\n+|(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9•*-])")
-_BULLET = re.compile(r"^\s*(?:[-•*·▪]|\d{1,2}[.)])\s+")
 
-#: Words that make a job description's statement a wish rather than a requirement.
-_PREFERRED = re.compile(
-    r"\b(?:nice[- ]to[- ]haves?|preferred|preferably|a plus|pluses|bonus(?:es)?|desirable|ideally|"
-    r"advantage(?:ous)?|optional|would be great|is welcome|good to have|not required)\b", re.I)
 #: Headings of the parts of a resume that say what a person did (not just lists of skills).
 _EXPERIENCE_HEADING = re.compile(r"experience|employment|work|career|projects?|history|achievements", re.I)
 #: Verbs a resume uses for what a person did with a skill.
@@ -58,60 +60,6 @@ _YEARS = re.compile(r"\b(\d{1,2})\s*\+?\s*(?:(?:-|\u2013|to)\s*\d{1,2}\s*)?(?:ye
 _YEAR = re.compile(r"\b(19[7-9]\d|20\d\d)\b")
 _NOW = re.compile(r"\b(?:present|current|now|today|ongoing)\b", re.I)
 _EDUCATION_HEADING = re.compile(r"education|degree|university|school|certific|training", re.I)
-#: Headings of the parts of a job description that say what a candidate must (or may) bring.
-_ASKS_HEADING = re.compile(
-    r"requirement|qualification|what we need|you(?:'ll| will) need|essential|must|skills|about you|"
-    r"who you are|what you bring|you have|we(?:'re| are) looking for|desirable|nice to have|preferred|bonus|"
-    r"plus", re.I)
-#: Words of a statement that asks something of a candidate, wherever it sits.
-_ASKS = re.compile(
-    r"\b(?:experience|knowledge|proficien\w*|skills?|familiar\w*|understanding|degree|qualified|"
-    r"qualification|certifi\w*|years?|must|required|requirement|strong|solid|expert|competent|comfortable|"
-    r"confident|fluent|preferred|desirable|a plus|nice to have)\b", re.I)
-#: What a job description's duty bullets begin with: verbs and adjectives the NER model
-#: sometimes tags as a skill (*Build* the services, *Own* the roadmap, *Comfortable* with SQL).
-_NOT_SKILL_START = frozenset("""
-build keep own run plan write assess give recognise recognize support teach troubleshoot design model
-monitor review lead work take answer prepare manage help deliver maintain create develop drive ensure
-coordinate handle advise carry produce check integrate use report make track talk turn explain
-comfortable competent confident able familiar experience experienced strong solid good excellent
-""".split())  # noqa: SIM905 - a word list reads better as text
-#: Names that a NER SKILL span holds but that no one lists as a skill.
-_NOT_SKILL = frozenset({"customers", "customer", "email", "phone", "chat", "team", "teams", "data", "people",
-                        "students", "patients", "staff", "clients"})
-#: Skills of the lexicon that are also ordinary words: only written with a capital are they
-#: the product or language (*Teams*, *Swift*, *Spark*, *Excel*).
-_ORDINARY_WORDS = frozenset({"teams", "swift", "spark", "rust", "ruby", "go", "excel", "lean", "chef",
-                             "puppet", "helm", "unity", "sketch", "oracle", "crystal", "julia", "ada", "dart",
-                             "elixir", "access", "word", "outlook", "slack", "notion", "r", "c"})
-#: A place or an employer, not a skill: "based in Hull", "at Acme".
-_PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|based in)\s+$", re.I)
-_LOWER_SKILL = re.compile(r"^[a-z][a-z&/+-]*(?: [a-z][a-z&/+-]*){0,2}$")
-
-
-def statements(text: str) -> list[tuple[int, int]]:
-    """The (start, end) of each statement of ``text``: bullets, lines and sentences, trimmed."""
-    spans, start = [], 0
-    for boundary in _STATEMENT_END.finditer(text):
-        spans.append((start, boundary.start()))
-        start = boundary.end()
-    spans.append((start, len(text)))
-    trimmed = []
-    for a, b in spans:
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if b > a:
-            trimmed.append((a, b))
-    return trimmed
-
-
-def _statement_at(spans: Sequence[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
-    for a, b in spans:
-        if a <= start < b:
-            return a, max(b, end)
-    return start, end
 
 
 @dataclass(frozen=True)
@@ -122,6 +70,8 @@ class Mention:
     name: str
     span: SourceSpan
     heading: str
+    #: Where the skill starts in its statement (``-1``: unknown).
+    offset: int = -1
 
     @property
     def statement(self) -> str:
@@ -139,7 +89,7 @@ def _entity_mentions(doc_id: str, chunks: Iterable[ChunkRecord], label: EntityLa
         for entity in chunk.entities or ():
             if entity.label is not label:
                 continue
-            a, b = _statement_at(spans, entity.start, entity.end)
+            a, b = statement_at(spans, entity.start, entity.end)
             yield Mention(entity.value, entity.text, _span(doc_id, chunk, a, b),
                           " / ".join(chunk.section_path))
 
@@ -171,107 +121,25 @@ def skill_mentions(doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[
         for entity in chunk.entities or ():
             if entity.label is not EntityLabel.SKILL:
                 continue
-            a, b = _statement_at(spans, entity.start, entity.end)
-            heading = " / ".join(chunk.section_path)
-            name = _skill_name(entity.text, chunk.text, entity.start, a, b, heading, known, lenient)
+            a, b = statement_at(spans, entity.start, entity.end)
+            heading = heading_at(chunk, a)
+            name = skill_name(entity.text, chunk.text, entity.start, a, b, heading, known, lenient)
             if name is not None:
-                add(canonical(name), Mention(name, name, _span(doc_id, chunk, a, b), heading))
+                mention = Mention(name, name, _span(doc_id, chunk, a, b), heading, entity.start - a)
+                add(canonical(name), mention)
     for skill, name in also:
         pattern = surface_pattern(skill, name)
         for chunk in chunks:
             spans = statements(chunk.text)
             for match in pattern.finditer(chunk.text):
-                a, b = _statement_at(spans, match.start(), match.end())
+                a, b = statement_at(spans, match.start(), match.end())
                 add(skill, Mention(skill, match.group(0), _span(doc_id, chunk, a, b),
-                                   " / ".join(chunk.section_path)))
+                                   heading_at(chunk, a), match.start() - a))
     return found
 
 
-def _asks(statement: str, heading: str) -> bool:
-    """The statement asks something of a candidate: it sits under a requirements heading
-    (*Requirements*, *Nice to have*) or says *experience*, *knowledge*, *years* ..."""
-    return bool(_ASKS_HEADING.search(heading) or _ASKS.search(statement))
-
-
-def _skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: str,
-                known: frozenset[str], lenient: bool) -> str | None:
-    """The skill a SKILL span names (:func:`~doclane.interviews.skills.clean_skill`), or ``None``.
-
-    Besides the lexicon's checks: a name that is not a known skill is dropped when it begins
-    a statement with a duty verb (*Build*, *Own*, *Support students*) or follows *in* / *at*
-    (a place); a known skill at its end is kept (*Orchestration with Airflow*, *Clear written
-    communication*).
-    """
-    words = text.strip().split()
-    if not words:
-        return None
-    for i in range(1, len(words)):  # "Orchestration with Airflow", "Patient troubleshooting"
-        tail = " ".join(words[i:])
-        if canonical(text) not in known and canonical(tail) in known:
-            return clean_skill(tail, known)
-    name = clean_skill(text, known)
-    statement = chunk_text[a:b]
-    if name is None:
-        if lenient and _LOWER_SKILL.match(text.strip()) and canonical(text) not in _NOT_SKILL \
-                and _asks(statement, heading):
-            return text.strip()
-        return None
-    if canonical(name) in known:
-        return name
-    lead = _BULLET.sub("", statement)
-    at_start = start - a <= len(statement) - len(lead)
-    if at_start and words[0].lower() in _NOT_SKILL_START:
-        return None
-    if _PLACE_BEFORE.search(chunk_text[max(0, start - 12):start]) and name[:1].isupper() \
-            and name[1:].islower():
-        return None
-    return name
-
-
-#: The longest skill name the lexicon scan looks for, in words.
-_MAX_NAME_WORDS = 5
-
-
-@cache
-def _pattern(skill: str) -> re.Pattern[str]:
-    return surface_pattern(skill)
-
-
-def _candidates(text: str, known: frozenset[str]) -> list[str]:
-    """Known skills some run of words of ``text`` names (aliases resolved): the only ones
-    worth a pattern, so a lexicon of a thousand skills costs a few lookups per word."""
-    words = text.split()
-    found = set()
-    for i in range(len(words)):
-        for n in range(1, min(_MAX_NAME_WORDS, len(words) - i) + 1):
-            key = canonical(" ".join(words[i:i + n]))
-            if key in known:
-                found.add(key)
-    return sorted(found)
-
-
-def _asked_skills(chunks: Sequence[ChunkRecord], known: frozenset[str]) -> list[tuple[str, str]]:
-    """Known skills named in the statements that ask something of a candidate, as
-    (canonical, name as written): the NER model may not have tagged every one."""
-    asking = [chunk.text[a:b] for chunk in chunks for a, b in statements(chunk.text)
-              if _asks(chunk.text[a:b], " / ".join(chunk.section_path))]
-    text = "\n".join(asking)
-    matches = []
-    for skill in _candidates(text, known):
-        for match in _pattern(skill).finditer(text):
-            if skill in _ORDINARY_WORDS and not match.group(0)[:1].isupper():
-                continue  # "other teams", "a swift reply": words, not Teams or Swift
-            matches.append((match.start(), match.end(), skill, match.group(0)))
-    found: dict[str, str] = {}
-    for start, end, skill, name in matches:
-        inside = any(a <= start and end <= b and (a, b) != (start, end) for a, b, _, _ in matches)
-        if not inside:  # "APIs" inside "REST APIs" is that skill, not another one
-            found.setdefault(skill, name)
-    return list(found.items())
-
-
 def _is_preferred(mention: Mention) -> bool:
-    return bool(_PREFERRED.search(mention.statement) or _PREFERRED.search(mention.heading))
+    return is_wish(mention.statement, mention.heading, mention.offset)
 
 
 def _seniority(*texts: str | None) -> str | None:
@@ -294,7 +162,8 @@ def job_profile(doc: DocumentRecord, chunks: Sequence[ChunkRecord], known: froze
     A skill is *preferred* when every statement naming it says so (*nice to have*, *a
     plus*, a *Preferred* heading); otherwise it is required.
     """
-    mentions = skill_mentions(doc.id, chunks, known, _asked_skills(chunks, known), lenient=True)
+    also = [*asked_skills(chunks, known), *phrase_skills(chunks)]
+    mentions = skill_mentions(doc.id, chunks, known, also, lenient=True)
     required: list[SkillRequirement] = []
     preferred: list[SkillRequirement] = []
     for skill, found in mentions.items():
@@ -328,7 +197,7 @@ def _responsibilities(doc_id: str, chunks: Sequence[ChunkRecord]) -> list[SpanIt
                 continue
             if (in_section and line not in chunk.section_path) or _YOU_WILL.match(line):
                 seen.add(line)
-                items.append(SpanItem(value=_BULLET.sub("", line), evidence=_span(doc_id, chunk, a, b)))
+                items.append(SpanItem(value=BULLET.sub("", line), evidence=_span(doc_id, chunk, a, b)))
     return items
 
 
@@ -396,7 +265,7 @@ def _projects(doc_id: str, chunks: Sequence[ChunkRecord]) -> list[SpanItem]:
             line = chunk.text[a:b]
             if len(line.split()) >= 4 and line not in seen:
                 seen.add(line)
-                items.append(SpanItem(value=_BULLET.sub("", line), evidence=_span(doc_id, chunk, a, b)))
+                items.append(SpanItem(value=BULLET.sub("", line), evidence=_span(doc_id, chunk, a, b)))
     return items
 
 

@@ -1,0 +1,270 @@
+"""How a job description asks for skills: its statements, its headings (plain text too), the
+statements that ask something of a candidate, and the skill names in them.
+
+The NER model tags most skills; these rules catch what it misses or mislabels in job
+descriptions: duty verbs that begin bullets (*Build*, *Own*), places, skills only the lexicon
+knows, and skills named in so many words after *experience with* or before *skills*. Measured
+on the interview set (``models/interviews``, ``bench/interview.py``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from functools import cache
+
+from doclane.interviews.skills import canonical, clean_skill, surface_pattern
+from doclane.schemas.documents import ChunkRecord
+
+__all__ = ["BULLET", "asked_skills", "asks", "heading_at", "is_wish", "phrase_skills", "skill_name",
+           "statement_at", "statements"]
+
+# A statement ends at a line break or after a sentence's final punctuation.
+_STATEMENT_END = re.compile(r"\n+|(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9•*-])")
+BULLET = re.compile(r"^\s*(?:[-•*·▪]|\d{1,2}[.)])\s+")
+#: Words that make a job description's statement a wish rather than a requirement.
+_PREFERRED = re.compile(
+    r"\b(?:nice[- ]to[- ]haves?|preferred|preferably|a plus|pluses|bonus(?:es)?|desirable|ideally|"
+    r"advantage(?:ous)?|optional|would be great|is welcome|good to have|not required)\b", re.I)
+_CLAUSE = re.compile(r"[,;()]")
+_FORWARD_ONLY = re.compile(r"\s*(?:ideally|preferably)\b", re.I)
+#: Headings of the parts of a job description that say what a candidate must (or may) bring.
+_ASKS_HEADING = re.compile(
+    r"requirement|qualification|what we need|you(?:'ll| will) need|essential|must|skills|about you|"
+    r"who you are|what you bring|you have|we(?:'re| are) looking for|desirable|nice to have|preferred|bonus|"
+    r"plus", re.I)
+#: Words of a statement that asks something of a candidate, wherever it sits.
+_ASKS = re.compile(
+    r"\b(?:experience|knowledge|proficien\w*|skills?|familiar\w*|understanding|degree|qualified|"
+    r"qualification|certifi\w*|years?|must|required|requirement|strong|solid|expert|competent|comfortable|"
+    r"confident|fluent|preferred|desirable|a plus|nice to have)\b", re.I)
+#: What a job description's duty bullets begin with: verbs and adjectives the NER model
+#: sometimes tags as a skill (*Build* the services, *Own* the roadmap, *Comfortable* with SQL).
+_NOT_SKILL_START = frozenset("""
+build keep own run plan write assess give recognise recognize support teach troubleshoot design model
+monitor review lead work take answer prepare manage help deliver maintain create develop drive ensure
+coordinate handle advise carry produce check integrate use report make track talk turn explain
+comfortable competent confident able familiar experience experienced strong solid good excellent
+""".split())  # noqa: SIM905 - a word list reads better as text
+#: Names that a NER SKILL span holds but that no one lists as a skill.
+_NOT_SKILL = frozenset({"customers", "customer", "email", "phone", "chat", "team", "teams", "data", "people",
+                        "students", "patients", "staff", "clients"})
+#: Skills of the lexicon that are also ordinary words: only written with a capital are they
+#: the product or language (*Teams*, *Swift*, *Spark*, *Excel*).
+_ORDINARY_WORDS = frozenset({"teams", "swift", "spark", "rust", "ruby", "go", "excel", "lean", "chef",
+                             "puppet", "helm", "unity", "sketch", "oracle", "crystal", "julia", "ada", "dart",
+                             "elixir", "access", "word", "outlook", "slack", "notion", "r", "c"})
+#: A place or an employer, not a skill: "based in Hull", "at Acme".
+_PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|based in)\s+$", re.I)
+_LOWER_SKILL = re.compile(r"^[a-z][a-z&/+-]*(?: [a-z][a-z&/+-]*){0,2}$")
+
+
+def statements(text: str) -> list[tuple[int, int]]:
+    """The (start, end) of each statement of ``text``: bullets, lines and sentences, trimmed."""
+    spans, start = [], 0
+    for boundary in _STATEMENT_END.finditer(text):
+        spans.append((start, boundary.start()))
+        start = boundary.end()
+    spans.append((start, len(text)))
+    trimmed = []
+    for a, b in spans:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            trimmed.append((a, b))
+    return trimmed
+
+
+def statement_at(spans: Sequence[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
+    for a, b in spans:
+        if a <= start < b:
+            return a, max(b, end)
+    return start, end
+
+
+#: A line that reads as a heading in plain text: short, no final punctuation, not a bullet.
+_TEXT_HEADING = re.compile(r"^[ \t]*([A-Z][^\n.!?:;,|@•*]{0,50}?)[ \t]*:?[ \t]*$", re.M)
+
+
+def heading_at(chunk: ChunkRecord, position: int) -> str:
+    """The headings above ``position``: the chunk's section path, then, for plain text whose
+    reader found no headings, the last heading-like line before it (*Requirements*,
+    *Nice to have*), so a wish under *Desirable* is one in a .txt file too."""
+    path = list(chunk.section_path)
+    last = None
+    for line in _TEXT_HEADING.finditer(chunk.text, 0, position):
+        if len(line.group(1).split()) <= 6:
+            last = line.group(1)
+    return " / ".join([*path, last] if last else path)
+
+
+def asks(statement: str, heading: str) -> bool:
+    """The statement asks something of a candidate: it sits under a requirements heading
+    (*Requirements*, *Nice to have*) or says *experience*, *knowledge*, *years* ..."""
+    return bool(_ASKS_HEADING.search(heading) or _ASKS.search(statement))
+
+
+def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: str,
+                known: frozenset[str], lenient: bool) -> str | None:
+    """The skill a SKILL span names (:func:`~doclane.interviews.skills.clean_skill`), or ``None``.
+
+    Besides the lexicon's checks: a name that is not a known skill is dropped when it begins
+    a statement with a duty verb (*Build*, *Own*, *Support students*) or follows *in* / *at*
+    (a place); a known skill at its end is kept (*Orchestration with Airflow*, *Clear written
+    communication*).
+    """
+    words = text.strip().split()
+    if not words:
+        return None
+    for i in range(1, len(words)):  # "Orchestration with Airflow", "Patient troubleshooting"
+        tail = " ".join(words[i:])
+        if canonical(text) not in known and canonical(tail) in known:
+            return clean_skill(tail, known)
+    name = clean_skill(text, known)
+    statement = chunk_text[a:b]
+    if name is None:
+        bare = _LEAD_QUALIFIER.sub("", text.strip())
+        if lenient and _LOWER_SKILL.match(bare) and canonical(bare) not in _NOT_SKILL \
+                and asks(statement, heading):
+            return bare
+        return None
+    if canonical(name) in known:
+        return name
+    lead = BULLET.sub("", statement)
+    at_start = start - a <= len(statement) - len(lead)
+    if at_start and words[0].lower() in _NOT_SKILL_START:
+        return None
+    if _PLACE_BEFORE.search(chunk_text[max(0, start - 12):start]) and name[:1].isupper() \
+            and name[1:].islower():
+        return None
+    return name
+
+
+#: What introduces a skill in a requirement: *experience with X*, *knowledge of X and Y*.
+_CUE = re.compile(r"\b(?:experience (?:with|in|of)|knowledge of|proficien(?:t|cy) (?:in|with)|skilled in|"
+                  r"familiarity with|expertise in|understanding of|competent in|trained in)\s+"
+                  r"(?P<phrase>[^.;:()]+)", re.I)
+#: *Strong negotiation skills*, *Pastry skills would be great*.
+_SKILLS_NOUN = re.compile(r"^(?:(?:strong|good|excellent|solid|clear|proven|sound)\s+)?"
+                          r"(?P<phrase>[A-Za-z][\w&/ -]{1,40}?)\s+skills\b", re.I)
+_LEAD_QUALIFIER = re.compile(r"^(?:(?:strong|solid|good|excellent|proven|clear|sound|deep|advanced|basic|"
+                             r"working|hands-on)\s+)+", re.I)
+_PART_SPLIT = re.compile(r",\s*|\s+(?:and|or|and/or)\s+")
+_DETERMINER = re.compile(r"^(?:an?|the|any)\s+", re.I)
+_VAGUE = re.compile(r"^(?:another|other|similar|some|relevant|related)\b", re.I)
+_MAX_PHRASE_WORDS = 3
+#: Words after a skill that only say what kind of thing it is (*PLC systems*, *negotiation skills*).
+_HEAD_NOUN = re.compile(r"\s+(?:skills?|systems|casework|frameworks?|regulations|techniques|principles|"
+                        r"matters|works)$", re.I)
+_PREPOSITION = re.compile(r"\b(?:in|with|of|for|on|at|to|from)\b", re.I)
+_EDGES = " \t\n.,;:()[]{}\"'"
+
+
+def _phrase_names(phrase: str) -> list[str]:
+    """The skills a requirement's phrase lists: *three-phase motors and inverters*, *a tool
+    such as Klaviyo or Mailchimp* (what follows *such as*), at most three words each."""
+    if re.search(r"\bsuch as\b", phrase, re.I):
+        phrase = re.split(r"\bsuch as\b", phrase, maxsplit=1, flags=re.I)[1]
+    names = []
+    for part in _PART_SPLIT.split(phrase):
+        part = _HEAD_NOUN.sub("", _DETERMINER.sub("", _LEAD_QUALIFIER.sub("", part.strip(_EDGES))))
+        words = part.split()
+        if not words or len(words) > _MAX_PHRASE_WORDS or _VAGUE.match(part):
+            continue
+        if words[0].lower() in _NOT_SKILL_START or canonical(part) in _NOT_SKILL or re.search(r"\d", part):
+            continue
+        names.append(part)
+    return names
+
+
+def phrase_skills(chunks: Sequence[ChunkRecord]) -> list[tuple[str, str]]:
+    """Skills the requirement statements name in so many words, whether or not the NER model
+    or the lexicon knows them: after a cue (*experience with*), before *skills*, or as a
+    bullet of its own (*Good record keeping.*, *SEO.*)."""
+    found: dict[str, str] = {}
+    for chunk in chunks:
+        for a, b in statements(chunk.text):
+            heading = heading_at(chunk, a)
+            statement = BULLET.sub("", chunk.text[a:b])
+            if not asks(statement, heading):
+                continue
+            phrases = [m.group("phrase") for m in _CUE.finditer(statement)]
+            skills_noun = _SKILLS_NOUN.match(statement)
+            if skills_noun:
+                phrases.append(skills_noun.group("phrase"))
+            whole = _LEAD_QUALIFIER.sub("", statement.split("(")[0].strip(_EDGES))
+            if (_ASKS_HEADING.search(heading) and 0 < len(whole.split()) <= _MAX_PHRASE_WORDS
+                    and not phrases and not _PREPOSITION.search(whole)):
+                phrases.append(whole)  # a bullet that is only a skill's name
+            for phrase in phrases:
+                for name in _phrase_names(phrase):
+                    found.setdefault(canonical(name), name)
+    return list(found.items())
+
+
+#: The longest skill name the lexicon scan looks for, in words.
+_MAX_NAME_WORDS = 5
+
+
+@cache
+def _pattern(skill: str) -> re.Pattern[str]:
+    return surface_pattern(skill)
+
+
+def _candidates(text: str, known: frozenset[str]) -> list[str]:
+    """Known skills some run of words of ``text`` names (aliases resolved): the only ones
+    worth a pattern, so a lexicon of a thousand skills costs a few lookups per word."""
+    words = text.split()
+    found = set()
+    for i in range(len(words)):
+        for n in range(1, min(_MAX_NAME_WORDS, len(words) - i) + 1):
+            key = canonical(" ".join(words[i:i + n]))
+            if key in known:
+                found.add(key)
+    return sorted(found)
+
+
+def asked_skills(chunks: Sequence[ChunkRecord], known: frozenset[str]) -> list[tuple[str, str]]:
+    """Known skills named in the statements that ask something of a candidate, as
+    (canonical, name as written): the NER model may not have tagged every one."""
+    asking = [chunk.text[a:b] for chunk in chunks for a, b in statements(chunk.text)
+              if asks(chunk.text[a:b], heading_at(chunk, a))]
+    text = "\n".join(asking)
+    matches = []
+    for skill in _candidates(text, known):
+        for match in _pattern(skill).finditer(text):
+            if skill in _ORDINARY_WORDS and not match.group(0)[:1].isupper():
+                continue  # "other teams", "a swift reply": words, not Teams or Swift
+            matches.append((match.start(), match.end(), skill, match.group(0)))
+    found: dict[str, str] = {}
+    for start, end, skill, name in matches:
+        inside = any(a <= start and end <= b and (a, b) != (start, end) for a, b, _, _ in matches)
+        if not inside:  # "APIs" inside "REST APIs" is that skill, not another one
+            found.setdefault(skill, name)
+    return list(found.items())
+
+
+def is_wish(statement: str, heading: str, offset: int = -1) -> bool:
+    """The job description wishes for the skill rather than requiring it: its heading says so,
+    a label before a colon does (*Nice to have: ...*), or its own clause or a later one does
+    (*Kafka, RabbitMQ or similar is a plus*); *ideally* and *preferably* only reach forward
+    (*PLC systems, ideally Siemens*: PLC is required, Siemens preferred). ``offset`` is where the
+    skill starts in ``statement`` (``-1``: anywhere, the whole statement decides)."""
+    if _PREFERRED.search(heading):
+        return True
+    if offset < 0:
+        return bool(_PREFERRED.search(statement))
+    label = statement.split(":", 1)[0] if ":" in statement else ""
+    if label and _PREFERRED.search(label):
+        return True
+    bounds = [0, *(m.end() for m in _CLAUSE.finditer(statement)), len(statement) + 1]
+    for start, end in itertools.pairwise(bounds):
+        clause = statement[start:end]
+        if end <= offset or not _PREFERRED.search(clause):
+            continue
+        if start <= offset or not _FORWARD_ONLY.match(clause):
+            return True
+    return False
