@@ -42,7 +42,8 @@ _PUBLIC_PATHS = {"/health", "/ready", "/metrics", "/auth/login"}
 _COMMON = {
     "400": "Malformed request (a body that is not valid JSON, a bad cursor)",
     "401": "Missing, invalid, expired or revoked token",
-    "404": "No such document of yours",
+    "403": "This needs the admin role",
+    "404": "No such document, interview or upload of yours",
     "413": "Request body over its limit",
     "422": "A parameter out of its range; the detail names it",
 }
@@ -65,7 +66,9 @@ def _document_errors(app: FastAPI) -> None:
                 wanted = {"400", "422"}
                 if path not in _PUBLIC_PATHS:
                     wanted.add("401")
-                if "{document_id}" in path:
+                if path.startswith("/admin"):
+                    wanted.add("403")
+                if any(p in path for p in ("{document_id}", "{session_id}", "{upload_id}", "{letter_id}")):
                     wanted.add("404")
                 if method in ("post", "put", "patch"):
                     wanted.add("413")
