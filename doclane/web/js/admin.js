@@ -22,7 +22,6 @@ export class AdminPage {
     this.charts = new Map(); // stage -> LineChart
     this.metricsChart = null;
     this.history = []; // [{t, samples}] of the last RATE_WINDOW_MS: rates are taken over it
-    this.missing = false;
     this.busy = new Set();
     $("#dlq-stage").addEventListener("change", () => this.loadDlq());
     window.addEventListener("resize", () => this.drawAll());
@@ -77,7 +76,6 @@ export class AdminPage {
       this.renderUnavailable(err);
       return;
     }
-    this.missing = false;
     $("#admin-error").textContent = "";
     $("#admin-mode").textContent = body.mode ? `${body.mode} mode` : "";
     const t = Date.now();
@@ -126,7 +124,6 @@ export class AdminPage {
       : err instanceof ApiError && err.status === 403
         ? "This page needs the admin role."
         : `Could not read the queues: ${err.detail || err.message}`;
-    this.missing = err instanceof ApiError && err.status === 404;
     $("#admin-error").textContent = text;
   }
 
