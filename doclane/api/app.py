@@ -86,8 +86,14 @@ def create_app(settings: Settings | None = None, stages: Iterable[str] | None = 
     # the 413s of the body limit included; bodies are counted before any route parses them.
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:  # off unless configured: the dashboard is served by the gateway itself
-        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type", "Last-Event-ID"], max_age=600)
+        # tus clients (Uppy, tus-js-client) on another origin need its methods and headers too.
+        tus_headers = ["Tus-Resumable", "Upload-Length", "Upload-Offset", "Upload-Metadata"]
+        app.add_middleware(
+            CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE", "HEAD", "PATCH"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID", *tus_headers],
+            expose_headers=["Location", "Upload-Offset", "Upload-Length", "Upload-Expires", "Tus-Resumable",
+                            "Tus-Version", "Tus-Extension", "Tus-Max-Size", "Doclane-Document-Id"],
+            max_age=600)
     app.add_middleware(BodyLimitMiddleware, limit_for=lambda path: request_limit(settings, path))
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(health.router)

@@ -259,3 +259,27 @@ async def test_an_abandoned_upload_is_swept_away(expiring):
     with pytest.raises(TusCommunicationError):
         TusClient(f"{expiring.url}/uploads/", headers=auth(token)).uploader(
             file_stream=io.BytesIO(b"a" * 10 * _KB), url=url)
+
+
+async def test_a_tus_client_on_an_allowed_origin_passes_the_browsers_checks(tmp_path_factory):
+    """Uppy and tus-js-client in a page of another origin: the preflight allows tus's methods and
+    headers, and the answers expose the headers the client must read."""
+    from tests.utils.server import ServerProcess
+
+    origin = "https://app.example.com"
+    proc = ServerProcess(tmp_path_factory.mktemp("cors") / "data", env={"DOCLANE_CORS_ORIGINS": origin})
+    proc.start()
+    try:
+        async with httpx.AsyncClient(base_url=proc.url) as client:
+            preflight = await client.options("/uploads/", headers={
+                "Origin": origin, "Access-Control-Request-Method": "PATCH",
+                "Access-Control-Request-Headers": "authorization, tus-resumable, upload-offset"})
+            assert preflight.status_code == 200, preflight.text
+            assert "PATCH" in preflight.headers["access-control-allow-methods"]
+            allowed = preflight.headers["access-control-allow-headers"].lower()
+            assert "upload-offset" in allowed and "tus-resumable" in allowed
+            answer = await client.options("/uploads/", headers={"Origin": origin, "Tus-Resumable": "1.0.0"})
+            exposed = answer.headers["access-control-expose-headers"].lower()
+            assert {"location", "upload-offset", "tus-resumable"} <= {h.strip() for h in exposed.split(",")}
+    finally:
+        proc.stop()
