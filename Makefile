@@ -29,7 +29,7 @@ test: install models
 	infra/with-infra.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The pipeline bench uses the servers for its distributed runs; the AI bench needs none.
-bench: install
+bench: install models
 	infra/with-infra.sh $(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.ai
 	$(BIN)/python -m bench.search

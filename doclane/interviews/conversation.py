@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from doclane.interviews.skills import surface_pattern
+from doclane.interviews.answers import structure_parts, target_credit
+from doclane.interviews.profiles import statements
 from doclane.schemas.interviews import InterviewSession, Phase, PlannedQuestion, Turn
 
 __all__ = ["Intent", "answer_issues", "commit_turn", "is_backchannel", "looks_final", "next_intent",
@@ -38,12 +39,6 @@ _HEDGES = re.compile(r"\b(?:i think|maybe|probably|kind of|sort of|i guess|not s
                      r"somewhat|more or less|i suppose)\b", re.I)
 _SPECIFIC = re.compile(
     r"\d|%|\b(?:because|so that|which meant|resulting|reduced|increased|cut|saved)\b", re.I)
-_SITUATION = re.compile(r"\b(?:when|at|while|during|in my (?:last|previous)|we had|there was|the team|"
-                        r"project|customer|client)\b", re.I)
-_ACTION = re.compile(r"\bI (?:\w+ed|built|wrote|led|ran|made|set|took|chose|decided|proposed|designed|"
-                     r"moved|split|got|found|went|did)\b")
-_RESULT = re.compile(r"\b(?:result|outcome|in the end|finally|as a result|so we|which (?:cut|reduced|saved|"
-                     r"meant)|\d+\s*%|went from|down to|up to|shipped|launched)\b", re.I)
 #: What a listener says to show they follow, written without spaces or punctuation.
 _BACKCHANNELS = frozenset({
     "ok", "okay", "k", "mm", "mhm", "mmhm", "uhhuh", "right", "yeah", "yes", "yep", "sure", "gotit", "isee",
@@ -117,13 +112,13 @@ def answer_issues(question: PlannedQuestion, answer: str, names: dict[str, str])
     words = _WORD.findall(answer)
     if len(words) < MIN_ANSWER_WORDS:
         issues.append("too_short")
-    missing = [s for s in question.targets if not surface_pattern(s, names.get(s, s)).search(answer)]
+    spans = statements(answer)
+    missing = [s for s in question.targets if not target_credit(s, names.get(s, s), answer, spans)]
     if question.kind != "behavioural" and missing and len(missing) == len(question.targets):
         issues.append("missing_concept")
     if _HEDGES.search(answer) and not _SPECIFIC.search(answer):
         issues.append("hedging")
-    if question.kind == "behavioural" and sum(
-            bool(p.search(answer)) for p in (_SITUATION, _ACTION, _RESULT)) < 3:
+    if question.kind == "behavioural" and structure_parts(answer) < 3:
         issues.append("no_star")
     return issues
 

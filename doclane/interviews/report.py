@@ -14,6 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from doclane.interviews.answers import ACTION as _ACTION
+from doclane.interviews.answers import HEDGE as _HEDGE
+from doclane.interviews.answers import OWN as _OWN
+from doclane.interviews.answers import RESULT as _RESULT
+from doclane.interviews.answers import SITUATION as _SITUATION
+from doclane.interviews.answers import target_credit
+from doclane.interviews.answers import words as _words
 from doclane.interviews.conversation import normalise
 from doclane.interviews.profiles import statements
 from doclane.interviews.skills import surface_pattern
@@ -32,32 +39,11 @@ __all__ = ["RUBRIC_VERSION", "AnswerScore", "build_report", "score_answer"]
 
 RUBRIC_VERSION = "rubric-rules@2"
 
-_WORD = re.compile(r"[A-Za-z][\w'+#.-]*|\d[\d.,%]*")
 _NUMBER = re.compile(r"\d")
 _REASON = re.compile(r"\b(?:because|so that|so we|which meant|the reason|trade-?offs?|instead of|"
                      r"rather than|otherwise|in order to|to avoid|the risk|at the cost of|compared to)\b",
                      re.I)
-_ACTION = re.compile(r"\bI\s+(?:\w+ed|built|wrote|led|ran|made|set|took|chose|split|found|got|did|drove|"
-                     r"designed|moved|rebuilt|rewrote|owned)\b")
-_SITUATION = re.compile(
-    r"\b(?:when|while|during|we had|there was|our team|the team|the project|at my|"
-    r"in my (?:last|previous|current|first)|before|one (?:day|night|morning|week|monday|tuesday|wednesday|"
-    r"thursday|friday|saturday|sunday)|(?:last|this) (?:year|month|week|quarter|spring|summer|autumn|winter|"
-    r"january|february|march|april|may|june|july|august|september|october|november|december)|"
-    r"on a (?:\w+ )?shift|a (?:customer|patient|student|client|colleague) (?:who|called|complained|was|had)|"
-    r"our (?:\w+ )?(?:service|site|app|system|ward|class|store)\b)\b", re.I)
-_RESULT = re.compile(
-    r"\b(?:result|outcome|in the end|as a result|which (?:cut|reduced|saved|meant)|went (?:from|down|up)|"
-    r"dropped|shipped|launched|reduced|increased|saved|improved|since then|have not had|rose|grew|doubled|"
-    r"halved|closed at|rolled (?:it )?out|went home|on the day|by the end|stayed)\b", re.I)
-_HEDGE = re.compile(r"\b(?:i think|maybe|probably|kind of|sort of|i guess|not sure|perhaps|i suppose)\b",
-                    re.I)
 _FILLER = re.compile(r"\b(?:um+|uh+|er+|like,|you know)\b", re.I)
-#: What the candidate did, in the first person: "I built", "we moved", "my first model".
-_OWN = re.compile(r"\b(?:I|we)\s+(?:\w+ed|built|wrote|led|ran|made|set|took|chose|split|found|got|did|"
-                  r"drove|designed|moved|rebuilt|rewrote|owned|put|gave|kept|cut|told|brought|began|"
-                  r"sent|saw|went|had to|asked|run|write|build|use|teach|plan|review|reconcile|"
-                  r"prepare|advise|handle)\b|\bmy (?:first|own|team|biggest|last)\b")
 #: The answer looks back: what was hard, what it found, what it would change.
 _REFLECT = re.compile(r"\b(?:the hard(?:est)? part|was hard|difficult|tricky|the problem|the cause|"
                       r"found that|turned out|next time|if i did it again|i would now|now i would|"
@@ -74,8 +60,6 @@ _TO_THE_RATER = re.compile(
     r"\b(?:ignore (?:all |any |your |the |previous |prior )*(?:instructions|rules|prompt)|"
     r"(?:rate|score|mark|grade) (?:me|this|my answer|the answer)|"
     r"give me (?:a |the )?(?:full|top|perfect|maximum|10|five|5)|you are now|system prompt)\b", re.I)
-#: A word of a skill's name, matched by its stem ("negotiation" in "negotiate", "tests" for "testing").
-_STEM = 5
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
 #: An answer sharing more than this share of its words with the question only repeats it.
 _ECHO = 0.7
@@ -87,10 +71,6 @@ class AnswerScore:
 
     scores: dict[Criterion, float]
     evidence: dict[Criterion, list[tuple[int, int]]]
-
-
-def _words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
 
 
 def _clamp(value: float) -> float:
@@ -108,18 +88,6 @@ def _without_rater_talk(answer: str) -> str:
         if _TO_THE_RATER.search(answer[a:b]):
             answer = answer[:a] + " " * (b - a) + answer[b:]
     return answer
-
-
-def _target_credit(skill: str, name: str, answer: str, spans: list[tuple[int, int]]) -> float:
-    """How far the answer speaks to a targeted skill: named where the candidate says what they did (1),
-    named in passing (0.6), or only its words' stems (0.5); 0 when absent."""
-    pattern = surface_pattern(skill, name)
-    said = [answer[a:b] for a, b in spans if pattern.search(answer[a:b])]
-    if said:
-        return 1.0 if any(_OWN.search(s) for s in said) else 0.6
-    stems = [w[:_STEM] for w in _words(name) if len(w) >= 4]
-    said_stems = {w[:_STEM] for w in _words(answer)}
-    return 0.5 if stems and all(stem in said_stems for stem in stems) else 0.0
 
 
 def score_answer(question: PlannedQuestion | None, answer: str,
@@ -150,7 +118,7 @@ def score_answer(question: PlannedQuestion | None, answer: str,
     targets = list(question.targets) if question is not None else []
     credit = 0.0
     for skill in targets:
-        credit += _target_credit(skill, names.get(skill, skill), answer, spans)
+        credit += target_credit(skill, names.get(skill, skill), answer, spans)
         cite("relevance", surface_pattern(skill, names.get(skill, skill)))
     overlap = 0.0
     if question is not None and not targets:

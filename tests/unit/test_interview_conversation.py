@@ -119,3 +119,15 @@ async def test_a_gateway_lets_go_of_interviews_left_without_a_client():
 async def _spoken(live: LiveInterview) -> None:
     while not any(t.role == "interviewer" for t in live.session.transcript):
         await asyncio.sleep(0.01)
+
+
+def test_a_follow_up_asks_for_what_the_score_would_miss_and_nothing_else():
+    from doclane.interviews.report import score_answer
+
+    question = PlannedQuestion(id="q1", text="Tell me about your negotiation skills.",
+                               targets=["negotiation"], kind="technical", source_kind="jd")
+    names = {"negotiation": "negotiation"}
+    answer = ("I negotiate every supplier contract myself: last year I moved our biggest one from 60 to 30 "
+              "days of payment terms.")
+    assert "missing_concept" not in talk.answer_issues(question, answer, names)
+    assert score_answer(question, answer, names).scores["relevance"] > 1  # the stem counts for both
