@@ -1,7 +1,8 @@
 """``python -m models.classify.evaluate``: the classifier on the hand-written held-out set.
 
-Steps: build (or reuse) the artefact, read the held-out set through doclane's readers,
-fail if any held-out document is in the training data (exact or near duplicate), score the
+Steps: build (or reuse) the artefact, read the held-out and development sets through doclane's
+readers, fail if any held-out or development document is in the training data or any held-out
+document is in the development set (exact or near duplicate), score the
 model next to a majority-class and a keyword-rule baseline, compare the candidates, measure
 calibration, run the public BBC News reference, and write ``bench/results/classify.json``,
 the classification sections of ``bench/results/models.md`` and ``models/README.md``.
@@ -26,7 +27,17 @@ from doclane.infra.settings import get_settings
 from models.classify.baselines import keyword_rule, majority
 from models.classify.leakage import LeakError, find_leaks
 from models.classify.metrics import apply_threshold, expected_calibration_error, scores
-from models.classify.pipeline import CANDIDATES, CLASSES, HERE, ROOT, SEED, build, load_dataset, make_model
+from models.classify.pipeline import (
+    CANDIDATES,
+    CLASSES,
+    HERE,
+    ROOT,
+    SEED,
+    build,
+    dev_docs,
+    load_dataset,
+    make_model,
+)
 from models.classify.report import write_reports
 from models.classify.sources import SourceDoc, document_text, read_source_dir
 
@@ -35,12 +46,16 @@ __all__ = ["HELDOUT", "bbc_reference", "check_leaks", "evaluate", "main"]
 HELDOUT = HERE / "heldout"
 
 
-def check_leaks(heldout: list[tuple[str, str]], training: list[tuple[str, str]]) -> float:
-    """Raise :class:`LeakError` if a held-out text is in the training texts; else the top overlap."""
+def check_leaks(heldout: list[tuple[str, str]], training: list[tuple[str, str]],
+                what: str = "held-out", where: str = "training data") -> float:
+    """Raise :class:`LeakError` if a held-out text is in the training texts; else the top overlap.
+
+    Also used for the development set (``what="development"``) and for held-out documents
+    in the development set (``where="development set"``)."""
     leaks, highest = find_leaks(heldout, training)
     if leaks:
         listed = ", ".join(f"{x.heldout_id}~{x.training_id} ({x.kind}, {x.overlap})" for x in leaks[:10])
-        raise LeakError(f"{len(leaks)} held-out document(s) found in the training data: {listed}")
+        raise LeakError(f"{len(leaks)} {what} document(s) found in the {where}: {listed}")
     return highest
 
 
@@ -74,7 +89,17 @@ def evaluate(models_dir: Path, *, with_bbc: bool = True) -> dict[str, Any]:
     classifier = load_artefact(str(artefact))
     training = load_dataset(artefact)
     heldout = _read(read_source_dir(HELDOUT))
-    highest_overlap = check_leaks([(d.id, text) for d, text, _ in heldout], [(e.id, e.text) for e in training])
+    dev = _read(dev_docs())
+    train_pairs = [(e.id, e.text) for e in training]
+    highest_overlap = check_leaks([(d.id, text) for d, text, _ in heldout], train_pairs)
+    dev_overlap = check_leaks([(d.id, text) for d, text, _ in dev], train_pairs, what="development")
+    heldout_dev_overlap = check_leaks([(d.id, text) for d, text, _ in heldout],
+                                      [(d.id, t) for d, t, _ in dev], where="development set")
+    dev_results = [classifier.classify(text, filename=d.filename, content_type=ct) for d, text, ct in dev]
+    dev_labels = [d.label for d, _, _ in dev]
+    dev_scores = scores(dev_labels, [r.label.value for r in dev_results], CLASSES)
+    dev_proba = np.array([[r.scores[c] for c in CLASSES] for r in dev_results])
+    dev_scores["ece"] = expected_calibration_error(dev_proba, dev_labels, CLASSES)
 
     labels = [d.label for d, _, _ in heldout]
     results = [classifier.classify(text, filename=d.filename, content_type=ct) for d, text, ct in heldout]
@@ -86,7 +111,7 @@ def evaluate(models_dir: Path, *, with_bbc: bool = True) -> dict[str, Any]:
               for (d, _, _), p, r in zip(heldout, predicted, results, strict=True) if p != d.label]
 
     # The candidates again, fitted on the whole training set, for the comparison table (the
-    # choice was made on the validation split: these held-out figures never fed it).
+    # choice was made on the development set: these held-out figures never fed it; no sharpening).
     prepared_train = [e.prepared for e in training]
     prepared_heldout = [prepare_text(t, filename=d.filename, content_type=ct) for d, t, ct in heldout]
     candidates = {}
@@ -106,10 +131,14 @@ def evaluate(models_dir: Path, *, with_bbc: bool = True) -> dict[str, Any]:
     }
     report: dict[str, Any] = {
         "version": classifier.version, "artefact": artefact.name, "threshold": classifier.threshold,
-        "manifest": {k: classifier.manifest[k] for k in ("training_documents", "label_counts", "selection",
-                                                         "build_s", "convert_s")},
+        "manifest": {k: classifier.manifest.get(k) for k in (
+            "training_documents", "label_counts", "selection", "build_s", "convert_s", "sharpen")},
         "heldout": {"documents": len(heldout), "formats": _count(d.format for d, _, _ in heldout),
-                    "highest_training_overlap": round(highest_overlap, 3)},
+                    "highest_training_overlap": round(highest_overlap, 3),
+                    "highest_dev_overlap": round(heldout_dev_overlap, 3)},
+        "dev": {"documents": len(dev), "formats": _count(d.format for d, _, _ in dev),
+                "highest_training_overlap": round(dev_overlap, 3), "scores": dev_scores,
+                "keywords": scores(dev_labels, [keyword_rule(t) for _, t, _ in dev], CLASSES)},
         "model": model_scores, "errors": errors, "baselines": baselines, "candidates": candidates,
         "classes": CLASSES,
     }

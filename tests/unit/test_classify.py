@@ -16,9 +16,10 @@ from doclane.ai.classify import LinearDocClassifier, load_classifier
 from doclane.ai.classify.linear import load_artefact
 from doclane.infra.settings import Settings
 from doclane.schemas.enrichment import DocType
-from models.classify.evaluate import check_leaks
+from models.classify.evaluate import HELDOUT, check_leaks
 from models.classify.leakage import LeakError
-from models.classify.pipeline import build
+from models.classify.pipeline import HANDWRITTEN, build, dev_docs
+from models.classify.sources import read_source_dir
 
 # The full artefact trains in about a minute cold on 2 cores (make models builds it first).
 pytestmark = pytest.mark.timeout(300)
@@ -101,6 +102,22 @@ def test_the_evaluation_fails_when_a_heldout_document_is_in_the_training_data() 
     edited = DOCUMENTS[DocType.PAPER][0].replace("8%", "9%").replace("1,200", "1,300") + " Extra closing words."
     with pytest.raises(LeakError, match="ho-2"):  # a near duplicate
         check_leaks(heldout, [*training, ("gen-4", edited)])
+
+
+def test_development_documents_are_apart_from_training_and_heldout_documents() -> None:
+    """The development set tunes the model, so none of it may be trained on, and the held-out
+    set scores it, so none of it may be in the development set (checked on the sources here,
+    on the texts the readers extract in the evaluation)."""
+    dev = [(d.id, d.body) for d in dev_docs()]
+    assert len(dev) >= 60 and len({d.label for d in dev_docs()}) == len(DocType)
+    written = [(d.id, d.body) for d in read_source_dir(HANDWRITTEN)]
+    heldout = [(d.id, d.body) for d in read_source_dir(HELDOUT)]
+    assert check_leaks(dev, written, what="development") < 0.5
+    assert check_leaks(heldout, dev, where="development set") < 0.5
+    with pytest.raises(LeakError, match=f"development document.*{dev[3][0]}"):
+        check_leaks(dev, [*written, ("hw-x", dev[3][1].upper())], what="development")
+    with pytest.raises(LeakError, match="in the development set"):
+        check_leaks(heldout, [*dev, ("dv-x", heldout[5][1])], where="development set")
 
 
 def test_scores_are_calibrated_probabilities_of_every_class(classifier: LinearDocClassifier) -> None:

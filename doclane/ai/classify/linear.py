@@ -13,15 +13,25 @@ from pathlib import Path
 from typing import Any
 
 import joblib
+import numpy as np
 
 from doclane.ai.classify.exceptions import ClassifierUnavailable
 from doclane.ai.classify.features import prepare_text
 from doclane.schemas.enrichment import Classification, DocType
 
-__all__ = ["MANIFEST_FILE", "MODEL_FILE", "LinearDocClassifier", "load_artefact"]
+__all__ = ["MANIFEST_FILE", "MODEL_FILE", "LinearDocClassifier", "load_artefact", "sharpen"]
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
+
+
+def sharpen(probabilities: Any, exponent: float) -> Any:
+    """Probabilities raised to ``exponent`` and renormalised per row: a temperature on the
+    calibrated scores (``softmax(z / T) ** a``, renormalised, is ``softmax(z * a / T)``)."""
+    if exponent == 1.0:
+        return probabilities
+    raised = np.power(np.clip(probabilities, 1e-12, 1.0), exponent)
+    return raised / raised.sum(axis=1, keepdims=True)
 
 
 class LinearDocClassifier:
@@ -36,10 +46,13 @@ class LinearDocClassifier:
         self.path = path
         self._pipeline = pipeline
         self.version: str = str(manifest["version"])
-        #: Below this calibrated probability the label is ``other`` (chosen on a validation
-        #: split of the training data).
+        #: Below this calibrated probability the label is ``other`` (chosen on the
+        #: development set, ``models/classify/dev``).
         self.threshold: float = float(manifest["threshold"])
         self.manifest = manifest
+        #: Exponent on the calibrated probabilities (a temperature fitted on hand-written
+        #: training documents out of fold; 1.0 in artefacts older than it).
+        self.sharpen: float = float(manifest.get("sharpen", 1.0))
         self._classes: list[str] = [str(c) for c in pipeline.classes_]
 
     def classify(self, text: str, *, filename: str | None = None,
@@ -57,7 +70,7 @@ class LinearDocClassifier:
 
     def predict_proba(self, prepared: list[str]) -> Any:
         """Calibrated probabilities for texts already passed through ``prepare_text``."""
-        return self._pipeline.predict_proba(prepared)
+        return sharpen(np.asarray(self._pipeline.predict_proba(prepared), dtype=float), self.sharpen)
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
         return (load_artefact, (str(self.path),))
