@@ -6,8 +6,13 @@ lists in ``lexicon/``; every slot knows its label, so the character offsets are
 exact by construction. The same seed gives the same sentences: ``random.Random``
 is stable across Python versions for ``choice``/``randint``/``random``.
 
-Nothing here reads the gold set; ``evaluate.py`` refuses to score a model whose
-training data contains a gold sentence.
+Hand-written sentences (``handwritten/*.txt``, mentions inline as in the dev set) join
+them: each as written, and again with its entities swapped for values the slots draw
+for the same label, so real phrasing carries varied names. Their emails and phones go
+unlabelled, like the templates': rules find those at run time.
+
+Nothing here reads the gold or development sets; ``evaluate.py`` refuses to score a model
+whose training data contains a gold or development sentence.
 """
 
 from __future__ import annotations
@@ -17,13 +22,20 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["HERE", "Example", "generate"]
+__all__ = ["HERE", "Example", "generate", "handwritten_examples"]
 
 HERE = Path(__file__).resolve().parent
 #: A sentence and its entities as ``(start, end, label)`` character offsets.
 Example = tuple[str, list[tuple[int, int, str]]]
 
 _SLOT = re.compile(r"\{([A-Z]+)\}")
+_INLINE = re.compile(r"\[\[(.+?)\|([A-Z_]+)\]\]")
+#: Copies of each hand-written sentence: as written, and with entities swapped.
+HANDWRITTEN_AS_WRITTEN = 2
+HANDWRITTEN_SWAPPED = 3
+#: A hand-written label → the slot that draws another value for it.
+_SWAP_SLOT = {"PERSON": "PERSON", "ORG": "ORG", "LOCATION": "LOC", "SKILL": "SKILL", "JOB_TITLE": "TITLE",
+              "MONEY": "MONEY"}
 
 
 def _lines(name: str) -> list[str]:
@@ -234,8 +246,52 @@ def _fill(template: str, filler: _Filler) -> Example:
     return text, ents
 
 
-def generate(n: int, seed: int = 0) -> list[Example]:
-    """``n`` training examples; one in four joins two sentences, as in real paragraphs."""
+def _handwritten() -> list[list[tuple[str, str | None]]]:
+    """The hand-written sentences as pieces ``(text, label or None)``; emails and phones unlabelled."""
+    out = []
+    for path in sorted((HERE / "handwritten").glob("*.txt")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            annotated = line.split("\t", 1)[1].replace("\\n", "\n")
+            pieces: list[tuple[str, str | None]] = []
+            pos = 0
+            for m in _INLINE.finditer(annotated):
+                pieces.append((annotated[pos:m.start()], None))
+                label = m.group(2)
+                pieces.append((m.group(1), None if label in ("EMAIL", "PHONE") else label))
+                pos = m.end()
+            pieces.append((annotated[pos:], None))
+            out.append(pieces)
+    return out
+
+
+def _join(pieces: list[tuple[str, str | None]], filler: _Filler | None) -> Example:
+    """A hand-written sentence as an example; with ``filler``, half its entities get new values."""
+    text, ents = "", []
+    for value, label in pieces:
+        if label is not None and filler is not None and label in _SWAP_SLOT and filler.rng.random() < 0.5:
+            value = filler.slots[_SWAP_SLOT[label]]()[0]
+        if label is not None:
+            ents.append((len(text), len(text) + len(value), label))
+        text += value
+    return text, ents
+
+
+def handwritten_examples(seed: int = 0) -> list[Example]:
+    """Every hand-written sentence ``HANDWRITTEN_AS_WRITTEN`` times as written and
+    ``HANDWRITTEN_SWAPPED`` times with entities swapped (deterministic for a seed)."""
+    filler = _Filler(random.Random(seed + 1))  # noqa: S311 - reproducible data, not secrets
+    out: list[Example] = []
+    for pieces in _handwritten():
+        out += [_join(pieces, None)] * HANDWRITTEN_AS_WRITTEN
+        out += [_join(pieces, filler) for _ in range(HANDWRITTEN_SWAPPED)]
+    return out
+
+
+def generate(n: int, seed: int = 0, *, handwritten: bool = True) -> list[Example]:
+    """``n`` template examples (one in four joins two sentences, as in real paragraphs),
+    then the hand-written sentences (:func:`handwritten_examples`) unless ``handwritten`` is false."""
     rng = random.Random(seed)  # noqa: S311 - reproducible data, not secrets
     filler = _Filler(rng)
     templates = _templates()
@@ -248,4 +304,4 @@ def generate(n: int, seed: int = 0) -> list[Example]:
             text = f"{text} {more}"
             ents = ents + [(s + shift, e + shift, label) for s, e, label in more_ents]
         examples.append((text, ents))
-    return examples
+    return examples + (handwritten_examples(seed) if handwritten else [])

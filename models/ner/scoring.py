@@ -63,14 +63,20 @@ def parse_inline(annotated: str) -> tuple[str, list[Span]]:
     return text + annotated[pos:], spans
 
 
-def load_dev(path: Path = DEV_PATH) -> list[GoldSentence]:
-    """The development set: ``source<TAB>text`` lines, mentions inline, ``\\n`` a line break."""
+def load_dev(path: Path | None = None) -> list[GoldSentence]:
+    """The development set: ``source<TAB>text`` lines, mentions inline, ``\\n`` a line break.
+
+    Without ``path``, every part of it (``dev/*.txt``: ``dev.txt``, then ``dev2.txt``, written
+    later in other voices); ids are ``dev-<line>`` in the first part, ``<part>-<line>`` after."""
+    if path is None:
+        return [s for part in sorted(DEV_PATH.parent.glob("*.txt")) for s in load_dev(part)]
+    prefix = "dev" if path.name == DEV_PATH.name else path.stem
     sentences = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip() and not line.startswith("#"):
             source, annotated = line.split("\t", 1)
             text, spans = parse_inline(annotated.replace("\\n", "\n"))
-            sentences.append(GoldSentence(f"dev-{number}", source, text, spans))
+            sentences.append(GoldSentence(f"{prefix}-{number}", source, text, spans))
     return sentences
 
 

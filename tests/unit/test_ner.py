@@ -114,6 +114,27 @@ def test_leak_check_catches_a_planted_dev_sentence(tmp_path: Path) -> None:
         evaluate(tmp_path)
 
 
+def test_leak_check_catches_a_sentence_of_the_second_dev_part(tmp_path: Path) -> None:
+    dev = load_dev()
+    planted = next(s for s in reversed(dev) if s.id.startswith("dev2-") and len(s.text) > 40)
+    (tmp_path / "training_texts.jsonl").write_text(
+        json.dumps(f"Intro. {planted.text}"), encoding="utf-8")
+    with pytest.raises(GoldLeakError, match=planted.id):
+        evaluate_dev(tmp_path)
+
+
+def test_handwritten_training_sentences_are_annotated_and_mixed_in() -> None:
+    from models.ner.generate import handwritten_examples
+
+    examples = handwritten_examples()
+    assert len(examples) >= 500
+    for text, ents in examples:
+        assert all(0 <= s < e <= len(text) and text[s:e] == text[s:e].strip() for s, e, _ in ents)
+        assert not [label for _, _, label in ents if label in ("EMAIL", "PHONE")]  # rules find those
+    assert {label for _, ents in examples for _, _, label in ents} == {
+        "PERSON", "ORG", "LOCATION", "DATE", "MONEY", "SKILL", "JOB_TITLE"}
+
+
 def test_generated_training_data_contains_no_dev_or_gold_sentence() -> None:
     texts = [text for text, _ in generate(4000)]
     check_no_leak(texts, load_gold())
@@ -136,6 +157,9 @@ def test_dates_are_iso_when_they_name_a_day(text: str, value: str) -> None:
     ("$1,250.00", "1250.00 USD"), ("€1.250,00", "1250.00 EUR"), ("1,200 euros", "1200.00 EUR"),
     ("USD 4,000", "4000.00 USD"), ("£2.5 million", "2500000.00 GBP"), ("$120k", "120000.00 USD"),
     ("CHF 8'400.00", "8400.00 CHF"), ("€625,80", "625.80 EUR"), ("¥385,000", "385000.00 JPY"),
+    ("₹1,18,000", "118000.00 INR"), ("Rs. 48,000", "48000.00 INR"), ("R 4 250", "4250.00 ZAR"),
+    ("NZ$312.50", "312.50 NZD"), ("KES 86,500", "86500.00 KES"), ("₦450,000", "450000.00 NGN"),
+    ("₹842 crore", "8420000000.00 INR"),
 ])
 def test_amounts_carry_their_currency(text: str, value: str) -> None:
     assert normalise_money(text) == value
@@ -155,6 +179,16 @@ def test_rules_find_emails_phones_amounts_and_dates_but_not_ids() -> None:
     found = [(text[s:e], label.value) for s, e, label in find_rule_spans(text)]
     assert found == [("2025-03-03", "DATE"), ("€1.250,00", "MONEY"), ("04/15/2025", "DATE"),
                      ("Jane.Doe@Acme.com", "EMAIL"), ("+1 (555) 123-4567", "PHONE")]
+
+
+def test_rules_find_amounts_in_many_currencies_and_groupings_but_not_codes() -> None:
+    text = ("Total ₹1,18,000 (GST 18%). Pls transfer R 4 250 to FNB acc 62812345678; deposit R250 000. "
+            "Balance NZ$312.50, pay KES 86,500 or ₦450,000. Rs 1,95,000 for catering. Call (02) 9876 5432. "
+            "Revenue grew from R3 million. R&D team, Form R 12, release R2-D2, Python 3.12 and 24/7 support.")
+    found = [(text[s:e], label.value) for s, e, label in find_rule_spans(text)]
+    assert found == [("₹1,18,000", "MONEY"), ("R 4 250", "MONEY"), ("R250 000", "MONEY"),
+                     ("NZ$312.50", "MONEY"), ("KES 86,500", "MONEY"), ("₦450,000", "MONEY"),
+                     ("Rs 1,95,000", "MONEY"), ("(02) 9876 5432", "PHONE"), ("R3 million", "MONEY")]
 
 
 # --- the skill lexicon ---

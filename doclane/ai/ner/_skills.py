@@ -40,7 +40,11 @@ _CUE = re.compile(
     r"\b[^.;\n]*$|^\s*[-•*·]\s",
     re.I,
 )
-_JUST_BEFORE = re.compile(r"(?:\bin|\bwith|\busing|\bof|\bknows?|\blearning|:|^\s*[-•*·])\s*$", re.I)
+_JUST_BEFORE = re.compile(r"(?:\bin|\bwith|\busing|\bof|\bknows?|\blearning|:)\s*$", re.I)
+#: A list bullet opening the line (either cue regex's "^" alternative).
+_BULLET_LINE = re.compile(r"\s*[-•*·](?:\s|$)")
+#: Characters before a mention that ``_JUST_BEFORE`` reads ("learning" and the spaces after it).
+_NEAR = 40
 _LIST_SEP = re.compile(r"\s*(?:[,;/&]|,?\s*\b(?:and|or|plus)\b|[()])\s*", re.I)
 _MIN_LOWERCASE_VARIANT = 4
 
@@ -125,8 +129,14 @@ def in_skill_context(text: str, start: int, end: int, anchors: Iterable[tuple[in
 
 def _in_context(text: str, match: SkillMatch, anchors: list[tuple[int, int]]) -> bool:
     """A cue before it on its line, or a neighbouring skill across a list separator."""
-    before = text[text.rfind("\n", 0, match.start) + 1:match.start]
-    if _JUST_BEFORE.search(before) or _CUE.search(before):
+    line_start = text.rfind("\n", 0, match.start) + 1
+    before = text[line_start:match.start]
+    # A cue counts only after the line's last full stop or semicolon (``[^.;\n]*$``): searching
+    # from there gives the same answer without rescanning a long line for every mention (a
+    # page-long line without breaks made this the slowest step of extraction).
+    clause = max(before.rfind("."), before.rfind(";")) + 1
+    if (_BULLET_LINE.match(before) or _JUST_BEFORE.search(before, max(0, len(before) - _NEAR))
+            or _CUE.search(before, clause)):
         return True
     for start, end in anchors:
         between = text[end:match.start] if end <= match.start else text[match.end:start]
