@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
 
 from doclane.api.deps import AdminUser, ServicesDep, require_admin
 from doclane.consumers import STAGE_GROUPS
+from doclane.infra.metrics import QUEUE_DEPTH, QUEUE_LAG, QUEUE_OLDEST_WAITING_SECONDS
 from doclane.infra.runtime import Services
 from doclane.producers.uploads import retry_document
 from doclane.schemas.admin import (
@@ -49,7 +51,9 @@ from doclane.schemas.events import (
 )
 from doclane.schemas.extraction import Chunk
 
-__all__ = ["router"]
+__all__ = ["export_queue_metrics", "router"]
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
 
@@ -89,6 +93,24 @@ async def queues(services: ServicesDep) -> QueuesResponse:
         ], members=backlog.members, members_paused=backlog.members_paused))
     mode = "kafka" if services.settings.kafka_bootstrap is not None else "embedded"
     return QueuesResponse(mode=mode, groups=groups)
+
+
+async def export_queue_metrics(services: Services, every_s: float) -> None:
+    """Keep the queue gauges of ``/metrics`` at the figures of ``GET /admin/queues``, for
+    Prometheus and Grafana (a scrape cannot wait for the broker; this task does)."""
+    while True:
+        try:
+            answer = await queues(services)
+        except Exception as exc:  # the broker may be restarting: keep the last figures, try again
+            logger.warning("queue metrics not updated: %s", exc)
+        else:
+            for group in answer.groups:
+                for topic in group.topics:
+                    QUEUE_LAG.labels(group.group, topic.topic).set(topic.lag)
+                    QUEUE_DEPTH.labels(group.group, topic.topic).set(topic.depth)
+                    QUEUE_OLDEST_WAITING_SECONDS.labels(group.group, topic.topic).set(
+                        topic.oldest_waiting_s or 0)
+        await asyncio.sleep(every_s)
 
 
 async def _set_paused(services: Services, admin: str, stage: str, paused: bool) -> StagePaused:

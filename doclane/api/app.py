@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -32,6 +34,7 @@ from doclane.infra.metrics import STREAM_CLIENTS
 from doclane.infra.ratelimit import KeyedLimiter
 from doclane.infra.runtime import build_services, running
 from doclane.infra.settings import Settings, get_settings
+from doclane.infra.supervise import supervised
 
 __all__ = ["create_app", "load_users"]
 
@@ -68,10 +71,16 @@ def create_app(settings: Settings | None = None, stages: Iterable[str] | None = 
             live = interviews.live_interviews(services)
             app.state.gateway = Gateway(services=services, users=users, jwt_secret=secret, hub=hub,
                                         upload_limiter=limiter, interviews=live)
+            gauges = (supervised(admin.export_queue_metrics(services, settings.queue_metrics_s),
+                                 name="queue-metrics") if settings.queue_metrics_s else None)
             logger.info("doclane %s ready; stages: %s", __version__, ", ".join(run_stages) or "none")
             try:
                 yield
             finally:
+                if gauges is not None:
+                    gauges.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await gauges
                 await live.close()
                 await hub.close()
 

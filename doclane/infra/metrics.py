@@ -14,6 +14,9 @@ __all__ = [
     "CACHE_LOOKUPS",
     "INTERVIEW_DISCARDED_TOKENS",
     "INTERVIEW_REPLIES",
+    "QUEUE_DEPTH",
+    "QUEUE_LAG",
+    "QUEUE_OLDEST_WAITING_SECONDS",
     "MODEL_RUNS",
     "MODEL_SECONDS",
     "STAGE_EVENTS",
@@ -80,6 +83,16 @@ MODEL_RUNS = Counter(
     "Runs of a model version, by outcome (ok, failed); shadow runs included.",
     ["component", "version", "outcome"],
 )
+
+# --- queues (set by the gateway from the same figures as GET /admin/queues) ---
+QUEUE_LAG = Gauge("doclane_queue_lag", "Records of a topic its consumer group has not committed yet.",
+                  ["group", "topic"])
+QUEUE_DEPTH = Gauge("doclane_queue_depth", "Records of a topic waiting for its group (lag minus in flight).",
+                    ["group", "topic"])
+QUEUE_OLDEST_WAITING_SECONDS = Gauge(
+    "doclane_queue_oldest_waiting_seconds",
+    "Age of the oldest record of a topic its group has not finished (0 when none waits).",
+    ["group", "topic"])
 
 # --- interviews ---
 INTERVIEW_REPLIES = Counter(

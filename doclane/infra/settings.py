@@ -173,6 +173,9 @@ class Settings(BaseSettings):
     interview_max_tentative: int = Field(default=3, ge=1, le=20)
 
     # --- observability ---
+    #: How often the gateway refreshes the queue gauges of /metrics (lag, depth, oldest
+    #: waiting, per group and topic); 0 turns them off.
+    queue_metrics_s: float = Field(default=15, ge=0)
     #: Workers serve Prometheus metrics on this port when set (the gateway uses /metrics).
     metrics_port: int | None = None
 

@@ -128,6 +128,12 @@ async def test_a_paused_stage_takes_nothing_until_resumed(alice, root, tmp_path)
         assert [c["analysis"] for c in chunks] == [None] * n
         high = _lane((await _queues(root))["analyze"], "high")
         assert high["depth"] >= n and high["lag"] >= n and high["oldest_waiting_s"] is not None
+
+        async def on_the_metrics_page() -> bool:  # the same backlog, for Prometheus and Grafana
+            text = (await root.get("/metrics")).text
+            line = 'doclane_queue_depth{group="analyzer",topic="chunk.ready.high"} '
+            return any(row.startswith(line) and float(row[len(line):]) >= n for row in text.splitlines())
+        await eventually(on_the_metrics_page, timeout_s=30, what="the queue gauges on /metrics")
     analyze = (await _queues(root))["analyze"]
     assert (analyze["paused"], analyze["members"], analyze["members_paused"]) == (False, 1, 0)
     done = await wait_until_terminal(alice, doc["id"])
