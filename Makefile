@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test modules run on 3 workers (a module's server and its tests stay on one); the slowest
+# tests are listed at the end. PYTEST_WORKERS=0 runs everything in this process.
+PYTEST_WORKERS ?= 3
 PYTEST_ARGS ?=
 
 .PHONY: install models run test bench lint infra-up infra-down clean
@@ -26,7 +29,7 @@ run: install models
 
 # Starts a real Kafka broker and MongoDB-protocol server (infra/), runs every test, stops them.
 test: install models
-	infra/with-infra.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+	infra/with-infra.sh $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=20 $(PYTEST_ARGS)
 
 # The pipeline bench uses the servers for its distributed runs; the AI bench needs none.
 bench: install models
