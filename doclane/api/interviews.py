@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from typing import Annotated, Any
 
@@ -12,7 +11,8 @@ from fastapi.responses import JSONResponse
 
 from doclane.api.deps import CurrentUser, GatewayDep, ServicesDep, authenticate_token
 from doclane.api.gateway import Gateway
-from doclane.api.security import AuthError, User
+from doclane.api.security import AuthError, Session, User
+from doclane.api.sockets import REVOKED_OR_EXPIRED, revocation_watch, run_until_one_ends
 from doclane.infra.runtime import Services
 from doclane.infra.store.base import Store
 from doclane.interviews import ASSESSMENT_VERSION, assess
@@ -179,8 +179,9 @@ async def get_report(session_id: str, user: CurrentUser,
 
 # --- the live chat ---
 
-async def _socket_user(websocket: WebSocket, gateway: Gateway, token: str | None) -> tuple[User, Any] | None:
-    """The user behind the token (query or first message), and the first message's ``since``."""
+async def _socket_user(websocket: WebSocket, gateway: Gateway,
+                       token: str | None) -> tuple[Session, Any] | None:
+    """The session of the token (query or first message), and the first message's ``since``."""
     since: Any = None
     if token is None:
         try:
@@ -195,7 +196,7 @@ async def _socket_user(websocket: WebSocket, gateway: Gateway, token: str | None
                       _WS_UNAUTHORIZED)
         return None
     try:
-        return (await authenticate_token(gateway, token)).user, since
+        return await authenticate_token(gateway, token), since
     except AuthError as exc:
         await _refuse(websocket, exc.reason, _WS_UNAUTHORIZED)
         return None
@@ -215,7 +216,8 @@ async def interview_socket(websocket: WebSocket, session_id: str, token: str | N
     who = await _socket_user(websocket, gateway, token)
     if who is None:
         return
-    user, first_since = who
+    auth, first_since = who
+    user = auth.user
     if since is None and isinstance(first_since, int):
         since = first_since
     session = await gateway.services.store.get_interview(session_id)
@@ -255,15 +257,11 @@ async def interview_socket(websocket: WebSocket, session_id: str, token: str | N
                 except ProtocolError as exc:
                     await websocket.send_json({"type": "error", "detail": str(exc)})
 
-        tasks = [asyncio.create_task(send()), asyncio.create_task(receive())]
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                    await task
+        async def watch() -> None:  # a logout (or the token's end) closes the interview's socket
+            await revocation_watch(gateway, auth)
+            await _refuse(websocket, REVOKED_OR_EXPIRED, _WS_UNAUTHORIZED)
+
+        await run_until_one_ends(send, receive, watch)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:

@@ -10,7 +10,6 @@ Without either, a connection starts with what happens from now on;
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
 from collections.abc import AsyncIterator
@@ -24,6 +23,7 @@ from doclane.api.deps import GatewayDep, authenticate_token
 from doclane.api.gateway import Gateway
 from doclane.api.limits import MAX_CURSOR_CHARS
 from doclane.api.security import AuthError, Session
+from doclane.api.sockets import REVOKED_OR_EXPIRED, revocation_watch, run_until_one_ends
 from doclane.schemas.events import StatusEvent
 
 __all__ = ["InvalidCursor", "check_cursor", "router"]
@@ -31,8 +31,6 @@ __all__ = ["InvalidCursor", "check_cursor", "router"]
 router = APIRouter(tags=["stream"])
 _AUTH_TIMEOUT_S = 10
 _WS_POLICY_VIOLATION = 1008
-#: How often an open stream checks that its token was not revoked (logout).
-_REVOCATION_CHECK_S = 1.0
 _DIGITS = re.compile(rf"[0-9]{{1,{MAX_CURSOR_CHARS}}}")
 _bearer = HTTPBearer(auto_error=False)
 _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
@@ -62,16 +60,6 @@ def check_cursor(value: object, name: str, latest: int) -> int:
                             "id received from this stream, 0 to replay everything, or nothing to "
                             "start from now.")
     return cursor
-
-
-async def _revocation_watch(gateway: Gateway, session: Session) -> None:
-    """Returns when the session's token is revoked (logout) or expires."""
-    while True:
-        await asyncio.sleep(_REVOCATION_CHECK_S)
-        try:
-            await authenticate_token(gateway, session.token)
-        except AuthError:
-            return
 
 
 async def _current_session(
@@ -119,7 +107,7 @@ async def stream(
                 await outbox.put(event)
 
         async def watch() -> None:
-            await _revocation_watch(gateway, session)
+            await revocation_watch(gateway, session)
             await outbox.put(None)
 
         tasks = [asyncio.create_task(pump()), asyncio.create_task(watch())]
@@ -135,7 +123,6 @@ async def stream(
     return EventSourceResponse(events(), ping=gateway.services.settings.heartbeat_s)
 
 
-REVOKED_OR_EXPIRED = "Your token was revoked or has expired; log in again at POST /auth/login."
 
 
 def _ws_message(event: StatusEvent) -> str:
@@ -213,15 +200,7 @@ async def ws(websocket: WebSocket, token: str | None = None, since: str | None =
             pass
 
     async def watch() -> None:
-        await _revocation_watch(gateway, session)
+        await revocation_watch(gateway, session)
         await _refuse(websocket, REVOKED_OR_EXPIRED, "token revoked")
 
-    tasks = [asyncio.create_task(t()) for t in (pump, send, receive, watch)]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await task
+    await run_until_one_ends(pump, send, receive, watch)

@@ -294,3 +294,24 @@ async def test_an_interview_needs_processed_documents_and_a_sane_budget(alice, d
     assert too_many.status_code == 422 and "max_questions" in too_many.json()["detail"]
     missing = await alice.post("/interviews", json={"job_description_id": "nope", "resume_id": resume})
     assert missing.status_code == 404
+
+
+async def test_logging_out_closes_the_interview_socket(server):
+    from tests.utils.api import auth, login
+
+    # Bob's own login: logging out revokes every token of the user, so not the module's alice.
+    token = await asyncio.to_thread(login, server.url, "bob", "bob-pw")
+    async with httpx.AsyncClient(base_url=server.url, headers=auth(token), timeout=60) as bob:
+        response = await upload(bob, [DATA / "backend-engineer-jd.md", DATA / "maria-resume.txt"])
+        ids = [r["document"]["id"] for r in response.json()["results"]]
+        for doc_id in ids:
+            assert (await wait_until_terminal(bob, doc_id))["status"] == "completed"
+        session = await _session(bob, (ids[0], ids[1]))
+        async with chat_with(server, token, session["id"]) as chat:
+            await chat.reply()
+            assert (await bob.post("/auth/logout")).status_code == 204
+            error = await chat.next("error")
+            assert "revoked" in error["detail"]
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await chat.ws.recv()
+            assert closed.value.rcvd.code == 4401
