@@ -15,11 +15,8 @@ from tests.utils.server import ServerProcess
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     proc = ServerProcess(tmp_path_factory.mktemp("server") / "data",
                          env={"DOCLANE_HEARTBEAT_S": "1", "DOCLANE_QUEUE_METRICS_S": "0.5"})
-    proc.start()
-    try:
+    with proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture(scope="module")

@@ -113,11 +113,8 @@ def _document_text(number: int) -> str:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server with a slow, flaky mock provider (overrides the default module server)."""
     proc = ServerProcess(tmp_path_factory.mktemp("ai-load") / "data", env=LOAD_ENV)
-    proc.start()
-    try:
+    with proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 def _assert_names_the_failure(event: dict[str, Any]) -> None:

@@ -24,11 +24,8 @@ _DOCLANE = Path(sys.executable).parent / "doclane"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     proc = ServerProcess(tmp_path_factory.mktemp("cli") / "data", env={"DOCLANE_SEARCH_ENABLED": "false"})
-    proc.start()
-    try:
+    with proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture

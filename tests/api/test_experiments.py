@@ -59,11 +59,8 @@ def _resume(n: int) -> str:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     proc = ServerProcess(tmp_path_factory.mktemp("experiments") / "data",
                          env={"DOCLANE_EXPERIMENTS": json.dumps(EXPERIMENTS)})
-    proc.start()
-    try:
+    with proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture(scope="module")

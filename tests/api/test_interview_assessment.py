@@ -99,11 +99,8 @@ def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
     proc = ServerProcess(tmp_path_factory.mktemp("slow") / "data",
                          env={"DOCLANE_AI_PROVIDER": "mock", "DOCLANE_MOCK_LATENCY_MS": "30000",
                               "DOCLANE_MOCK_LATENCY_P99_MS": "30000", "DOCLANE_MOCK_LATENCY_MIN_MS": "30000"})
-    proc.start()
-    try:
+    with proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 async def test_documents_still_processing_are_a_conflict_with_a_reason(slow_server):

@@ -51,11 +51,8 @@ def ai_server(tmp_path_factory: pytest.TempPathFactory, fake: FakeOpenAI) -> Ite
         # Documents are analysed offline; only the interviewer talks to the model.
         "DOCLANE_AI_PROVIDER": "local", "DOCLANE_INTERVIEW_PROVIDER": "openai",
     })
-    proc.start()
-    try:
+    with proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 async def test_replies_stream_from_the_model_and_the_candidates_words_stay_data(ai_server, fake):

@@ -17,11 +17,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     proc = ServerProcess(tmp_path_factory.mktemp("no-search") / "data",
                          env={"DOCLANE_SEARCH_ENABLED": "false", "DOCLANE_CHUNK_MAX_CHARS": "600",
                               "DOCLANE_CHUNK_OVERLAP_CHARS": "0"})
-    proc.start()
-    try:
+    with proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 async def test_identical_content_completes_from_the_cache_without_an_index(alice, tmp_path):

@@ -40,11 +40,8 @@ def _server(root: Path, env: dict[str, str]) -> ServerProcess:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     proc = _server(tmp_path_factory.mktemp("tus"), _LIMITS)
-    proc.start()
-    try:
+    with proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture(scope="module")
@@ -237,11 +234,8 @@ async def test_a_finished_upload_of_an_unsupported_type_is_refused_with_the_reas
 def expiring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     proc = _server(tmp_path_factory.mktemp("tus-expiry"),
                    {"DOCLANE_RESUMABLE_EXPIRY_S": "3", "DOCLANE_RESUMABLE_SWEEP_S": "0.2"})
-    proc.start()
-    try:
+    with proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 async def test_an_abandoned_upload_is_swept_away(expiring):

@@ -57,11 +57,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     proc = ServerProcess(tmp_path_factory.mktemp("browser") / "data", env={
         "DOCLANE_USERS": users, "DOCLANE_HEARTBEAT_S": "1", "DOCLANE_AI_PROVIDER": "local",
     })
-    proc.start()
-    try:
+    with proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture

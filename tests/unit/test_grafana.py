@@ -226,11 +226,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     # The mock provider goes through the same AI client, limiter and metrics as OpenAI.
     proc = ServerProcess(tmp_path_factory.mktemp("grafana") / "data",
                          env={"DOCLANE_AI_PROVIDER": "mock", "DOCLANE_HEARTBEAT_S": "1"})
-    proc.start()
-    try:
+    with proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 @dataclass

@@ -72,6 +72,13 @@ class DoclaneProcess:
         self.kill()  # a fixture that fails to start must not leave a server running
         raise TimeoutError(f"{self.args} did not become ready; log:\n{self.log_text()}")
 
+    def __enter__(self) -> DoclaneProcess:
+        """``with ServerProcess(...) as proc:``: started, and stopped however the block ends."""
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def log_text(self) -> str:
         return self._log.read_text(errors="replace") if self._log.exists() else ""
 
