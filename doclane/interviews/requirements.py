@@ -55,6 +55,21 @@ _NOT_SKILL = frozenset({"customers", "customer", "email", "phone", "chat", "team
 _ORDINARY_WORDS = frozenset({"teams", "swift", "spark", "rust", "ruby", "go", "excel", "lean", "chef",
                              "puppet", "helm", "unity", "sketch", "oracle", "crystal", "julia", "ada", "dart",
                              "elixir", "access", "word", "outlook", "slack", "notion", "r", "c"})
+#: Words that name no skill by themselves: a name made only of them ("professional experience",
+#: "streaming platform", "relevant tools") asks for nothing an interview could probe.
+_GENERIC = frozenset({"professional", "experience", "experienced", "years", "year", "knowledge", "ability",
+                      "abilities", "background", "platform", "platforms", "streaming", "system", "systems",
+                      "tool", "tools", "technology", "technologies", "solution", "solutions", "service",
+                      "services", "environment", "environments", "skills", "skill", "relevant", "related",
+                      "similar", "modern", "production", "industry", "field", "role", "work"})
+
+
+def generic(name: str) -> bool:
+    """Every word of ``name`` is one that names no skill by itself."""
+    words = [w for w in re.split(r"[\s/-]+", canonical(name)) if w]
+    return bool(words) and all(w in _GENERIC for w in words)
+
+
 #: A place or an employer, not a skill: "based in Hull", "at Acme".
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|based in)\s+$", re.I)
 _LOWER_SKILL = re.compile(r"^[a-z][a-z&/+-]*(?: [a-z][a-z&/+-]*){0,2}$")
@@ -125,10 +140,12 @@ def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: 
             return clean_skill(tail, known)
     name = clean_skill(text, known)
     statement = chunk_text[a:b]
+    if name is not None and generic(name):
+        return None
     if name is None:
         bare = _LEAD_QUALIFIER.sub("", text.strip())
         if lenient and _LOWER_SKILL.match(bare) and canonical(bare) not in _NOT_SKILL \
-                and asks(statement, heading):
+                and not generic(bare) and asks(statement, heading):
             return bare
         return None
     if canonical(name) in known:
@@ -174,7 +191,8 @@ def _phrase_names(phrase: str) -> list[str]:
         words = part.split()
         if not words or len(words) > _MAX_PHRASE_WORDS or _VAGUE.match(part):
             continue
-        if words[0].lower() in _NOT_SKILL_START or canonical(part) in _NOT_SKILL or re.search(r"\d", part):
+        if (words[0].lower() in _NOT_SKILL_START or canonical(part) in _NOT_SKILL or generic(part)
+                or re.search(r"\d", part)):
             continue
         names.append(part)
     return names
