@@ -37,9 +37,12 @@ async def test_documents_history_and_tokens_survive_a_restart(server_proc, tmp_p
 
 
 async def test_a_crash_mid_document_resumes_without_redoing_finished_chunks(server_proc, tmp_path):
-    # Slow analysis (200 ms a chunk, 2 at a time) so the crash lands mid-document.
-    slow = {"DOCLANE_AI_PROVIDER": "mock", "DOCLANE_MOCK_LATENCY_MS": "200",
-            "DOCLANE_ANALYZE_CONCURRENCY": "2", "DOCLANE_CHUNK_MAX_CHARS": "1500"}
+    # Slow analysis (500 ms a chunk, 2 at a time) so the crash lands mid-document. Indexing is
+    # off: with it, progress moves with the slower part (NER), and the analysis could be over
+    # by the time three chunks are done.
+    slow = {"DOCLANE_AI_PROVIDER": "mock", "DOCLANE_MOCK_LATENCY_MS": "500",
+            "DOCLANE_ANALYZE_CONCURRENCY": "2", "DOCLANE_CHUNK_MAX_CHARS": "1500",
+            "DOCLANE_SEARCH_ENABLED": "false"}
     server_proc.start(env=slow)
     token = login(server_proc.url, "alice", "alice-pw")
     path = tmp_path / "long.pdf"
@@ -64,7 +67,7 @@ async def test_a_crash_mid_document_resumes_without_redoing_finished_chunks(serv
     total = len(before_crash)
     assert 3 <= len(done_before) < total, (len(done_before), total)
 
-    server_proc.start(env={"DOCLANE_AI_PROVIDER": "local"})
+    server_proc.start(env={"DOCLANE_AI_PROVIDER": "local", "DOCLANE_SEARCH_ENABLED": "false"})
     async with httpx.AsyncClient(base_url=server_proc.url, headers=auth(token)) as client:
         detail = await wait_until_terminal(client, doc_id)
         chunks = (await client.get(f"/documents/{doc_id}/chunks")).json()
@@ -80,5 +83,4 @@ async def test_a_crash_mid_document_resumes_without_redoing_finished_chunks(serv
     seqs = [h["seq"] for h in detail["history"]]
     assert seqs == list(range(1, len(seqs) + 1))
     assert detail["history"][-1]["progress"] == {
-        "done": total, "total": total, "analyzed": total, "indexed": total}
-    assert all(c["indexed_at"] for c in chunks)
+        "done": total, "total": total, "analyzed": total, "indexed": total}  # nothing to index
