@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.api.test_interviews import DATA, GOOD_ANSWER, chat_with
+from tests.api.test_interviews import DATA, chat_with, good_answer
 from tests.utils.api import auth, login, upload, wait_until_terminal
 from tests.utils.fake_openai import Answer, Fail, FakeOpenAI, RecordedRequest
 from tests.utils.server import ServerProcess
@@ -79,7 +79,7 @@ async def test_replies_stream_from_the_model_and_the_candidates_words_stay_data(
 
             # The model fails: the reply is said in the interview's own words, and it goes on.
             _FAILURES.append(Fail(500))
-            _, fallback, end = await chat.answer("t3", GOOD_ANSWER)
+            _, fallback, end = await chat.answer("t3", good_answer(session, "q1"))
             assert end["question_id"] == "q2" and not fallback.startswith("(model)")
             assert fallback.startswith("Thank you.")
 
