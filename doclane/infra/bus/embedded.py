@@ -351,16 +351,8 @@ class EmbeddedBus(EventBus):
                 yield model.model_validate_json(record.payload)
 
     async def replay(self, topic: str, model: type[E]) -> AsyncIterator[E]:
-        end, position = self.log.end_offset(topic), 0
-        while position < end:
-            records = await self.log.read(topic, position, 500)
-            if not records:
-                return
-            for record in records:
-                if record.offset >= end:
-                    return
-                position = record.offset + 1
-                yield model.model_validate_json(record.payload)
+        async for record in self.records(topic):
+            yield model.model_validate_json(record.value)
 
     # --- operating the bus ---
 

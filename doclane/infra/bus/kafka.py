@@ -330,30 +330,8 @@ class KafkaBus(EventBus):
 
     async def replay(self, topic: str, model: type[E]) -> AsyncIterator[E]:
         """Every retained event up to the end offsets taken now: by partition, then offset."""
-        name = self._name(topic)
-        await self._ensure((name,))
-        tps = await self._partitions_of(name)
-        consumer = self._reader()
-        await consumer.start()
-        try:
-            firsts = await consumer.beginning_offsets(tps)
-            ends = await consumer.end_offsets(tps)
-            for tp in tps:
-                if firsts[tp] >= ends[tp]:
-                    continue
-                # Assign and seek in one step, so no fetch starts from a reset position.
-                consumer.assign([tp])
-                consumer.seek(tp, firsts[tp])
-                # The position, not the last offset seen, decides the end: compaction
-                # may leave gaps below the end offset.
-                while await consumer.position(tp) < ends[tp]:
-                    batch = await consumer.getmany(tp, timeout_ms=_POLL_MS)
-                    for record in batch.get(tp, ()):
-                        if record.offset >= ends[tp]:
-                            break
-                        yield model.model_validate_json(record.value or b"")
-        finally:
-            await consumer.stop()
+        async for record in self.records(topic):
+            yield model.model_validate_json(record.value)
 
     # --- operating the groups ---
 
