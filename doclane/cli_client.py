@@ -28,7 +28,7 @@ from rich.table import Table
 from doclane.client import ClientError, GatewayClient, default_url
 from doclane.client_tus import upload_resumable
 
-__all__ = ["register_client_commands", "token_file"]
+__all__ = ["GatewaySession", "Target", "fail", "register_client_commands", "token_file"]
 
 _PANEL = "Client (talks to a running gateway)"
 #: Piped output gets room for whole rows (rich assumes 80 columns when it is not a terminal).
@@ -74,13 +74,13 @@ def _save_token(url: str, user: str, token: str, expires_in: int) -> Path:
     return path
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
+def fail(message: str, code: int = 2) -> NoReturn:
     _err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
     raise typer.Exit(code)
 
 
 @dataclass
-class _Target:
+class Target:
     url: str | None
     user: str | None
     password: str | None
@@ -88,10 +88,10 @@ class _Target:
     data_dir: Path = Path("data")
 
 
-class _Session:
+class GatewaySession:
     """A client of the target gateway, and whether it uses a token saved by ``doclane login``."""
 
-    def __init__(self, target: _Target) -> None:
+    def __init__(self, target: Target) -> None:
         self.url = (target.url or default_url()).rstrip("/")
         token = target.token or os.environ.get("DOCLANE_TOKEN")
         user = target.user or os.environ.get("DOCLANE_USERNAME")
@@ -114,18 +114,18 @@ class _Session:
         try:
             yield
         except httpx.HTTPError as exc:
-            _fail(self.client.request_error(exc).reason)
+            fail(self.client.request_error(exc).reason)
         except ClientError as exc:
             if exc.status_code == 401 and self.saved:
-                _fail(f"Your saved login for {self.url} has expired or was revoked; run `doclane login`.")
-            _fail(exc.reason)
+                fail(f"Your saved login for {self.url} has expired or was revoked; run `doclane login`.")
+            fail(exc.reason)
 
 
 def login(url: UrlOpt = None, user: UserOpt = None, password: PasswordOpt = None) -> None:
     """Log in and save the token for the next commands (asks for what is not given)."""
     user = user or os.environ.get("DOCLANE_USERNAME") or typer.prompt("User")
     password = password or os.environ.get("DOCLANE_PASSWORD") or typer.prompt("Password", hide_input=True)
-    session = _Session(_Target(url, user, password, None))
+    session = GatewaySession(Target(url, user, password, None))
     with session.errors():
         token, answer = session.client.login()
     path = _save_token(session.url, user, token, int(answer["expires_in"]))
@@ -160,7 +160,7 @@ def _label(event: dict[str, Any]) -> str:
     return f"[green]{status}[/green]" if status == "completed" else status
 
 
-def _follow(session: _Session, accepted: dict[str, str]) -> list[tuple[str, str]]:
+def _follow(session: GatewaySession, accepted: dict[str, str]) -> list[tuple[str, str]]:
     """Bars until every document ended, from the SSE stream; the failures (name, reason)."""
     columns = (TextColumn("{task.fields[name]}"), BarColumn(), TaskProgressColumn(),
                TextColumn("{task.fields[state]}"))
@@ -193,7 +193,7 @@ def _follow(session: _Session, accepted: dict[str, str]) -> list[tuple[str, str]
                 try:
                     for event_id, kind, data in session.client.events("/documents/stream", since=cursor):
                         if kind == "error":  # the token was revoked or expired meanwhile
-                            _fail(json.loads(data).get("detail", data))
+                            fail(json.loads(data).get("detail", data))
                         if kind != "status":
                             continue
                         cursor = int(event_id) if event_id else cursor
@@ -206,7 +206,8 @@ def _follow(session: _Session, accepted: dict[str, str]) -> list[tuple[str, str]
     return [(d.name, d.reason or "") for d in docs.values() if d.status == "failed"]
 
 
-def _upload_resumable(session: _Session, paths: list[Path], priority: str | None) -> list[dict[str, Any]]:
+def _upload_resumable(session: GatewaySession, paths: list[Path],
+                      priority: str | None) -> list[dict[str, Any]]:
     """Big files one after the other through tus, each with a bar of its bytes; their results."""
     results: list[dict[str, Any]] = []
     if not paths:
@@ -250,11 +251,11 @@ def upload(
 ) -> None:
     """Upload files; with --follow, a progress bar per file until each completed or failed."""
     if priority is not None and priority not in ("high", "normal", "low"):
-        _fail(f"--priority must be high, normal or low (got '{priority}').")
+        fail(f"--priority must be high, normal or low (got '{priority}').")
     for path in files:
         if not path.is_file():
-            _fail(f"{path}: no such file.")
-    session = _Session(_Target(url, user, password, token, data_dir))
+            fail(f"{path}: no such file.")
+    session = GatewaySession(Target(url, user, password, token, data_dir))
     big = [p for p in files if p.stat().st_size > resumable_over_mb * (1 << 20)]
     results = _upload_resumable(session, big, priority)
     small = [p for p in files if p not in big]
@@ -316,7 +317,7 @@ def status(
     data_dir: DataOpt = Path("data"),
 ) -> None:
     """Where a document is now, or how many of yours are where."""
-    session = _Session(_Target(url, user, password, token, data_dir))
+    session = GatewaySession(Target(url, user, password, token, data_dir))
     if document_id is not None:
         s = session.get(f"/documents/{document_id}/status")
         progress = s.get("progress") or {}
@@ -346,7 +347,7 @@ def ls(
     data_dir: DataOpt = Path("data"),
 ) -> None:
     """List your documents, newest first."""
-    session = _Session(_Target(url, user, password, token, data_dir))
+    session = GatewaySession(Target(url, user, password, token, data_dir))
     items = session.get("/documents", status=status_, limit=limit)["items"]
     if not items:
         _out.print("No documents" + (f" with status {status_}." if status_ else "."))
@@ -360,7 +361,7 @@ def show(
     data_dir: DataOpt = Path("data"),
 ) -> None:
     """A document's results: summary, topics, sentiment, action items, type and entities."""
-    session = _Session(_Target(url, user, password, token, data_dir))
+    session = GatewaySession(Target(url, user, password, token, data_dir))
     doc = session.get(f"/documents/{document_id}")
     print_ = _out.print
     print_(f"[bold]{doc['filename']}[/bold]  {doc['id']}", highlight=False)
@@ -409,7 +410,7 @@ def admin_queues(
     data_dir: DataOpt = Path("data"),
 ) -> None:
     """Depth, lag, in-flight and throughput per stage and priority lane."""
-    session = _Session(_Target(url, user, password, token, data_dir))
+    session = GatewaySession(Target(url, user, password, token, data_dir))
     answer = session.get("/admin/queues")
     table = Table("group", "stage", "topic", "lane", "depth", "lag", "in flight", "oldest waiting",
                   "per min", title=f"Queues ({answer['mode']})")

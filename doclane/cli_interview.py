@@ -19,7 +19,7 @@ import websockets
 from rich.console import Console
 from rich.table import Table
 
-from doclane.cli_client import DataOpt, PasswordOpt, TokenOpt, UrlOpt, UserOpt, _fail, _Session, _Target
+from doclane.cli_client import DataOpt, GatewaySession, PasswordOpt, Target, TokenOpt, UrlOpt, UserOpt, fail
 
 __all__ = ["interview"]
 
@@ -27,7 +27,7 @@ _out = Console(soft_wrap=True, highlight=False)
 _PROCESS_TIMEOUT_S = 300
 
 
-def _document(session: _Session, given: str) -> str:
+def _document(session: GatewaySession, given: str) -> str:
     """The id of ``given``: a processed document's id, or a file uploaded and processed now."""
     path = Path(given)
     if not path.is_file():
@@ -37,18 +37,18 @@ def _document(session: _Session, given: str) -> str:
             "POST", "/documents/upload", files=[("files", (path.name, handle))]))
     result = answer["results"][0]
     if result.get("error"):
-        _fail(f"{path.name}: {result['error']}")
+        fail(f"{path.name}: {result['error']}")
     doc_id = str(result["document"]["id"])
     _out.print(f"Uploaded {path.name} ({doc_id}); processing…")
     deadline = time.monotonic() + _PROCESS_TIMEOUT_S
     while time.monotonic() < deadline:
         status = session.get(f"/documents/{doc_id}/status")
         if status["status"] == "failed":
-            _fail(f"{path.name} failed: {status.get('error') or 'no reason given'}", 1)
+            fail(f"{path.name} failed: {status.get('error') or 'no reason given'}", 1)
         if status["status"] == "completed":
             return doc_id
         time.sleep(0.3)
-    return _fail(f"{path.name} was still processing after {_PROCESS_TIMEOUT_S} s.")
+    return fail(f"{path.name} was still processing after {_PROCESS_TIMEOUT_S} s.")
 
 
 async def _talk(ws_url: str, token: str) -> None:
@@ -118,7 +118,7 @@ def interview(
     data_dir: DataOpt = Path("data"),
 ) -> None:
     """Hold an interview for a job with a resume, then print the report."""
-    session = _Session(_Target(url, user, password, token, data_dir))
+    session = GatewaySession(Target(url, user, password, token, data_dir))
     jd_id, resume_id = _document(session, job_description), _document(session, resume)
     body: dict[str, Any] = {"job_description_id": jd_id, "resume_id": resume_id,
                             "max_questions": max_questions}
@@ -134,7 +134,7 @@ def interview(
     try:
         asyncio.run(_talk(ws_url, bearer))
     except (OSError, websockets.WebSocketException) as exc:
-        _fail(f"The interview connection failed: {exc}")
+        fail(f"The interview connection failed: {exc}")
     with session.errors():
         ended = session.client.answer(session.client.request("POST", f"/interviews/{created['id']}/end"))
         deadline = time.monotonic() + 30
@@ -144,4 +144,4 @@ def interview(
                 _print_report(response.json())
                 return
             time.sleep(0.2)
-    _fail("The report was not ready after 30 s; read it later at GET /interviews/{id}/report.")
+    fail("The report was not ready after 30 s; read it later at GET /interviews/{id}/report.")
