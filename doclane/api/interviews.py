@@ -12,7 +12,14 @@ from fastapi.responses import JSONResponse
 from doclane.api.deps import CurrentUser, GatewayDep, ServicesDep, authenticate_token
 from doclane.api.gateway import Gateway
 from doclane.api.security import AuthError, Session, User
-from doclane.api.sockets import REVOKED_OR_EXPIRED, revocation_watch, run_until_one_ends
+from doclane.api.sockets import (
+    REVOKED_OR_EXPIRED,
+    SEND_THE_TOKEN,
+    first_message,
+    refuse,
+    revocation_watch,
+    run_until_one_ends,
+)
 from doclane.infra.runtime import Services
 from doclane.infra.store.base import Store
 from doclane.interviews import ASSESSMENT_VERSION, assess
@@ -42,7 +49,6 @@ router = APIRouter(prefix="/interviews", tags=["interviews"])
 _NOT_FOUND = "No interview with id '{}'."
 #: WebSocket close codes (4000-4999 are the application's): like HTTP 404 and 401.
 _WS_NOT_FOUND, _WS_UNAUTHORIZED = 4404, 4401
-_AUTH_TIMEOUT_S = 10
 
 
 async def _finished(store: Store, user: User, document_id: str, role: str
@@ -184,27 +190,18 @@ async def _socket_user(websocket: WebSocket, gateway: Gateway,
     """The session of the token (query or first message), and the first message's ``since``."""
     since: Any = None
     if token is None:
-        try:
-            first: Any = await asyncio.wait_for(websocket.receive_json(), _AUTH_TIMEOUT_S)
-        except (TimeoutError, ValueError, WebSocketDisconnect):
-            first = {}
+        first = await first_message(websocket)
         if isinstance(first, dict):
             token = first.get("token") if isinstance(first.get("token"), str) else None
             since = first.get("since")
     if not token:
-        await _refuse(websocket, 'Send the token as ?token=... or as the first message {"token": "..."}.',
-                      _WS_UNAUTHORIZED)
+        await refuse(websocket, SEND_THE_TOKEN, _WS_UNAUTHORIZED)
         return None
     try:
         return await authenticate_token(gateway, token), since
     except AuthError as exc:
-        await _refuse(websocket, exc.reason, _WS_UNAUTHORIZED)
+        await refuse(websocket, exc.reason, _WS_UNAUTHORIZED)
         return None
-
-
-async def _refuse(websocket: WebSocket, detail: str, code: int) -> None:
-    await websocket.send_json({"type": "error", "detail": detail})
-    await websocket.close(code, detail[:120])
 
 
 @router.websocket("/{session_id}/ws")
@@ -222,7 +219,7 @@ async def interview_socket(websocket: WebSocket, session_id: str, token: str | N
         since = first_since
     session = await gateway.services.store.get_interview(session_id)
     if session is None or session.owner != user.name:
-        await _refuse(websocket, _NOT_FOUND.format(session_id[:64]), _WS_NOT_FOUND)
+        await refuse(websocket, _NOT_FOUND.format(session_id[:64]), _WS_NOT_FOUND)
         return
     live = await gateway.interviews.get(session)
     queue, backlog = await live.attach(since if since is not None and since >= 0 else None)
@@ -259,7 +256,7 @@ async def interview_socket(websocket: WebSocket, session_id: str, token: str | N
 
         async def watch() -> None:  # a logout (or the token's end) closes the interview's socket
             await revocation_watch(gateway, auth)
-            await _refuse(websocket, REVOKED_OR_EXPIRED, _WS_UNAUTHORIZED)
+            await refuse(websocket, REVOKED_OR_EXPIRED, _WS_UNAUTHORIZED)
 
         await run_until_one_ends(send, receive, watch)
     except (WebSocketDisconnect, RuntimeError):

@@ -8,17 +8,36 @@ import contextlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import WebSocketDisconnect
+from fastapi import WebSocket, WebSocketDisconnect
 
 from doclane.api.deps import authenticate_token
 from doclane.api.gateway import Gateway
 from doclane.api.security import AuthError, Session
 
-__all__ = ["REVOKED_OR_EXPIRED", "revocation_watch", "run_until_one_ends"]
+__all__ = ["SEND_THE_TOKEN", "REVOKED_OR_EXPIRED", "first_message", "refuse", "revocation_watch",
+           "run_until_one_ends"]
 
 #: How often an open stream checks that its token was not revoked (logout).
 REVOCATION_CHECK_S = 1.0
 REVOKED_OR_EXPIRED = "Your token was revoked or has expired; log in again at POST /auth/login."
+SEND_THE_TOKEN = 'Send the token as ?token=... or as the first message {"token": "..."}.'  # noqa: S105 - a message, not a secret
+#: How long a socket opened without ``?token=`` waits for the message that carries it.
+AUTH_TIMEOUT_S = 10
+
+
+async def first_message(websocket: WebSocket) -> Any:
+    """The client's first message (JSON), which carries the token when the URL does not;
+    ``{}`` when none came in time or it was not JSON."""
+    try:
+        return await asyncio.wait_for(websocket.receive_json(), AUTH_TIMEOUT_S)
+    except (TimeoutError, ValueError, WebSocketDisconnect):
+        return {}
+
+
+async def refuse(websocket: WebSocket, detail: str, code: int, reason: str | None = None) -> None:
+    """Tell the client why (an ``error`` message), then close with ``code``."""
+    await websocket.send_json({"type": "error", "detail": detail})
+    await websocket.close(code, reason or detail[:120])
 
 
 async def revocation_watch(gateway: Gateway, session: Session) -> None:

@@ -13,9 +13,9 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, WebSocket, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -23,13 +23,19 @@ from doclane.api.deps import GatewayDep, authenticate_token
 from doclane.api.gateway import Gateway
 from doclane.api.limits import MAX_CURSOR_CHARS
 from doclane.api.security import AuthError, Session
-from doclane.api.sockets import REVOKED_OR_EXPIRED, revocation_watch, run_until_one_ends
+from doclane.api.sockets import (
+    REVOKED_OR_EXPIRED,
+    SEND_THE_TOKEN,
+    first_message,
+    refuse,
+    revocation_watch,
+    run_until_one_ends,
+)
 from doclane.schemas.events import StatusEvent
 
 __all__ = ["InvalidCursor", "check_cursor", "router"]
 
 router = APIRouter(tags=["stream"])
-_AUTH_TIMEOUT_S = 10
 _WS_POLICY_VIOLATION = 1008
 _DIGITS = re.compile(rf"[0-9]{{1,{MAX_CURSOR_CHARS}}}")
 _bearer = HTTPBearer(auto_error=False)
@@ -130,17 +136,13 @@ def _ws_message(event: StatusEvent) -> str:
 
 
 async def _refuse(websocket: WebSocket, detail: str, reason: str) -> None:
-    await websocket.send_json({"type": "error", "detail": detail})
-    await websocket.close(_WS_POLICY_VIOLATION, reason)
+    await refuse(websocket, detail, _WS_POLICY_VIOLATION, reason)
 
 
 async def _authenticate(websocket: WebSocket, gateway: Gateway, token: str | None,
                         since: object) -> tuple[Session, int] | None:
     if token is None:
-        try:
-            first: Any = await asyncio.wait_for(websocket.receive_json(), _AUTH_TIMEOUT_S)
-        except (TimeoutError, ValueError, WebSocketDisconnect):
-            first = {}
+        first = await first_message(websocket)
         if not isinstance(first, dict):
             await _refuse(websocket, 'The first message must be a JSON object: {"token": "...", '
                           '"since": N}.', "bad first message")
@@ -149,8 +151,7 @@ async def _authenticate(websocket: WebSocket, gateway: Gateway, token: str | Non
         if "since" in first:  # a JSON number; "" fails the check like any other non-number
             since = first["since"] if isinstance(first["since"], int) else ""
     if not token:
-        await _refuse(websocket, 'Send the token as ?token=... or as the first message {"token": "..."}.',
-                      "missing token")
+        await _refuse(websocket, SEND_THE_TOKEN, "missing token")
         return None
     try:
         session = await authenticate_token(gateway, token)
