@@ -51,7 +51,7 @@ def assess(job_doc: DocumentRecord, job_chunks: Sequence[ChunkRecord],
     wanted = [*job.required_skills, *job.preferred_skills]
     names = [(r.skill, r.name) for r in wanted]
     mentions = skill_mentions(resume_doc.id, resume_chunks, known, names)
-    candidate = candidate_profile(resume_doc, resume_chunks, known, names, now)
+    candidate = candidate_profile(resume_doc, resume_chunks, mentions, now)
     matches = [_match(r, mentions.get(r.skill, [])) for r in wanted]
     required = [m for m in matches if m.required]
     preferred = [m for m in matches if not m.required]

@@ -232,14 +232,13 @@ def _years_of_experience(chunks: Sequence[ChunkRecord], now: int) -> int | None:
     return max(years) - min(years) if len(years) >= 2 else None
 
 
-def candidate_profile(doc: DocumentRecord, chunks: Sequence[ChunkRecord], known: frozenset[str],
-                      also: Iterable[tuple[str, str]] = (), now: datetime | None = None) -> CandidateProfile:
+def candidate_profile(doc: DocumentRecord, chunks: Sequence[ChunkRecord], mentions: dict[str, list[Mention]],
+                      now: datetime | None = None) -> CandidateProfile:
     """Skills, roles, employers, dates and projects of a resume, each with its span.
 
-    ``also`` are skills (canonical, name) to look for in the text besides the ones the NER
-    model tagged: the job description's, so that a skill the model missed is still found.
+    ``mentions`` are the resume's skill mentions (:func:`skill_mentions`, given the job
+    description's skills too, so that a skill the model missed is still found).
     """
-    mentions = skill_mentions(doc.id, chunks, known, also)
     skills = [SkillRequirement(skill=skill, name=_first(found), required=False,
                                evidence=[m.span for m in found[:5]])
               for skill, found in mentions.items()]
