@@ -85,6 +85,8 @@ class LiveInterview:
         self._turns: dict[str, tuple[int, str]] = {}
         self._attempts: dict[str, int] = {}
         self._paused_at: datetime | None = None
+        #: Let go of (deleted, or the gateway stopping): it takes no more turns and saves nothing.
+        self._closed = False
         #: When the last client left (monotonic seconds); ``None`` while one is connected.
         self.idle_since: float | None = time.monotonic()
 
@@ -133,6 +135,8 @@ class LiveInterview:
     async def handle(self, message: Message) -> None:
         kind = message.get("type")
         async with self._lock:
+            if self._closed:
+                raise ProtocolError("This interview was deleted; it takes no more turns.")
             if self.session.phase is Phase.ENDED:
                 raise ProtocolError("The interview has ended; its report is at GET /interviews/{id}/report.")
             if kind == "input.update":
@@ -255,7 +259,7 @@ class LiveInterview:
         reply.committed = True
         phase = self.session.phase
         turn = talk.commit_turn(self.session, reply.intent, candidate_text, reply.turn_id)
-        await self._hooks.save(self.session)
+        await self._save()
         if turn is not None:
             await self._publish("turn", turn)
         if self.session.phase is not phase:
@@ -302,7 +306,7 @@ class LiveInterview:
         turn = talk.record_reply(self.session, reply.intent, reply.text, reply.id, interrupted)
         self._emit("reply.end", reply_id=reply.id, question_id=reply.intent.question_id,
                    targets=reply.intent.targets, interrupted=interrupted, text=reply.text)
-        await self._hooks.save(self.session)
+        await self._save()
         await self._publish("turn", turn)
         if self.session.phase is Phase.ENDED:
             await self._end()
@@ -342,6 +346,10 @@ class LiveInterview:
         if self._reply is reply:
             self._reply = None
 
+    async def _save(self) -> None:
+        if not self._closed:  # a deleted session must not be written back
+            await self._hooks.save(self.session)
+
     async def _publish(self, kind: Literal["turn", "ended"], turn: Turn | None = None) -> None:
         await self._hooks.publish(InterviewEvent(session_id=self.session.id, owner=self.session.owner,
                                                  type=kind, turn=turn, phase=self.session.phase))
@@ -360,12 +368,14 @@ class LiveInterview:
     async def _end(self) -> None:
         self.session.ended_at = datetime.now(UTC)
         self._resume_clock()
-        await self._hooks.save(self.session)
+        await self._save()
         await self._publish("ended")
         self._emit("state", state="ended")
 
     async def close(self) -> None:
-        """Stop whatever is streaming (the gateway is shutting down or the session was deleted)."""
+        """Stop whatever is streaming (the gateway is shutting down or the session was deleted);
+        nothing is saved after this, so a deleted session is never written back."""
+        self._closed = True
         reply = self._reply
         if reply is not None and reply.task is not None:
             reply.task.cancel()

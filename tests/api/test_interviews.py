@@ -323,3 +323,14 @@ async def test_logging_out_closes_the_interview_socket(server):
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await chat.ws.recv()
             assert closed.value.rcvd.code == 4401
+
+
+async def test_an_interview_deleted_while_connected_takes_no_more_turns_and_stays_deleted(
+        server, alice, alice_token, documents):
+    session = await _session(alice, documents)
+    async with chat_with(server, alice_token, session["id"]) as chat:
+        await chat.reply()
+        assert (await alice.delete(f"/interviews/{session['id']}")).status_code == 204
+        await chat.send("input.end", turn_id="t1", rev=1, text="Yes, ready.")
+        assert "deleted" in (await chat.next("error"))["detail"]
+    assert (await alice.get(f"/interviews/{session['id']}")).status_code == 404  # not written back
