@@ -190,10 +190,10 @@ async def test_the_rate_limit_is_never_exceeded_as_measured_at_the_provider(
     arrivals = sorted(r.at for r in fake.requests)
     # Any k+1 consecutive calls start at least k / rate seconds apart. Arrival times
     # also carry the transit from limiter to server (a new connection, a busy loop),
-    # so up to 0.1 s of jitter is allowed; over the whole run that is 3% of the span.
+    # so up to 0.15 s of jitter is allowed (the suite runs on 3 workers beside this server).
     for k in range(1, len(arrivals)):
         spans = [b - a for a, b in zip(arrivals, arrivals[k:], strict=False)]
-        assert min(spans) >= k / REQUESTS_PER_S - 0.1, (k, min(spans))
+        assert min(spans) >= k / REQUESTS_PER_S - 0.15, (k, min(spans))
 
 
 async def test_a_chunk_that_keeps_failing_fails_the_document_and_retry_resumes_from_there(

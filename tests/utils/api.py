@@ -125,7 +125,12 @@ async def wait_until_terminal(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while True:
-        response = await client.get(f"/documents/{document_id}")
+        try:
+            response = await client.get(f"/documents/{document_id}")
+        except httpx.RemoteProtocolError:
+            # A kept-alive connection the server closed as the request left: poll again.
+            await asyncio.sleep(0.05)
+            continue
         response.raise_for_status()
         body: dict[str, Any] = response.json()
         if body["status"] in TERMINAL:
