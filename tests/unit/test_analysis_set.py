@@ -23,6 +23,8 @@ from bench.analysis_set import DATA, load_labels
 
 #: sha256 of the held-out ids, one a line, sorted: the split was fixed before any tuning.
 HELDOUT_SHA256 = "5b821f6a6d7cc4ca78d2a599a93834f7b8531fd73fe61473668f21a4ffac407b"
+#: The same for the second held-out half, written before the sentiment model existed.
+HELDOUT_NEW_SHA256 = "b16fce460e3b0160c3cb9841f4948cf13f96e910015f52aaa4c25d78d2256a79"
 
 
 def test_every_label_is_complete_and_its_file_exists() -> None:
@@ -44,13 +46,15 @@ def test_every_label_is_complete_and_its_file_exists() -> None:
 def test_the_split_is_fixed_and_disjoint() -> None:
     labels = load_labels()
     split = json.loads((DATA / "split.json").read_text())
-    tuning, heldout = set(split["tuning"]), set(split["heldout"])
-    assert not tuning & heldout
-    assert tuning | heldout == {lab.id for lab in labels}
-    assert all((lab.id in heldout) == (lab.split == "heldout") for lab in labels)
+    tuning, heldout, new = set(split["tuning"]), set(split["heldout"]), set(split["heldout_new"])
+    assert not tuning & heldout and not tuning & new and not heldout & new
+    assert tuning | heldout | new == {lab.id for lab in labels}
+    assert all(lab.id in set(split[lab.split]) for lab in labels)
     digest = hashlib.sha256("\n".join(sorted(heldout)).encode()).hexdigest()
     assert digest == HELDOUT_SHA256
-    for half in (tuning, heldout):  # both halves have every label
+    digest = hashlib.sha256("\n".join(sorted(new)).encode()).hexdigest()
+    assert digest == HELDOUT_NEW_SHA256
+    for half in (tuning, heldout, new):  # both halves have every label
         assert {lab.sentiment for lab in labels if lab.id in half} == {
             "positive", "negative", "neutral", "mixed"}
 
