@@ -52,6 +52,7 @@ so than too very s t can will just don should now
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_SPACE_RUN = re.compile(r"(\s+)")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -128,11 +129,14 @@ def mark_words(text: str, words: Sequence[str], window_words: int = 48) -> str:
     """The passage with the query's words marked, HTML-escaped; long text cut around the first hit.
 
     Used for hits that only the vector side found, where no full-text engine
-    produced a highlight.
+    produced a highlight. Line breaks and blank lines between paragraphs are
+    kept (a table's rows and a list's items are lines, as in the full-text
+    engines' snippets); other runs of spaces become one.
     """
     prefixes = _stem_prefixes(words)
-    tokens = text.split()
-    if not tokens:
+    parts = _SPACE_RUN.split(text.strip())
+    tokens, gaps = parts[::2], [_gap(space) for space in parts[1::2]]
+    if not tokens or not tokens[0]:
         return ""
 
     def mark(match: re.Match[str]) -> str:
@@ -144,8 +148,14 @@ def mark_words(text: str, words: Sequence[str], window_words: int = 48) -> str:
     first = hits[0] if hits else 0
     start = max(0, min(first - window_words // 4, len(tokens) - window_words))
     end = min(len(tokens), start + window_words)
-    raw = " ".join(marked[start:end])
+    raw = "".join(marked[i] + (gaps[i] if i < end - 1 else "") for i in range(start, end))
     return ("… " if start > 0 else "") + marked_html(raw) + (" …" if end < len(tokens) else "")
+
+
+def _gap(space: str) -> str:
+    """What joins two words of a highlight: a blank line, a line break or a space."""
+    breaks = space.count("\n")
+    return "\n\n" if breaks > 1 else "\n" if breaks else " "
 
 
 def unit(vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
