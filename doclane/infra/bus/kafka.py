@@ -39,7 +39,13 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError, for_code
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    TopicAlreadyExistsError,
+    for_code,
+)
 
 from doclane.infra.bus._control import GroupPaused, MemberReport, PauseGate
 from doclane.infra.bus._kafka_member import CONSUMER_ASSIGNORS, CONSUMER_TIMEOUTS, GroupMember
@@ -71,6 +77,14 @@ _OWN_TOPIC_CONFIGS = {
     CONTROL_TOPIC: {"cleanup.policy": "compact"},
     MEMBERS_TOPIC: {"retention.ms": str(3_600_000)},
 }
+#: How long a created topic may take to show in the broker's metadata.
+_TOPIC_LISTED_S = 10.0
+
+
+def _ready(topic: dict[str, Any] | None) -> bool:
+    """A described topic exists and every partition of it has a leader."""
+    return (topic is not None and topic["error_code"] == 0 and bool(topic["partitions"])
+            and all(p["leader"] >= 0 for p in topic["partitions"]))
 
 
 def _transient(exc: BaseException) -> bool:
@@ -279,7 +293,25 @@ class KafkaBus(EventBus):
                 error = for_code(code)
                 if code and error is not TopicAlreadyExistsError:
                     raise error(f"cannot create topic {name}: {message[0] if message else ''}")
+            await self._until_listed(self._admin, missing)
             self._ensured.update(missing)
+
+    async def _until_listed(self, admin: AIOKafkaAdminClient, names: Sequence[str]) -> None:
+        """Wait until the broker's metadata lists ``names`` with a leader for every partition.
+
+        A topic exists for the controller before every broker's metadata shows it; a
+        client asking for it in between gets "unknown topic" (which aiokafka logs as an
+        error, alarming on a first start) or a partition without a leader.
+        """
+        deadline = time.monotonic() + _TOPIC_LISTED_S
+        while True:
+            listed = {t["topic"]: t for t in await admin.describe_topics(list(names))}
+            if all(_ready(listed.get(name)) for name in names):
+                return
+            if time.monotonic() > deadline:
+                raise KafkaConnectionError(f"topics not listed by the broker after {_TOPIC_LISTED_S:g} s: "
+                                           + ", ".join(n for n in names if not _ready(listed.get(n))))
+            await asyncio.sleep(0.05)
 
     def _new_topic(self, name: str) -> NewTopic:
         for own, configs in _OWN_TOPIC_CONFIGS.items():
