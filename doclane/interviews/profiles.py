@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 from doclane.interviews.requirements import (
     BULLET,
     asked_skills,
+    duty_verb,
     heading_at,
     is_wish,
     phrase_skills,
+    section_kind,
     skill_name,
     statement_at,
     statements,
@@ -133,9 +135,39 @@ def skill_mentions(doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[
             spans = statements(chunk.text)
             for match in pattern.finditer(chunk.text):
                 a, b = statement_at(spans, match.start(), match.end())
+                if lenient and duty_verb(chunk.text[a:b], match.start() - a, match.group(0)):
+                    continue
                 add(skill, Mention(skill, match.group(0), _span(doc_id, chunk, a, b),
                                    heading_at(chunk, a), match.start() - a))
     return found
+
+
+def _outermost(mentions: dict[str, list[Mention]]) -> dict[str, list[Mention]]:
+    """Each skill's mentions without those inside a longer skill's name in the same statement
+    (*counselling* in *patient counselling skills*, *safety* in *health and safety*, *VAT* in
+    *VAT returns*), and without what a job description's benefits or pay say; a skill left with
+    no mention is dropped."""
+    names: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
+    for skill, found in mentions.items():
+        for m in found:
+            if m.offset >= 0:
+                key = (m.span.chunk_index, m.span.start)
+                names.setdefault(key, []).append((m.offset, m.offset + len(m.name), skill))
+    kept: dict[str, list[Mention]] = {}
+    for skill, found in mentions.items():
+        own = []
+        for m in found:
+            if section_kind(m.heading) == "offer":
+                continue
+            others = names.get((m.span.chunk_index, m.span.start), [])
+            end = m.offset + len(m.name)
+            inside = m.offset >= 0 and any(
+                s != skill and a <= m.offset and end <= b and b - a > end - m.offset for a, b, s in others)
+            if not inside:
+                own.append(m)
+        if own:
+            kept[skill] = own
+    return kept
 
 
 def _is_preferred(mention: Mention) -> bool:
@@ -162,8 +194,8 @@ def job_profile(doc: DocumentRecord, chunks: Sequence[ChunkRecord], known: froze
     A skill is *preferred* when every statement naming it says so (*nice to have*, *a
     plus*, a *Preferred* heading); otherwise it is required.
     """
-    also = [*asked_skills(chunks, known), *phrase_skills(chunks)]
-    mentions = skill_mentions(doc.id, chunks, known, also, lenient=True)
+    also = [*asked_skills(chunks, known), *phrase_skills(chunks, known)]
+    mentions = _outermost(skill_mentions(doc.id, chunks, known, also, lenient=True))
     required: list[SkillRequirement] = []
     preferred: list[SkillRequirement] = []
     for skill, found in mentions.items():

@@ -14,11 +14,12 @@ import re
 from collections.abc import Sequence
 from functools import cache
 
-from doclane.interviews.skills import canonical, clean_skill, surface_pattern
+from doclane.interviews.phrases import asked_phrases
+from doclane.interviews.skills import canonical, clean_skill, generic, surface_pattern
 from doclane.schemas.documents import ChunkRecord
 
-__all__ = ["BULLET", "asked_skills", "asks", "heading_at", "is_wish", "phrase_skills", "skill_name",
-           "statement_at", "statements"]
+__all__ = ["BULLET", "asked_skills", "asks", "duty_verb", "heading_at", "is_wish", "phrase_skills",
+           "section_kind", "skill_name", "statement_at", "statements", "without_version"]
 
 # A statement ends at a line break or after a sentence's final punctuation.
 _STATEMENT_END = re.compile(r"\n+|(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9•*-])")
@@ -31,14 +32,23 @@ _CLAUSE = re.compile(r"[,;()]")
 _FORWARD_ONLY = re.compile(r"\s*(?:ideally|preferably)\b", re.I)
 #: Headings of the parts of a job description that say what a candidate must (or may) bring.
 _ASKS_HEADING = re.compile(
-    r"requirement|qualification|what we need|you(?:'ll| will) need|essential|must|skills|about you|"
+    r"requirement|qualification|what we need|you(?:'ll| will)? need|essential|must|skills|about you|"
     r"who you are|what you bring|you have|we(?:'re| are) looking for|desirable|nice to have|preferred|bonus|"
-    r"plus", re.I)
+    r"plus|experience|ideal candidate|person spec|you(?:'ll| will)? bring|competenc|good to have", re.I)
+#: Headings of the parts that say what the employer gives, not what it asks: no skill sits there.
+_OFFER_HEADING = re.compile(
+    r"benefits|what we offer|we offer|perks|why join|why work|package|salary|compensation|rewards|"
+    r"what you(?:'ll| will) get|what's in it", re.I)
+#: Headings of the duties: what a job description says the job does names its tools too.
+_DUTY_HEADING = re.compile(
+    r"responsibilit|what you.{0,12}(?:do|work on|be doing)|duties|the role|your role|day[- ]to[- ]day|"
+    r"your impact|what you will|in this role|the job|about the (?:role|job)|purpose of the role", re.I)
 #: Words of a statement that asks something of a candidate, wherever it sits.
 _ASKS = re.compile(
     r"\b(?:experience|knowledge|proficien\w*|skills?|familiar\w*|understanding|degree|qualified|"
     r"qualification|certifi\w*|years?|must|required|requirement|strong|solid|expert|competent|comfortable|"
-    r"confident|fluent|preferred|desirable|a plus|nice to have)\b", re.I)
+    r"confident|fluent|preferred|desirable|a plus|nice to have|essential|important|matters?|should|"
+    r"advantage|must-have|nice-to-have)\b", re.I)
 #: What a job description's duty bullets begin with: verbs and adjectives the NER model
 #: sometimes tags as a skill (*Build* the services, *Own* the roadmap, *Comfortable* with SQL).
 _NOT_SKILL_START = frozenset("""
@@ -46,33 +56,35 @@ build keep own run plan write assess give recognise recognize support teach trou
 monitor review lead work take answer prepare manage help deliver maintain create develop drive ensure
 coordinate handle advise carry produce check integrate use report make track talk turn explain
 comfortable competent confident able familiar experience experienced strong solid good excellent
+order train process reconcile expert hold spot onboard submit present analyse analyze answer look
+investigate set prepare
 """.split())  # noqa: SIM905 - a word list reads better as text
 #: Names that a NER SKILL span holds but that no one lists as a skill.
 _NOT_SKILL = frozenset({"customers", "customer", "email", "phone", "chat", "team", "teams", "data", "people",
-                        "students", "patients", "staff", "clients"})
+                        "students", "patients", "staff", "clients", "clear", "expert", "desirable", "a",
+                        "an", "the", "essential", "required", "preferred", "ideal", "ideally"})
 #: Skills of the lexicon that are also ordinary words: only written with a capital are they
 #: the product or language (*Teams*, *Swift*, *Spark*, *Excel*).
 _ORDINARY_WORDS = frozenset({"teams", "swift", "spark", "rust", "ruby", "go", "excel", "lean", "chef",
                              "puppet", "helm", "unity", "sketch", "oracle", "crystal", "julia", "ada", "dart",
                              "elixir", "access", "word", "outlook", "slack", "notion", "r", "c"})
-#: Words that name no skill by themselves: a name made only of them ("professional experience",
-#: "streaming platform", "relevant tools") asks for nothing an interview could probe.
-_GENERIC = frozenset({"professional", "experience", "experienced", "years", "year", "knowledge", "ability",
-                      "abilities", "background", "platform", "platforms", "streaming", "system", "systems",
-                      "tool", "tools", "technology", "technologies", "solution", "solutions", "service",
-                      "services", "environment", "environments", "skills", "skill", "relevant", "related",
-                      "similar", "modern", "production", "industry", "field", "role", "work"})
-
-
-def generic(name: str) -> bool:
-    """Every word of ``name`` is one that names no skill by itself."""
-    words = [w for w in re.split(r"[\s/-]+", canonical(name)) if w]
-    return bool(words) and all(w in _GENERIC for w in words)
-
-
 #: A place or an employer, not a skill: "based in Hull", "at Acme".
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|based in)\s+$", re.I)
 _LOWER_SKILL = re.compile(r"^[a-z][a-z&/+-]*(?: [a-z][a-z&/+-]*){0,2}$")
+
+
+def duty_verb(statement: str, offset: int, name: str) -> bool:
+    """``name`` at ``offset`` opens ``statement`` as its verb (*Design* cast parts, *Lead* a
+    shift), so this occurrence is not the skill of that name."""
+    lead = len(statement) - len(BULLET.sub("", statement))
+    return offset <= lead and len(name.split()) == 1 and name.lower() in _NOT_SKILL_START
+
+
+def _activity(word: str, after: str, known: frozenset[str]) -> bool:
+    """A single word opening a statement that names what one does (*Running* tests, *Testing*
+    with Jest, *Orchestration* with Airflow), not a skill: capitalised only because it opens."""
+    return (len(word.split()) == 1 and word[1:].islower() and word.lower().endswith(("ing", "ion"))
+            and (canonical(word) not in known or bool(re.match(r"\s+(?:with|in|using)\b", after))))
 
 
 def statements(text: str) -> list[tuple[int, int]]:
@@ -131,19 +143,30 @@ def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: 
     (a place); a known skill at its end is kept (*Orchestration with Airflow*, *Clear written
     communication*).
     """
-    words = text.strip().split()
-    if not words:
+    text = without_version(_DETERMINER.sub("", text.strip(_EDGES)), known)
+    words = text.split()
+    if not words or section_kind(heading) == "offer":
         return None
+    if canonical(text) in _ORDINARY_WORDS and not text[:1].isupper():
+        return None  # "a sous chef", "other teams": words, not Chef or Teams
     for i in range(1, len(words)):  # "Orchestration with Airflow", "Patient troubleshooting"
         tail = " ".join(words[i:])
+        if canonical(tail) in _ORDINARY_WORDS and not tail[:1].isupper():
+            continue  # "junior sous chef" is a job, not the Chef tool
         if canonical(text) not in known and canonical(tail) in known:
             return clean_skill(tail, known)
-    name = clean_skill(text, known)
     statement = chunk_text[a:b]
-    if name is not None and generic(name):
+    opening = start - a <= len(statement) - len(BULLET.sub("", statement))
+    if opening and _activity(text, chunk_text[start + len(text):], known):
+        return None  # "Orchestration with Airflow", "Running tests": the activity, the tool is asked
+    name = clean_skill(text, known)
+    if name is not None and canonical(name) not in known:
+        name = without_version(_HEAD_NOUN.sub("", name).strip(_EDGES) or name, known)
+    if name is not None and (generic(name) or canonical(name) in _NOT_SKILL
+                             or re.fullmatch(r"level\s*\d+", canonical(name))):
         return None
     if name is None:
-        bare = _LEAD_QUALIFIER.sub("", text.strip())
+        bare = _HEAD_NOUN.sub("", _LEAD_QUALIFIER.sub("", text.strip())).strip(_EDGES)
         if lenient and _LOWER_SKILL.match(bare) and canonical(bare) not in _NOT_SKILL \
                 and not generic(bare) and asks(statement, heading):
             return bare
@@ -167,58 +190,130 @@ _CUE = re.compile(r"\b(?:experience (?:with|in|of)|knowledge of|proficien(?:t|cy
 #: *Strong negotiation skills*, *Pastry skills would be great*.
 _SKILLS_NOUN = re.compile(r"^(?:(?:strong|good|excellent|solid|clear|proven|sound)\s+)?"
                           r"(?P<phrase>[A-Za-z][\w&/ -]{1,40}?)\s+skills\b", re.I)
-_LEAD_QUALIFIER = re.compile(r"^(?:(?:strong|solid|good|excellent|proven|clear|sound|deep|advanced|basic|"
-                             r"working|hands-on)\s+)+", re.I)
-_PART_SPLIT = re.compile(r",\s*|\s+(?:and|or|and/or)\s+")
-_DETERMINER = re.compile(r"^(?:an?|the|any)\s+", re.I)
-_VAGUE = re.compile(r"^(?:another|other|similar|some|relevant|related)\b", re.I)
+_LEAD_QUALIFIER = re.compile(r"^(?:(?:strong|solid|good|great|excellent|proven|clear|sound|deep|advanced|"
+                             r"basic|ideally|preferably|uk|us|british|european|eu|"
+                             r"working|hands-on|commercial|professional|intermediate|recognised|recognized|"
+                             r"thorough|practical|demonstrable|confident|full|clean|reliable|current|valid|"
+                             r"expert|effective|outstanding|exceptional|good working)\s+)+", re.I)
+_PART_SPLIT = re.compile(r",\s*|\s+(?:and|or|and/or|&)\s+|\s*/\s*(?=[a-z])")
+_DETERMINER = re.compile(
+    r"^(?:(?:an?|the|any|your|our|their|its|some|one|at least|least|\d+\+?|level\s+\d+)\s+)+", re.I)
+_VAGUE = re.compile(r"^(?:another|other|similar|some|relevant|related|equivalent)\b", re.I)
 _MAX_PHRASE_WORDS = 3
-#: Words after a skill that only say what kind of thing it is (*PLC systems*, *negotiation skills*).
-_HEAD_NOUN = re.compile(r"\s+(?:skills?|systems|casework|frameworks?|regulations|techniques|principles|"
-                        r"matters|works)$", re.I)
+#: Words after a skill that only say what kind of thing it is (*PLC systems*, *negotiation skills*,
+#: *a dental nursing qualification*, *B2B sales experience*).
+_HEAD_NOUN = re.compile(r"(?:\s+(?:skills?|systems?|casework|frameworks?|regulations|techniques|principles|"
+                        r"matters|works|experience|knowledge|qualification|certificate|card|background|"
+                        r"understanding|abilities|ability|service|services|expertise|licence|license|degree|training|"
+                        r"pipelines?|level(?:\s+\d+)?|scripting|programming|coding|administration|apps|"
+                        r"applications))+$", re.I)
 _PREPOSITION = re.compile(r"\b(?:in|with|of|for|on|at|to|from)\b", re.I)
+#: A version after a name: *Python 3.10+*, *Postgres 15*, *Angular v17*, *Terraform 1.x*.
+_VERSION = re.compile(r"\s+v?\d+(?:\.(?:\d+|x))*\+?$", re.I)
 _EDGES = " \t\n.,;:()[]{}\"'"
+#: A number on its own (*3 years*, *Level 3*), not one inside a name (*B2B*, *NEWS2*, *AZ-104*).
+_NUMBER = re.compile(r"(?<![\w-])\d+(?:\.\d+)?\+?(?![\w-])")
+#: A word written like a product or a standard: *NEWS2*, *GDPR*, *PyTorch*.
+_TECHNICAL_WORD = re.compile(r"^\w(?=\w*[A-Z0-9])\w+$")
+#: A statement that says of itself that it is required or wished for: *Bicep or ARM templates
+#: (required).*, *Terraform (preferred).*: a requirements bullet wherever it sits.
+_MARKED = re.compile(r"\((?:required|must|essential|mandatory|preferred|desirable|nice to have|a plus|"
+                     r"optional|bonus)\)|\b(?:is|are) (?:essential|required|a must|desirable|a plus)\b", re.I)
 
 
-def _phrase_names(phrase: str) -> list[str]:
+def without_version(name: str, known: frozenset[str]) -> str:
+    """``name`` without a trailing version when what remains is a known skill (*Python 3* ->
+    *Python*); *Level 3* and *18th Edition* stay as they are."""
+    bare = _VERSION.sub("", name)
+    return bare if bare != name and canonical(bare) in known else name
+
+
+def _phrase_names(phrase: str, known: frozenset[str] = frozenset(), opening: bool = True) -> list[str]:
     """The skills a requirement's phrase lists: *three-phase motors and inverters*, *a tool
-    such as Klaviyo or Mailchimp* (what follows *such as*), at most three words each."""
+    such as Klaviyo or Mailchimp* (what follows *such as*), at most three words each; a known
+    name is not split (*health and safety regulations*). A phrase that ``opening`` a statement
+    may begin with a duty verb (*Build* ...); one after a cue begins with a noun (*knowledge of
+    design for manufacture*)."""
     if re.search(r"\bsuch as\b", phrase, re.I):
         phrase = re.split(r"\bsuch as\b", phrase, maxsplit=1, flags=re.I)[1]
+    phrase = phrase.split("(")[0]
+    whole = _tidy(phrase, known)
+    words = whole.split()
+    if len(words) > _MAX_PHRASE_WORDS and _TECHNICAL_WORD.match(words[0]):
+        return [words[0]]  # "the NEWS2 early warning score": NEWS2
+    if whole and (canonical(whole) in known or canonical(_HEAD_NOUN.sub("", whole)) in known):
+        parts = [whole]
+    else:
+        parts = _PART_SPLIT.split(phrase)
     names = []
-    for part in _PART_SPLIT.split(phrase):
-        part = _HEAD_NOUN.sub("", _DETERMINER.sub("", _LEAD_QUALIFIER.sub("", part.strip(_EDGES))))
+    for raw in parts:
+        part = _tidy(raw, known)
         words = part.split()
         if not words or len(words) > _MAX_PHRASE_WORDS or _VAGUE.match(part):
             continue
-        if (words[0].lower() in _NOT_SKILL_START or canonical(part) in _NOT_SKILL or generic(part)
-                or re.search(r"\d", part)):
+        if ((opening and words[0].lower() in _NOT_SKILL_START) or canonical(part) in _NOT_SKILL
+                or generic(part) or (_NUMBER.search(part) and canonical(part) not in known)):
             continue
+        if len(words) == 1 and part.islower() and part.endswith("al") and part not in known:
+            continue  # "electrical", "clinical": an adjective left of "electrical qualification"
         names.append(part)
     return names
 
 
-def phrase_skills(chunks: Sequence[ChunkRecord]) -> list[tuple[str, str]]:
+def _tidy(part: str, known: frozenset[str]) -> str:
+    part = part.strip(_EDGES)
+    for _ in range(2):  # "a strong", "strong, clear"
+        part = _DETERMINER.sub("", _LEAD_QUALIFIER.sub("", part.strip(_EDGES)))
+    part = without_version(part, known)
+    if canonical(part) not in known:
+        part = _HEAD_NOUN.sub("", part)
+    return part.strip(_EDGES)
+
+
+def section_kind(heading: str) -> str:
+    """What the part of a job description under ``heading`` says: ``offer`` (benefits, pay),
+    ``asks`` (requirements, wishes) or ``other`` (duties, the company, the role)."""
+    last = heading.split(" / ")[-1] if heading else ""
+    if _OFFER_HEADING.search(last):
+        return "offer"
+    if _ASKS_HEADING.search(last):
+        return "asks"
+    if _DUTY_HEADING.search(last):
+        return "duties"
+    return "other"
+
+
+def phrase_skills(chunks: Sequence[ChunkRecord],
+                  known: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     """Skills the requirement statements name in so many words, whether or not the NER model
-    or the lexicon knows them: after a cue (*experience with*), before *skills*, or as a
-    bullet of its own (*Good record keeping.*, *SEO.*)."""
+    or the lexicon knows them: the noun phrases the parse says are asked for
+    (:func:`doclane.interviews.phrases.asked_phrases`), and, by word patterns, what follows a
+    cue (*experience with*), what precedes *skills*, and a bullet that is only a name (*Good
+    record keeping.*, *SEO.*)."""
     found: dict[str, str] = {}
     for chunk in chunks:
         for a, b in statements(chunk.text):
             heading = heading_at(chunk, a)
+            kind = section_kind(heading)
             statement = BULLET.sub("", chunk.text[a:b])
-            if not asks(statement, heading):
+            if kind == "offer" or not asks(statement, heading):
                 continue
-            phrases = [m.group("phrase") for m in _CUE.finditer(statement)]
+            # (phrase, only a bullet's head naming its tools, opens the statement)
+            phrases = [(m.group("phrase"), False, False) for m in _CUE.finditer(statement)]
             skills_noun = _SKILLS_NOUN.match(statement)
             if skills_noun:
-                phrases.append(skills_noun.group("phrase"))
+                phrases.append((skills_noun.group("phrase"), False, True))
             whole = _LEAD_QUALIFIER.sub("", statement.split("(")[0].strip(_EDGES))
-            if (_ASKS_HEADING.search(heading) and 0 < len(whole.split()) <= _MAX_PHRASE_WORDS
+            if (kind == "asks" and 0 < len(whole.split()) <= _MAX_PHRASE_WORDS
                     and not phrases and not _PREPOSITION.search(whole)):
-                phrases.append(whole)  # a bullet that is only a skill's name
-            for phrase in phrases:
-                for name in _phrase_names(phrase):
+                phrases.append((whole, False, True))  # a bullet that is only a skill's name
+            requirement = kind == "asks" or bool(_MARKED.search(statement))
+            phrases += [(statement[x:y], weak, not statement[:x].strip())
+                        for x, y, weak in asked_phrases(statement, requirement)]
+            for phrase, weak, opening in phrases:
+                for name in _phrase_names(phrase, known, opening):
+                    if weak and len(name.split()) == 1:
+                        continue  # "Orchestration with Airflow", "Programming in Java": the tools
                     found.setdefault(canonical(name), name)
     return list(found.items())
 
@@ -249,13 +344,18 @@ def asked_skills(chunks: Sequence[ChunkRecord], known: frozenset[str]) -> list[t
     """Known skills named in the statements that ask something of a candidate, as
     (canonical, name as written): the NER model may not have tagged every one."""
     asking = [chunk.text[a:b] for chunk in chunks for a, b in statements(chunk.text)
-              if asks(chunk.text[a:b], heading_at(chunk, a))]
+              if asks(chunk.text[a:b], heading_at(chunk, a))
+              and section_kind(heading_at(chunk, a)) != "offer"]
     text = "\n".join(asking)
     matches = []
     for skill in _candidates(text, known):
         for match in _pattern(skill).finditer(text):
             if skill in _ORDINARY_WORDS and not match.group(0)[:1].isupper():
                 continue  # "other teams", "a swift reply": words, not Teams or Swift
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            opening = not BULLET.sub("", text[line_start:match.start()]).strip()
+            if opening and _activity(match.group(0), text[match.end():], known):
+                continue
             matches.append((match.start(), match.end(), skill, match.group(0)))
     found: dict[str, str] = {}
     for start, end, skill, name in matches:

@@ -12,7 +12,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-__all__ = ["canonical", "clean_skill", "known_skills", "surface_pattern"]
+__all__ = ["canonical", "clean_skill", "generic", "known_skills", "surface_pattern"]
 
 _ALIASES = {
     "k8s": "kubernetes",
@@ -62,6 +62,43 @@ def canonical(name: str) -> str:
     """The name to match on: lower case, single spaces, known aliases resolved."""
     key = _SPACE.sub(" ", name.strip(_EDGES)).lower()
     return _ALIASES.get(key, key)
+
+
+#: Words that name no skill by themselves: a name made only of them ("professional experience",
+#: "streaming platform", "relevant tools") asks for nothing an interview could probe.
+_GENERIC = frozenset({"professional", "experience", "experienced", "years", "year", "knowledge", "ability",
+                      "abilities", "background", "platform", "platforms", "streaming", "system", "systems",
+                      "tool", "tools", "technology", "technologies", "solution", "solutions", "service",
+                      "services", "environment", "environments", "skills", "skill", "relevant", "related",
+                      "similar", "modern", "production", "industry", "field", "role", "work", "data",
+                      "deployment", "deployments", "portfolio", "problems", "issues", "technical", "tests",
+                      "subject", "area", "areas", "discipline", "degree", "card", "certificate", "level",
+                      "record", "records", "team", "teams", "models", "code", "numbers", "story", "stories",
+                      "customers", "clients", "users", "people", "stakeholders", "senior", "junior",
+                      "commercial", "good", "great", "qualification", "qualifications", "applications",
+                      "apps", "app", "features", "products", "product", "projects", "project", "sites",
+                      "site", "business", "company", "companies", "office", "hand", "week", "day", "time",
+                      "things", "other", "others", "equivalent", "plus", "bonus", "advantage", "software",
+                      "someone", "anyone", "you", "candidate", "candidates", "understanding", "exposure",
+                      "familiarity", "proficiency", "working", "expertise"})
+#: Last words of a name that make it a job or a place of work, not a skill (*an SRE role*).
+_NOT_SKILL_END = frozenset({"role", "roles", "position", "positions", "environment", "environments", "team",
+                            "teams", "setting", "settings", "company", "companies", "firm", "chef", "manager",
+                            "engineer", "developer", "nurse", "assistant", "supervisor", "officer", "analyst",
+                            "consultant", "designer", "technician", "kitchen", "office", "warehouse"})
+
+
+def generic(name: str) -> bool:
+    """Every word of ``name`` is one that names no skill by itself, or it names a job or a place
+    of work (*an infrastructure role*), or an activity on nothing in particular (*shaping data*)."""
+    words = [w for w in re.split(r"[\s/-]+", canonical(name)) if w]
+    if not words:
+        return False
+    if words[-1] in _NOT_SKILL_END:
+        return True
+    if len(words) > 1 and words[0].endswith("ing") and all(w in _GENERIC for w in words[1:]):
+        return True
+    return all(w in _GENERIC for w in words)
 
 
 def _names_of(skill: str) -> set[str]:

