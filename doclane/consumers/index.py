@@ -16,7 +16,7 @@ import time
 import numpy as np
 import numpy.typing as npt
 
-from doclane.ai.embeddings.passages import split_passages
+from doclane.ai.embeddings.passages import chunk_passages
 from doclane.ai.experiments import observe_model
 from doclane.ai.experiments.variants import DEFAULT_NER, extract_entities_as, neighbour_agreement
 from doclane.exceptions import DoclaneError
@@ -31,9 +31,6 @@ from doclane.schemas.search import Passage, passage_entity_keys
 __all__ = ["handle_chunk_ready_for_index", "index_give_up"]
 
 logger = logging.getLogger(__name__)
-
-#: Passages of neighbouring sizes overlap by this share of the model's passage size.
-_OVERLAP_SHARE = 0.15
 
 
 async def handle_chunk_ready_for_index(event: ChunkReady, services: Services) -> None:
@@ -70,8 +67,7 @@ async def _passages(doc: DocumentRecord, event: ChunkReady, services: Services,
                     entities: list[Entity]) -> list[Passage]:
     embedder, index = services.embedder, services.index
     chunk = event.chunk
-    size = embedder.passage_chars
-    texts = split_passages(chunk, size, int(size * _OVERLAP_SHARE))
+    texts = chunk_passages(chunk, embedder.passage_chars)
     hashes = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
     vectors = await index.cached_vectors(hashes)
     missing = {h: t for h, t in zip(hashes, texts, strict=True) if h not in vectors}

@@ -60,3 +60,24 @@ def test_answers_survive_the_real_readers(tmp_path: Path) -> None:
         for answer in by_doc.get(source.name, []):
             if normalise(answer) not in text:
                 pytest.fail(f"{source.name}: {answer!r} is not in the extracted text")
+
+
+
+def test_the_bench_cuts_passages_as_the_indexer_does(tmp_path: Path) -> None:
+    # Figures measured on other passages than the indexer writes would not be the product's.
+    from bench.search import corpus
+    from doclane.ai.embeddings.passages import chunk_passages, split_passages
+    from doclane.extraction import chunk_document
+
+    size = 900
+    pieces, _ = corpus(tmp_path, size)
+    sources = [s for s in source_files() if s.name.endswith((".docx.txt", ".md"))]
+    long_chunks = 0
+    for source in sources:
+        chunks = chunk_document(extract(*materialise(source, tmp_path)))
+        expected = [text for chunk in chunks for text in chunk_passages(chunk, size)]
+        assert [p.text for p in pieces if p.source == source.name] == expected, source.name
+        for chunk in (c for c in chunks if len(c.text) > size):
+            long_chunks += 1
+            assert chunk_passages(chunk, size) == split_passages(chunk, size, size * 15 // 100)
+    assert long_chunks  # the overlap was exercised

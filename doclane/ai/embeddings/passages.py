@@ -16,7 +16,10 @@ from dataclasses import dataclass
 
 from doclane.schemas.extraction import Chunk
 
-__all__ = ["split_passages"]
+__all__ = ["OVERLAP_SHARE", "chunk_passages", "split_passages"]
+
+#: Passages that follow each other overlap by this share of the model's passage size.
+OVERLAP_SHARE = 0.15
 
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 _LINE = re.compile(r"[ \t]*\n[ \t]*")
@@ -28,6 +31,12 @@ _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+")
 class _Unit:
     text: str
     sep: str  # joins it to the unit before: "\n\n", "\n", " " or "" (inside a word)
+
+
+def chunk_passages(chunk: Chunk, passage_chars: int) -> list[str]:
+    """The passages the indexer writes for ``chunk`` with a model reading ``passage_chars``
+    (the benchmarks cut them the same way): :func:`split_passages` with the usual overlap."""
+    return split_passages(chunk, passage_chars, int(passage_chars * OVERLAP_SHARE))
 
 
 def split_passages(chunk: Chunk, max_chars: int, overlap_chars: int) -> list[str]:
