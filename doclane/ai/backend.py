@@ -8,14 +8,17 @@ OpenAI-compatible server through the official SDK; ``mock`` simulates one.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-__all__ = ["ChatBackend", "ChatRequest", "ChatReply"]
+__all__ = ["ChatBackend", "ChatRequest", "ChatReply", "HeaderSink"]
 
 T = TypeVar("T", bound=BaseModel)
+#: Receives the response headers of a call (its ``x-ratelimit-*`` ones feed the limiter).
+HeaderSink = Callable[[Mapping[str, str]], None]
 
 
 @dataclass(frozen=True)
@@ -48,13 +51,17 @@ class ChatBackend(Protocol):
     Backends don't retry and don't pace: the analyzer's limiter and the stage
     runner do, so the rate limit and the attempt count are the configured ones.
     A reply that does not validate against ``request.schema`` raises
-    :class:`~doclane.ai.exceptions.MalformedReply`.
+    :class:`~doclane.ai.exceptions.MalformedReply`. Whenever the provider answered
+    (success or error status), its response headers go to ``on_headers`` first, so
+    the limiter learns the provider's rate limits from every answer, ``429`` included.
     """
 
     #: Provider name recorded on results (``openai``, ``mock``).
     provider: str
     model: str
 
-    async def complete(self, request: ChatRequest[T]) -> ChatReply[T]: ...
+    async def complete(
+        self, request: ChatRequest[T], on_headers: HeaderSink | None = None
+    ) -> ChatReply[T]: ...
 
     async def close(self) -> None: ...

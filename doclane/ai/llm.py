@@ -154,11 +154,11 @@ class LlmAnalyzer:
         async with self._limiter.call(estimate, request.max_output_tokens) as ticket:
             started = time.monotonic()
             try:
-                reply = await self._backend.complete(request)
+                reply = await self._backend.complete(request, ticket.observe)
             except AnalysisError as exc:
                 AI_CALLS.labels(provider, exc.category).inc()
-                if isinstance(exc, ProviderRateLimited) and exc.retry_after_s:
-                    self._limiter.pause(exc.retry_after_s)
+                if isinstance(exc, ProviderRateLimited):
+                    ticket.rate_limited(exc.retry_after_s)
                 logger.warning("AI call for %s failed: %s", request.purpose, exc.reason)
                 raise
             finally:

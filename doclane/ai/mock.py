@@ -7,6 +7,13 @@ provider does (a timeout, an HTTP 429 with ``Retry-After``, an HTTP 500, or a
 truncated JSON answer) or returns a plausible answer. The ``mock_*`` settings
 choose the latency, the failure rate and the failure kinds.
 
+With ``mock_limit_requests_per_s`` and/or ``mock_limit_tokens_per_min`` it also
+behaves like a real provider's rate limit (:class:`~doclane.ai.provider_limits.ProviderBucket`):
+a request that exceeds it is answered ``429`` with the exact ``Retry-After``, and
+every answer, refused or not, carries OpenAI's ``x-ratelimit-*`` headers. A refused
+request takes nothing from the buckets and draws no fate (its attempt number is not
+used up), so the random failures stay those of the accepted calls.
+
 Outcomes are deterministic per ``(mock_seed, request, attempt number)``: the
 n-th call this process makes with a given system and user message always draws
 the same latency and the same fate, whatever the interleaving of concurrent
@@ -25,6 +32,7 @@ import hashlib
 import json
 import math
 import random
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -32,18 +40,21 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from doclane.ai._text import STOPWORDS, split_sentences, words
-from doclane.ai.backend import ChatReply, ChatRequest, T
+from doclane.ai.backend import ChatReply, ChatRequest, HeaderSink, T
 from doclane.ai.exceptions import (
     MalformedReply,
     ProviderRateLimited,
     ProviderTimeout,
     ProviderUnavailable,
 )
+from doclane.ai.provider_limits import ProviderBucket
 from doclane.infra.settings import Settings
 from doclane.schemas.analysis import ChunkFindings, DocumentFindings
 
 __all__ = ["MockBackend", "latency_sampler"]
 
+#: A refused (429) request is answered after this share of its drawn latency.
+_REFUSAL_LATENCY_SHARE = 0.1
 #: The 99th percentile of the standard normal distribution.
 _Z99 = 2.3263478740408408
 #: Only the start of a chunk is read for the summary, and a bounded prefix for topics:
@@ -103,47 +114,68 @@ class MockBackend:
         settings: Settings,
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
         self._sleep = sleep
+        limits = (settings.mock_limit_requests_per_s, settings.mock_limit_tokens_per_min)
+        self._limit = ProviderBucket(*limits, clock=clock) if any(limits) else None
         self._latency = latency_sampler(settings)
         self._failure_rate = settings.mock_failure_rate
         self._failure_kinds = settings.mock_failure_kind_list
         # Calls seen per request digest: the attempt number of the next identical call.
         self._attempts: dict[bytes, int] = {}
+        self._refusals = 0
 
-    async def complete(self, request: ChatRequest[T]) -> ChatReply[T]:
+    async def complete(self, request: ChatRequest[T], on_headers: HeaderSink | None = None) -> ChatReply[T]:
         """Wait, then answer ``request`` or raise a simulated provider error."""
         answer = _answer_builder(request.schema)  # an unknown schema fails on every call
+        prompt_tokens = (len(request.system) + len(request.user)) // 4
+        headers: dict[str, str] = {}
+        if self._limit is not None:
+            verdict = self._limit.take(prompt_tokens + request.max_output_tokens)
+            headers = verdict.headers
+            if not verdict.allowed:
+                await self._sleep(self._latency(self._refusal_rng()) * _REFUSAL_LATENCY_SHARE)
+                if on_headers:
+                    on_headers(headers)
+                raise ProviderRateLimited(verdict.retry_after_s)
         rng = self._rng_for(request)
         latency_s = self._latency(rng)
         # Always draw, so a different failure rate leaves the other draws unchanged.
         failing = rng.random() < self._failure_rate
         if failing:
             kind = rng.choice(self._failure_kinds)
-            if kind == "timeout":
+            if kind == "timeout":  # no answer, so no headers either
                 timeout_s = self._settings.ai_timeout_s
                 await self._sleep(timeout_s)
                 raise ProviderTimeout(timeout_s)
             if kind == "429":
-                await self._sleep(latency_s * 0.1)
+                await self._sleep(latency_s * _REFUSAL_LATENCY_SHARE)
+                if on_headers:
+                    on_headers(headers)
                 raise ProviderRateLimited(self._settings.mock_retry_after_s)
             if kind == "500":
                 await self._sleep(latency_s)
+                if on_headers:
+                    on_headers(headers)
                 raise ProviderUnavailable("HTTP 500 Internal Server Error (simulated)")
         await self._sleep(latency_s)
+        if on_headers:
+            on_headers(headers)
         text = json.dumps(answer(request.data), ensure_ascii=False)
         if failing:  # "malformed": the answer stops mid-way, as when output runs out
             text = text[: rng.randrange(1, len(text))]
         value = _validate(request.schema, text)
-        return ChatReply(
-            value=value,
-            prompt_tokens=(len(request.system) + len(request.user)) // 4,
-            completion_tokens=len(text) // 4,
-        )
+        return ChatReply(value=value, prompt_tokens=prompt_tokens, completion_tokens=len(text) // 4)
 
     async def close(self) -> None:
         """Nothing to release."""
+
+    def _refusal_rng(self) -> random.Random:
+        """Latency of refusals: seeded, apart from the accepted calls' draws."""
+        self._refusals += 1
+        return random.Random(f"{self._settings.mock_seed}:refusal:{self._refusals}")  # noqa: S311
 
     def _rng_for(self, request: ChatRequest[T]) -> random.Random:
         digest = hashlib.sha256(f"{request.system}\0{request.user}".encode()).digest()

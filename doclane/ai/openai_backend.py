@@ -6,6 +6,8 @@ schema generated from the pydantic result model and sent with ``strict: true``;
 the SDK validates the reply against the same model. The SDK's own retries are
 off: doclane's stage runner retries with its configured attempts and backoff,
 and its limiter paces calls, so the numbers a user configures are the real ones.
+The raw response is read (``with_raw_response``) so that its ``x-ratelimit-*``
+headers reach the limiter, from answers and error statuses alike.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any, TypeVar
 import openai
 from pydantic import BaseModel, ValidationError
 
-from doclane.ai.backend import ChatReply, ChatRequest
+from doclane.ai.backend import ChatReply, ChatRequest, HeaderSink
 from doclane.ai.exceptions import (
     MalformedReply,
     ProviderRateLimited,
@@ -54,21 +56,29 @@ class OpenAIBackend:
     async def close(self) -> None:
         await self._client.close()
 
-    async def complete(self, request: ChatRequest[T]) -> ChatReply[T]:
+    async def complete(self, request: ChatRequest[T], on_headers: HeaderSink | None = None) -> ChatReply[T]:
         extra: dict[str, Any] = {}
         if self._temperature is not None:
             extra["temperature"] = self._temperature
         try:
-            completion = await self._client.chat.completions.parse(
-                model=self.model,
-                messages=[
-                    {"role": "system", "content": request.system},
-                    {"role": "user", "content": request.user},
-                ],
-                response_format=request.schema,
-                max_completion_tokens=request.max_output_tokens,
-                **extra,
-            )
+            try:
+                raw = await self._client.chat.completions.with_raw_response.parse(
+                    model=self.model,
+                    messages=[
+                        {"role": "system", "content": request.system},
+                        {"role": "user", "content": request.user},
+                    ],
+                    response_format=request.schema,
+                    max_completion_tokens=request.max_output_tokens,
+                    **extra,
+                )
+            except openai.APIStatusError as exc:
+                if on_headers:
+                    on_headers(exc.response.headers)
+                raise
+            if on_headers:
+                on_headers(raw.headers)
+            completion = raw.parse()  # validates the answer against the schema
         except ValidationError as exc:
             raise MalformedReply(_first_error(exc)) from exc
         except openai.LengthFinishReasonError as exc:

@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     mock_retry_after_s: float = Field(default=1, ge=0)
     #: Same seed, same latencies and failures for the same calls.
     mock_seed: int = 0
+    #: The simulated provider's own rate limit (unset: none): over it, 429 with ``Retry-After``;
+    #: every answer carries OpenAI's ``x-ratelimit-*`` headers. Requests a second (a bucket of
+    #: one second's worth) and tokens a minute (a bucket of one minute's worth).
+    mock_limit_requests_per_s: float | None = Field(default=None, gt=0)
+    mock_limit_tokens_per_min: int | None = Field(default=None, gt=0)
 
     # --- search: embeddings, the index, the indexer group ---
     #: Index every document for search. Off: no indexer group, documents complete once

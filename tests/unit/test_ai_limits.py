@@ -7,12 +7,14 @@ exact and the tests take no time; the in-flight cap is checked with real tasks a
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from doclane.ai.limits import AiLimiter
+from doclane.ai.provider_limits import LimitSnapshot, ProviderBucket, ProviderLimits
 from tests.utils.fake_time import FakeTime
 from tests.utils.waiting import eventually
 
@@ -226,3 +228,157 @@ async def test_a_big_call_is_not_overtaken_by_small_calls_queued_after_it():
     # Small calls could each have started after one second, but they arrived after the big one.
     assert big == approx(10)
     assert small == approx([11, 12, 13])
+
+
+# --- adapting to the provider's limits ---------------------------------------------------------
+
+
+def provider_headers(limit: float, remaining: float, reset_s: float,
+                     kind: str = "requests") -> dict[str, str]:
+    """The ``x-ratelimit-*`` headers of one limit, as OpenAI writes them."""
+    snapshot = LimitSnapshot(limit, remaining, reset_s)
+    limits = ProviderLimits(snapshot, None) if kind == "requests" else ProviderLimits(None, snapshot)
+    return limits.headers()
+
+
+async def calls_through_a_provider(limiter: AiLimiter, time: FakeTime, provider: ProviderBucket,
+                                   count: int) -> tuple[list[float], int]:
+    """Sequential calls that each pass the provider's bucket and read its headers back:
+    when each started, and how many the provider refused."""
+    starts, refused = [], 0
+    for _ in range(count):
+        async with limiter.call(10) as ticket:
+            starts.append(time.now)
+            verdict = provider.take(0)
+            ticket.observe(verdict.headers)
+            if not verdict.allowed:
+                refused += 1
+                ticket.rate_limited(verdict.retry_after_s)
+    return starts, refused
+
+
+async def test_the_pace_comes_down_to_a_provider_slower_than_configured_without_a_refusal():
+    time = FakeTime()
+    limiter = limiter_on(time, rps=30)  # configured 50% above what the provider allows
+    provider = ProviderBucket(requests_per_s=20, tokens_per_min=None, clock=time.clock)
+
+    starts, refused = await calls_through_a_provider(limiter, time, provider, 400)
+
+    assert refused == 0
+    assert limiter.provider_requests_per_s == approx(20)
+    assert limiter.requests_per_s == approx(20)
+    # After the first answer, 20 starts a second: the provider's bucket never runs dry.
+    assert most_in_window(starts[1:], [1.0] * 399, 1) <= 20 + 1
+
+
+async def test_the_pace_never_exceeds_the_configured_rate_under_a_faster_provider():
+    time = FakeTime()
+    limiter = limiter_on(time, rps=10)
+    provider = ProviderBucket(requests_per_s=50, tokens_per_min=None, clock=time.clock)
+
+    starts, refused = await calls_through_a_provider(limiter, time, provider, 100)
+
+    assert refused == 0
+    assert limiter.requests_per_s == approx(10)
+    assert most_in_window(starts, [1.0] * 100, 1) <= 10 * 1.005 + 1
+
+
+async def test_a_429_that_hit_the_limit_cuts_the_rate_which_grows_back_to_the_configured_one():
+    time = FakeTime()
+    limiter = limiter_on(time, rps=10)
+
+    async with limiter.call(10) as ticket:
+        ticket.rate_limited(None)  # no headers: the limit, for all we know
+
+    assert limiter.requests_per_s == approx(7)
+    await time.sleep(5)
+    assert limiter.requests_per_s == approx(8.5)  # 3% of the limit a second
+    await time.sleep(100)
+    assert limiter.requests_per_s == approx(10)  # and never above it
+
+
+async def test_calls_sent_before_a_cut_do_not_cut_again():
+    time = FakeTime()
+    limiter = limiter_on(time, rps=10)
+    async with limiter.call(10) as first, limiter.call(10) as second:
+        first.rate_limited(None)
+        second.rate_limited(None)  # the same overload, answered by the same cut
+    assert limiter.requests_per_s == approx(7)
+
+    async with limiter.call(10) as later:  # sent after the cut: the rate is still too high
+        later.rate_limited(None)
+    assert 4.9 <= limiter.requests_per_s < 5  # 70% again (of 7 and what grew back while it waited)
+
+
+async def test_a_429_with_plenty_left_pauses_every_call_but_keeps_the_rate():
+    time = FakeTime()
+    limiter = limiter_on(time, rps=10)
+
+    async with limiter.call(10) as ticket:
+        ticket.observe(provider_headers(limit=100, remaining=80, reset_s=2))
+        ticket.rate_limited(3)  # refused although its buckets are far from empty
+    starts = await concurrent_starts(limiter, time, [10] * 3)
+
+    assert limiter.requests_per_s == approx(10)
+    assert min(starts) >= 3 - EPS
+
+
+async def test_other_failures_change_no_rate():
+    time = FakeTime()
+    limiter = limiter_on(time, rps=10)
+    with pytest.raises(RuntimeError):
+        async with limiter.call(10):
+            raise RuntimeError("HTTP 500")
+    assert limiter.requests_per_s == approx(10)
+
+
+@pytest.mark.parametrize(("remaining", "pace"), [(20, 1.0), (10, 1.0), (5, 0.55), (0, 0.1)])
+async def test_the_less_the_provider_has_left_the_slower_the_pace(remaining: float, pace: float):
+    time = FakeTime()
+    limiter = limiter_on(time, rps=100)
+
+    async with limiter.call(10) as ticket:
+        # A bucket of 20 refilling 20 a second (empty: full again in 1 s).
+        ticket.observe(provider_headers(limit=20, remaining=remaining, reset_s=(20 - remaining) / 20))
+
+    provider_rate = 20 if remaining < 20 else 100  # a full bucket tells no rate
+    assert limiter.requests_per_s == approx(provider_rate * pace)
+
+
+async def test_an_older_answer_does_not_override_the_headroom_of_a_newer_one():
+    time = FakeTime()
+    limiter = limiter_on(time, rps=10)
+    async with limiter.call(10) as older:
+        await time.sleep(1)
+        async with limiter.call(10) as newer:
+            newer.observe(provider_headers(limit=20, remaining=18, reset_s=0.1))
+        older.observe(provider_headers(limit=20, remaining=0, reset_s=1))  # arrives late
+    assert limiter.requests_per_s == approx(10)  # the newer, roomier answer still rules
+
+
+async def test_tokens_follow_the_provider_token_limit():
+    time = FakeTime()
+    limiter = limiter_on(time, tpm=600_000)
+
+    async with limiter.call(10) as ticket:  # 6,000 a minute: 1,000 tokens back in 10 s
+        ticket.observe(provider_headers(limit=6000, remaining=5000, reset_s=10, kind="tokens"))
+
+    assert limiter.tokens_per_min == approx(6000)
+    assert limiter.requests_per_s == approx(UNLIMITED_RPS)
+
+
+async def test_every_concurrent_call_follows_what_one_answer_said():
+    time = FakeTime()
+    limiter = limiter_on(time, rps=100)
+    starts: list[float] = [0.0] * 6
+
+    async def one(i: int) -> None:
+        async with limiter.call(10) as ticket:
+            starts[i] = time.now
+            if i == 0:  # the first answer: the provider allows 10 a second
+                ticket.observe(provider_headers(limit=10, remaining=9, reset_s=0.1))
+
+    await asyncio.gather(*(one(i) for i in range(6)))
+
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert gaps[1:] == approx([0.1] * 4)

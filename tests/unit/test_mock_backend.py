@@ -21,6 +21,7 @@ from doclane.ai.exceptions import (
     ProviderUnavailable,
 )
 from doclane.ai.mock import MockBackend, latency_sampler
+from doclane.ai.provider_limits import LimitSnapshot, ProviderLimits
 from doclane.infra.settings import Settings
 from doclane.schemas.analysis import ChunkFindings, DocumentFindings, Sentiment
 
@@ -290,3 +291,97 @@ async def test_it_is_a_chat_backend() -> None:
     mock: ChatBackend = MockBackend(Settings())
     assert (mock.provider, mock.model) == ("mock", "mock-1")
     await mock.close()
+
+
+# --- a provider's rate limit -------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def limited(clock: Clock, **settings: Any) -> tuple[MockBackend, FakeSleep]:
+    sleep = FakeSleep()
+    return MockBackend(Settings(**settings), sleep=sleep, clock=clock), sleep
+
+
+async def call_with_headers(
+    mock: MockBackend, request: ChatRequest[ChunkFindings]
+) -> tuple[str, dict[str, str]]:
+    """A call's outcome and the headers it answered with."""
+    seen: dict[str, str] = {}
+    try:
+        await mock.complete(request, seen.update)
+    except AnalysisError as exc:
+        return type(exc).__name__, seen
+    return "ok", seen
+
+
+async def test_calls_within_the_limit_succeed_and_carry_openai_s_headers() -> None:
+    clock = Clock()
+    mock, _ = limited(clock, mock_limit_requests_per_s=5, mock_limit_tokens_per_min=60_000)
+    outcomes = []
+    for i in range(20):  # exactly at the limit
+        clock.now = i * 0.2
+        outcomes.append(await call_with_headers(mock, chunk_request(f"{i} {TEXT}")))
+    assert {kind for kind, _ in outcomes} == {"ok"}
+    limits = ProviderLimits.parse(outcomes[0][1])
+    assert limits is not None and limits.requests == LimitSnapshot(5, 4, 0.2)
+    assert limits.tokens is not None and limits.tokens.limit == 60_000
+    request = chunk_request(f"0 {TEXT}")
+    charged = (len(request.system) + len(request.user)) // 4 + request.max_output_tokens
+    assert limits.tokens.remaining == 60_000 - charged  # the prompt and the answer's cap, on arrival
+    assert set(outcomes[0][1]) == {f"x-ratelimit-{part}-{kind}" for part in ("limit", "remaining", "reset")
+                                   for kind in ("requests", "tokens")}
+
+
+async def test_only_calls_over_the_limit_get_429_with_the_wait_until_they_fit() -> None:
+    clock = Clock()
+    mock, _ = limited(clock, mock_limit_requests_per_s=5)
+    burst = [await call_with_headers(mock, chunk_request(f"{i} {TEXT}")) for i in range(5)]
+    assert [kind for kind, _ in burst] == ["ok"] * 5  # a bucket of one second's worth
+
+    with pytest.raises(ProviderRateLimited) as caught:
+        await mock.complete(chunk_request(f"5 {TEXT}"))
+    assert caught.value.retry_after_s == pytest.approx(0.2)
+
+    kind, headers = await call_with_headers(mock, chunk_request(f"6 {TEXT}"))
+    assert kind == "ProviderRateLimited"
+    assert ProviderLimits.parse(headers) == ProviderLimits(LimitSnapshot(5, 0, 1.0), None)
+    clock.now = 0.2
+    assert (await call_with_headers(mock, chunk_request(f"7 {TEXT}")))[0] == "ok"
+
+
+async def test_a_refused_call_leaves_the_random_failures_of_accepted_calls_unchanged() -> None:
+    settings = {"mock_failure_rate": 0.3, "mock_failure_kinds": "500,malformed", "mock_seed": 9}
+    requests = [chunk_request(f"{i} {TEXT}") for i in range(30)]
+    free, _ = limited(Clock(), **settings)
+    expected = [(await call_with_headers(free, r))[0] for r in requests]
+
+    clock = Clock()
+    busy, _ = limited(clock, mock_limit_requests_per_s=10, **settings)
+    got = []
+    for request in requests:
+        while (outcome_kind := (await call_with_headers(busy, request))[0]) == "ProviderRateLimited":
+            clock.now += 0.05
+        got.append(outcome_kind)
+
+    assert got == expected
+    assert {"ProviderUnavailable", "MalformedReply"} <= set(got)
+
+
+async def test_failed_answers_carry_the_headers_too_but_timeouts_none() -> None:
+    for kind, headers_expected in (("500", True), ("malformed", True), ("429", True), ("timeout", False)):
+        mock, _ = limited(Clock(), mock_limit_requests_per_s=5, mock_failure_rate=1, mock_failure_kinds=kind)
+        outcome_kind, headers = await call_with_headers(mock, chunk_request())
+        assert outcome_kind != "ok"
+        assert (ProviderLimits.parse(headers) is not None) is headers_expected, kind
+
+
+async def test_without_a_limit_no_headers_are_sent() -> None:
+    mock, _ = backend()
+    assert await call_with_headers(mock, chunk_request()) == ("ok", {})

@@ -11,6 +11,11 @@ with ``plan()`` (a FIFO queue) or ``rule()`` (a per-request predicate)::
         server.plan(Fail(429, retry_after_s=2), Answer(delay_s=0.2))
         server.rule(lambda r: Fail(500) if "POISON" in r.user else None)
 
+``set_limits(requests_per_s=..., tokens_per_min=...)`` gives the server a provider's rate limit
+(:class:`~doclane.ai.provider_limits.ProviderBucket`, the ``mock`` provider's too): chat requests
+over it are answered ``429`` with ``Retry-After`` and ``retry-after-ms``, and every chat answer
+carries OpenAI's ``x-ratelimit-*`` headers; a behaviour's ``headers`` are sent as scripted.
+
 ``/v1/embeddings`` answers deterministic vectors (:func:`fake_embedding`: a hashed bag of
 words, so texts sharing words are close) and follows the same rules and plan: a rule can
 tell the endpoints apart by ``RecordedRequest.endpoint``.
@@ -30,7 +35,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -40,6 +45,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from doclane.ai.provider_limits import ProviderBucket
 
 __all__ = ["Answer", "Behaviour", "Fail", "FakeOpenAI", "Invalid", "RecordedRequest", "Rule", "fake_answer",
            "fake_embedding"]
@@ -55,6 +62,8 @@ class Answer:
 
     content: str | dict[str, Any] | None = None
     delay_s: float = 0
+    #: Extra response headers (e.g. ``x-ratelimit-*``), over those of the server's limits.
+    headers: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,8 @@ class Fail:
     retry_after_s: float | None = None
     delay_s: float = 0
     message: str = "fake-openai: scripted failure"
+    #: Extra response headers (e.g. ``x-ratelimit-*``), over those of the server's limits.
+    headers: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,7 @@ class Invalid:
     """Answer 200 with content that is not valid JSON, as a truncated model output would be."""
 
     delay_s: float = 0
+    headers: Mapping[str, str] | None = None
 
 
 Behaviour = Answer | Fail | Invalid
@@ -247,6 +259,7 @@ class FakeOpenAI:
         self._records: list[RecordedRequest] = []
         self._plan: deque[Behaviour] = deque()
         self._rules: list[Rule] = []
+        self._limits: ProviderBucket | None = None
         self._app = Starlette(routes=[
             Route("/v1/chat/completions", self._chat_completions, methods=["POST"]),
             Route("/v1/embeddings", self._embeddings, methods=["POST"]),
@@ -282,12 +295,19 @@ class FakeOpenAI:
         with self._lock:
             self._rules.append(fn)
 
+    def set_limits(self, requests_per_s: float | None = None, tokens_per_min: float | None = None) -> None:
+        """Enforce a provider's rate limit on chat requests (both ``None``: none), starting full."""
+        with self._lock:
+            self._limits = ProviderBucket(requests_per_s, tokens_per_min) if (
+                requests_per_s or tokens_per_min) else None
+
     def reset(self) -> None:
-        """Forget rules, the plan and the recorded requests."""
+        """Forget rules, the plan, the limits and the recorded requests."""
         with self._lock:
             self._rules.clear()
             self._plan.clear()
             self._records.clear()
+            self._limits = None
 
     def start(self) -> FakeOpenAI:
         """Bind a free port, serve in a background thread and wait until it accepts requests."""
@@ -348,7 +368,19 @@ class FakeOpenAI:
     async def _chat_completions(self, request: Request) -> Response:
         """Chat Completions, answered as the rules, the plan or the schema say."""
         record = await self._record(request, "chat.completions")
-        response = await self._respond(record, self._choose(record))
+        limit_headers: dict[str, str] = {}
+        with self._lock:
+            limits = self._limits
+            verdict = limits.take(_prompt_tokens(record) + _answer_cap(record)) if limits else None
+        if verdict is not None and not verdict.allowed:
+            response: Response = _error(Fail(429, retry_after_s=verdict.retry_after_s,
+                                             message="fake-openai: rate limit reached",
+                                             headers=verdict.headers))
+        else:
+            limit_headers = verdict.headers if verdict is not None else {}
+            behaviour = self._choose(record)
+            response = await self._respond(record, behaviour)
+            response.headers.update({**limit_headers, **(behaviour.headers or {})})
         record.status, record.finished_at = response.status_code, time.monotonic()
         return response
 
@@ -396,7 +428,7 @@ class FakeOpenAI:
             schema = record.schema
             content = "ok" if schema is None else json.dumps(fake_answer(schema, record.user))
         record.content = content
-        prompt_tokens = sum(len(_text(m.get("content"))) for m in record.messages) // 4
+        prompt_tokens = _prompt_tokens(record)
         if record.body.get("stream"):
             return _stream(record, content, prompt_tokens)
         return JSONResponse({
@@ -441,11 +473,21 @@ def _stream(record: RecordedRequest, content: str, prompt_tokens: int) -> Stream
     return StreamingResponse(events(), media_type="text/event-stream")
 
 
+def _prompt_tokens(record: RecordedRequest) -> int:
+    return sum(len(_text(m.get("content"))) for m in record.messages) // 4
+
+
+def _answer_cap(record: RecordedRequest) -> int:
+    cap = record.body.get("max_completion_tokens", record.body.get("max_tokens"))
+    return cap if isinstance(cap, int) else 0
+
+
 def _error(fail: Fail) -> JSONResponse:
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = dict(fail.headers or {})
     if fail.retry_after_s is not None:
         seconds = fail.retry_after_s
         headers["Retry-After"] = str(int(seconds)) if float(seconds).is_integer() else str(seconds)
+        headers["retry-after-ms"] = f"{seconds * 1000:.0f}"
     kind = _ERROR_TYPES.get(fail.status, "server_error" if fail.status >= 500 else "invalid_request_error")
     body = {"error": {"message": fail.message, "type": kind, "code": kind, "param": None}}
     return JSONResponse(body, status_code=fail.status, headers=headers)
