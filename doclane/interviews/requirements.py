@@ -211,6 +211,7 @@ _PREPOSITION = re.compile(r"\b(?:in|with|of|for|on|at|to|from)\b", re.I)
 #: A version after a name: *Python 3.10+*, *Postgres 15*, *Angular v17*, *Terraform 1.x*.
 _VERSION = re.compile(r"\s+v?\d+(?:\.(?:\d+|x))*\+?$", re.I)
 _EDGES = " \t\n.,;:()[]{}\"'"
+_PRONOUNS = frozenset({"you", "we", "they", "i", "he", "she", "it", "your", "our", "their", "my", "this", "that"})
 #: A number on its own (*3 years*, *Level 3*), not one inside a name (*B2B*, *NEWS2*, *AZ-104*).
 _NUMBER = re.compile(r"(?<![\w-])\d+(?:\.\d+)?\+?(?![\w-])")
 #: A word written like a product or a standard: *NEWS2*, *GDPR*, *PyTorch*.
@@ -251,7 +252,8 @@ def _phrase_names(phrase: str, known: frozenset[str] = frozenset(), opening: boo
         words = part.split()
         if not words or len(words) > _MAX_PHRASE_WORDS or _VAGUE.match(part):
             continue
-        if ((opening and words[0].lower() in _NOT_SKILL_START) or canonical(part) in _NOT_SKILL
+        if ((opening and words[0].lower() in _NOT_SKILL_START) or words[0].lower() in _PRONOUNS
+                or canonical(part) in _NOT_SKILL
                 or generic(part) or (_NUMBER.search(part) and canonical(part) not in known)):
             continue
         if len(words) == 1 and part.islower() and part.endswith("al") and part not in known:

@@ -1,0 +1,108 @@
+"""What a job description requires, read from its text: the parts it is split into
+(requirements, wishes, duties, benefits), required against nice to have, the noun phrases a
+requirement asks for (spaCy's parse), skill names with versions and aliases.
+
+The chunks here carry no NER entities, so every skill found comes from the requirement rules
+and the lexicon (a few names given as ``KNOWN``), not from the model."""
+
+from __future__ import annotations
+
+
+import pytest
+
+from doclane.interviews.phrases import parser_ready
+from doclane.interviews.profiles import job_profile
+from doclane.interviews.requirements import section_kind, without_version
+from doclane.interviews.skills import canonical
+from doclane.schemas.documents import ChunkRecord, DocumentRecord
+from doclane.schemas.events import DocumentStatus
+from doclane.schemas.interviews import JobProfile
+
+KNOWN = frozenset(canonical(n) for n in (
+    "python", "postgresql", "kubernetes", "terraform", "airflow", "ci/cd", "health and safety", "excel",
+    "communication", "design", "counselling", "docker",
+))
+
+pytestmark = pytest.mark.skipif(not parser_ready(), reason="spaCy's English model is not installed")
+
+
+def _job(*sections: tuple[str, str]) -> JobProfile:
+    chunks = [ChunkRecord(index=i, text=text, section_path=["Engineer", heading] if heading else ["Engineer"],
+                          document_id="jd", entities=[])
+              for i, (heading, text) in enumerate(sections)]
+    doc = DocumentRecord(id="jd", filename="jd.md", content_type="text/markdown", size_bytes=1, sha256="x",
+                         owner="u", blob_key="uploads/jd/jd.md", status=DocumentStatus.COMPLETED,
+                         title="Engineer", chunk_count=len(chunks))
+    return job_profile(doc, chunks, KNOWN)
+
+
+def _required(job: JobProfile) -> set[str]:
+    return {r.skill for r in job.required_skills}
+
+
+def _preferred(job: JobProfile) -> set[str]:
+    return {r.skill for r in job.preferred_skills}
+
+
+def test_headings_sort_a_job_description_into_what_it_asks_offers_and_does() -> None:
+    assert section_kind("Engineer / Must have") == "asks"
+    assert section_kind("Engineer / Nice to have") == "asks"
+    assert section_kind("Engineer / What we offer") == "offer"
+    assert section_kind("Engineer / Benefits") == "offer"
+    assert section_kind("Engineer / What you'll be doing") == "duties"
+    assert section_kind("Engineer") == "other"
+
+
+def test_versions_and_aliases_name_the_skill_itself() -> None:
+    job = _job(("Requirements", "- Solid Python 3.10+ and Postgres 15.\n- 3+ years running k8s in production."))
+    assert {"python", "postgresql", "kubernetes"} <= _required(job)
+    assert not {s for s in _required(job) if any(ch.isdigit() for ch in s)}, _required(job)
+    assert without_version("Python 3.10+", KNOWN) == "Python"
+    assert without_version("Level 3", KNOWN) == "Level 3"  # not a version of a known skill
+
+
+def test_benefits_and_pay_are_not_skills() -> None:
+    job = _job(
+        ("Requirements", "- Experience with Terraform."),
+        ("Benefits", "- Private health insurance and a learning budget.\n- Experience days with the team."),
+    )
+    assert _required(job) == {"terraform"}
+
+
+def test_a_requirement_bullet_names_its_skill_and_its_tools_not_the_activity() -> None:
+    job = _job(("Requirements", "- Setting out with a total station and GPS.\n- Orchestration with Airflow.\n"
+                                "- Pension auto-enrolment."))
+    assert {"setting out", "total station", "gps", "airflow", "pension auto-enrolment"} <= _required(job)
+    assert "orchestration" not in _required(job)
+
+
+def test_what_a_cue_introduces_is_the_skill_without_qualifiers_or_head_nouns() -> None:
+    job = _job(("What you need", "- Knowledge of health and safety regulations.\n"
+                                 "- 2+ years of B2B SaaS sales experience.\n"
+                                 "- Strong patient counselling skills.\n"
+                                 "- Experience handling complaints and de-escalation."))
+    required = _required(job)
+    assert {"health and safety", "b2b saas sales", "patient counselling", "de-escalation"} <= required
+    assert not {"health", "safety", "counselling", "b2b saas", "safety regulations"} & required, required
+
+
+def test_prose_asks_by_its_grammar() -> None:
+    job = _job(("", "To apply you must hold a recognised dental nursing qualification. Good communication "
+                    "with patients is essential. A radiography certificate would be an advantage."))
+    assert {"dental nursing", "communication"} <= _required(job)
+    assert "radiography" in _preferred(job)
+
+
+def test_inline_markers_say_must_or_nice_to_have() -> None:
+    job = _job(("Who you are", "- You package models with Docker (must).\n"
+                               "- You know Terraform (nice to have).\n"
+                               "- Bicep or ARM templates (required)."))
+    assert {"docker", "bicep", "arm templates"} <= _required(job)
+    assert "terraform" in _preferred(job)
+
+
+def test_a_duty_verb_opening_a_bullet_is_not_the_skill_of_that_name() -> None:
+    job = _job(("Responsibilities", "- Design cast parts for our pumps."),
+               ("Requirements", "- Knowledge of design for manufacture."))
+    assert "design for manufacture" in _required(job)
+    assert "design" not in _required(job)
