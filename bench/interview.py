@@ -30,16 +30,26 @@ from doclane.interviews.plan import PLAN_VERSION
 from doclane.interviews.report import RUBRIC_VERSION
 
 RESULTS = Path(__file__).parent / "results"
-HELDOUT_PAIRS_KEY = "extraction_heldout"
+#: The groups of pairs the extraction is reported on, by the key of ``pairs.json`` naming them:
+#: pairs written before the last change and not looked at until it was made; pairs held out
+#: from an earlier change and read since (tuned on now); the rest, tuned on.
+GROUPS = (
+    ("heldout", "extraction_heldout", "held out (new)"),
+    ("heldout_read", "extraction_heldout_read", "held out earlier, read since"),
+)
 
 
-def _heldout_pairs() -> set[str]:
+def _groups() -> dict[str, set[str]]:
     raw = json.loads((Path(__file__).parents[1] / "models" / "interviews" / "pairs.json").read_text())
-    return set(raw.get(HELDOUT_PAIRS_KEY, []))
+    return {name: set(raw.get(key, [])) for name, key, _ in GROUPS}
+
+
+def _group_of(pair: str, groups: dict[str, set[str]]) -> str:
+    return next((name for name, ids in groups.items() if pair in ids), "tuning")
 
 
 def _plans(rows: list[PlanRow], extraction: list[dict[str, Any]]) -> dict[str, Any]:
-    heldout = _heldout_pairs()
+    groups = _groups()
     per_budget = {}
     for budget in BUDGETS:
         mine = [r for r in rows if r.budget == budget]
@@ -62,12 +72,29 @@ def _plans(rows: list[PlanRow], extraction: list[dict[str, Any]]) -> dict[str, A
             "pairs": len(group),
         }
 
+    by_group: dict[str, dict[str, Any]] = {}
+    for group in ("tuning", *(name for name, _, _ in GROUPS)):
+        members = [e for e in extraction if _group_of(e["pair"], groups) == group]
+        if not members:
+            continue
+        ids = {e["pair"] for e in members}
+        by_group[group] = {
+            **prf(members),
+            "pair_ids": sorted(ids),
+            "covered_hand": {
+                str(budget): round(
+                    statistics.mean(r.covered_hand for r in rows if r.budget == budget and r.pair in ids), 3
+                )
+                for budget in BUDGETS
+            },
+        }
     return {
         "per_budget": per_budget,
         "rows": [asdict(r) for r in rows],
         "extraction": extraction,
-        "extraction_tuning": prf([e for e in extraction if e["pair"] not in heldout]),
-        "extraction_heldout": prf([e for e in extraction if e["pair"] in heldout]),
+        "extraction_by_group": by_group,
+        "extraction_tuning": by_group.get("tuning"),
+        "extraction_heldout": by_group.get("heldout"),
     }
 
 
@@ -115,6 +142,18 @@ def _speed(run: SpeedRun) -> dict[str, Any]:
     }
 
 
+def _ranges(ids: list[str]) -> str:
+    """``p01-p20, p32-p37`` for the pair ids (``pNN``), runs of consecutive numbers joined."""
+    numbers = sorted(int(i[1:]) for i in ids)
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"p{r[0]:02d}" + (f"-p{r[-1]:02d}" if len(r) > 1 else "") for r in runs)
+
+
 def _row(label: str, values: dict[str, float]) -> str:
     cells = [values.get(k) for k in ("n", "p50", "p95", "max")]
     return f"| {label} | " + " | ".join(str(c) for c in cells) + " |"
@@ -142,20 +181,23 @@ def _markdown(result: dict[str, Any]) -> str:
             f" | {row['covered_hand']:.1%} | {row['questions_over_budget']} | {row['foreign_targets']} "
             f"| {row['bad_spans']} / {row['spans']} |"
         )
-    tune, held = plans["extraction_tuning"], plans["extraction_heldout"]
+    labels = {"tuning": "tuning", **{name: label for name, _, label in GROUPS}}
     lines += [
         "",
         "JD required skills against the hand lists (precision: extracted required skills the "
-        "recruiter listed as required, preferred or acceptable; recall: hand-listed required skills found):",
+        "recruiter listed as required, preferred or acceptable; recall: hand-listed required skills found), "
+        "and the share of hand-listed required skills the plan targets, per group of pairs:",
         "",
-        "| pairs | precision | recall |",
-        "|---|---|---|",
-        f"| tuning ({tune['pairs']}) | {tune['precision']:.1%} | {tune['recall']:.1%} |",
-        f"| held out ({held['pairs']}) | {held['precision']:.1%} | {held['recall']:.1%} |",
-        "",
-        "Missed and wrong per pair:",
-        "",
+        "| pairs | precision | recall | hand-listed required covered, budget "
+        + " / ".join(str(b) for b in BUDGETS) + " |",
+        "|---|---|---|---|",
     ]
+    for group, g in plans["extraction_by_group"].items():
+        lines.append(
+            f"| {labels[group]}: {g['pairs']} ({_ranges(g['pair_ids'])}) | {g['precision']:.1%} | "
+            f"{g['recall']:.1%} | " + " / ".join(f"{g['covered_hand'][str(b)]:.1%}" for b in BUDGETS) + " |"
+        )
+    lines += ["", "Missed and wrong per pair:", ""]
     for e in plans["extraction"]:
         lines.append(
             f"- {e['pair']} {e['role']}: {e['found']}/{e['hand_required']} found; missed "
