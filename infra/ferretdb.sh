@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# FerretDB 1.x (MongoDB wire protocol) on the SQLite backend, built from the Go module proxy.
+# FerretDB 1.x (MongoDB wire protocol) on the SQLite backend (or PostgreSQL), built from the Go module proxy.
 #
 #   infra/ferretdb.sh start [--fresh]   build the binary once, start, wait until it answers hello
 #   infra/ferretdb.sh stop              SIGTERM the process group, wait for exit
@@ -7,7 +7,10 @@
 #
 # --fresh wipes the SQLite data dir (stopping a running server first).
 # Env: DOCLANE_CACHE_DIR, DOCLANE_INFRA_INSTANCE (a private copy, see lib.sh), DOCLANE_MONGO_PORT (27117), DOCLANE_FERRETDB_LOG_LEVEL (warn),
-#      DOCLANE_START_TIMEOUT (90), DOCLANE_STOP_TIMEOUT (30).
+#      DOCLANE_START_TIMEOUT (90), DOCLANE_STOP_TIMEOUT (30),
+#      DOCLANE_FERRETDB_HANDLER (sqlite | postgresql), DOCLANE_FERRETDB_POSTGRESQL_URL (needed
+#      with postgresql: a database of its own, e.g. on infra/postgres.sh's server),
+#      DOCLANE_FERRETDB_DEBUG_ADDR (off; HOST:PORT serves /debug/metrics, per-command counters).
 #
 # Why not `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.x`: the module zip
 # lacks the generated build/version/version.txt and the binary panics at start. We copy
@@ -23,6 +26,16 @@ VERSION=v1.24.2
 MODULE=github.com/FerretDB/FerretDB
 PORT="${DOCLANE_MONGO_PORT:-27117}"
 LOG_LEVEL="${DOCLANE_FERRETDB_LOG_LEVEL:-warn}"
+HANDLER="${DOCLANE_FERRETDB_HANDLER:-sqlite}"
+PG_URL="${DOCLANE_FERRETDB_POSTGRESQL_URL:-}"
+DEBUG_ADDR="${DOCLANE_FERRETDB_DEBUG_ADDR:--}"
+case "$HANDLER" in
+  sqlite) ;;
+  postgresql | pg)
+    HANDLER=postgresql
+    [[ -n "$PG_URL" ]] || die "DOCLANE_FERRETDB_HANDLER=postgresql needs DOCLANE_FERRETDB_POSTGRESQL_URL" ;;
+  *) die "DOCLANE_FERRETDB_HANDLER must be sqlite or postgresql, not $HANDLER" ;;
+esac
 
 BIN="$CACHE_DIR/bin/ferretdb-$VERSION"
 BUILD="$CACHE_DIR/build/ferretdb-$VERSION"
@@ -71,13 +84,18 @@ launch() {
     rm -rf "$DATA"
   fi
   mkdir -p "$DATA/sqlite" "$DATA/state"
+  local backend=(--handler=sqlite --sqlite-url="file:$DATA/sqlite/")
+  if [[ "$HANDLER" == postgresql ]]; then
+    # FerretDB keeps each collection as a table of jsonb in that database (its own schema
+    # per Mongo database); the data dir then holds only its state.
+    backend=(--handler=postgresql --postgresql-url="$PG_URL")
+  fi
   start_bg "$PIDFILE" "$LOGFILE" "$BIN" \
     --listen-addr="$HOST:$PORT" \
-    --handler=sqlite \
-    --sqlite-url="file:$DATA/sqlite/" \
+    "${backend[@]}" \
     --state-dir="$DATA/state" \
     --telemetry=disable \
-    --debug-addr=- \
+    --debug-addr="$DEBUG_ADDR" \
     --log-level="$LOG_LEVEL"
 }
 

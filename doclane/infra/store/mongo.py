@@ -31,6 +31,7 @@ race on one document, so tests see none of it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
@@ -40,6 +41,7 @@ from typing import Any
 import pymongo
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, OperationFailure
 
@@ -275,14 +277,14 @@ class MongoStore(Store):
         owner's cursor is a counter drawn before the insert: a crash there leaves a
         cursor gap, which streams wait out (see ``doclane.api.hub``).
         """
-        guard: _Doc = {"_id": document_id}
-        if not allow_after_terminal:
-            guard["status"] = {"$nin": _TERMINAL}
         owner, seq, cursor = "", 0, 0
         for _ in range(_MAX_ATTEMPTS):
             if not seq:
-                current = await self._documents.find_one(guard, {"owner": True, "seq": True})
-                if current is None:
+                # A bare ``_id`` filter (the terminal check is made here, not in the query):
+                # FerretDB answers it from its primary key instead of scanning every document.
+                current = await self._documents.find_one(
+                    {"_id": document_id}, {"owner": True, "seq": True, "status": True})
+                if current is None or (not allow_after_terminal and current.get("status") in _TERMINAL):
                     return None
                 owner, seq = current["owner"], int(current.get("seq", 0)) + 1
             if not cursor:
@@ -410,7 +412,9 @@ class MongoStore(Store):
         except BulkWriteError as exc:
             if not _only_duplicates(exc):
                 raise
-        total = await self._chunks.count_documents({"document_id": document_id})
+        # Every chunk given is stored now (inserted, or there already): that is the total,
+        # without counting them (a scan of every document's chunks on FerretDB).
+        total = len({row["_id"] for row in rows})
         await self._documents.update_one({"_id": document_id}, {"$set": {"chunks_total": total}})
 
     @staticmethod
@@ -429,16 +433,17 @@ class MongoStore(Store):
 
     async def list_chunks(self, document_id: str) -> list[ChunkRecord]:
         which = {"document_id": document_id}
-        analyses = {a["_id"]: a async for a in self._collection("chunk_analyses").find(which)}
-        indexed = {a["_id"]: a async for a in self._collection("chunk_indexed").find(which)}
-        marks = {m["_id"] async for m in self._collection("chunk_marks").find(which, {"_id": True})}
-        index_marks = {
-            m["_id"] async for m in self._collection("chunk_index_marks").find(which, {"_id": True})}
-        entities = {e["_id"]: e async for e in self._collection("chunk_entities").find(which)}
+        analyses, indexed, entities, counted = await asyncio.gather(
+            _by_id(self._collection("chunk_analyses").find(which)),
+            _by_id(self._collection("chunk_indexed").find(which)),
+            _by_id(self._collection("chunk_entities").find(which)),
+            self._counted(document_id),
+        )
         found = self._chunks.find(which).sort("index")
         return [
             self._chunk_record(d, analyses.get(d["_id"]), indexed.get(d["_id"]),
-                               (d["_id"] in marks, d["_id"] in index_marks), entities.get(d["_id"]))
+                               (d["index"] in counted[0], d["index"] in counted[1]),
+                               entities.get(d["_id"]))
             async for d in found
         ]
 
@@ -447,14 +452,29 @@ class MongoStore(Store):
         data = await self._chunks.find_one({"_id": cid})
         if data is None:
             return None
-        analysis = await self._collection("chunk_analyses").find_one({"_id": cid})
-        indexed = await self._collection("chunk_indexed").find_one({"_id": cid})
-        analysis_counted, index_counted = [
-            await self._collection(name).find_one({"_id": cid}, {"_id": True}) is not None
-            for name in _MARK_COLLECTIONS.values()
-        ]
-        entities = await self._collection("chunk_entities").find_one({"_id": cid})
-        return self._chunk_record(data, analysis, indexed, (analysis_counted, index_counted), entities)
+        # Four reads by bare ``_id`` (no scan on FerretDB), sent together: one round trip
+        # of waiting instead of four.
+        analysis, indexed, entities, counted = await asyncio.gather(
+            self._collection("chunk_analyses").find_one({"_id": cid}),
+            self._collection("chunk_indexed").find_one({"_id": cid}),
+            self._collection("chunk_entities").find_one({"_id": cid}),
+            self._counted(document_id),
+        )
+        return self._chunk_record(data, analysis, indexed, (index in counted[0], index in counted[1]),
+                                  entities)
+
+    async def _counted(self, document_id: str) -> tuple[set[int], set[int]]:
+        """The chunk indexes the aggregator counted as analysed and as indexed (one read).
+
+        The document's counted sets, not the ``chunk_marks`` inserts: a mark whose count
+        was lost (a writer killed in between) is not counted yet, and its redelivery
+        counts it, as SqliteStore's one transaction would have.
+        """
+        data = await self._documents.find_one(
+            {"_id": document_id}, dict.fromkeys(_COUNTED.values(), True))
+        if data is None:
+            return set(), set()
+        return set(data.get(_COUNTED["analysis"], ())), set(data.get(_COUNTED["index"], ()))
 
     async def save_chunk_analysis(
         self, document_id: str, index: int, analysis: ChunkAnalysis
@@ -522,6 +542,13 @@ class MongoStore(Store):
         return ChunkCounts(
             len(data.get(_COUNTED["analysis"], ())), len(data.get(_COUNTED["index"], ())), total,
         )
+
+    async def mark_and_count_chunks(
+        self, document_id: str, index: int, part: ChunkPart
+    ) -> tuple[bool, ChunkCounts]:
+        # Two operations here: the mark and the count live in different collections.
+        newly = await self.mark_chunk_aggregated(document_id, index, part)
+        return newly, await self.count_chunks(document_id)
 
     # --- result cache ---
     # ``_id`` = key, so a lookup is by bare ``_id`` (no scan on FerretDB) and "first
@@ -633,6 +660,10 @@ class MongoStore(Store):
 #: (progress is reported once), and the document's set of counted chunk indexes.
 _MARK_COLLECTIONS: dict[ChunkPart, str] = {"analysis": "chunk_marks", "index": "chunk_index_marks"}
 _COUNTED: dict[ChunkPart, str] = {"analysis": "chunks_aggregated_set", "index": "chunks_indexed_set"}
+
+
+async def _by_id(found: AsyncCursor[_Doc]) -> dict[Any, _Doc]:
+    return {d["_id"]: d async for d in found}
 
 
 def _chunk_id(document_id: str, index: int) -> str:
