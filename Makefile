@@ -23,6 +23,7 @@ $(STAMP): pyproject.toml
 models: install
 	$(BIN)/python -m models.ner.train
 	$(BIN)/python -m models.classify.train
+	$(BIN)/python -m models.sentiment.train
 
 run: install models
 	$(BIN)/doclane serve
@@ -34,6 +35,7 @@ test: install models
 # The pipeline bench uses the servers for its distributed runs; the AI bench needs none.
 bench: install models
 	infra/with-infra.sh $(BIN)/python -m bench.pipeline
+	infra/with-infra.sh $(BIN)/python -m bench.distributed
 	$(BIN)/python -m bench.ai
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.analysis

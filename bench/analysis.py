@@ -4,8 +4,11 @@ Each document goes through the pipeline's own steps: ``sniff_content_type``,
 ``extract``, ``chunk_document`` (the default chunk size and overlap),
 ``analyze_chunk`` for every chunk, then ``reduce``. DOCX, PPTX and PDF files
 are generated from text sources first (see ``bench/analysis_set.py``). Scores
-are reported for the tuning half and the held-out half separately
-(``models/analysis/split.json``); thresholds may only ever be tuned on the first.
+are reported for the tuning half, the held-out half and the new held-out half
+(``heldout_new``, written before the sentence sentiment model) separately
+(``models/analysis/split.json``); thresholds may only ever be tuned on the first. The run
+refuses to score when a sentence the sentiment model was trained on appears in any document
+of the set (``models/sentiment/leakage.py``).
 
 The ``local`` provider always runs; ``openai`` runs too when ``OPENAI_API_KEY``
 is set (otherwise it is skipped, and the report says so). Results go to
@@ -47,7 +50,8 @@ from doclane.infra.settings import Settings
 from doclane.schemas.extraction import Chunk, ExtractedDocument
 
 RESULTS = Path(__file__).parent / "results"
-_HALVES = ("tuning", "heldout")
+_HALVES = ("tuning", "heldout", "heldout_new")
+_HALF_NAMES = {"tuning": "tuning", "heldout": "held-out", "heldout_new": "new held-out"}
 _SNIFF = 8192
 
 
@@ -86,6 +90,15 @@ async def _analyse(analyzer: Analyzer, label: Label, folder: Path, settings: Set
         "action_items": [i.model_dump() for i in result.action_items],
         "seconds": round(seconds, 5), "chars": sum(len(c.text) for c in chunks),
     }
+
+
+def check_leaks(labels: list[Label]) -> None:
+    """Refuse to score when a training sentence of the sentiment model is in a document of the set."""
+    from models.sentiment.leakage import check
+    from models.sentiment.pipeline import load_sentences
+
+    check([text for text, _ in load_sentences()],
+          {lab.id: lab.path.read_text(encoding="utf-8") for lab in labels})
 
 
 def score(labels: list[Label], outputs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -147,6 +160,8 @@ async def run(provider: str) -> dict[str, Any] | None:
 
         analyzer = build_analyzer(Settings(ai_provider="openai"))
     labels = load_labels()
+    if provider == "local":
+        check_leaks(labels)
     if provider == "local":  # loads the parser once, outside the timed analysis
         await analyzer.analyze_chunk(Chunk(index=0, text="Please send the report. It is late."))
     with tempfile.TemporaryDirectory() as tmp:
@@ -159,8 +174,13 @@ async def run(provider: str) -> dict[str, Any] | None:
     seconds = sum(o["seconds"] for o in outputs)
     speed = {"docs_per_s": len(outputs) / seconds, "kchars_per_s": sum(o["chars"] for o in outputs)
              / seconds / 1000}
+    extra = {}
+    if provider == "local":
+        from doclane.ai._sentiment_model import load_sentence_model
+
+        extra["sentence_model"] = load_sentence_model().path.name
     return {"provider": provider, "model": analyzer.model, "halves": halves, "outputs": outputs,
-            "speed": speed}
+            "speed": speed, **extra}
 
 
 _ROWS = (
@@ -193,15 +213,19 @@ def report(runs: list[dict[str, Any]], skipped: list[str], history: list[dict[st
              "Set: models/analysis (see its README). Tuning half: thresholds may be tuned on "
              "it; held-out half: only scored, never read document by document.", ""]
     for r in runs:
-        t, h = r["halves"]["tuning"], r["halves"]["heldout"]
-        lines += [f"## {r['provider']} ({r['model']})", "",
-                  f"| Metric | tuning ({t['documents']} docs) | held-out ({h['documents']} docs) |",
-                  "|---|---:|---:|"]
-        lines += [f"| {name} | {_fmt(t[key])} | {_fmt(h[key])} |" for name, key in _ROWS]
+        halves = [(half, r["halves"][half]) for half in _HALVES]
+        lines += [f"## {r['provider']} ({r['model']})", ""]
+        if r.get("sentence_model"):
+            lines += [f"Sentence sentiment model: `{r['sentence_model']}` (`models/sentiment`).", ""]
+        lines += ["| Metric | " + " | ".join(f"{_HALF_NAMES[half]} ({m['documents']} docs)"
+                                             for half, m in halves) + " |",
+                  "|---" + "|---:" * len(halves) + "|"]
+        lines += [f"| {name} | " + " | ".join(_fmt(m[key]) for _, m in halves) + " |"
+                  for name, key in _ROWS]
         if "speed" in r:
             lines += ["", f"Speed: {r['speed']['docs_per_s']:.1f} documents/s, "
                       f"{r['speed']['kchars_per_s']:.0f} thousand characters/s (analysis only, model loaded, "
-                      f"every document of both halves one after another in one process; the "
+                      f"every document of the set one after another in one process; the "
                       f"machine's load changes it, so compare runs made together)."]
         for half in _HALVES:
             m = r["halves"][half]["confusion"]
@@ -211,13 +235,13 @@ def report(runs: list[dict[str, Any]], skipped: list[str], history: list[dict[st
         lines.append("")
     for name in skipped:
         lines += [f"## {name}", "", "Skipped: `OPENAI_API_KEY` is not set.", ""]
-    lines += ["## History (held-out / tuning)", "",
+    lines += ["## History (held-out / tuning; the new held-out half from extractive-v5 on)", "",
               "The tuning half grew from 43 to 84 documents on 2026-11-28 (see the data card): "
               "tuning figures from 07:06 on are on 84 documents, earlier ones on 43. The 07:06 "
               "row is extractive-v3 re-scored on the larger half, before any v4 change.", "",
               "| when | provider | model | sentiment acc | action P | action R | ROUGE-L | ROUGE-2 "
-              "| form | titles |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "| form | titles | new held-out: sentiment acc, action P, R |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for e in history:
         h, t = e["heldout"], e["tuning"]
 
@@ -226,8 +250,17 @@ def report(runs: list[dict[str, Any]], skipped: list[str], history: list[dict[st
 
         lines.append(f"| {e['when']} | {e['provider']} | {e['model']} | {pair('sentiment_accuracy')} | "
                      f"{pair('action_precision')} | {pair('action_recall')} | {pair('rougeL')} | "
-                     f"{pair('rouge2')} | {pair('summary_form_ok')} | {pair('titles_found')} |")
+                     f"{pair('rouge2')} | {pair('summary_form_ok')} | {pair('titles_found')} | "
+                     f"{_new_half(e)} |")
     return "\n".join(lines) + "\n"
+
+
+def _new_half(entry: dict[str, Any]) -> str:
+    new = entry.get("heldout_new")
+    if not new:
+        return ""
+    return (f"{new['sentiment_accuracy']:.2f}, {new['action_precision']:.2f}, "
+            f"{new['action_recall']:.2f}")
 
 
 def main() -> None:

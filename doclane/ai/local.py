@@ -1,7 +1,8 @@
-"""The offline analyzer: extractive summary, keyphrases, lexicon sentiment, pattern action items.
+"""The offline analyzer: extractive summary, keyphrases, sentence-model sentiment, parsed action items.
 
-No network and no API key: everything it needs is in this package or in the
-``vadersentiment`` wheel. The CPU work is plain synchronous Python and runs in
+No network and no API key: everything it needs is in this package, in the
+``vadersentiment`` and spaCy model wheels, or trained by the project (the sentence sentiment
+model, ``make models``). The CPU work is plain synchronous Python and runs in
 a worker thread (``asyncio.to_thread``) so the event loop keeps serving.
 """
 
@@ -52,7 +53,7 @@ class LocalAnalyzer:
 
     name: str = "local"
     #: Version of the algorithms; bump it when results change so caches are invalidated.
-    model: str | None = "extractive-v4"
+    model: str | None = "extractive-v5"
     prompt_version: str | None = None
 
     def __init__(self, offload: Offload | None = None) -> None:

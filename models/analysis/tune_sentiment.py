@@ -1,19 +1,18 @@
-"""Grid search of the sentiment settings on the TUNING half only (never the held-out half).
+"""Grid search of the sentiment settings on the TUNING half only (never a held-out half).
 
     python -m models.analysis.tune_sentiment
 
-Every tuning document is read once down to its sentences' VADER compounds, whether the
-parser finds each one instructive, and their weights. Each setting of ``_LABEL_THRESHOLD``,
-``_MIXED_SHARE``, ``_MIXED_BALANCE``, ``_CLEAR``, ``_INSTRUCTIVE_WEIGHT`` and
-``_NEGATIVE_SHARE`` (``doclane/ai/_sentiment.py``) then labels the documents in two ways:
-
-* ``document``: one label from all of the document's sentences (what ``extractive-v4`` does);
-* ``chunks``: a label per chunk, combined by chunk length (what ``extractive-v3`` did).
+Every tuning document is read once down to its sentences: VADER's compound, the sentence
+model's polarity (``doclane/ai/_sentiment_model.py``), whether the parser finds the sentence
+instructive, and its weight. Each setting of ``_LABEL_THRESHOLD``, ``_MIXED_SHARE``,
+``_MIXED_BALANCE``, ``_CLEAR``, ``_INSTRUCTIVE_WEIGHT``, ``_NEGATIVE_SHARE`` and
+``_MODEL_WEIGHT`` (``doclane/ai/_sentiment.py``) then labels each document from all of its
+sentences, as the analyzer does (``_MODEL_WEIGHT`` 0 is extractive-v4, the lexicon alone).
 
 Settings that change a reader's label on the unit tests' texts (tests/unit/
-test_local_analyzer.py, themselves hand-labelled and never part of the held-out half) are
+test_local_analyzer.py, themselves hand-labelled and never part of a held-out half) are
 ruled out. A setting is judged by its accuracy averaged with its grid neighbours' (so that
-a lucky point on a cliff edge loses to a plateau), and each way is scored by 5-fold cross-
+a lucky point on a cliff edge loses to a plateau), and the choice is scored by 5-fold cross-
 validation inside the tuning half: choose on four fifths, score on the fifth. The chosen
 values are written into ``_sentiment.py`` by hand, with the accuracy they reached.
 """
@@ -21,6 +20,7 @@ values are written into ``_sentiment.py`` by hand, with the accuracy they reache
 from __future__ import annotations
 
 import itertools
+import sys
 import tempfile
 from pathlib import Path
 
@@ -30,69 +30,79 @@ from bench.analysis_set import load_labels, materialise
 from doclane.ai import _sentiment
 from doclane.ai._actions import task_sentences
 from doclane.ai._grammar import moods
-from doclane.ai._text import segment
+from doclane.ai._sentiment_model import load_sentence_model
+from doclane.ai._text import Segment, segment
 from doclane.ai.local import _document_segments
 from doclane.extraction import chunk_document, extract, sniff_content_type
 from doclane.schemas.analysis import Sentiment
 from doclane.schemas.extraction import Chunk
 
 GRID = {
-    "_LABEL_THRESHOLD": (0.05, 0.1, 0.15, 0.2, 0.25),
-    "_MIXED_SHARE": (0.04, 0.08, 0.12, 0.16),
+    "_LABEL_THRESHOLD": (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4),
+    "_MIXED_SHARE": (0.02, 0.04, 0.08, 0.12, 0.16),
     "_MIXED_BALANCE": (0.2, 0.35, 0.5, 0.65),
-    "_CLEAR": (0.2, 0.3, 0.4, 0.5),
+    "_CLEAR": (0.3, 0.4, 0.5, 0.6, 0.7),
     "_INSTRUCTIVE_WEIGHT": (0.0, 0.5, 1.0),
     "_NEGATIVE_SHARE": (0.1, 0.13, 0.16, 0.2, 1.0),
+    "_MODEL_WEIGHT": (0.0, 0.5, 0.75, 1.0),
 }
 FOLDS = 5
-#: (compound, instructive, weight) per sentence.
-Units = list[tuple[float, bool, float]]
+LABELS = np.array(["positive", "negative", "neutral", "mixed"])
 
 
-def _units(segments: list) -> Units:  # type: ignore[type-arg]
+def _units(segments: list[Segment]) -> np.ndarray:
+    """(compound, polarity, instructive, weight) per sentence of a text."""
     parsed = moods(task_sentences(segments))
-    out = []
+    rows, judged = [], []
     for seg, mood in zip(segments, parsed, strict=True):
         if seg.kind == "heading":
             continue
         weight = min(float(seg.text.count(" ") + 1), 40.0) ** 0.5
-        if not _sentiment.evaluative(seg, mood):
-            out.append((0.0, True, weight))
+        judges = _sentiment.evaluative(seg, mood)
+        rows.append([0.0, 0.0, 0.0 if judges else 1.0, weight])
+        if judges:
+            judged.append((len(rows) - 1, seg.text))
+    texts = [t for _, t in judged]
+    lexicon = _sentiment.lexicon_scores(texts)
+    polarity = load_sentence_model().polarity(texts, lexicon)
+    for (i, _), (c, _, _), p in zip(judged, lexicon, polarity, strict=True):
+        rows[i][0], rows[i][1] = c, p
+    return np.asarray(rows, dtype=float).reshape(-1, 4)
+
+
+def _read(chunks: list[Chunk]) -> np.ndarray:
+    return _units(segment(chunks[0].text) if len(chunks) == 1 else _document_segments(chunks))
+
+
+def _aggregates(docs: list[np.ndarray], model_w: float, instr_w: float, clear: float) -> np.ndarray:
+    """(score stretched like sentiment_of, positive share, negative share) per document."""
+    out = np.zeros((len(docs), 3))
+    for k, u in enumerate(docs):
+        if not len(u):
             continue
-        out += [(compound, False, w) for compound, w in _sentiment.sentence_scores([seg], [mood])]
+        instr = u[:, 2] > 0
+        score = np.where(instr, 0.0, model_w * u[:, 1] + (1 - model_w) * u[:, 0])
+        weight = np.where(instr, u[:, 3] * instr_w, u[:, 3])
+        total = weight.sum()
+        if not total:
+            continue
+        out[k] = [np.clip(1.6 * (score * weight).sum() / total, -1, 1),
+                  weight[score >= clear].sum() / total, weight[score <= -clear].sum() / total]
     return out
 
 
-def _read(chunks: list[Chunk]) -> tuple[Units, list[tuple[Units, float]]]:
-    """The document's units (as one text) and each chunk's units with its length."""
-    whole = segment(chunks[0].text) if len(chunks) == 1 else _document_segments(chunks)
-    return _units(whole), [(_units(segment(c.text)), float(max(len(c.text), 1))) for c in chunks]
-
-
-def _aggregate(units: Units) -> tuple[float, float, float]:
-    w_instr = _sentiment._INSTRUCTIVE_WEIGHT
-    return _sentiment._aggregate((c, w * w_instr if instr else w) for c, instr, w in units)
-
-
-def _document_label(units: Units) -> str:
-    score, pos, neg = _aggregate(units)
-    return _sentiment.label_for(max(-1.0, min(1.0, score * 1.6)), pos, neg).value
-
-
-def _chunks_label(parts: list[tuple[Units, float]]) -> str:
-    labelled = []
-    for units, weight in parts:
-        score, pos, neg = _aggregate(units)
-        signed = max(-1.0, min(1.0, score * 1.6))
-        labelled.append((_sentiment.label_for(signed, pos, neg), signed, weight))
-    if len(labelled) == 1:
-        return labelled[0][0].value
-    return _sentiment.combine(labelled)[0].value
+def _labels(agg: np.ndarray, threshold: float, share: float, balance: float, negative: float
+            ) -> np.ndarray:
+    """label_for, vectorised over documents."""
+    score, pos, neg = agg[:, 0], agg[:, 1], agg[:, 2]
+    strong, weak = np.maximum(pos, neg), np.minimum(pos, neg)
+    return np.select(
+        [(weak >= share) & (weak >= balance * strong), score >= threshold,
+         (score <= -threshold) | ((neg >= negative) & (score < 0))],
+        ["mixed", "positive", "negative"], "neutral")
 
 
 def _unit_cases() -> list[tuple[list[Chunk], str]]:
-    import sys
-
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "unit"))
     import test_local_analyzer as unit
 
@@ -129,38 +139,47 @@ def main() -> None:
             kind = sniff_content_type(path.read_bytes()[:8192], path.name, path=path)
             docs.append(_read(chunk_document(extract(path, kind))))
     gold = np.array([lab.sentiment for lab in labels])
-    unit = [(_read(chunks), label) for chunks, label in _unit_cases()]
+    cases = _unit_cases()
+    unit_docs, unit_gold = [_read(c) for c, _ in cases], np.array([g for _, g in cases])
+    names = list(GRID)
     settings = list(itertools.product(*GRID.values()))
-    correct = {m: np.zeros((len(settings), len(docs)), dtype=bool) for m in ("document", "chunks")}
-    valid = {m: np.ones(len(settings), dtype=bool) for m in correct}
+    correct = np.zeros((len(settings), len(docs)), dtype=bool)
+    valid = np.ones(len(settings), dtype=bool)
+    cache: dict[tuple[float, float, float], tuple[np.ndarray, np.ndarray]] = {}
     for k, values in enumerate(settings):
-        for name, value in zip(GRID, values, strict=True):
-            setattr(_sentiment, name, value)
-        for method, read in (("document", lambda d: _document_label(d[0])),
-                             ("chunks", lambda d: _chunks_label(d[1]))):
-            if any(read(d) != label for d, label in unit):
-                valid[method][k] = False
-                continue
-            correct[method][k] = [read(d) == g for d, g in zip(docs, gold, strict=True)]
-    # Folds stratified by label: documents sorted by id, dealt out label by label.
-    fold = np.zeros(len(docs), dtype=int)
+        v = dict(zip(names, values, strict=True))
+        key = (v["_MODEL_WEIGHT"], v["_INSTRUCTIVE_WEIGHT"], v["_CLEAR"])
+        if key not in cache:
+            cache[key] = (_aggregates(docs, *key), _aggregates(unit_docs, *key))
+        agg, unit_agg = cache[key]
+        rule = (v["_LABEL_THRESHOLD"], v["_MIXED_SHARE"], v["_MIXED_BALANCE"], v["_NEGATIVE_SHARE"])
+        if (_labels(unit_agg, *rule) != unit_gold).any():
+            valid[k] = False
+            continue
+        correct[k] = _labels(agg, *rule) == gold
+    fold = np.zeros(len(docs), dtype=int)  # stratified by label, documents sorted by id
     for label in Sentiment:
         idx = np.flatnonzero(gold == label.value)
         fold[idx] = np.arange(len(idx)) % FOLDS
-    for method in correct:
+    model_w = np.array([s[names.index("_MODEL_WEIGHT")] for s in settings])
+    ways = [(model_w == w, f"model weight {w}") for w in GRID["_MODEL_WEIGHT"]]
+    for restrict, title in [*ways, (model_w >= 0.0, "any model weight")]:
+        ok = valid & restrict
+        if not ok.any():
+            print(f"{title}: no setting keeps the unit tests' labels")
+            continue
         hits = []
         for f in range(FOLDS):
             train = fold != f
-            acc = np.where(valid[method], correct[method][:, train].mean(1), np.nan)
+            acc = np.where(ok, correct[:, train].mean(1), np.nan)
             best = int(np.nanargmax(_smooth(acc)))
-            hits += list(correct[method][best, ~train])
-        acc = np.where(valid[method], correct[method].mean(1), np.nan)
+            hits += list(correct[best, ~train])
+        acc = np.where(ok, correct.mean(1), np.nan)
         smoothed = _smooth(acc)
         best = int(np.nanargmax(smoothed))
-        print(f"{method}: cross-validated accuracy {np.mean(hits):.3f}; chosen on the whole "
-              f"tuning half: accuracy {acc[best]:.3f} (neighbourhood {smoothed[best]:.3f}, "
-              f"best single point {np.nanmax(acc):.3f}) with "
-              f"{dict(zip(GRID, settings[best], strict=True))}")
+        print(f"{title}: cross-validated accuracy {np.mean(hits):.3f}; chosen on the whole tuning "
+              f"half: accuracy {acc[best]:.3f} (neighbourhood {smoothed[best]:.3f}, best single "
+              f"point {np.nanmax(acc):.3f}) with {dict(zip(names, settings[best], strict=True))}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,116 @@
+"""The sentence sentiment model: is a sentence good news, bad news or neither?
+
+A multinomial logistic regression over TF-IDF word 1-2-grams and character 2-5-grams, plus
+three lexicon features (VADER's compound, positive and negative shares) and a count of
+negations. It is trained by ``python -m models.sentiment.train`` (``make models``) on
+sentences written by hand for it (``models/sentiment/data``), into
+``settings.models_dir / "sentiment-{hash}"`` (``model.joblib`` and ``manifest.json``); the hash
+covers the training data and code, so a change retrains. It reads what VADER's word list
+cannot: bad news told as facts ("the parcel never arrived", "only 40 of the 200 laptops were
+delivered").
+
+The model is loaded once per process (:func:`load_sentence_model`) and scores all the
+sentences of a text in one call (one sparse matrix), not one call per sentence.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import joblib
+import numpy as np
+from scipy import sparse  # type: ignore[import-untyped]
+
+from doclane.ai.exceptions import AnalysisError
+from doclane.infra.settings import get_settings
+
+__all__ = [
+    "MANIFEST_FILE", "MODEL_FILE", "SentenceModel", "dense_features", "load_sentence_model",
+]
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "model.joblib"
+MANIFEST_FILE = "manifest.json"
+_NEGATION_RE = re.compile(
+    r"\b(?:not|no|never|nobody|nothing|none|neither|nor|without|cannot)\b|n't\b", re.IGNORECASE
+)
+
+
+def dense_features(texts: Sequence[str], lexicon: Sequence[tuple[float, float, float]]) -> Any:
+    """(compound, positive share, negative share, negations / 3) per text, as a sparse matrix.
+
+    ``lexicon`` holds VADER's scores of each text (``doclane.ai._sentiment`` computes them with
+    its business-sense overrides, for training and at run time alike).
+    """
+    rows = [[c, p, n, min(len(_NEGATION_RE.findall(t)), 3) / 3.0]
+            for t, (c, p, n) in zip(texts, lexicon, strict=True)]
+    return sparse.csr_matrix(np.asarray(rows, dtype=float).reshape(len(rows), 4))
+
+
+class SentenceModel:
+    """Trained vectorisers and classifier; ``polarity`` is P(positive) - P(negative) per sentence."""
+
+    def __init__(self, path: Path, parts: dict[str, Any], manifest: dict[str, Any]) -> None:
+        self.path = path
+        self.version = str(manifest["version"])
+        self._words = parts["words"]
+        self._chars = parts["chars"]
+        self._classifier = parts["classifier"]
+        classes = [str(c) for c in self._classifier.classes_]
+        self._pos, self._neg = classes.index("positive"), classes.index("negative")
+
+    def matrix(self, texts: Sequence[str], lexicon: Sequence[tuple[float, float, float]]) -> Any:
+        """The feature matrix of ``texts`` (one row each)."""
+        return sparse.hstack([self._words.transform(texts), self._chars.transform(texts),
+                              dense_features(texts, lexicon)]).tocsr()
+
+    def polarity(self, texts: Sequence[str], lexicon: Sequence[tuple[float, float, float]]) -> list[float]:
+        """P(positive) - P(negative) of each text, in [-1, 1]; one matrix for all of them."""
+        if not texts:
+            return []
+        proba = self._classifier.predict_proba(self.matrix(texts, lexicon))
+        return [float(p) for p in proba[:, self._pos] - proba[:, self._neg]]
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str) -> SentenceModel:
+    folder = Path(path)
+    manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    return SentenceModel(folder, joblib.load(folder / MODEL_FILE), manifest)
+
+
+@functools.lru_cache(maxsize=1)
+def load_sentence_model() -> SentenceModel:
+    """The sentence model for the current training data and code, loaded once per process.
+
+    With the repository at hand (``models/sentiment``) it is the artefact whose hash matches
+    the data and code, trained now if missing (a few seconds). Without it (an installed
+    package), the newest complete ``sentiment-*`` artefact in ``settings.models_dir``.
+    """
+    models_dir = Path(get_settings().models_dir)
+    training: ModuleType | None
+    try:  # the training code lives in the repository, not in the installed package
+        from models.sentiment import pipeline as training
+    except ImportError:
+        training = None
+    if training is not None:
+        folder = training.artefact_dir(models_dir)
+        if not (folder / MODEL_FILE).is_file():
+            logger.warning("sentence sentiment model %s missing: training it now", folder.name)
+            training.build(models_dir)
+        return _load(str(folder))
+    built = [p for p in models_dir.glob("sentiment-*")
+             if (p / MODEL_FILE).is_file() and (p / MANIFEST_FILE).is_file()]
+    if not built:
+        raise AnalysisError(
+            f"No sentence sentiment model in {models_dir}: run `make models` in the repository."
+        )
+    return _load(str(max(built, key=lambda p: (p / MODEL_FILE).stat().st_mtime)))
