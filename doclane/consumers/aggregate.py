@@ -24,21 +24,20 @@ _PART_STAGE = {"analysis": Stage.ANALYZE, "index": Stage.INDEX}
 
 async def handle_chunk_result(event: ChunkResult, services: Services) -> None:
     store, status = services.store, services.status
-    doc = await store.get_document(event.document_id)
-    if doc is None or doc.status.terminal:
-        return
+    document_id = event.document_id
+    # The document itself is read only to finish it: the status store refuses events of a
+    # deleted or finished document, and a deleted one has no chunks to count.
     if event.error is not None:
         category = event.error_category or event.part
-        await status.emit(doc.id, StatusChange.failed(_PART_STAGE[event.part], event.error, category))
+        await status.emit(document_id, StatusChange.failed(_PART_STAGE[event.part], event.error, category))
         return
-    newly_counted = await store.mark_chunk_aggregated(doc.id, event.chunk_index, event.part)
-    counts = await store.count_chunks(doc.id)
+    newly_counted, counts = await store.mark_and_count_chunks(document_id, event.chunk_index, event.part)
     if not services.settings.search_enabled:
         counts = counts.without_indexing()
     if not counts.complete:
         if newly_counted and _progress_worth_reporting(counts, event.part):
             await status.emit(
-                doc.id,
+                document_id,
                 StatusChange(
                     status=DocumentStatus.ANALYZING,
                     stage=_PART_STAGE[event.part],
@@ -50,6 +49,9 @@ async def handle_chunk_result(event: ChunkResult, services: Services) -> None:
         return
     # Every chunk is in (possibly on a redelivery after a crash): reduce and finish.
     # An identical file analysed before under the same configuration needs no reduce call.
+    doc = await store.get_document(document_id)
+    if doc is None or doc.status.terminal:
+        return
     chunks = await store.list_chunks(doc.id)
     pairs = [(c, c.analysis) for c in chunks if c.analysis is not None]
     experiments = services.experiments

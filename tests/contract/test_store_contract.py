@@ -175,6 +175,20 @@ async def test_chunks_keep_their_first_analysis_and_count_once(store):
     assert [c.index for c in await store.list_chunks(doc.id)] == [0, 1, 2]
 
 
+async def test_marking_a_part_counted_returns_the_counts_after_it(store):
+    doc = _doc()
+    await store.create_document(doc)
+    await store.put_chunks(doc.id, [Chunk(index=i, text=f"part {i}") for i in range(2)])
+    assert await store.mark_and_count_chunks(doc.id, 0, "analysis") == (True, (1, 0, 2))
+    assert await store.mark_and_count_chunks(doc.id, 0, "analysis") == (False, (1, 0, 2))
+    assert await store.mark_and_count_chunks(doc.id, 1, "index") == (True, (1, 1, 2))
+    newly, counts = await store.mark_and_count_chunks(doc.id, 1, "analysis")
+    assert newly and counts == (2, 1, 2) and counts.done == 1 and not counts.complete
+    assert await store.mark_and_count_chunks(doc.id, 0, "index") == (True, (2, 2, 2))
+    assert await store.count_chunks(doc.id) == (2, 2, 2)
+    assert await store.mark_and_count_chunks(doc.id, 7, "index") == (False, (2, 2, 2))  # no such chunk
+
+
 async def test_indexing_is_recorded_and_counted_apart_from_analysis(store):
     doc = _doc()
     await store.create_document(doc)

@@ -135,6 +135,12 @@ class Store(Protocol):
     async def count_chunks(self, document_id: str) -> ChunkCounts:
         """Chunks the aggregator counted as analysed and as indexed, and the total."""
 
+    async def mark_and_count_chunks(
+        self, document_id: str, index: int, part: ChunkPart
+    ) -> tuple[bool, ChunkCounts]:
+        """:meth:`mark_chunk_aggregated` then :meth:`count_chunks`, in one round trip where the
+        database allows: whether this call counted the part, and the counts after it."""
+
     # --- sessions ---
     async def token_version(self, user: str) -> int:
         """The user's token version (0 at first): tokens issued under an older one are revoked."""

@@ -1,23 +1,24 @@
 """The embedded store: documents, status history, chunks and the result cache in one SQLite file.
 
-Records are kept as JSON next to the columns that queries need. A write lock
-serialises transactions on the single writer connection; readers use their own
-connection and, thanks to WAL, never see half of a transaction.
+Records are kept as JSON next to the columns that queries need. Every write is one
+transaction run whole in the writer connection's thread (one hand-off, however many
+statements); readers use their own connection and thread and, thanks to WAL, never
+see half of a transaction.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 from pydantic import TypeAdapter
+from pydantic_core import to_json
 
+from doclane.infra._sqlite import ThreadConnection
 from doclane.infra.store.base import ChunkCounts, ChunkPart, Store, projection
 from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
@@ -111,8 +112,17 @@ _CHUNK_COLUMNS_ADDED = {
 }
 
 
-def _projected(doc: DocumentRecord, event: StatusEvent) -> DocumentRecord:
-    return DocumentRecord.model_validate({**doc.model_dump(), **projection(event)})
+def _projection_update(event: StatusEvent) -> tuple[str, list[object]]:
+    """``UPDATE documents`` setting the fields a status event projects, in the stored JSON.
+
+    The fields are set in place with ``json_set``: the document is neither parsed nor
+    serialised again for each event (a finished document's JSON holds its whole analysis).
+    """
+    fields = projection(event)
+    paths = ", ".join(f"'$.{name}', json(?)" for name in fields)
+    params: list[object] = [event.status.value]
+    params += [to_json(value).decode() for value in fields.values()]
+    return f"UPDATE documents SET status = ?, data = json_set(data, {paths}) WHERE id = ?", params  # noqa: S608
 
 
 def _tombstone(event: StatusEvent) -> StatusEvent:
@@ -123,66 +133,80 @@ def _tombstone(event: StatusEvent) -> StatusEvent:
     )
 
 
+def _rows(db: sqlite3.Connection, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in db.execute(sql, params).fetchall()]
+
+
+def _rowcount(db: sqlite3.Connection, sql: str, params: Sequence[object] = ()) -> int:
+    return db.execute(sql, params).rowcount
+
+
+def _doc_head(db: sqlite3.Connection, document_id: str) -> tuple[str, DocumentStatus, int] | None:
+    """The document's owner, status and ``seq``, without parsing its record."""
+    rows = _rows(db, "SELECT owner, status, json_extract(data, '$.seq') FROM documents WHERE id = ?",
+                 (document_id,))
+    if not rows:
+        return None
+    owner, status, seq = rows[0]
+    return str(owner), DocumentStatus(status), int(seq or 0)
+
+
+def _counts(db: sqlite3.Connection, document_id: str) -> ChunkCounts:
+    (row,) = _rows(
+        db,
+        "SELECT COALESCE(SUM(aggregated), 0), COALESCE(SUM(index_aggregated), 0), COUNT(*) "
+        "FROM chunks WHERE document_id = ?",
+        (document_id,),
+    )
+    analyzed, indexed, total = (int(v) for v in row)
+    return ChunkCounts(analyzed, indexed, total)
+
+
 class SqliteStore(Store):
     atomic_cursors = True
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
+        # One connection writes, one reads (WAL lets them run at once); each in its own thread,
+        # where a whole transaction is one hand-off (see doclane.infra._sqlite).
+        self._writer = ThreadConnection(path, "store-writer")
+        self._reader = ThreadConnection(path, "store-reader")
 
     async def open(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await aiosqlite.connect(self._path)
-        await self._writer.execute("PRAGMA journal_mode=WAL")
-        await self._writer.execute("PRAGMA synchronous=NORMAL")
-        await self._writer.executescript(_SCHEMA)
-        await self._add_missing_columns(self._writer)
-        await self._writer.commit()
-        self._reader = await aiosqlite.connect(self._path)
+        await self._writer.open("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+        await self._writer.run(self._create_schema)
+        await self._reader.open()
 
     @staticmethod
-    async def _add_missing_columns(db: aiosqlite.Connection) -> None:
-        """Columns added since a data directory was created (CREATE TABLE IF NOT EXISTS keeps old tables)."""
-        have = {str(r[1]) for r in await db.execute_fetchall("PRAGMA table_info(chunks)")}
+    def _create_schema(db: sqlite3.Connection) -> None:
+        db.executescript(_SCHEMA)
+        # Columns added since a data directory was created (CREATE TABLE IF NOT EXISTS keeps old tables).
+        have = {str(r[1]) for r in db.execute("PRAGMA table_info(chunks)")}
         for column, ddl in _CHUNK_COLUMNS_ADDED.items():
             if column not in have:
-                await db.execute(f"ALTER TABLE chunks ADD COLUMN {column} {ddl}")
+                db.execute(f"ALTER TABLE chunks ADD COLUMN {column} {ddl}")
+        # Counting a document's chunks reads this small index, not the rows with their text
+        # (which made counting after each chunk cost as much as the document's whole text).
+        db.execute("CREATE INDEX IF NOT EXISTS chunks_counted "
+                   "ON chunks (document_id, aggregated, index_aggregated)")
 
     async def close(self) -> None:
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                await conn.close()
-        self._reader = self._writer = None
+        await self._reader.close()
+        await self._writer.close()
 
-    @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
-        if self._writer is None:
-            raise RuntimeError("the store is not open")
-        async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                await self._writer.rollback()
-                raise
-            await self._writer.commit()
+    async def _fetchall(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        return await self._reader.run(lambda db: _rows(db, sql, params))
 
-    async def _fetchall(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
-        if self._reader is None:
-            raise RuntimeError("the store is not open")
-        # One call in the connection's thread: a cursor left open across an await
-        # would keep its read snapshot, and other readers would see stale data.
-        return [tuple(row) for row in await self._reader.execute_fetchall(sql, params)]
+    async def _write(self, sql: str, params: Sequence[object] = ()) -> int:
+        """One statement in its own transaction; the rows it changed."""
+        return await self._writer.transaction(lambda db: _rowcount(db, sql, params))
 
     # --- documents ---
     async def create_document(self, doc: DocumentRecord) -> None:
-        async with self._tx() as db:
-            await db.execute(
-                "INSERT INTO documents (id, owner, status, created_at, data) VALUES (?, ?, ?, ?, ?)",
-                (doc.id, doc.owner, doc.status.value, doc.created_at.isoformat(),
-                 doc.model_dump_json()),
-            )
+        await self._write(
+            "INSERT INTO documents (id, owner, status, created_at, data) VALUES (?, ?, ?, ?, ?)",
+            (doc.id, doc.owner, doc.status.value, doc.created_at.isoformat(), doc.model_dump_json()),
+        )
 
     async def get_document(self, document_id: str) -> DocumentRecord | None:
         rows = await self._fetchall("SELECT data FROM documents WHERE id = ?", (document_id,))
@@ -204,84 +228,92 @@ class SqliteStore(Store):
         rows = await self._fetchall(sql, [*params, limit, offset])
         return [DocumentRecord.model_validate_json(str(r[0])) for r in rows]
 
-    async def _load_for_update(
-        self, db: aiosqlite.Connection, document_id: str
-    ) -> DocumentRecord | None:
-        rows = list(await db.execute_fetchall("SELECT data FROM documents WHERE id = ?", (document_id,)))
+    @staticmethod
+    def _load(db: sqlite3.Connection, document_id: str) -> DocumentRecord | None:
+        rows = _rows(db, "SELECT data FROM documents WHERE id = ?", (document_id,))
         return DocumentRecord.model_validate_json(rows[0][0]) if rows else None
 
-    async def _save(self, db: aiosqlite.Connection, doc: DocumentRecord) -> None:
-        await db.execute(
-            "UPDATE documents SET status = ?, data = ? WHERE id = ?",
-            (doc.status.value, doc.model_dump_json(), doc.id),
-        )
+    @staticmethod
+    def _save(db: sqlite3.Connection, doc: DocumentRecord) -> None:
+        db.execute("UPDATE documents SET status = ?, data = ? WHERE id = ?",
+                   (doc.status.value, doc.model_dump_json(), doc.id))
 
     async def update_document(self, document_id: str, **fields: object) -> None:
-        async with self._tx() as db:
-            doc = await self._load_for_update(db, document_id)
+        def update(db: sqlite3.Connection) -> None:
+            doc = self._load(db, document_id)
             if doc is None:
                 return
             updated = doc.model_copy(update={**fields, "updated_at": utcnow()})
-            await self._save(db, DocumentRecord.model_validate(updated.model_dump()))
+            self._save(db, DocumentRecord.model_validate(updated.model_dump()))
+
+        await self._writer.transaction(update)
 
     async def delete_document(self, document_id: str) -> bool:
-        async with self._tx() as db:
-            cur = await db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
-            existed = cur.rowcount > 0
-            rows = await db.execute_fetchall(
-                "SELECT data FROM status_events WHERE document_id = ?", (document_id,))
-            await db.executemany(
+        def delete(db: sqlite3.Connection) -> bool:
+            existed = _rowcount(db, "DELETE FROM documents WHERE id = ?", (document_id,)) > 0
+            rows = _rows(db, "SELECT data FROM status_events WHERE document_id = ?", (document_id,))
+            db.executemany(
                 "UPDATE status_events SET data = ? WHERE document_id = ? AND seq = ?",
                 [(_tombstone(StatusEvent.model_validate_json(r[0])).model_dump_json(),
                   document_id, json.loads(r[0])["seq"]) for r in rows],
             )
-            await db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
-        return existed
+            db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
+            return existed
+
+        return await self._writer.transaction(delete)
 
     # --- status ---
     async def append_status(
         self, document_id: str, change: StatusChange, *, allow_after_terminal: bool = False
     ) -> StatusEvent | None:
-        async with self._tx() as db:
-            doc = await self._load_for_update(db, document_id)
-            if doc is None or (doc.status.terminal and not allow_after_terminal):
+        def append(db: sqlite3.Connection) -> StatusEvent | None:
+            head = _doc_head(db, document_id)
+            if head is None:
                 return None
-            (row,) = await db.execute_fetchall(
+            owner, status, seq = head
+            if status.terminal and not allow_after_terminal:
+                return None
+            (row,) = _rows(
+                db,
                 "INSERT INTO owner_cursors (owner, value) VALUES (?, 1) "
                 "ON CONFLICT (owner) DO UPDATE SET value = value + 1 RETURNING value",
-                (doc.owner,),
+                (owner,),
             )
-            event = StatusEvent(
-                document_id=document_id, owner=doc.owner, seq=doc.seq + 1, cursor=int(row[0]),
-                **dict(change),
-            )
-            await db.execute(
+            event = StatusEvent(document_id=document_id, owner=owner, seq=seq + 1,
+                                cursor=int(row[0]), **dict(change))
+            db.execute(
                 "INSERT INTO status_events (document_id, seq, owner, cursor, data) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (document_id, event.seq, doc.owner, event.cursor, event.model_dump_json()),
+                (document_id, event.seq, owner, event.cursor, event.model_dump_json()),
             )
-            await self._save(db, _projected(doc, event))
+            sql, params = _projection_update(event)
+            db.execute(sql, [*params, document_id])
             return event
 
+        return await self._writer.transaction(append)
+
     async def restore_status(self, event: StatusEvent) -> bool:
-        async with self._tx() as db:
-            doc = await self._load_for_update(db, event.document_id)
-            if doc is None:
+        def restore(db: sqlite3.Connection) -> bool:
+            head = _doc_head(db, event.document_id)
+            if head is None:
                 return False
-            cur = await db.execute(
+            inserted = _rowcount(
+                db,
                 "INSERT INTO status_events (document_id, seq, owner, cursor, data) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (event.document_id, event.seq, event.owner, event.cursor, event.model_dump_json()),
-            )
-            inserted = cur.rowcount > 0
-            await db.execute(
+            ) > 0
+            db.execute(
                 "INSERT INTO owner_cursors (owner, value) VALUES (?, ?) "
                 "ON CONFLICT (owner) DO UPDATE SET value = MAX(value, excluded.value)",
                 (event.owner, event.cursor),
             )
-            if event.seq >= doc.seq:
-                await self._save(db, _projected(doc, event))
+            if event.seq >= head[2]:
+                sql, params = _projection_update(event)
+                db.execute(sql, [*params, event.document_id])
             return inserted
+
+        return await self._writer.transaction(restore)
 
     async def status_history(self, document_id: str) -> list[StatusEvent]:
         if await self.get_document(document_id) is None:
@@ -302,17 +334,21 @@ class SqliteStore(Store):
 
     async def latest_cursor(self, owner: str) -> int:
         rows = await self._fetchall("SELECT value FROM owner_cursors WHERE owner = ?", (owner,))
-        return int(rows[0][0]) if rows else 0  # type: ignore[call-overload]
+        return int(rows[0][0]) if rows else 0
 
     # --- chunks ---
     async def put_chunks(self, document_id: str, chunks: Sequence[Chunk]) -> None:
-        async with self._tx() as db:
-            await db.executemany(
+        rows = [(document_id, c.index, Chunk.model_validate(c.model_dump()).model_dump_json())
+                for c in chunks]
+
+        def put(db: sqlite3.Connection) -> None:
+            db.executemany(
                 "INSERT INTO chunks (document_id, idx, data) VALUES (?, ?, ?) "
                 "ON CONFLICT (document_id, idx) DO NOTHING",
-                [(document_id, c.index, Chunk.model_validate(c.model_dump()).model_dump_json())
-                 for c in chunks],
+                rows,
             )
+
+        await self._writer.transaction(put)
 
     def _chunk(self, document_id: str, row: tuple[object, ...]) -> ChunkRecord:
         data, analysis, analyzed_at, aggregated, indexed_at, index_aggregated, entities = row
@@ -345,64 +381,68 @@ class SqliteStore(Store):
     async def save_chunk_analysis(
         self, document_id: str, index: int, analysis: ChunkAnalysis
     ) -> bool:
-        async with self._tx() as db:
-            cur = await db.execute(
-                "UPDATE chunks SET analysis = ?, analyzed_at = ? "
-                "WHERE document_id = ? AND idx = ? AND analysis IS NULL",
-                (analysis.model_dump_json(), utcnow().isoformat(), document_id, index),
-            )
-            return cur.rowcount > 0
+        return await self._write(
+            "UPDATE chunks SET analysis = ?, analyzed_at = ? "
+            "WHERE document_id = ? AND idx = ? AND analysis IS NULL",
+            (analysis.model_dump_json(), utcnow().isoformat(), document_id, index),
+        ) > 0
 
     async def save_chunk_entities(self, document_id: str, index: int, entities: Sequence[Entity]) -> None:
-        async with self._tx() as db:
-            await db.execute(
-                "UPDATE chunks SET entities = ? WHERE document_id = ? AND idx = ?",
-                (_ENTITIES.dump_json(list(entities)).decode(), document_id, index),
-            )
+        await self._write(
+            "UPDATE chunks SET entities = ? WHERE document_id = ? AND idx = ?",
+            (_ENTITIES.dump_json(list(entities)).decode(), document_id, index),
+        )
 
     async def mark_chunk_indexed(self, document_id: str, index: int) -> bool:
-        async with self._tx() as db:
-            cur = await db.execute(
-                "UPDATE chunks SET indexed_at = ? "
-                "WHERE document_id = ? AND idx = ? AND indexed_at IS NULL",
-                (utcnow().isoformat(), document_id, index),
-            )
-            return cur.rowcount > 0
+        return await self._write(
+            "UPDATE chunks SET indexed_at = ? "
+            "WHERE document_id = ? AND idx = ? AND indexed_at IS NULL",
+            (utcnow().isoformat(), document_id, index),
+        ) > 0
 
     async def mark_chunk_aggregated(
         self, document_id: str, index: int, part: ChunkPart = "analysis"
     ) -> bool:
         column = _MARK_COLUMNS[part]
-        async with self._tx() as db:
-            cur = await db.execute(
+        return await self._write(
+            f"UPDATE chunks SET {column} = 1 "  # noqa: S608 - column from a fixed table
+            f"WHERE document_id = ? AND idx = ? AND {column} = 0",
+            (document_id, index),
+        ) > 0
+
+    async def count_chunks(self, document_id: str) -> ChunkCounts:
+        return await self._reader.run(lambda db: _counts(db, document_id))
+
+    async def mark_and_count_chunks(
+        self, document_id: str, index: int, part: ChunkPart
+    ) -> tuple[bool, ChunkCounts]:
+        column = _MARK_COLUMNS[part]
+
+        def mark_and_count(db: sqlite3.Connection) -> tuple[bool, ChunkCounts]:
+            newly = _rowcount(
+                db,
                 f"UPDATE chunks SET {column} = 1 "  # noqa: S608 - column from a fixed table
                 f"WHERE document_id = ? AND idx = ? AND {column} = 0",
                 (document_id, index),
-            )
-            return cur.rowcount > 0
+            ) > 0
+            return newly, _counts(db, document_id)
 
-    async def count_chunks(self, document_id: str) -> ChunkCounts:
-        rows = await self._fetchall(
-            "SELECT COALESCE(SUM(aggregated), 0), COALESCE(SUM(index_aggregated), 0), COUNT(*) "
-            "FROM chunks WHERE document_id = ?",
-            (document_id,),
-        )
-        analyzed, indexed, total = (int(v) for v in rows[0])  # type: ignore[call-overload]
-        return ChunkCounts(analyzed, indexed, total)
+        return await self._writer.transaction(mark_and_count)
 
     # --- sessions ---
     async def token_version(self, user: str) -> int:
         rows = await self._fetchall("SELECT version FROM token_versions WHERE user = ?", (user,))
-        return int(rows[0][0]) if rows else 0  # type: ignore[call-overload]
+        return int(rows[0][0]) if rows else 0
 
     async def revoke_tokens(self, user: str) -> int:
-        async with self._tx() as db:
-            await db.execute(
+        def revoke(db: sqlite3.Connection) -> int:
+            (row,) = _rows(
+                db,
                 "INSERT INTO token_versions (user, version) VALUES (?, 1) "
-                "ON CONFLICT (user) DO UPDATE SET version = version + 1", (user,))
-            rows = list(await db.execute_fetchall(
-                "SELECT version FROM token_versions WHERE user = ?", (user,)))
-        return int(rows[0][0])
+                "ON CONFLICT (user) DO UPDATE SET version = version + 1 RETURNING version", (user,))
+            return int(row[0])
+
+        return await self._writer.transaction(revoke)
 
     # --- result cache ---
     async def cache_get(self, key: str) -> dict[str, Any] | None:
@@ -413,21 +453,19 @@ class SqliteStore(Store):
         return value
 
     async def cache_put(self, key: str, value: dict[str, Any]) -> None:
-        async with self._tx() as db:
-            await db.execute(
-                "INSERT OR IGNORE INTO cache (key, value, created_at) VALUES (?, ?, ?)",
-                (key, json.dumps(value), utcnow().isoformat()),
-            )
+        await self._write(
+            "INSERT OR IGNORE INTO cache (key, value, created_at) VALUES (?, ?, ?)",
+            (key, json.dumps(value), utcnow().isoformat()),
+        )
 
     # --- A/B experiments ---
     async def record_experiment_observation(self, observation: ExperimentObservation) -> None:
-        async with self._tx() as db:
-            await db.execute(
-                "INSERT OR REPLACE INTO experiment_observations "
-                "(experiment, document_id, unit, version, data) VALUES (?, ?, ?, ?, ?)",
-                (observation.experiment, observation.document_id, observation.unit, observation.version,
-                 observation.model_dump_json()),
-            )
+        await self._write(
+            "INSERT OR REPLACE INTO experiment_observations "
+            "(experiment, document_id, unit, version, data) VALUES (?, ?, ?, ?, ?)",
+            (observation.experiment, observation.document_id, observation.unit, observation.version,
+             observation.model_dump_json()),
+        )
 
     async def experiment_observations(self, experiment: str,
                                       limit: int = 100_000) -> list[ExperimentObservation]:
@@ -437,21 +475,18 @@ class SqliteStore(Store):
 
     # --- admin ---
     async def mark_redriven(self, letter_id: str) -> bool:
-        async with self._tx() as db:
-            cur = await db.execute("INSERT OR IGNORE INTO dlq_redrives (id, at) VALUES (?, ?)",
-                                   (letter_id, utcnow().isoformat()))
-            return cur.rowcount > 0
+        return await self._write("INSERT OR IGNORE INTO dlq_redrives (id, at) VALUES (?, ?)",
+                                 (letter_id, utcnow().isoformat())) > 0
 
     async def redriven_letters(self) -> set[str]:
         return {str(r[0]) for r in await self._fetchall("SELECT id FROM dlq_redrives")}
 
     async def move_lane(self, document_id: str, priority: Priority) -> datetime:
         at = utcnow()
-        async with self._tx() as db:
-            await db.execute(
-                "INSERT INTO lane_moves (document_id, priority, at) VALUES (?, ?, ?) "
-                "ON CONFLICT (document_id) DO UPDATE SET priority = excluded.priority, at = excluded.at",
-                (document_id, priority.value, at.isoformat()))
+        await self._write(
+            "INSERT INTO lane_moves (document_id, priority, at) VALUES (?, ?, ?) "
+            "ON CONFLICT (document_id) DO UPDATE SET priority = excluded.priority, at = excluded.at",
+            (document_id, priority.value, at.isoformat()))
         return at
 
     async def lane_move(self, document_id: str) -> tuple[Priority, datetime] | None:
@@ -463,11 +498,10 @@ class SqliteStore(Store):
 
     # --- interviews ---
     async def save_interview(self, session: InterviewSession) -> None:
-        async with self._tx() as db:
-            await db.execute(
-                "INSERT INTO interviews (id, owner, created_at, data) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET data = excluded.data",
-                (session.id, session.owner, session.created_at.isoformat(), session.model_dump_json()))
+        await self._write(
+            "INSERT INTO interviews (id, owner, created_at, data) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+            (session.id, session.owner, session.created_at.isoformat(), session.model_dump_json()))
 
     async def get_interview(self, session_id: str) -> InterviewSession | None:
         rows = await self._fetchall("SELECT data FROM interviews WHERE id = ?", (session_id,))
@@ -480,15 +514,11 @@ class SqliteStore(Store):
         return [InterviewSession.model_validate_json(str(r[0])) for r in rows]
 
     async def delete_interview(self, session_id: str) -> bool:
-        async with self._tx() as db:
-            cur = await db.execute("DELETE FROM interviews WHERE id = ?", (session_id,))
-            return cur.rowcount > 0
+        return await self._write("DELETE FROM interviews WHERE id = ?", (session_id,)) > 0
 
     async def save_interview_report(self, session_id: str, report: InterviewReport) -> bool:
-        async with self._tx() as db:
-            cur = await db.execute("UPDATE interviews SET report = ? WHERE id = ?",
-                                   (report.model_dump_json(), session_id))
-            return cur.rowcount > 0
+        return await self._write("UPDATE interviews SET report = ? WHERE id = ?",
+                                 (report.model_dump_json(), session_id)) > 0
 
     async def get_interview_report(self, session_id: str) -> InterviewReport | None:
         rows = await self._fetchall("SELECT report FROM interviews WHERE id = ?", (session_id,))
