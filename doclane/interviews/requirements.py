@@ -211,7 +211,8 @@ _PREPOSITION = re.compile(r"\b(?:in|with|of|for|on|at|to|from)\b", re.I)
 #: A version after a name: *Python 3.10+*, *Postgres 15*, *Angular v17*, *Terraform 1.x*.
 _VERSION = re.compile(r"\s+v?\d+(?:\.(?:\d+|x))*\+?$", re.I)
 _EDGES = " \t\n.,;:()[]{}\"'"
-_PRONOUNS = frozenset({"you", "we", "they", "i", "he", "she", "it", "your", "our", "their", "my", "this", "that"})
+_PRONOUNS = frozenset({"you", "we", "they", "i", "he", "she", "it", "your", "our", "their", "my", "this",
+                       "that"})
 #: A number on its own (*3 years*, *Level 3*), not one inside a name (*B2B*, *NEWS2*, *AZ-104*).
 _NUMBER = re.compile(r"(?<![\w-])\d+(?:\.\d+)?\+?(?![\w-])")
 #: A word written like a product or a standard: *NEWS2*, *GDPR*, *PyTorch*.

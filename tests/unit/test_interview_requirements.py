@@ -7,7 +7,6 @@ and the lexicon (a few names given as ``KNOWN``), not from the model."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from doclane.interviews.phrases import parser_ready
@@ -54,7 +53,8 @@ def test_headings_sort_a_job_description_into_what_it_asks_offers_and_does() -> 
 
 
 def test_versions_and_aliases_name_the_skill_itself() -> None:
-    job = _job(("Requirements", "- Solid Python 3.10+ and Postgres 15.\n- 3+ years running k8s in production."))
+    job = _job(("Requirements", "- Solid Python 3.10+ and Postgres 15.\n"
+                                "- 3+ years running k8s in production."))
     assert {"python", "postgresql", "kubernetes"} <= _required(job)
     assert not {s for s in _required(job) if any(ch.isdigit() for ch in s)}, _required(job)
     assert without_version("Python 3.10+", KNOWN) == "Python"
