@@ -11,6 +11,15 @@ keeps its line breaks. What a browser doesn't show is dropped: ``script``,
 The encoding comes from the document, in the order browsers use: a byte-order
 mark, then ``<meta charset>`` or ``<meta http-equiv="Content-Type">`` in the
 first bytes, then detection (:func:`~doclane.extraction.text.decode_text`).
+
+A page nesting elements more than :data:`MAX_NESTING` levels deep is refused
+before it is parsed: an HTML tree builder checks the stack of open elements at
+each tag, so deep nesting costs the square of its depth (40,000 nested ``div``
+took Lexbor 25 s; a 10 MB page of them would take hours). Browsers stop nesting
+far sooner (Chromium at 512 levels), so no real page is refused. The depth is
+counted in one linear pass over the tags, as a parser would nest them: void
+elements and those whose end tag may be left out (``p``, ``li``, ``td``...) don't
+count, and comments, scripts, styles and inline SVG/MathML are skipped.
 """
 
 from __future__ import annotations
@@ -23,13 +32,15 @@ from pathlib import Path
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from doclane.extraction._sections import SectionBuilder, clean_inline, table_text
-from doclane.extraction.exceptions import EmptyDocument, UnsupportedFileType
+from doclane.extraction.exceptions import DocumentTooComplex, EmptyDocument, UnsupportedFileType
 from doclane.extraction.text import bom_encoding, decode_text
 from doclane.schemas.extraction import ExtractedDocument
 
-__all__ = ["CONTENT_TYPE", "declared_encoding", "extract_html", "parse_html"]
+__all__ = ["CONTENT_TYPE", "MAX_NESTING", "declared_encoding", "extract_html", "parse_html"]
 
 CONTENT_TYPE = "text/html"
+#: Elements open inside each other, at most (see the module docstring).
+MAX_NESTING = 1000
 
 _PRESCAN_BYTES = 4096  # browsers look at 1024; real pages often put the meta later
 _META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
@@ -48,6 +59,19 @@ _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _LISTS = frozenset({"ul", "ol", "menu"})
 _CELLS = frozenset({"td", "th"})
 _DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.I)
+# Tags as the nesting count reads them: a comment's start, or a start/end tag and its name.
+# "[^<>]" keeps the scan linear: a "<" that never ends its tag stops it at the next "<".
+_TAG = re.compile(r"<!--|<(/?)([A-Za-z][A-Za-z0-9:-]*)[^<>]*>")
+_NEVER_NEST = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+     "track", "wbr", "keygen",  # void
+     "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option", "optgroup",
+     "rb", "rt", "rp", "rtc", "colgroup", "caption", "html", "head", "body"}  # end tag optional
+)
+# Their content is text (or foreign markup) up to their end tag.
+_SKIPPED = frozenset(
+    {"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "svg", "math"}
+)
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -84,6 +108,12 @@ def parse_html(data: bytes) -> ExtractedDocument:
             "The file is empty. Check that you picked the right file and upload it again."
         )
     text, encoding = _decode(data)
+    if _nesting_depth(text) > MAX_NESTING:
+        raise DocumentTooComplex(
+            f"This web page nests its elements more than {MAX_NESTING:,} levels deep, far "
+            "more than a browser shows, so we refused it rather than spend minutes parsing "
+            "it. If it is a real page, save it again from a browser and upload that copy."
+        )
     tree = LexborHTMLParser(text)
     title_node = tree.css_first("title")
     root = tree.body or tree.root
@@ -121,6 +151,39 @@ def _decode(data: bytes) -> tuple[str, str]:
             "We couldn't read this HTML file as text. Save it as UTF-8 and upload it again."
         )
     return decoded[0].removeprefix("\ufeff"), decoded[1]
+
+
+def _nesting_depth(text: str, stop_past: int = MAX_NESTING) -> int:
+    """How deep elements nest, counted over the tags in one pass (see the module docstring);
+    the count stops as soon as it is past ``stop_past``."""
+    depth = deepest = 0
+    position = 0
+    lowered = text.lower()
+    while (match := _TAG.search(text, position)) is not None:
+        position = match.end()
+        if match.group(0) == "<!--":
+            end = text.find("-->", position)
+            if end < 0:
+                break  # the rest is a comment
+            position = end + 3
+            continue
+        closing, name = match.group(1), match.group(2).lower()
+        if name in _NEVER_NEST or (closing and name in _SKIPPED):
+            continue  # a skipped element's end tag closes nothing that was counted
+        if closing:
+            depth = max(depth - 1, 0)
+        elif name in _SKIPPED:
+            if not match.group(0).endswith("/>"):
+                end = lowered.find(f"</{name}", position)
+                if end < 0:
+                    break  # the rest is its content
+                position = end
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > stop_past:
+                break
+    return deepest
 
 
 def _hidden(node: LexborNode) -> bool:

@@ -143,3 +143,38 @@ def test_a_pptx_renamed_docx_is_processed_as_pptx(tmp_path: Path) -> None:
     assert doc.sections[0].heading_path == ["Renamed"]
     with pytest.raises(UnsupportedFileType, match="isn't a Word document"):
         extract(path, DOCX)  # the Word reader doesn't guess
+
+
+# --- HTML whose nesting would make the parser quadratic (40k levels: ~25 s; 10 MB: hours) ---
+
+@pytest.mark.parametrize("opening", ["<div>", "<table><tr><td>", "<ul><li>", "<span><b>",
+                                     "<div><svg><path/></svg><script>x</script>", "<div class='a>'>"])
+def test_html_nested_past_what_browsers_build_is_refused_with_a_reason(opening: str) -> None:
+    from doclane.extraction import DocumentTooComplex
+    from doclane.extraction.html_reader import MAX_NESTING, parse_html
+
+    page = "<!DOCTYPE html><html><body>" + opening * (MAX_NESTING + 10) + "deep"
+    with pytest.raises(DocumentTooComplex) as refused:
+        parse_html(page.encode())
+    assert f"{MAX_NESTING:,} levels" in refused.value.reason
+
+
+def test_html_nested_deep_but_within_the_limit_is_read_and_unclosed_paragraphs_do_not_count() -> None:
+    from doclane.extraction.html_reader import MAX_NESTING, parse_html
+
+    # <p>, <li> and friends close themselves, and void elements never open: they don't nest.
+    sloppy = "<p>para <br><img src=x><li>item " * (3 * MAX_NESTING)
+    # Markup inside comments, scripts and styles is text, not elements.
+    divs = "<div>" * (2 * MAX_NESTING)
+    inert = f"<!-- {divs} --><script>var s='{divs}'</script><style>/* {divs} */</style>"
+    page = "<html><body>" + inert + "<div>" * (MAX_NESTING - 10) + "deep text" + "</div>" * 10 + sloppy
+    doc = parse_html(page.encode())
+    assert "deep text" in doc.sections[0].text
+
+
+def test_the_nesting_count_stays_linear_on_tags_that_never_end() -> None:
+    from doclane.extraction.html_reader import parse_html
+
+    # Each "<a" without a ">" must not make the scan read to the end of the file again.
+    doc = parse_html(b"<html><body><p>start</p>" + b"<a" * 200_000)
+    assert doc.sections[0].text.startswith("start")
