@@ -222,7 +222,7 @@ class MongoStore(Store):
         await self._documents.insert_one(_record_to_bson(doc))
 
     async def get_document(self, document_id: str) -> DocumentRecord | None:
-        data = await self._documents.find_one({"_id": document_id})
+        data = await self._documents.find_one({"_id": document_id}, _RECORD_FIELDS)
         return _record(data) if data is not None else None
 
     async def list_documents(
@@ -237,7 +237,7 @@ class MongoStore(Store):
         if doc_type is not None:
             query["doc_type"] = doc_type
         found = (
-            self._documents.find(query)
+            self._documents.find(query, _RECORD_FIELDS)
             .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
             .skip(max(offset, 0))
             .limit(max(limit, 0))
@@ -245,7 +245,7 @@ class MongoStore(Store):
         return [_record(data) async for data in found]
 
     async def update_document(self, document_id: str, **fields: object) -> None:
-        data = await self._documents.find_one({"_id": document_id})
+        data = await self._documents.find_one({"_id": document_id}, _RECORD_FIELDS)
         if data is None:
             return
         # Validate the whole record as SqliteStore does, then $set only the fields
@@ -664,6 +664,11 @@ _COUNTED: dict[ChunkPart, str] = {"analysis": "chunks_aggregated_set", "index": 
 
 async def _by_id(found: AsyncCursor[_Doc]) -> dict[Any, _Doc]:
     return {d["_id"]: d async for d in found}
+
+
+#: A document as a record: without the counted sets, which grow with its chunks and are
+#: read only to count them (a 1,000-chunk document carries two 1,000-number arrays).
+_RECORD_FIELDS: dict[str, bool] = dict.fromkeys(_COUNTED.values(), False)
 
 
 def _chunk_id(document_id: str, index: int) -> str:
