@@ -60,9 +60,10 @@ def _configure_logging() -> None:
 def _serve_api(settings: Settings, stages: tuple[str, ...] | None, what: str) -> None:
     from doclane.api.app import create_app
     from doclane.api.security import demo_password
-    from doclane.cli_startup import OneLineStartFailure
+    from doclane.cli_startup import OneLineStartFailure, raise_fd_limit
 
     _configure_logging()
+    raise_fd_limit()  # one descriptor per live client (SSE/WS)
     url = f"http://{settings.host}:{settings.port}"
     mode = "distributed" if settings.distributed else "embedded"
     _console.print(f"[bold]doclane {__version__}[/bold] {what} ({mode} mode) at [cyan]{url}[/cyan] "

@@ -7,6 +7,7 @@ check, so a traceback would only bury it.
 
 from __future__ import annotations
 
+import resource
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -18,7 +19,25 @@ from starlette.types import Message, Receive, Scope, Send
 
 from doclane.infra.connect import ConnectFailed
 
-__all__ = ["OneLineStartFailure", "print_start_failure"]
+__all__ = ["OneLineStartFailure", "print_start_failure", "raise_fd_limit"]
+
+
+def raise_fd_limit() -> int:
+    """Lift the soft limit on open files to the hard one; the limit now in force.
+
+    Every SSE or WebSocket client holds a socket for as long as it follows, and the
+    usual soft default (1,024) would refuse connections long before the gateway's
+    CPU or memory runs out. The hard limit is the administrator's, left as it is.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    unlimited = resource.RLIM_INFINITY
+    target = (1 << 20) if hard == unlimited else hard
+    if soft != unlimited and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):  # some platforms cap it lower (macOS: OPEN_MAX)
+            return soft
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def print_start_failure(console: Console, what: str, exc: ConnectFailed) -> None:

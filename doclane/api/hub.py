@@ -5,21 +5,30 @@ queues of that owner's clients. A pushed event is only a hint: each client's
 :func:`follow` loop catches up from the store first, fills any gap it notices
 from the store, and drops what it has already sent, so a client sees every
 event of its owner exactly once, in order.
+
+What does not depend on the client is done once per owner, not once per
+connection, so an idle connection costs memory and nothing else: the quiet-time
+check for an event whose publish was lost is one cursor read per owner (its
+clients read the store only when it finds one), an event is encoded once for
+all of its owner's clients (:meth:`StatusHub.encode`), and the check that an
+open stream's token was not revoked is one token-version read a second per user
+(:class:`TokenWatch`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections import OrderedDict, defaultdict
+from collections.abc import AsyncIterator, Callable
 
 from doclane.infra.bus.base import EventBus
 from doclane.infra.store.base import Store
 from doclane.infra.supervise import supervised
 from doclane.schemas.events import StatusEvent, Topics
 
-__all__ = ["StatusHub"]
+__all__ = ["StatusHub", "TokenWatch"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +37,8 @@ _BATCH = 500
 _GAP_WAIT_S = 30.0
 _GAP_STORE_CHECK_S = 0.5
 _RECHECK_S = 15.0
-_RESYNC = object()  # queued when a slow client overflowed: catch up from the store
+_RESYNC = object()  # queued when a slow client overflowed or a publish was lost: read the store
+_ENCODED = 4096  # events whose encoding is kept for the owner's other clients
 
 
 class StatusHub:
@@ -37,30 +47,71 @@ class StatusHub:
         self._store = store
         self._recheck_s = recheck_s
         self._clients: dict[str, set[asyncio.Queue[object]]] = defaultdict(set)
-        self._task: asyncio.Task[None] | None = None
+        #: Per owner with clients: the newest cursor the hub knows of (live or from the store).
+        self._known: dict[str, int] = {}
+        self._encoded: OrderedDict[tuple[str, int], str] = OrderedDict()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.tokens = TokenWatch(store)
 
     @property
     def client_count(self) -> int:
         return sum(len(qs) for qs in self._clients.values())
 
     def start(self) -> None:
-        self._task = supervised(self._pump(), name="status-hub")
+        self._tasks = [supervised(self._pump(), name="status-hub"),
+                       supervised(self._recheck(), name="status-hub-recheck")]
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.tokens.close()
+
+    def encode(self, event: StatusEvent) -> str:
+        """``event`` as JSON, encoded once however many of its owner's clients send it."""
+        key = (event.owner, event.cursor)
+        text = self._encoded.get(key)
+        if text is None:
+            text = self._encoded[key] = event.model_dump_json()
+            if len(self._encoded) > _ENCODED:
+                self._encoded.popitem(last=False)
+        return text
+
+    @staticmethod
+    def _offer(queue: asyncio.Queue[object], item: object) -> None:
+        try:
+            queue.put_nowait(item)
+        except asyncio.QueueFull:
+            # Never block the hub on one slow client: it re-reads the store.
+            while not queue.empty():
+                queue.get_nowait()
+            queue.put_nowait(_RESYNC)
+
+    def _saw(self, owner: str, cursor: int) -> None:
+        if owner in self._clients and cursor > self._known.get(owner, 0):
+            self._known[owner] = cursor
 
     async def _pump(self) -> None:
         async for event in self._bus.tail(Topics.DOCUMENT_STATUS, StatusEvent):
-            for queue in tuple(self._clients.get(event.owner, ())):
-                try:
-                    queue.put_nowait(event)
-                except asyncio.QueueFull:
-                    # Never block the hub on one slow client: it re-reads the store.
-                    while not queue.empty():
-                        queue.get_nowait()
-                    queue.put_nowait(_RESYNC)
+            queues = self._clients.get(event.owner)
+            if not queues:
+                continue
+            self._saw(event.owner, event.cursor)
+            for queue in tuple(queues):
+                self._offer(queue, event)
+
+    async def _recheck(self) -> None:
+        """Every ``recheck_s``, one cursor read per owner with clients: when the store holds
+        an event newer than any the hub has seen (its publish was lost), the owner's clients
+        catch up from the store. Idle clients otherwise never ask the store anything."""
+        while True:
+            await asyncio.sleep(self._recheck_s)
+            for owner in tuple(self._clients):
+                latest = await self._store.latest_cursor(owner)
+                if latest > self._known.get(owner, latest) and owner in self._clients:
+                    self._known[owner] = latest
+                    for queue in tuple(self._clients[owner]):
+                        self._offer(queue, _RESYNC)
 
     async def now(self, owner: str) -> int:
         """The owner's current cursor: ``follow`` from it to get only what happens next.
@@ -84,6 +135,7 @@ class StatusHub:
         """
         queue: asyncio.Queue[object] = asyncio.Queue(_QUEUE_SIZE)
         self._clients[owner].add(queue)  # before reading the store, so nothing falls between
+        self._known.setdefault(owner, since)
         loop = asyncio.get_running_loop()
         last = since
         held: dict[int, StatusEvent] = {}  # events that arrived before an older one
@@ -96,6 +148,8 @@ class StatusHub:
                     for event in batch:
                         held.setdefault(event.cursor, event)
                     read_store = len(batch) == _BATCH  # more to read after these
+                    if batch:
+                        self._saw(owner, batch[-1].cursor)
                 while last + 1 in held:
                     event = held.pop(last + 1)
                     last = event.cursor
@@ -105,7 +159,7 @@ class StatusHub:
                     del held[cursor]
                 if read_store:
                     continue
-                timeout = self._recheck_s
+                timeout: float | None = None  # quiet: the hub's recheck wakes this client
                 if held:
                     if gap_since is None:  # a new gap: the store may already have it
                         gap_since, read_store = loop.time(), True
@@ -122,16 +176,82 @@ class StatusHub:
                 try:
                     item = await asyncio.wait_for(queue.get(), timeout)
                 except TimeoutError:
-                    # Quiet, or a gap that the live feed has not filled: ask the store
-                    # (a publish may have been lost between storing and publishing).
+                    # A gap that the live feed has not filled: ask the store (a publish
+                    # may have been lost between storing and publishing).
                     read_store = True
                     continue
                 if isinstance(item, StatusEvent):
                     if item.cursor > last:
                         held[item.cursor] = item
-                else:  # _RESYNC: this client fell behind and its queue was emptied
+                else:  # _RESYNC: this client fell behind, or the store has what the feed lost
                     read_store = True
         finally:
             self._clients[owner].discard(queue)
             if not self._clients[owner]:
                 del self._clients[owner]
+                self._known.pop(owner, None)
+
+
+class TokenWatch:
+    """Notices when the token an open stream was opened with stops being valid (a logout
+    moves the user's token version in the store; a token expires), with one store read
+    per user per interval however many streams the user has open, and one check per
+    distinct token."""
+
+    def __init__(self, store: Store, interval_s: float = 1.0) -> None:
+        self._store = store
+        self._interval_s = interval_s
+        #: user → token → what each of that token's streams waits on.
+        self._waiters: dict[str, dict[str, list[asyncio.Future[None]]]] = {}
+        self._checks: dict[str, Callable[[int], bool]] = {}  # token → valid at this version?
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    async def until_invalid(self, user: str, token: str, valid: Callable[[int], bool]) -> None:
+        """Returns once ``valid(version)`` is false for the user's current token version."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        tokens = self._waiters.setdefault(user, {})
+        tokens.setdefault(token, []).append(future)
+        self._checks[token] = valid
+        if user not in self._tasks:
+            self._tasks[user] = asyncio.create_task(self._watch(user), name=f"token-watch-{user}")
+        try:
+            await future
+        finally:
+            waiting = tokens.get(token)
+            if waiting is not None:
+                with contextlib.suppress(ValueError):
+                    waiting.remove(future)
+                if not waiting:
+                    del tokens[token]
+                    self._checks.pop(token, None)
+            if not tokens and self._waiters.get(user) is tokens:
+                del self._waiters[user]
+                task = self._tasks.pop(user, None)
+                if task is not None and task is not asyncio.current_task():
+                    task.cancel()
+
+    async def _watch(self, user: str) -> None:
+        try:
+            while (tokens := self._waiters.get(user)):
+                await asyncio.sleep(self._interval_s)
+                version = await self._store.token_version(user)
+                for token, futures in tuple(tokens.items()):
+                    if not self._checks[token](version):
+                        for future in futures:
+                            if not future.done():
+                                future.set_result(None)
+        except Exception as exc:  # a store that fails: the streams end rather than go unchecked
+            logger.warning("checking the tokens of %s failed (%s); closing their streams", user, exc)
+            for futures in tuple(self._waiters.get(user, {}).values()):
+                for future in futures:
+                    if not future.done():
+                        future.set_result(None)
+        finally:
+            if self._tasks.get(user) is asyncio.current_task():
+                del self._tasks[user]
+
+    async def close(self) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

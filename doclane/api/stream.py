@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, WebSocket, status
@@ -22,13 +22,12 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from doclane.api.deps import GatewayDep, authenticate_token
 from doclane.api.gateway import Gateway
 from doclane.api.limits import MAX_CURSOR_CHARS
-from doclane.api.security import AuthError, Session
+from doclane.api.security import AuthError, Session, read_token
 from doclane.api.sockets import (
     REVOKED_OR_EXPIRED,
     SEND_THE_TOKEN,
     first_message,
     refuse,
-    revocation_watch,
     run_until_one_ends,
 )
 from doclane.schemas.events import StatusEvent
@@ -66,6 +65,25 @@ def check_cursor(value: object, name: str, latest: int) -> int:
                             "id received from this stream, 0 to replay everything, or nothing to "
                             "start from now.")
     return cursor
+
+
+def _still_valid(gateway: Gateway, session: Session) -> Callable[[int], bool]:
+    """Whether ``session``'s token is still good when the user's token version is ``version``:
+    what :func:`authenticate_token` checks, with the version read once for all of the user's
+    streams (:class:`~doclane.api.hub.TokenWatch`)."""
+    def valid(version: int) -> bool:
+        try:
+            current = read_token(session.token, gateway.jwt_secret, gateway.users)
+        except AuthError:
+            return False
+        return current.version == version
+    return valid
+
+
+async def _until_revoked(gateway: Gateway, session: Session) -> None:
+    """Returns when the stream's token is revoked (logout) or expires."""
+    await gateway.hub.tokens.until_invalid(session.user.name, session.token,
+                                           _still_valid(gateway, session))
 
 
 async def _current_session(
@@ -113,13 +131,13 @@ async def stream(
                 await outbox.put(event)
 
         async def watch() -> None:
-            await revocation_watch(gateway, session)
+            await _until_revoked(gateway, session)
             await outbox.put(None)
 
         tasks = [asyncio.create_task(pump()), asyncio.create_task(watch())]
         try:
             while (event := await outbox.get()) is not None:
-                yield ServerSentEvent(data=event.model_dump_json(), id=str(event.cursor), event="status")
+                yield ServerSentEvent(data=gateway.hub.encode(event), id=str(event.cursor), event="status")
             yield ServerSentEvent(data=json.dumps({"detail": REVOKED_OR_EXPIRED}), event="error")
         finally:
             for task in tasks:
@@ -131,8 +149,9 @@ async def stream(
 
 
 
-def _ws_message(event: StatusEvent) -> str:
-    return json.dumps({"type": "status", **event.model_dump(mode="json")})
+def _ws_message(gateway: Gateway, event: StatusEvent) -> str:
+    # The event's own JSON (encoded once for all its owner's clients) with "type" first.
+    return '{"type":"status",' + gateway.hub.encode(event)[1:]
 
 
 async def _refuse(websocket: WebSocket, detail: str, reason: str) -> None:
@@ -193,7 +212,7 @@ async def ws(websocket: WebSocket, token: str | None = None, since: str | None =
             except TimeoutError:
                 await websocket.send_json({"type": "heartbeat"})
                 continue
-            await websocket.send_text(_ws_message(event))
+            await websocket.send_text(_ws_message(gateway, event))
 
     async def receive() -> None:
         # Reading is how a disconnect is noticed; client messages are ignored.
@@ -201,7 +220,7 @@ async def ws(websocket: WebSocket, token: str | None = None, since: str | None =
             pass
 
     async def watch() -> None:
-        await revocation_watch(gateway, session)
+        await _until_revoked(gateway, session)
         await _refuse(websocket, REVOKED_OR_EXPIRED, "token revoked")
 
     await run_until_one_ends(pump, send, receive, watch)
