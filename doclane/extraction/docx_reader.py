@@ -6,7 +6,8 @@ through the style it is based on, or when it (or its style) has an outline
 level (``w:outlineLvl``, what Word's navigation pane uses). Body paragraphs and
 tables are read in the order they appear, including those inside content
 controls (``w:sdt``); headers, footers, footnotes and comments are left out.
-A table becomes one line per row with cells separated by ``" | "``.
+A table becomes one line per row with cells separated by ``" | "``; a table
+inside a cell (as forms have) stays in its cell, its rows separated by ``"; "``.
 
 DOCX has no fixed pages (they depend on the printer and fonts), so pages are
 counted from hard page breaks only: a section's page range says which
@@ -40,6 +41,7 @@ _HEADING_STYLE = re.compile(r"^heading ([1-9])$", re.IGNORECASE)
 _LIST_STYLE = re.compile(r"^list", re.IGNORECASE)
 _BODY_LEVEL = 9  # outlineLvl 9 means "body text"
 _MAX_STYLE_DEPTH = 10  # styles based on styles: a cycle must not hang us
+_MAX_TABLE_DEPTH = 16  # tables in cells of tables: deeper ones are no real form
 _P, _TBL, _SDT, _SDT_CONTENT = qn("w:p"), qn("w:tbl"), qn("w:sdt"), qn("w:sdtContent")
 _T, _BR, _TYPE = qn("w:t"), qn("w:br"), qn("w:type")
 _OUTLINE, _PPR, _VAL, _NUMPR = qn("w:outlineLvl"), qn("w:pPr"), qn("w:val"), qn("w:numPr")
@@ -147,7 +149,7 @@ def _blocks(body: Any) -> Iterator[Any]:
                 stack.append(iter(content))
 
 
-def _rows(table: Table) -> Iterator[list[str]]:
+def _rows(table: Table, depth: int = 0) -> Iterator[list[str]]:
     for row in table.rows:
         cells: list[str] = []
         previous = None
@@ -155,8 +157,23 @@ def _rows(table: Table) -> Iterator[list[str]]:
             if cell._tc is previous:  # a merged cell is reported once per grid column
                 continue
             previous = cell._tc
-            cells.append(cell.text)
+            cells.append(_cell_text(cell._tc, table._parent, depth))
         yield cells
+
+
+def _cell_text(cell: Any, parent: Any, depth: int) -> str:
+    """A cell's paragraphs and the tables inside it (forms nest them), in order, on one line.
+
+    python-docx's ``cell.text`` reads only the cell's own paragraphs. A nested table's
+    rows are separated by ``"; "``, so the outer row stays one line.
+    """
+    parts = []
+    for element in _blocks(cell):
+        if element.tag == _P:
+            parts.append(Paragraph(element, parent).text)
+        elif depth < _MAX_TABLE_DEPTH:
+            parts.append(table_text(_rows(Table(element, parent), depth + 1)).replace("\n", "; "))
+    return " ".join(part for part in parts if part.strip())
 
 
 def _page_breaks(element: Any) -> tuple[int, int]:

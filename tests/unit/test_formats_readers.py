@@ -66,6 +66,33 @@ def test_docx_headings_become_paths_and_tables_rows_in_document_order(tmp_path: 
     assert doc.title == "Annual Plan"
 
 
+def test_docx_tables_inside_table_cells_keep_their_text(tmp_path: Path) -> None:
+    # Word forms lay out fields with tables in cells; python-docx's cell.text reads only
+    # the cell's own paragraphs.
+    import docx
+
+    document = docx.Document()
+    outer = document.add_table(rows=2, cols=2)
+    outer.cell(0, 0).text, outer.cell(0, 1).text = "Applicant", "Details"
+    outer.cell(1, 0).text = "Ana Costa"
+    cell = outer.cell(1, 1)
+    cell.paragraphs[0].text = "Contact:"
+    inner = cell.add_table(rows=2, cols=2)
+    for r, row in enumerate([["Phone", "555 0100"], ["Email", "ana@example.com"]]):
+        for c, value in enumerate(row):
+            inner.cell(r, c).text = value
+    innermost = inner.cell(1, 1).add_table(rows=1, cols=1)
+    innermost.cell(0, 0).text = "preferred"
+    path = tmp_path / "form.docx"
+    document.save(str(path))
+
+    (only,) = extract(path, DOCX).sections
+    assert only.text == (
+        "Applicant | Details\n"
+        "Ana Costa | Contact: Phone | 555 0100; Email | ana@example.com preferred"
+    )
+
+
 def test_docx_title_prefers_core_properties_and_outline_levels_make_headings(tmp_path: Path) -> None:
     path = make_docx(
         tmp_path / "memo.docx",
