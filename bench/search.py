@@ -164,6 +164,8 @@ async def run() -> dict[str, Any]:
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        # Speeds mean little on a shared machine: say how busy it was.
+        "load_average_at_start": round(os.getloadavg()[0], 1),
         "documents": len(source_files()), "queries": len(queries),
         "paraphrase_queries": sum(q.paraphrase for q in queries), "k": K, "models": {},
     }
@@ -180,6 +182,7 @@ async def run() -> dict[str, Any]:
             entry["section_path"] = await evaluate(embedder, pieces, folder, queries, with_path=True)
             results["models"][embedder.name] = entry
             await embedder.close()
+    results["load_average_at_end"] = round(os.getloadavg()[0], 1)
     return results
 
 
@@ -187,7 +190,8 @@ def table(results: dict[str, Any]) -> str:
     lines = [
         f"Search quality on {results['documents']} documents, {results['queries']} queries "
         f"({results['paraphrase_queries']} paraphrase), k={results['k']}; {results['machine']}; "
-        f"{results['when']}",
+        f"{results['when']}; load average {results['load_average_at_start']} at the start, "
+        f"{results['load_average_at_end']} at the end (ms/q and passages/s are slower on a busy machine)",
         "",
         "| model | variant | mode | R@10 | MRR | nDCG@10 | R@10 para | MRR para | R@10 lex | MRR lex "
         "| ms/q |",
