@@ -40,6 +40,8 @@ bench: install models
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.analysis
 	$(BIN)/python -m bench.interview
+	$(BIN)/python -m bench.fanout
+	infra/with-infra.sh $(BIN)/python -m bench.scaleout
 
 lint: install
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
