@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 import zlib
 from collections import deque
@@ -32,8 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiosqlite
-
+from doclane.infra._sqlite import ThreadConnection
 from doclane.infra.bus._control import GroupPaused, MemberStats, PauseGate
 from doclane.infra.bus.base import (
     CONTROL_TOPIC,
@@ -88,38 +88,52 @@ def _now_ms() -> int:
 
 
 class EmbeddedLog:
-    """Append-only topics with committed group offsets, in one SQLite file."""
+    """Append-only topics with committed group offsets, in one SQLite file.
+
+    Appends are group-committed: every append made while a write is in flight joins
+    the next one, so many publishers share one transaction (and one thread hand-off)
+    instead of paying one each. An append returns once its record is durable.
+    """
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._db: aiosqlite.Connection | None = None
+        self._db: ThreadConnection | None = None
         self._ends: dict[str, int] = {}
-        self._write_lock = asyncio.Lock()
+        #: The offset the next append of each topic takes (ahead of ``_ends`` while a write is due).
+        self._next: dict[str, int] = {}
+        self._pending: list[tuple[str, int, str, str, int, asyncio.Future[int]]] = []
+        self._flusher: asyncio.Task[None] | None = None
         self._appended = asyncio.Condition()
 
     async def open(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(self._path)
-        await db.execute("PRAGMA journal_mode=WAL")
         # NORMAL survives a process crash (kill -9); only an OS crash may lose
         # the last transactions, which is the usual trade for WAL speed.
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.executescript(_SCHEMA)
-        columns = {str(r[1]) for r in await db.execute_fetchall("PRAGMA table_info(events)")}
-        if "ts" not in columns:  # a log written before records kept their time
-            await db.execute("ALTER TABLE events ADD COLUMN ts INTEGER")
-        await db.commit()
-        rows = await db.execute_fetchall('SELECT topic, MAX("offset") FROM events GROUP BY topic')
-        self._ends = {topic: last + 1 for topic, last in rows}
+        db = ThreadConnection(self._path, "event-log")
+        await db.open("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+
+        def prepare(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+            conn.executescript(_SCHEMA)
+            columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(events)")}
+            if "ts" not in columns:  # a log written before records kept their time
+                conn.execute("ALTER TABLE events ADD COLUMN ts INTEGER")
+            return [(str(t), int(last)) for t, last in
+                    conn.execute('SELECT topic, MAX("offset") FROM events GROUP BY topic')]
+
+        self._ends = {topic: last + 1 for topic, last in await db.run(prepare)}
+        self._next = dict(self._ends)
         self._db = db
 
     async def close(self) -> None:
+        if self._flusher is not None:
+            with contextlib.suppress(Exception):
+                await self._flusher  # appends already made are written, not dropped
         if self._db is not None:
             await self._db.close()
             self._db = None
 
     @property
-    def _conn(self) -> aiosqlite.Connection:
+    def _conn(self) -> ThreadConnection:
         if self._db is None:
             raise RuntimeError("the event log is not open")
         return self._db
@@ -130,26 +144,48 @@ class EmbeddedLog:
 
     async def append(self, topic: str, key: str, payload: str) -> int:
         """Append durably and wake every waiting consumer; returns the offset."""
-        async with self._write_lock:
-            offset = self.end_offset(topic)
-            await self._conn.execute(
-                'INSERT INTO events (topic, "offset", key, payload, ts) VALUES (?, ?, ?, ?, ?)',
-                (topic, offset, key, payload, _now_ms()),
-            )
-            await self._conn.commit()
-            self._ends[topic] = offset + 1
-        async with self._appended:
-            self._appended.notify_all()
-        return offset
+        self._conn  # noqa: B018 - fail now, not in the flusher, when the log is closed
+        offset = self._next.get(topic, 0)
+        self._next[topic] = offset + 1
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending.append((topic, offset, key, payload, _now_ms(), done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="event-log-writer")
+        # Shielded: a cancelled publisher does not cancel the write other appends share.
+        return await asyncio.shield(done)
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            rows = [(topic, offset, key, payload, ts) for topic, offset, key, payload, ts, _ in batch]
+            try:
+                await self._conn.transaction(lambda conn, rows=rows: conn.executemany(  # type: ignore[misc]
+                    'INSERT INTO events (topic, "offset", key, payload, ts) VALUES (?, ?, ?, ?, ?)',
+                    rows))
+            except BaseException as exc:
+                # Offsets stay contiguous: the appends queued behind the failed ones fail too.
+                failed, self._pending = batch + self._pending, []
+                self._next = dict(self._ends)
+                for *_, done in failed:
+                    if not done.done():
+                        done.set_exception(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
+                if not isinstance(exc, Exception):
+                    raise
+                return
+            for topic, offset, *_, done in batch:
+                self._ends[topic] = offset + 1
+                if not done.done():
+                    done.set_result(offset)
+            async with self._appended:
+                self._appended.notify_all()
 
     async def read(self, topic: str, from_offset: int, limit: int = 100) -> list[Record]:
         """Records of ``topic`` from ``from_offset`` on, oldest first (replay)."""
-        # execute_fetchall runs in one call: no cursor stays open across an await.
-        rows = await self._conn.execute_fetchall(
+        rows = await self._conn.run(lambda conn: conn.execute(
             'SELECT "offset", key, payload, ts FROM events WHERE topic = ? AND "offset" >= ? '
             'ORDER BY "offset" LIMIT ?',
             (topic, from_offset, limit),
-        )
+        ).fetchall())
         return [Record(topic, off, key, payload, ts) for off, key, payload, ts in rows]
 
     async def read_matching(
@@ -165,12 +201,14 @@ class EmbeddedLog:
         if since_ms is not None:
             sql += " AND (ts >= ? OR ts IS NULL)"  # a record without a time may be recent
             params.append(since_ms)
-        rows = await self._conn.execute_fetchall(sql + ' ORDER BY "offset" LIMIT ?', [*params, limit])
+        sql += ' ORDER BY "offset" LIMIT ?'
+        params.append(limit)
+        rows = await self._conn.run(lambda conn: conn.execute(sql, params).fetchall())
         return [Record(topic, off, k, payload, ts) for off, k, payload, ts in rows]
 
     async def timestamp_at(self, topic: str, offset: int) -> int | None:
-        rows = list(await self._conn.execute_fetchall(
-            'SELECT ts FROM events WHERE topic = ? AND "offset" = ?', (topic, offset)))
+        rows = await self._conn.run(lambda conn: conn.execute(
+            'SELECT ts FROM events WHERE topic = ? AND "offset" = ?', (topic, offset)).fetchall())
         return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
     async def wait_until(self, predicate: Callable[[], bool]) -> None:
@@ -179,19 +217,17 @@ class EmbeddedLog:
             await self._appended.wait_for(predicate)
 
     async def committed(self, group: str, topic: str) -> int:
-        rows = list(await self._conn.execute_fetchall(
+        rows = await self._conn.run(lambda conn: conn.execute(
             "SELECT committed FROM group_offsets WHERE grp = ? AND topic = ?", (group, topic)
-        ))
+        ).fetchall())
         return int(rows[0][0]) if rows else 0
 
     async def commit(self, group: str, topic: str, offset: int) -> None:
-        async with self._write_lock:
-            await self._conn.execute(
-                "INSERT INTO group_offsets (grp, topic, committed) VALUES (?, ?, ?) "
-                "ON CONFLICT (grp, topic) DO UPDATE SET committed = excluded.committed",
-                (group, topic, offset),
-            )
-            await self._conn.commit()
+        await self._conn.transaction(lambda conn: conn.execute(
+            "INSERT INTO group_offsets (grp, topic, committed) VALUES (?, ?, ?) "
+            "ON CONFLICT (grp, topic) DO UPDATE SET committed = excluded.committed",
+            (group, topic, offset),
+        ))
 
 
 class _GroupMember:
@@ -215,6 +251,9 @@ class _GroupMember:
         self._buffers: dict[str, deque[Record]] = {t: deque() for t in self._topics}
         self._inflight: dict[str, set[int]] = {t: set() for t in self._topics}
         self._committed: dict[str, int] = {}
+        #: What the log holds as committed; behind ``_committed`` while a write is due.
+        self._written: dict[str, int] = {}
+        self._committing: set[str] = set()
         self._lanes: list[asyncio.Queue[Record]] = [
             asyncio.Queue(self._LANE_CAPACITY) for _ in range(max(1, sub.concurrency))
         ]
@@ -239,7 +278,7 @@ class _GroupMember:
     async def run(self) -> None:
         for topic in self._topics:
             pos = await self._log.committed(self._sub.group, topic)
-            self._positions[topic] = self._committed[topic] = pos
+            self._positions[topic] = self._committed[topic] = self._written[topic] = pos
         async with asyncio.TaskGroup() as tg:
             for i, lane in enumerate(self._lanes):
                 tg.create_task(self._work(lane), name=f"{self._sub.group}-lane-{i}")
@@ -296,9 +335,22 @@ class _GroupMember:
             min(inflight, default=self._positions[record.topic]),
             buffered[0].offset if buffered else self._positions[record.topic],
         )
-        if low_water > self._committed[record.topic]:
-            self._committed[record.topic] = low_water
-            await self._log.commit(self._sub.group, record.topic, low_water)
+        if low_water <= self._committed[record.topic]:
+            return
+        topic = record.topic
+        self._committed[topic] = low_water
+        if topic in self._committing:
+            return  # the lane writing the offset now writes this one next
+        # One offset write at a time per topic, always the newest: records finished
+        # meanwhile ride along instead of each paying a write (a crash in between
+        # redelivers them, and handlers are idempotent).
+        self._committing.add(topic)
+        try:
+            while (target := self._committed[topic]) > self._written[topic]:
+                await self._log.commit(self._sub.group, topic, target)
+                self._written[topic] = target
+        finally:
+            self._committing.discard(topic)
 
 
 class EmbeddedBus(EventBus):
