@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Span, Token
 
-__all__ = ["asked_phrases", "parser_ready", "verbless"]
+__all__ = ["asked_phrases", "parser_ready"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,6 @@ essential required desirable important necessary advantage advantageous plus mus
 bonus welcome great matters matter vital key
 """.split())  # noqa: SIM905
 _SKILLS_HEADS = frozenset({"skills", "skill", "abilities"})
-_BE = frozenset({"are", "be", "is", "am"})
 _YEARS = frozenset({"years", "year"})
 
 
@@ -108,25 +107,6 @@ def _gerund_phrase(root: Token) -> tuple[int, int] | None:
     tokens = [root, *(c for c in root.children if c.dep_ in ("prt", "compound") )]
     start, end = min(t.idx for t in tokens), max(t.idx + len(t.text) for t in tokens)
     return start, end
-
-
-def verbless(statement: str) -> bool:
-    """The statement is a noun phrase, not a clause (*Jetpack Compose for UI.*, *Kotlin
-    coroutines and Flow.*, *Unit testing with JUnit.*): read as an item of a list, it names
-    something, where a sentence (*Pocketvet is an app ...*) says something. ``False`` without
-    the parser."""
-    nlp = _nlp()
-    if nlp is None or not statement.strip() or statement.count(" ") > _MAX_WORDS:
-        return False
-    with _LOCK:
-        doc = nlp(statement)
-    sentences = list(doc.sents)
-    if len(sentences) != 1:
-        return False
-    root = sentences[0].root
-    if root.pos_ in ("NOUN", "PROPN"):
-        return not any(t.pos_ in ("VERB", "AUX") and t.tag_ not in ("VBG", "VBN") for t in doc)
-    return root.tag_ == "VBG" and root.i - sentences[0].start == 0
 
 
 def _cue_above(verb: Token) -> bool:
@@ -184,8 +164,6 @@ def asked_phrases(statement: str, requirement: bool) -> list[tuple[int, int, boo
                          or any(gc.lower_ in _ASKED_PREDICATES for c in head.children
                                 if c.dep_ in ("attr", "acomp") for gc in c.subtree)))
                 or token.lower_ in _SKILLS_HEADS
-                # "Are a confident communicator": what a requirement says the candidate is
-                or (token.dep_ == "attr" and head.dep_ == "ROOT" and head.lower_ in _BE)
             )
             if token.pos_ == "PRON":
                 continue
@@ -207,8 +185,7 @@ def asked_phrases(statement: str, requirement: bool) -> list[tuple[int, int, boo
                 spans.append((*gerund, True))
         for token in sentence:  # "2+ years supervising in a warehouse": the gerund is what is asked
             if token.tag_ == "VBG" and token.dep_ in ("acl", "ROOT") and _cue_above(token) \
-                    and all(c.dep_ in ("prep", "punct", "advmod", "npadvmod") for c in token.children) \
-                    and (token.i + 1 >= len(doc) or doc[token.i + 1].pos_ in ("ADP", "PUNCT")):
+                    and not any(c.dep_ == "dobj" for c in token.children):
                 spans.append((token.idx, token.idx + len(token.text), False))
     for i in sorted(taken):
         noun_chunk = chunks.get(i)

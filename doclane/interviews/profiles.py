@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 
 from doclane.interviews.requirements import (
     BULLET,
-    about_the_job,
     asked_skills,
     duty_verb,
     heading_at,
@@ -143,13 +142,11 @@ def skill_mentions(doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[
     return found
 
 
-def _outermost(mentions: dict[str, list[Mention]], chunks: Sequence[ChunkRecord]) -> dict[str, list[Mention]]:
+def _outermost(mentions: dict[str, list[Mention]]) -> dict[str, list[Mention]]:
     """Each skill's mentions without those inside a longer skill's name in the same statement
     (*counselling* in *patient counselling skills*, *safety* in *health and safety*, *VAT* in
-    *VAT returns*), and without what a job description's benefits, pay or company blurb say
-    (:func:`~doclane.interviews.requirements.about_the_job`); a skill left with no mention is
-    dropped."""
-    by_index = {chunk.index: chunk for chunk in chunks}
+    *VAT returns*), and without what a job description's benefits or pay say; a skill left with
+    no mention is dropped."""
     names: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
     for skill, found in mentions.items():
         for m in found:
@@ -160,9 +157,7 @@ def _outermost(mentions: dict[str, list[Mention]], chunks: Sequence[ChunkRecord]
     for skill, found in mentions.items():
         own = []
         for m in found:
-            chunk = by_index.get(m.span.chunk_index)
-            if section_kind(m.heading) == "offer" or (
-                    chunk is not None and not about_the_job(chunk, m.span.start, m.span.end)):
+            if section_kind(m.heading) == "offer":
                 continue
             others = names.get((m.span.chunk_index, m.span.start), [])
             end = m.offset + len(m.name)
@@ -200,7 +195,7 @@ def job_profile(doc: DocumentRecord, chunks: Sequence[ChunkRecord], known: froze
     plus*, a *Preferred* heading); otherwise it is required.
     """
     also = [*asked_skills(chunks, known), *phrase_skills(chunks, known)]
-    mentions = _outermost(skill_mentions(doc.id, chunks, known, also, lenient=True), chunks)
+    mentions = _outermost(skill_mentions(doc.id, chunks, known, also, lenient=True))
     required: list[SkillRequirement] = []
     preferred: list[SkillRequirement] = []
     for skill, found in mentions.items():

@@ -14,12 +14,12 @@ import re
 from collections.abc import Sequence
 from functools import cache
 
-from doclane.interviews.phrases import asked_phrases, verbless
+from doclane.interviews.phrases import asked_phrases
 from doclane.interviews.skills import canonical, clean_skill, generic, surface_pattern
 from doclane.schemas.documents import ChunkRecord
 
-__all__ = ["BULLET", "about_the_job", "asked_skills", "asks", "duty_verb", "heading_at", "is_wish",
-           "phrase_skills", "section_kind", "skill_name", "statement_at", "statements", "without_version"]
+__all__ = ["BULLET", "asked_skills", "asks", "duty_verb", "heading_at", "is_wish", "phrase_skills",
+           "section_kind", "skill_name", "statement_at", "statements", "without_version"]
 
 # A statement ends at a line break or after a sentence's final punctuation.
 _STATEMENT_END = re.compile(r"\n+|(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9•*-])")
@@ -57,12 +57,12 @@ monitor review lead work take answer prepare manage help deliver maintain create
 coordinate handle advise carry produce check integrate use report make track talk turn explain
 comfortable competent confident able familiar experience experienced strong solid good excellent
 order train process reconcile expert hold spot onboard submit present analyse analyze answer look
-investigate set prepare deploy ship
+investigate set prepare
 """.split())  # noqa: SIM905 - a word list reads better as text
 #: Names that a NER SKILL span holds but that no one lists as a skill.
 _NOT_SKILL = frozenset({"customers", "customer", "email", "phone", "chat", "team", "teams", "data", "people",
                         "students", "patients", "staff", "clients", "clear", "expert", "desirable", "a",
-                        "an", "the", "essential", "required", "preferred", "ideal", "ideally", "full"})
+                        "an", "the", "essential", "required", "preferred", "ideal", "ideally"})
 #: Skills of the lexicon that are also ordinary words: only written with a capital are they
 #: the product or language (*Teams*, *Swift*, *Spark*, *Excel*).
 _ORDINARY_WORDS = frozenset({"teams", "swift", "spark", "rust", "ruby", "go", "excel", "lean", "chef",
@@ -168,8 +168,6 @@ def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: 
     if name is None:
         bare = _HEAD_NOUN.sub("", _LEAD_QUALIFIER.sub("", text.strip())).strip(_EDGES)
         if lenient and _LOWER_SKILL.match(bare) and canonical(bare) not in _NOT_SKILL \
-                and not _PRONOUNS & set(bare.lower().split()) \
-                and bare.split()[0].lower() not in _NOT_SKILL_START \
                 and not generic(bare) and asks(statement, heading):
             return bare
         return None
@@ -199,8 +197,7 @@ _LEAD_QUALIFIER = re.compile(r"^(?:(?:strong|solid|good|great|excellent|proven|c
                              r"expert|effective|outstanding|exceptional|good working)\s+)+", re.I)
 _PART_SPLIT = re.compile(r",\s*|\s+(?:and|or|and/or|&)\s+|\s*/\s*(?=[a-z])")
 _DETERMINER = re.compile(
-    r"^(?:(?:an?|the|any|your|our|their|its|some|one|at least|least|\d+\+?|level\s+\d+|two|three|four|five|"
-    r"six|seven|eight|nine|ten|several|many|few)\s+)+", re.I)
+    r"^(?:(?:an?|the|any|your|our|their|its|some|one|at least|least|\d+\+?|level\s+\d+)\s+)+", re.I)
 _VAGUE = re.compile(r"^(?:another|other|similar|some|relevant|related|equivalent)\b", re.I)
 _MAX_PHRASE_WORDS = 3
 #: Words after a skill that only say what kind of thing it is (*PLC systems*, *negotiation skills*,
@@ -227,21 +224,10 @@ _MARKED = re.compile(r"\((?:required|must|essential|mandatory|preferred|desirabl
 
 
 def without_version(name: str, known: frozenset[str]) -> str:
-    """``name`` without a trailing version when what remains is a known skill or written like a
-    product (*Python 3* -> *Python*, *Sage 50* -> *Sage*); *Level 3*, *Year 6* and *18th
-    Edition* stay as they are."""
+    """``name`` without a trailing version when what remains is a known skill (*Python 3* ->
+    *Python*); *Level 3* and *18th Edition* stay as they are."""
     bare = _VERSION.sub("", name)
-    if bare == name or not bare:
-        return name
-    last = bare.split()[-1].lower()
-    if canonical(bare) in known or (bare[:1].isupper() and last not in _NOT_VERSIONED):
-        return bare
-    return name
-
-
-#: Words a number follows without being a version: *Level 3*, *Year 6*, *Key Stage 2*.
-_NOT_VERSIONED = frozenset({"level", "year", "years", "stage", "grade", "band", "part", "step", "tier",
-                            "class", "nvq", "module", "unit", "phase", "edition"})
+    return bare if bare != name and canonical(bare) in known else name
 
 
 def _phrase_names(phrase: str, known: frozenset[str] = frozenset(), opening: bool = True) -> list[str]:
@@ -283,48 +269,8 @@ def _tidy(part: str, known: frozenset[str]) -> str:
         part = _DETERMINER.sub("", _LEAD_QUALIFIER.sub("", part.strip(_EDGES)))
     part = without_version(part, known)
     if canonical(part) not in known:
-        headless = _HEAD_NOUN.sub("", part).strip(_EDGES)
-        if not (len(headless.split()) == 1 and headless.lower().endswith("ing") and headless not in known):
-            part = headless  # but a "driving licence" is not "driving"
+        part = _HEAD_NOUN.sub("", part)
     return part.strip(_EDGES)
-
-
-def heading_line(chunk: ChunkRecord, a: int, b: int) -> bool:
-    """The statement is a heading itself: a section's title, or a heading-like line of plain
-    text (*What you'll do*), which names a part, not a skill."""
-    text = chunk.text[a:b]
-    if text in chunk.section_path:
-        return True
-    line = _TEXT_HEADING.fullmatch(text)
-    return line is not None and len(line.group(1).split()) <= 6 and not BULLET.match(text)
-
-
-_YOU_DO = re.compile(r"\byou(?:'ll| will| would)\b", re.I)
-
-
-def about_the_job(chunk: ChunkRecord, a: int, b: int) -> bool:
-    """The statement says what the job asks or does (a requirement, a duty, a bullet, *you
-    will ...*), not who the employer is (*Little Otter Studio, Bristol*, *We make accounting
-    software for farms*): only such statements make a skill the job's."""
-    text = chunk.text[a:b]
-    return (asking(chunk, a, b)[0] or section_kind(heading_at(chunk, a)) == "duties"
-            or bool(BULLET.match(text)) or bool(_YOU_DO.search(text)))
-
-
-def asking(chunk: ChunkRecord, a: int, b: int) -> tuple[bool, bool]:
-    """Whether the statement ``chunk.text[a:b]`` asks something of a candidate, and whether it
-    is a requirement bullet (under a requirements or wishes heading, marked *(required)*, or,
-    in a document whose reader found no headings at all, a line that only names something)."""
-    heading = heading_at(chunk, a)
-    kind = section_kind(heading)
-    statement = BULLET.sub("", chunk.text[a:b])
-    if kind == "offer" or heading_line(chunk, a, b):
-        return False, False
-    requirement = kind == "asks" or bool(_MARKED.search(statement))
-    if (not heading and not requirement and statement.endswith(".") and not _TEXT_HEADING.search(chunk.text)
-            and verbless(statement)):
-        return True, True  # a PDF whose headings were lost: its list items still name what it asks
-    return asks(statement, heading), requirement
 
 
 def section_kind(heading: str) -> str:
@@ -340,11 +286,6 @@ def section_kind(heading: str) -> str:
     return "other"
 
 
-def _named_otherwise(chunk: ChunkRecord) -> set[str]:
-    """The names the NER model tagged as something other than a skill in ``chunk``."""
-    return {canonical(e.text) for e in chunk.entities or () if e.label.value in ("LOCATION",)}
-
-
 def phrase_skills(chunks: Sequence[ChunkRecord],
                   known: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     """Skills the requirement statements name in so many words, whether or not the NER model
@@ -355,9 +296,10 @@ def phrase_skills(chunks: Sequence[ChunkRecord],
     found: dict[str, str] = {}
     for chunk in chunks:
         for a, b in statements(chunk.text):
+            heading = heading_at(chunk, a)
+            kind = section_kind(heading)
             statement = BULLET.sub("", chunk.text[a:b])
-            asked, requirement = asking(chunk, a, b)
-            if not asked:
+            if kind == "offer" or not asks(statement, heading):
                 continue
             # (phrase, only a bullet's head naming its tools, opens the statement)
             phrases = [(m.group("phrase"), False, False) for m in _CUE.finditer(statement)]
@@ -365,16 +307,14 @@ def phrase_skills(chunks: Sequence[ChunkRecord],
             if skills_noun:
                 phrases.append((skills_noun.group("phrase"), False, True))
             whole = _LEAD_QUALIFIER.sub("", statement.split("(")[0].strip(_EDGES))
-            if (requirement and 0 < len(whole.split()) <= _MAX_PHRASE_WORDS
+            if (kind == "asks" and 0 < len(whole.split()) <= _MAX_PHRASE_WORDS
                     and not phrases and not _PREPOSITION.search(whole)):
                 phrases.append((whole, False, True))  # a bullet that is only a skill's name
+            requirement = kind == "asks" or bool(_MARKED.search(statement))
             phrases += [(statement[x:y], weak, not statement[:x].strip())
                         for x, y, weak in asked_phrases(statement, requirement)]
-            others = _named_otherwise(chunk)
             for phrase, weak, opening in phrases:
                 for name in _phrase_names(phrase, known, opening):
-                    if canonical(name) in others:
-                        continue  # a place, an employer, a person or a job title the NER model tagged
                     if weak and len(name.split()) == 1:
                         continue  # "Orchestration with Airflow", "Programming in Java": the tools
                     found.setdefault(canonical(name), name)
@@ -406,8 +346,10 @@ def _candidates(text: str, known: frozenset[str]) -> list[str]:
 def asked_skills(chunks: Sequence[ChunkRecord], known: frozenset[str]) -> list[tuple[str, str]]:
     """Known skills named in the statements that ask something of a candidate, as
     (canonical, name as written): the NER model may not have tagged every one."""
-    text = "\n".join(chunk.text[a:b] for chunk in chunks for a, b in statements(chunk.text)
-                     if asking(chunk, a, b)[0])
+    asking = [chunk.text[a:b] for chunk in chunks for a, b in statements(chunk.text)
+              if asks(chunk.text[a:b], heading_at(chunk, a))
+              and section_kind(heading_at(chunk, a)) != "offer"]
+    text = "\n".join(asking)
     matches = []
     for skill in _candidates(text, known):
         for match in _pattern(skill).finditer(text):
