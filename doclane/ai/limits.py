@@ -7,12 +7,12 @@ arrival order (an ``asyncio.Lock`` is FIFO), so a big request is not starved
 by a stream of small ones, and a call starts only when both buckets allow it:
 
 * the request bucket refills at the current request rate and holds a single
-  request plus 5 ms of credit: starts are evenly spaced, so no window of T
-  seconds sees more than ``rate * (T + 0.005) + 1`` of them (no burst at
+  request plus 50 ms of credit: starts are evenly spaced, so no window of T
+  seconds sees more than ``rate * (T + 0.05) + 1`` of them (no burst at
   start-up or after a quiet spell that the provider could count against us).
-  The credit absorbs the event loop's late wake-ups (up to ~1 ms each);
-  without it every late wake-up is lost for good and a saturated limiter
-  delivers only ~98% of its rate at 20 calls/s;
+  The credit absorbs the event loop's late wake-ups; without it every late
+  wake-up is lost for good: 5 ms of credit delivered ~98% of the rate at 20
+  calls/s on an idle machine but only ~70% on a loaded one (wake-ups ~20 ms late);
 * the token bucket refills at the current token rate and holds ten seconds'
   worth. A call is charged its estimate (prompt + the answer's cap) up front
   and settled with the provider's reported usage afterwards, so the long-run
@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 #: Seconds of tokens-per-minute the token bucket may hold (the burst).
 _TOKEN_BURST_S = 10
 #: Seconds of request credit the request bucket may hold beyond one request.
-_WAKE_UP_CREDIT_S = 0.005
+_WAKE_UP_CREDIT_S = 0.05
 #: Provider snapshots whose refill bounds make the provider's rate (the smallest wins).
 _BOUNDS_KEPT = 64
 #: Below this share of the provider's bucket left, the rate is lowered in proportion ...

@@ -77,9 +77,9 @@ async def test_call_starts_never_exceed_the_requests_per_second():
 
     starts = await concurrent_starts(limiter, time, [10] * 50)
 
-    # The request bucket holds one request plus 5 ms of credit (for late event-loop wake-ups),
-    # so a window of T seconds sees at most rps * (T + 0.005) + 1 starts: no burst at start-up.
-    burst = 1 + rps * 0.005
+    # The request bucket holds one request plus 50 ms of credit (for late event-loop wake-ups),
+    # so a window of T seconds sees at most rps * (T + 0.05) + 1 starts: no burst at start-up.
+    burst = 1 + rps * 0.05
     ones = [1.0] * len(starts)
     for window_s in (0.2, 0.5, 1, 2, 5):
         assert most_in_window(starts, ones, window_s) <= burst + rps * window_s
@@ -280,7 +280,7 @@ async def test_the_pace_never_exceeds_the_configured_rate_under_a_faster_provide
 
     assert refused == 0
     assert limiter.requests_per_s == approx(10)
-    assert most_in_window(starts, [1.0] * 100, 1) <= 10 * 1.005 + 1
+    assert most_in_window(starts, [1.0] * 100, 1) <= 10 * 1.05 + 1
 
 
 async def test_a_429_that_hit_the_limit_cuts_the_rate_which_grows_back_to_the_configured_one():
@@ -381,4 +381,4 @@ async def test_every_concurrent_call_follows_what_one_answer_said():
     await asyncio.gather(*(one(i) for i in range(6)))
 
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert gaps[1:] == approx([0.1] * 4)
+    assert gaps[-3:] == approx([0.1] * 3)  # once the bucket's credit is spent: 10 a second
