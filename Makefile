@@ -35,6 +35,7 @@ test: install models
 # The pipeline bench uses the servers for its distributed runs; the AI bench needs none.
 bench: install models
 	infra/with-infra.sh $(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.bigdocs
 	infra/with-infra.sh $(BIN)/python -m bench.distributed
 	$(BIN)/python -m bench.ai
 	$(BIN)/python -m bench.search
