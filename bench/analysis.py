@@ -78,18 +78,67 @@ def _read(label: Label, folder: Path, settings: Settings) -> tuple[ExtractedDocu
 
 async def _analyse(analyzer: Analyzer, label: Label, folder: Path, settings: Settings) -> dict[str, Any]:
     doc, chunks = _read(label, folder, settings)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     pairs = [(c, await analyzer.analyze_chunk(c)) for c in chunks]
     result = await analyzer.reduce(pairs)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
         "id": label.id, "split": label.split, "chunks": len(chunks),
         "title": doc.title or guess_title(chunks), "stored_title": doc.title,
         "summary": result.summary, "lead3": _lead3(chunks),
         "sentiment": result.sentiment.value, "justification": result.sentiment_justification,
         "action_items": [i.model_dump() for i in result.action_items],
-        "seconds": round(seconds, 5), "chars": sum(len(c.text) for c in chunks),
+        "seconds": round(seconds, 5), "cpu_seconds": round(cpu, 5),
+        "chars": sum(len(c.text) for c in chunks),
     }
+
+
+#: extractive-v4's sentiment: VADER alone, with the settings tune_sentiment.py chose for it.
+_V4_SENTIMENT = {"_MODEL_WEIGHT": 0.0, "_CLEAR": 0.3, "_MIXED_SHARE": 0.12, "_MIXED_BALANCE": 0.35,
+                 "_LABEL_THRESHOLD": 0.2, "_NEGATIVE_SHARE": 0.13, "_INSTRUCTIVE_WEIGHT": 1.0}
+
+
+async def _lexicon_baseline(labels: list[Label], settings: Settings) -> dict[str, dict[str, float]]:
+    """Sentiment accuracy and macro-F1 per half of the lexicon alone (extractive-v4's way), and
+    its speed (``speed``): the same analysis without the sentence model, measured in the same run."""
+    from doclane.ai import _sentiment
+
+    saved = {name: getattr(_sentiment, name) for name in _V4_SENTIMENT}
+    analyzer = LocalAnalyzer()
+    try:
+        for name, value in _V4_SENTIMENT.items():
+            setattr(_sentiment, name, value)
+        _forget()
+        with tempfile.TemporaryDirectory() as tmp:
+            outputs = [await _analyse(analyzer, lab, Path(tmp), settings) for lab in labels]
+    finally:
+        for name, value in saved.items():
+            setattr(_sentiment, name, value)
+    pred = [o["sentiment"] for o in outputs]
+    out: dict[str, dict[str, float]] = {"speed": _speed(outputs)}
+    for half in _HALVES:
+        idx = [i for i, lab in enumerate(labels) if lab.split == half]
+        gold, got = [labels[i].sentiment for i in idx], [pred[i] for i in idx]
+        out[half] = {"sentiment_accuracy": sum(g == p for g, p in zip(gold, got, strict=True)) / len(idx),
+                     "sentiment_macro_f1": macro_f1(gold, got)}
+    return out
+
+
+def _forget() -> None:
+    """Empty the analyzer's per-process memories (parsed sentences, sentence polarities), so
+    that two timed runs in one process each start cold."""
+    from doclane.ai import _grammar
+    from doclane.ai._sentiment_model import load_sentence_model
+
+    _grammar._SEEN.clear()
+    load_sentence_model()._seen.clear()
+
+
+def _speed(outputs: list[dict[str, Any]]) -> dict[str, float]:
+    seconds, cpu = sum(o["seconds"] for o in outputs), sum(o["cpu_seconds"] for o in outputs)
+    chars = sum(o["chars"] for o in outputs)
+    return {"docs_per_s": len(outputs) / seconds, "kchars_per_s": chars / seconds / 1000,
+            "docs_per_cpu_s": len(outputs) / cpu, "kchars_per_cpu_s": chars / cpu / 1000}
 
 
 def check_leaks(labels: list[Label]) -> None:
@@ -164,6 +213,8 @@ async def run(provider: str) -> dict[str, Any] | None:
         check_leaks(labels)
     if provider == "local":  # loads the parser once, outside the timed analysis
         await analyzer.analyze_chunk(Chunk(index=0, text="Please send the report. It is late."))
+    if provider == "local":
+        _forget()
     with tempfile.TemporaryDirectory() as tmp:
         outputs = [await _analyse(analyzer, lab, Path(tmp), settings) for lab in labels]
     await analyzer.close()
@@ -171,14 +222,13 @@ async def run(provider: str) -> dict[str, Any] | None:
     for half in _HALVES:
         idx = [i for i, lab in enumerate(labels) if lab.split == half]
         halves[half] = score([labels[i] for i in idx], [outputs[i] for i in idx])
-    seconds = sum(o["seconds"] for o in outputs)
-    speed = {"docs_per_s": len(outputs) / seconds, "kchars_per_s": sum(o["chars"] for o in outputs)
-             / seconds / 1000}
-    extra = {}
+    speed = _speed(outputs)
+    extra: dict[str, Any] = {}
     if provider == "local":
         from doclane.ai._sentiment_model import load_sentence_model
 
         extra["sentence_model"] = load_sentence_model().path.name
+        extra["lexicon_baseline"] = await _lexicon_baseline(labels, settings)
     return {"provider": provider, "model": analyzer.model, "halves": halves, "outputs": outputs,
             "speed": speed, **extra}
 
@@ -222,11 +272,24 @@ def report(runs: list[dict[str, Any]], skipped: list[str], history: list[dict[st
                   "|---" + "|---:" * len(halves) + "|"]
         lines += [f"| {name} | " + " | ".join(_fmt(m[key]) for _, m in halves) + " |"
                   for name, key in _ROWS]
+        if r.get("lexicon_baseline"):
+            base = r["lexicon_baseline"]
+            lines += [f"| Baseline, lexicon alone (extractive-v4's sentiment): {label} | "
+                      + " | ".join(_fmt(base[half][key]) for half, _ in halves) + " |"
+                      for label, key in (("accuracy", "sentiment_accuracy"),
+                                         ("macro-F1", "sentiment_macro_f1"))]
         if "speed" in r:
-            lines += ["", f"Speed: {r['speed']['docs_per_s']:.1f} documents/s, "
-                      f"{r['speed']['kchars_per_s']:.0f} thousand characters/s (analysis only, model loaded, "
-                      f"every document of the set one after another in one process; the "
-                      f"machine's load changes it, so compare runs made together)."]
+            sp = r["speed"]
+            lines += ["", f"Speed: {sp['docs_per_s']:.1f} documents/s, {sp['kchars_per_s']:.0f} thousand "
+                      f"characters/s (analysis only, model loaded, every document of the set one after "
+                      f"another in one process; the machine's load changes it, so compare runs made "
+                      f"together); in CPU time {sp.get('docs_per_cpu_s', 0):.0f} documents and "
+                      f"{sp.get('kchars_per_cpu_s', 0):.0f} thousand characters per CPU-second."]
+            if r.get("lexicon_baseline"):
+                b = r["lexicon_baseline"]["speed"]
+                lines += ["", "The lexicon-alone baseline in the same run (extractive-v4's sentiment): "
+                          f"{b['docs_per_s']:.1f} documents/s; {b['docs_per_cpu_s']:.0f} documents and "
+                          f"{b['kchars_per_cpu_s']:.0f} thousand characters per CPU-second."]
         for half in _HALVES:
             m = r["halves"][half]["confusion"]
             lines += ["", f"Confusion matrix, {half} (rows: reference, columns: predicted)", "",

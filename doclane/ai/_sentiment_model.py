@@ -19,6 +19,7 @@ import functools
 import json
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
+_SEEN_MAX = 20_000
 _NEGATION_RE = re.compile(
     r"\b(?:not|no|never|nobody|nothing|none|neither|nor|without|cannot)\b|n't\b", re.IGNORECASE
 )
@@ -66,6 +68,10 @@ class SentenceModel:
         self._classifier = parts["classifier"]
         classes = [str(c) for c in self._classifier.classes_]
         self._pos, self._neg = classes.index("positive"), classes.index("negative")
+        #: Polarity of sentences already scored: chunks overlap, and the reduce reads the
+        #: document's sentences again after its chunks (insertion order, oldest dropped first).
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     def matrix(self, texts: Sequence[str], lexicon: Sequence[tuple[float, float, float]]) -> Any:
         """The feature matrix of ``texts`` (one row each)."""
@@ -74,10 +80,17 @@ class SentenceModel:
 
     def polarity(self, texts: Sequence[str], lexicon: Sequence[tuple[float, float, float]]) -> list[float]:
         """P(positive) - P(negative) of each text, in [-1, 1]; one matrix for all of them."""
-        if not texts:
-            return []
-        proba = self._classifier.predict_proba(self.matrix(texts, lexicon))
-        return [float(p) for p in proba[:, self._pos] - proba[:, self._neg]]
+        with self._lock:  # analysis threads share the model and its memory of sentences
+            fresh = {t: lex for t, lex in zip(texts, lexicon, strict=True) if t not in self._seen}
+            if fresh:
+                matrix = self.matrix(list(fresh), list(fresh.values()))
+                proba = self._classifier.predict_proba(matrix)
+                for text, p in zip(fresh, proba[:, self._pos] - proba[:, self._neg], strict=True):
+                    self._seen[text] = float(p)
+            out = [self._seen[t] for t in texts]
+            while len(self._seen) > _SEEN_MAX:
+                self._seen.pop(next(iter(self._seen)))
+        return out
 
 
 @functools.lru_cache(maxsize=4)

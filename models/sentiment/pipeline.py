@@ -60,12 +60,15 @@ def load_sentences(data: Path = DATA) -> list[tuple[str, str]]:
     return out
 
 
-def fingerprint() -> str:
-    """Hash of everything the trained model depends on."""
+def fingerprint(data: Path = DATA) -> str:
+    """Hash of everything the trained model depends on (``data``: the training sentences)."""
     digest = hashlib.sha256(f"{VERSION};seed={SEED};C={C_GRID};folds={FOLDS}".encode())
-    for path in [*_CODE, *(DATA / f"{label}.txt" for label in CLASSES)]:
+    for path in _CODE:
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())
+    for label in CLASSES:
+        digest.update(f"data/{label}.txt".encode())
+        digest.update((data / f"{label}.txt").read_bytes())
     for library in _LIBRARIES:
         digest.update(f"{library}={metadata.version(library)}".encode())
     return digest.hexdigest()[:12]
