@@ -87,10 +87,20 @@ def http_status_for(error: DoclaneError) -> int:
     return _STATUS_BY_CATEGORY.get(error.category, status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
-def _describe(errors: list[dict[str, object]]) -> str:
+_NOT_AN_OBJECT = "The body must be a JSON object, sent with 'Content-Type: application/json'."
+
+
+def _describe(errors: list[dict[str, Any]]) -> str:
     parts = []
     for err in errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]  # type: ignore[attr-defined]
+        raw_loc = tuple(err.get("loc", ()))
+        if err.get("type") == "json_invalid":
+            # FastAPI's loc is (body, character) and its msg 'JSON decode error': say it plainly.
+            at = f" (at character {raw_loc[-1]})" if len(raw_loc) > 1 else ""
+            return f"The body is not valid JSON{at}; {_NOT_AN_OBJECT[0].lower()}{_NOT_AN_OBJECT[1:]}"
+        if raw_loc == ("body",):  # the body as a whole: missing, or not an object
+            return _NOT_AN_OBJECT
+        loc = [str(p) for p in raw_loc if p not in ("body", "query", "path")]
         where = ".".join(loc) or "request"
         parts.append(f"{where}: {err.get('msg')}")
     return "; ".join(parts)

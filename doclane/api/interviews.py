@@ -15,11 +15,14 @@ from doclane.api.security import AuthError, Session, User
 from doclane.api.sockets import (
     REVOKED_OR_EXPIRED,
     SEND_THE_TOKEN,
+    BadMessage,
     first_message,
+    receive_object,
     refuse,
     revocation_watch,
     run_until_one_ends,
 )
+from doclane.api.stream import InvalidCursor, check_cursor
 from doclane.infra.runtime import Services
 from doclane.infra.store.base import Store
 from doclane.interviews import ASSESSMENT_VERSION, assess
@@ -49,6 +52,7 @@ router = APIRouter(prefix="/interviews", tags=["interviews"])
 _NOT_FOUND = "No interview with id '{}'."
 #: WebSocket close codes (4000-4999 are the application's): like HTTP 404 and 401.
 _WS_NOT_FOUND, _WS_UNAUTHORIZED = 4404, 4401
+_WS_POLICY_VIOLATION = 1008
 
 
 async def _finished(store: Store, user: User, document_id: str, role: str
@@ -193,7 +197,8 @@ async def _socket_user(websocket: WebSocket, gateway: Gateway,
         first = await first_message(websocket)
         if isinstance(first, dict):
             token = first.get("token") if isinstance(first.get("token"), str) else None
-            since = first.get("since")
+            if "since" in first:  # a JSON number; "" fails the cursor check like any other
+                since = first["since"] if isinstance(first["since"], int) else ""
     if not token:
         await refuse(websocket, SEND_THE_TOKEN, _WS_UNAUTHORIZED)
         return None
@@ -206,7 +211,7 @@ async def _socket_user(websocket: WebSocket, gateway: Gateway,
 
 @router.websocket("/{session_id}/ws")
 async def interview_socket(websocket: WebSocket, session_id: str, token: str | None = None,
-                           since: int | None = None) -> None:
+                           since: str | None = None) -> None:
     """The live interview: see the README's "Interviews" section for the messages."""
     gateway: Gateway = websocket.app.state.gateway
     await websocket.accept()
@@ -215,14 +220,20 @@ async def interview_socket(websocket: WebSocket, session_id: str, token: str | N
         return
     auth, first_since = who
     user = auth.user
-    if since is None and isinstance(first_since, int):
-        since = first_since
+    # Read as text (not int), so that a bad cursor is answered, not refused at the handshake.
+    cursor: Any = since if since is not None else first_since
     session = await gateway.services.store.get_interview(session_id)
     if session is None or session.owner != user.name:
         await refuse(websocket, _NOT_FOUND.format(session_id[:64]), _WS_NOT_FOUND)
         return
     live = await gateway.interviews.get(session)
-    queue, backlog = await live.attach(since if since is not None and since >= 0 else None)
+    try:
+        start = None if cursor is None else check_cursor(cursor, "since", live.session.last_seq)
+    except InvalidCursor as exc:
+        await refuse(websocket, str(exc).replace("your newest event", "the interview's last message"),
+                     _WS_POLICY_VIOLATION, "invalid since")
+        return
+    queue, backlog = await live.attach(start)
     heartbeat_s = gateway.services.settings.heartbeat_s
     try:
         await websocket.send_json({"type": "ready", "session_id": session_id,
@@ -242,12 +253,9 @@ async def interview_socket(websocket: WebSocket, session_id: str, token: str | N
         async def receive() -> None:
             while True:
                 try:
-                    message = await websocket.receive_json()
-                except ValueError:
-                    await websocket.send_json({"type": "error", "detail": "Messages must be JSON objects."})
-                    continue
-                if not isinstance(message, dict):
-                    await websocket.send_json({"type": "error", "detail": "Messages must be JSON objects."})
+                    message = await receive_object(websocket)
+                except BadMessage as exc:
+                    await websocket.send_json({"type": "error", "detail": exc.reason})
                     continue
                 try:
                     await live.handle(message)

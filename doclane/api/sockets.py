@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -14,8 +15,8 @@ from doclane.api.deps import authenticate_token
 from doclane.api.gateway import Gateway
 from doclane.api.security import AuthError, Session
 
-__all__ = ["SEND_THE_TOKEN", "REVOKED_OR_EXPIRED", "first_message", "refuse", "revocation_watch",
-           "run_until_one_ends"]
+__all__ = ["BadMessage", "MAX_MESSAGE_CHARS", "SEND_THE_TOKEN", "REVOKED_OR_EXPIRED", "first_message",
+           "receive_object", "refuse", "revocation_watch", "run_until_one_ends"]
 
 #: How often an open stream checks that its token was not revoked (logout).
 REVOCATION_CHECK_S = 1.0
@@ -25,12 +26,57 @@ SEND_THE_TOKEN = 'Send the token as ?token=... or as the first message {"token":
 AUTH_TIMEOUT_S = 10
 
 
+#: Longest message a client may send: an interview turn (20,000 characters, each escaped
+#: as ``\uXXXX`` at worst) fits. Longer ones are refused before they are parsed.
+MAX_MESSAGE_CHARS = 256 << 10
+_NOT_AN_OBJECT = "Messages must be JSON objects, sent as text frames."
+
+
+class BadMessage(ValueError):
+    """A client message that is not a JSON object in a text frame; ``reason`` says what to send."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def _receive_json(websocket: WebSocket) -> Any:
+    """The client's next message, parsed; :class:`BadMessage` if it is not JSON text.
+
+    Starlette's ``receive_json`` fails on a binary frame (``KeyError``) and on JSON nested
+    deeper than Python's parser goes (``RecursionError``): either ended the connection
+    without a close frame. Here both are a reason the client reads.
+    """
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    if text is None:
+        raise BadMessage(_NOT_AN_OBJECT)
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise BadMessage(f"Messages are at most {MAX_MESSAGE_CHARS >> 10} KB.")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise BadMessage(_NOT_AN_OBJECT) from None
+
+
+async def receive_object(websocket: WebSocket) -> dict[str, Any]:
+    """The client's next message as a JSON object; :class:`BadMessage` if it is anything else."""
+    message = await _receive_json(websocket)
+    if not isinstance(message, dict):
+        raise BadMessage(_NOT_AN_OBJECT)
+    return message
+
+
 async def first_message(websocket: WebSocket) -> Any:
     """The client's first message (JSON), which carries the token when the URL does not;
-    ``{}`` when none came in time or it was not JSON."""
+    ``None`` when it was not JSON text, ``{}`` when none came in time."""
     try:
-        return await asyncio.wait_for(websocket.receive_json(), AUTH_TIMEOUT_S)
-    except (TimeoutError, ValueError, WebSocketDisconnect):
+        return await asyncio.wait_for(_receive_json(websocket), AUTH_TIMEOUT_S)
+    except BadMessage:
+        return None
+    except (TimeoutError, WebSocketDisconnect):
         return {}
 
 
