@@ -95,12 +95,14 @@ async def test_a_large_json_body_anywhere_else_is_a_413(client):
 
 
 async def test_security_headers_on_every_answer_and_no_cors_by_default(client):
-    for path in ("/health", "/documents", "/nowhere"):
+    # The dashboard's page and scripts, the API, an error: the same headers everywhere.
+    for path in ("/", "/static/app.js", "/health", "/documents", "/nowhere"):
         r = await client.get(path, headers={"Origin": "https://evil.example"})
         csp = r.headers["content-security-policy"]
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["referrer-policy"] == "no-referrer"
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, csp
         assert "access-control-allow-origin" not in r.headers
     r = await client.options("/documents", headers={
         "Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
