@@ -7,12 +7,13 @@ arrival order (an ``asyncio.Lock`` is FIFO), so a big request is not starved
 by a stream of small ones, and a call starts only when both buckets allow it:
 
 * the request bucket refills at the current request rate and holds a single
-  request plus 50 ms of credit: starts are evenly spaced, so no window of T
-  seconds sees more than ``rate * (T + 0.05) + 1`` of them (no burst at
-  start-up or after a quiet spell that the provider could count against us).
-  The credit absorbs the event loop's late wake-ups; without it every late
-  wake-up is lost for good: 5 ms of credit delivered ~98% of the rate at 20
-  calls/s on an idle machine but only ~70% on a loaded one (wake-ups ~20 ms late);
+  request plus 250 ms of credit: starts are evenly spaced, so no window of T
+  seconds sees more than ``rate * (T + 0.25) + 1`` of them (no burst at
+  start-up or after a quiet spell beyond a quarter of a second's worth, which
+  a provider's bucket of a second or a minute absorbs, and its headroom is
+  watched anyway). The credit absorbs the event loop's late wake-ups; without
+  it every late wake-up is lost for good: 5 ms of credit delivered ~98% of the
+  rate at 20 calls/s on an idle machine, ~70-90% on a loaded one;
 * the token bucket refills at the current token rate and holds ten seconds'
   worth. A call is charged its estimate (prompt + the answer's cap) up front
   and settled with the provider's reported usage afterwards, so the long-run
@@ -56,7 +57,7 @@ logger = logging.getLogger(__name__)
 #: Seconds of tokens-per-minute the token bucket may hold (the burst).
 _TOKEN_BURST_S = 10
 #: Seconds of request credit the request bucket may hold beyond one request.
-_WAKE_UP_CREDIT_S = 0.05
+_WAKE_UP_CREDIT_S = 0.25
 #: Provider snapshots whose refill bounds make the provider's rate (the smallest wins).
 _BOUNDS_KEPT = 64
 #: Below this share of the provider's bucket left, the rate is lowered in proportion ...

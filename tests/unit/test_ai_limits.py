@@ -77,13 +77,14 @@ async def test_call_starts_never_exceed_the_requests_per_second():
 
     starts = await concurrent_starts(limiter, time, [10] * 50)
 
-    # The request bucket holds one request plus 50 ms of credit (for late event-loop wake-ups),
-    # so a window of T seconds sees at most rps * (T + 0.05) + 1 starts: no burst at start-up.
-    burst = 1 + rps * 0.05
+    # The request bucket holds one request plus 250 ms of credit (for late event-loop wake-ups),
+    # so a window of T seconds sees at most rps * (T + 0.25) + 1 starts: no burst at start-up
+    # beyond a quarter of a second's worth.
+    burst = 1 + rps * 0.25
     ones = [1.0] * len(starts)
     for window_s in (0.2, 0.5, 1, 2, 5):
         assert most_in_window(starts, ones, window_s) <= burst + rps * window_s
-    assert most_in_window(starts, ones, 1) == 6  # 5 + 1 in any second, never more
+    assert most_in_window(starts, ones, 1) == 7  # 5 + 1 + the credit, 1.25 calls, rounded down
     # After the first call, one every 1/rps seconds: 50 calls take about 50/5 s.
     assert max(starts) == approx((50 - burst) / rps)
 
@@ -267,8 +268,9 @@ async def test_the_pace_comes_down_to_a_provider_slower_than_configured_without_
     assert refused == 0
     assert limiter.provider_requests_per_s == approx(20)
     assert limiter.requests_per_s == approx(20)
-    # After the first answer, 20 starts a second: the provider's bucket never runs dry.
-    assert most_in_window(starts[1:], [1.0] * 399, 1) <= 20 + 1
+    # Past the first second (the credit of the configured rate spent), 20 starts a second.
+    settled = [start for start in starts if start >= 1]
+    assert most_in_window(settled, [1.0] * len(settled), 1) <= 20 + 1
 
 
 async def test_the_pace_never_exceeds_the_configured_rate_under_a_faster_provider():
@@ -280,7 +282,7 @@ async def test_the_pace_never_exceeds_the_configured_rate_under_a_faster_provide
 
     assert refused == 0
     assert limiter.requests_per_s == approx(10)
-    assert most_in_window(starts, [1.0] * 100, 1) <= 10 * 1.05 + 1
+    assert most_in_window(starts, [1.0] * 100, 1) <= 10 * 1.25 + 1
 
 
 async def test_a_429_that_hit_the_limit_cuts_the_rate_which_grows_back_to_the_configured_one():
@@ -305,9 +307,11 @@ async def test_calls_sent_before_a_cut_do_not_cut_again():
         second.rate_limited(None)  # the same overload, answered by the same cut
     assert limiter.requests_per_s == approx(7)
 
+    await time.sleep(0.5)
     async with limiter.call(10) as later:  # sent after the cut: the rate is still too high
         later.rate_limited(None)
-    assert 4.9 <= limiter.requests_per_s < 5  # 70% again (of 7 and what grew back while it waited)
+    # 70% again, of 70% and the 3% a second grown back in the half second since.
+    assert limiter.requests_per_s == approx(10 * 0.7 * (0.7 + 0.03 * 0.5))
 
 
 async def test_a_429_with_plenty_left_pauses_every_call_but_keeps_the_rate():
@@ -370,7 +374,7 @@ async def test_tokens_follow_the_provider_token_limit():
 async def test_every_concurrent_call_follows_what_one_answer_said():
     time = FakeTime()
     limiter = limiter_on(time, rps=100)
-    starts: list[float] = [0.0] * 6
+    starts: list[float] = [0.0] * 10
 
     async def one(i: int) -> None:
         async with limiter.call(10) as ticket:
@@ -378,7 +382,7 @@ async def test_every_concurrent_call_follows_what_one_answer_said():
             if i == 0:  # the first answer: the provider allows 10 a second
                 ticket.observe(provider_headers(limit=10, remaining=9, reset_s=0.1))
 
-    await asyncio.gather(*(one(i) for i in range(6)))
+    await asyncio.gather(*(one(i) for i in range(10)))
 
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert gaps[-3:] == approx([0.1] * 3)  # once the bucket's credit is spent: 10 a second
+    assert gaps[-5:] == approx([0.1] * 5)  # once the bucket's credit is spent: 10 a second
