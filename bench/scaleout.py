@@ -136,48 +136,62 @@ def _wait_for_group(bootstrap: str, group: str, members: int, timeout_s: float =
     raise TimeoutError(f"group {group} has {len(seen)} members with partitions, not {members}")
 
 
-async def _drain(url: str, token: str, paths: list[Path], extractor_port: int, ports: list[int],
+async def _drain(url: str, tokens: list[str], paths: list[Path], extractor_port: int, ports: list[int],
                  start_analyzers: Callable[[], dict[str, list[str]]],
                  ) -> tuple[set[str], list[tuple[float, float]], float, dict[str, list[str]]]:
-    """Upload every file, wait until all are extracted (their chunks wait in Kafka), then start
-    the analyzers and sample their AI calls until every document has completed."""
-    async with httpx.AsyncClient(base_url=url, headers=auth(token), timeout=120) as http:
-        ready, ids = asyncio.Event(), set()
-        watcher = asyncio.create_task(collect_sse(
-            http, lambda evs: bool(ids) and all_terminal(ids)(evs), ready=ready, timeout_s=1800))
-        await ready.wait()
-        files = [("files", (p.name, p.read_bytes(), "text/markdown")) for p in paths]
-        response = await http.post("/documents/upload", files=files, data={"priority": "normal"})
-        response.raise_for_status()
-        ids.update(r["document"]["id"] for r in response.json()["results"])
-        while await asyncio.to_thread(_metric, _EXTRACTED, extractor_port) < len(ids):
-            if watcher.done():
+    """Upload every file (round robin over the owners), wait until all are extracted (their
+    chunks wait in Kafka), then start the analyzers and sample their AI calls until every
+    document has completed."""
+    clients = [httpx.AsyncClient(base_url=url, headers=auth(t), timeout=120) for t in tokens]
+    try:
+        ids: list[set[str]] = [set() for _ in tokens]
+        readies = [asyncio.Event() for _ in tokens]
+        watchers = [asyncio.create_task(collect_sse(
+            http, lambda evs, mine=mine: bool(mine) and all_terminal(mine)(evs), ready=ready,
+            timeout_s=1800)) for http, mine, ready in zip(clients, ids, readies, strict=True)]
+        await asyncio.gather(*(r.wait() for r in readies))
+        for k, http in enumerate(clients):
+            files = [("files", (p.name, p.read_bytes(), "text/markdown")) for p in paths[k::len(clients)]]
+            response = await http.post("/documents/upload", files=files, data={"priority": "normal"})
+            response.raise_for_status()
+            ids[k].update(r["document"]["id"] for r in response.json()["results"])
+        total_docs = sum(len(x) for x in ids)
+        while await asyncio.to_thread(_metric, _EXTRACTED, extractor_port) < total_docs:
+            if any(w.done() for w in watchers):
                 break
             await asyncio.sleep(0.5)
         assignment = await asyncio.to_thread(start_analyzers)
         start = time.perf_counter()
         samples: list[tuple[float, float]] = []
-        while not watcher.done():
+        while not all(w.done() for w in watchers):
             calls = await asyncio.gather(*(asyncio.to_thread(_metric, _CALLS, p) for p in ports))
             samples.append((time.perf_counter() - start, sum(calls)))
-            await asyncio.wait({watcher}, timeout=0.5)
-        events = watcher.result()
+            await asyncio.wait(watchers, timeout=0.5)
+        events = [e for w in watchers for e in w.result()]
         elapsed = time.perf_counter() - start
+    finally:
+        for http in clients:
+            await http.aclose()
+    all_ids = set().union(*ids)
     failed = [e for e in events if e["status"] == "failed"]
     if failed:
         raise RuntimeError(f"{len(failed)} documents failed: {failed[0].get('detail')}")
     samples.append((elapsed, sum(_metric(_CALLS, p) for p in ports)))
-    return ids, samples, elapsed, assignment
+    return all_ids, samples, elapsed, assignment
 
 
-def run(paths: list[Path], folder: Path, analyzers: int, inflight: int, latency_ms: int) -> dict[str, Any]:
+def run(paths: list[Path], folder: Path, analyzers: int, inflight: int, latency_ms: int,
+        owners: int = 1) -> dict[str, Any]:
     kafka, mongo = os.environ["DOCLANE_TEST_KAFKA_BOOTSTRAP"], os.environ["DOCLANE_TEST_MONGO_URL"]
     env = cluster_env(
         kafka, mongo, None, DOCLANE_KAFKA_PARTITIONS="12", DOCLANE_SEARCH_ENABLED="false",
         DOCLANE_AI_PROVIDER="mock", DOCLANE_MOCK_LATENCY_MS=str(latency_ms),
         DOCLANE_AI_CONCURRENCY=str(inflight), DOCLANE_AI_REQUESTS_PER_S="1000",
         DOCLANE_AI_TOKENS_PER_MIN="100000000", DOCLANE_UPLOAD_RATE_PER_MIN="6000")
-    data = folder / f"n{analyzers}"
+    names = [f"owner{i}" for i in range(owners)] if owners > 1 else ["alice"]
+    if owners > 1:
+        env["DOCLANE_USERS"] = ",".join(["root:root-pw:admin", *(f"{n}:{n}-pw:user" for n in names)])
+    data = folder / f"n{analyzers}-o{owners}"
     gateway = ServerProcess(data, env, command="gateway")
     extractor_port = free_port()
     ports = [free_port() for _ in range(analyzers)]
@@ -202,9 +216,9 @@ def run(paths: list[Path], folder: Path, analyzers: int, inflight: int, latency_
         httpx.post(f"{gateway.url}/admin/stages/analyze/pause", headers=admin, timeout=60).raise_for_status()
         for w in list(workers):
             w.start(timeout_s=600)
-        token = login(gateway.url, "alice", "alice-pw")
+        tokens = [login(gateway.url, n, f"{n}-pw") for n in names]
         ids, samples, elapsed, assignment = asyncio.run(
-            _drain(gateway.url, token, paths, extractor_port, ports, start_analyzers))
+            _drain(gateway.url, tokens, paths, extractor_port, ports, start_analyzers))
         per_member_calls = [_metric(_CALLS, p) for p in ports]
         per_member_chunks = [_metric(_CHUNKS, p) for p in ports]
     finally:
@@ -218,6 +232,7 @@ def run(paths: list[Path], folder: Path, analyzers: int, inflight: int, latency_
     steady = (hi_sample[1] - lo_c) / max(1e-9, hi_sample[0] - lo)
     return {
         "analyzers": analyzers,
+        "owners": owners,
         "documents": len(ids),
         "ai_calls": int(total),
         "seconds_to_drain": round(elapsed, 1),
@@ -355,6 +370,7 @@ def main() -> None:
     parser.add_argument("--inflight", type=int, default=2, help="AI calls in flight per analyzer")
     parser.add_argument("--latency-ms", type=int, default=400)
     parser.add_argument("--members", default="1,2,4")
+    parser.add_argument("--owners", type=int, default=1, help="users the documents are spread over")
     parser.add_argument("--sim-gateways", default="1,4,8",
                         help="simulated gateways tailing the status topic ('' to skip)")
     parser.add_argument("--sim-events", type=int, default=20000)
@@ -371,7 +387,7 @@ def main() -> None:
         folder = Path(tmp)
         paths = make_corpus(folder, args.docs, args.sections)
         for n in (int(x) for x in args.members.split(",") if x):
-            runs.append(run(paths, folder, n, args.inflight, args.latency_ms))
+            runs.append(run(paths, folder, n, args.inflight, args.latency_ms, args.owners))
             print(json.dumps(runs[-1]), flush=True)
     base = runs[0] if runs else None
     for r in runs if base else []:
@@ -399,7 +415,8 @@ def main() -> None:
             "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
     with history.open("a") as out:
         for r in runs:
-            out.write(f"| {result['when']} | {result['setup']} | {r['analyzers']} | {r['documents']} "
+            out.write(f"| {result['when']} | {result['setup']}, {r['owners']} owner(s) | {r['analyzers']} "
+                      f"| {r['documents']} "
                       f"| {r['ai_calls']} | {r['ai_calls_per_s_steady']} | {r['ai_calls_per_s_ceiling']} "
                       f"| {r['steady_vs_1']} | {r['overall_vs_1']} | {r['calls_per_member']} "
                       f"| {r['partitions_per_member']} | {result['load_avg_at_end'][0]} |\n")

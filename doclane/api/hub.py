@@ -194,17 +194,29 @@ class StatusHub:
 
 class TokenWatch:
     """Notices when the token an open stream was opened with stops being valid (a logout
-    moves the user's token version in the store; a token expires), with one store read
-    per user per interval however many streams the user has open, and one check per
-    distinct token."""
+    moves the user's token version in the store; a token expires).
 
-    def __init__(self, store: Store, interval_s: float = 1.0) -> None:
+    One task reads the token version of each user with open streams, once per interval
+    however many streams the user has, and runs each distinct token's check (cheap: a
+    version and an expiry compared). The interval is ``interval_s`` (a logout closes the
+    streams within it) until that would mean more than ``max_reads_per_s`` store reads a
+    second; with more users than that it stretches to ``users / max_reads_per_s``, so a
+    gateway with thousands of idle users does not spend its store on this.
+    """
+
+    def __init__(self, store: Store, interval_s: float = 1.0, max_reads_per_s: float = 250) -> None:
         self._store = store
         self._interval_s = interval_s
+        self._max_reads_per_s = max_reads_per_s
         #: user → token → what each of that token's streams waits on.
         self._waiters: dict[str, dict[str, list[asyncio.Future[None]]]] = {}
         self._checks: dict[str, Callable[[int], bool]] = {}  # token → valid at this version?
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def interval_s(self) -> float:
+        """How long a revoked token's streams stay open at most, with the users watched now."""
+        return max(self._interval_s, len(self._waiters) / self._max_reads_per_s)
 
     async def until_invalid(self, user: str, token: str, valid: Callable[[int], bool]) -> None:
         """Returns once ``valid(version)`` is false for the user's current token version."""
@@ -212,8 +224,8 @@ class TokenWatch:
         tokens = self._waiters.setdefault(user, {})
         tokens.setdefault(token, []).append(future)
         self._checks[token] = valid
-        if user not in self._tasks:
-            self._tasks[user] = asyncio.create_task(self._watch(user), name=f"token-watch-{user}")
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._watch(), name="token-watch")
         try:
             await future
         finally:
@@ -226,32 +238,24 @@ class TokenWatch:
                     self._checks.pop(token, None)
             if not tokens and self._waiters.get(user) is tokens:
                 del self._waiters[user]
-                task = self._tasks.pop(user, None)
-                if task is not None and task is not asyncio.current_task():
-                    task.cancel()
 
-    async def _watch(self, user: str) -> None:
-        try:
-            while (tokens := self._waiters.get(user)):
-                await asyncio.sleep(self._interval_s)
-                version = await self._store.token_version(user)
-                for token, futures in tuple(tokens.items()):
-                    if not self._checks[token](version):
+    async def _watch(self) -> None:
+        while self._waiters:
+            await asyncio.sleep(self.interval_s)
+            for user in tuple(self._waiters):
+                try:
+                    version = await self._store.token_version(user)
+                except Exception as exc:  # a store that fails: the streams end, not go unchecked
+                    logger.warning("checking the tokens of %s failed (%s); closing their streams",
+                                   user, exc)
+                    version = None
+                for token, futures in tuple(self._waiters.get(user, {}).items()):
+                    if version is None or not self._checks[token](version):
                         for future in futures:
                             if not future.done():
                                 future.set_result(None)
-        except Exception as exc:  # a store that fails: the streams end rather than go unchecked
-            logger.warning("checking the tokens of %s failed (%s); closing their streams", user, exc)
-            for futures in tuple(self._waiters.get(user, {}).values()):
-                for future in futures:
-                    if not future.done():
-                        future.set_result(None)
-        finally:
-            if self._tasks.get(user) is asyncio.current_task():
-                del self._tasks[user]
 
     async def close(self) -> None:
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
