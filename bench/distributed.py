@@ -231,6 +231,16 @@ def run_distributed(paths: list[Path], data_dir: Path, pages: int, handler: str,
     pg_db = f"ferret_{uuid.uuid4().hex[:10]}"
     pg_url = fresh_search_database(search_admin, pg_db) if handler == "postgresql" else None
     ferret = Ferret(handler, pg_url)
+    try:
+        return _measure(paths, data_dir, pages, handler, kafka, search_admin, ferret, pg_db)
+    finally:
+        if pg_url:  # FerretDB's own database, gone with the run
+            with psycopg.connect(search_admin, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
+
+
+def _measure(paths: list[Path], data_dir: Path, pages: int, handler: str, kafka: str,
+             search_admin: str, ferret: Ferret, pg_db: str) -> dict[str, Any]:
     with ferret.running():
         env = cluster_env(kafka, ferret.url, search_admin)
         search_db = env["DOCLANE_SEARCH_URL"].rsplit("/", 1)[1]
