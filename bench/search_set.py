@@ -17,6 +17,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "DATA", "PARAPHRASE_MAX_OVERLAP", "Query", "content_words", "lexical_overlap", "load_queries",
@@ -172,11 +173,28 @@ def _pdf(blocks: list[str], target: Path) -> None:
         heading = block.startswith("# ")
         text = block[2:] if heading else block
         size = 15 if heading else 10.5
-        rect_height = 24 + 16 * (len(text) // 85 + text.count("\n"))
+        rect_height = 24.0 + 16 * (len(text) // 85 + text.count("\n"))
         if page is None or y + rect_height > 790 or (heading and y > 560):
             page, y = pdf.new_page(width=595, height=842), 60.0  # A4; big headings start a page
-        rect = pymupdf.Rect(60, y, 535, y + rect_height)
-        page.insert_textbox(rect, text, fontsize=size, fontname="hebo" if heading else "helv")
+        font = "hebo" if heading else "helv"
+        # A box too small for its text draws nothing and says so only by a negative
+        # return (a 24-point box held no 15-point bold heading): grow it until it fits.
+        left = _draw(page, y, rect_height, text, size, font)
+        if left < 0:
+            rect_height += -left + size
+            if y + rect_height > 790:
+                page, y = pdf.new_page(width=595, height=842), 60.0
+            left = _draw(page, y, rect_height, text, size, font)
+        if left < 0:
+            raise ValueError(f"{target.name}: {text[:40]!r} does not fit on a page")
         y += rect_height + 6
     pdf.save(str(target))
     pdf.close()
+
+
+def _draw(page: Any, y: float, height: float, text: str, size: float, font: str) -> float:
+    """Write ``text`` in a box ``height`` high at ``y``; what is left over (< 0: nothing drawn)."""
+    import pymupdf
+
+    box = pymupdf.Rect(60, y, 535, y + height)
+    return float(page.insert_textbox(box, text, fontsize=size, fontname=font))

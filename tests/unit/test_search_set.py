@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import re
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,28 @@ def test_answers_survive_the_real_readers(tmp_path: Path) -> None:
             if normalise(answer) not in text:
                 pytest.fail(f"{source.name}: {answer!r} is not in the extracted text")
 
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", normalise(text))
+
+
+@pytest.mark.parametrize("folder", ["bench/data/search", "models/interviews/pairs"])
+def test_generated_pdfs_hold_every_heading_and_word_of_their_source(folder: str, tmp_path: Path) -> None:
+    # The search and interview sets' PDFs are drawn from text sources: a box too small
+    # for its text draws nothing, and every one of them had lost its headings (some a
+    # paragraph too).
+    sources = sorted(Path(folder).rglob("*.pdf.txt"))
+    assert sources, folder
+    for source in sources:
+        document = extract(*materialise(source, tmp_path))
+        headings = {" ".join(_words(line[2:])) for line in source.read_text().splitlines()
+                    if line.startswith("# ")}
+        found = {" ".join(_words(part)) for s in document.sections for part in s.heading_path}
+        assert headings <= found, (source.name, headings - found)
+        text = " ".join(found) + " " + " ".join(s.text for s in document.sections)
+        missing = collections.Counter(_words(visible_text(source))) - collections.Counter(_words(text))
+        assert not missing, (source.name, missing)
 
 
 def test_the_bench_cuts_passages_as_the_indexer_does(tmp_path: Path) -> None:
