@@ -11,12 +11,22 @@ from tests.utils.api import auth, login, upload, wait_until_terminal
 from tests.utils.documents import make_report_pdf, make_text
 from tests.utils.server import ServerProcess
 
+#: Each test waits on real documents going through a real pipeline, on a machine others share.
+pytestmark = pytest.mark.timeout(300)
+
 VOLCANO = """Field notes: Mount Ruapehu monitoring
 
 The crater lake temperature rose to 41 degrees over the past month, which usually
 precedes small eruptions. Seismographs near the summit recorded volcanic tremor on
 four nights. Hikers should keep to the marked tracks and avoid the summit plateau
 until the alert level is lowered again.
+"""
+
+QUAKE = """Alpine Fault research station
+
+Geologists drilled into the fault to measure how much strain has built up since the
+last great earthquake three centuries ago. Rock samples and borehole sensors suggest
+the plates are locked and that a magnitude 8 rupture is likely within fifty years.
 """
 
 PASTRY = """Bakery handbook: laminated dough
@@ -44,10 +54,11 @@ async def _upload_and_wait(client: httpx.AsyncClient, paths: list[Path]) -> list
 
 
 async def test_documents_are_found_by_meaning_and_by_words_with_their_place(alice, tmp_path):
-    volcano, pastry, payroll = await _upload_and_wait(alice, [
+    volcano, pastry, payroll, quake = await _upload_and_wait(alice, [
         make_text(tmp_path / "ruapehu.txt", VOLCANO),
         make_text(tmp_path / "pastry.md", PASTRY),
         make_text(tmp_path / "payroll.txt", PAYROLL),
+        make_text(tmp_path / "alpine-fault.txt", QUAKE),
     ])
     pdf = tmp_path / "annual.pdf"
     make_report_pdf(pdf, n_pages=3, title="Annual report")
@@ -79,7 +90,12 @@ async def test_documents_are_found_by_meaning_and_by_words_with_their_place(alic
 
     similar = (await alice.get(f"/documents/{volcano}/similar")).json()
     assert similar["document_id"] == volcano
-    assert volcano not in {r["document_id"] for r in similar["results"]}
+    ranked = [r["document_id"] for r in similar["results"]]
+    assert ranked[0] == quake  # the other geology, not the bakery, payroll or annual report
+    assert volcano not in ranked and set(ranked) <= {pastry, payroll, quake, pdf_id}
+    scores = [r["score"] for r in similar["results"]]
+    assert scores == sorted(scores, reverse=True)
+    assert len((await alice.get(f"/documents/{volcano}/similar", params={"k": 1})).json()["results"]) == 1
 
 
 async def test_another_users_passages_never_appear(alice, bob, tmp_path):
