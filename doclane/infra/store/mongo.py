@@ -360,6 +360,10 @@ class MongoStore(Store):
 
     async def _project(self, event: StatusEvent) -> bool:
         """Project ``event`` unless a newer event is; False if the document is gone."""
+        # The seq guard keeps this one atomic command on MongoDB. FerretDB on SQLite cannot
+        # hand ``{_id, seq}`` to SQLite and reads every document to answer it (its update is
+        # a read then a write anyway); a bare ``_id`` read, compare and write would avoid
+        # the scan there, at the price of the guard's atomicity on MongoDB.
         result = await self._documents.update_one(
             {"_id": event.document_id, "seq": {"$lte": event.seq}}, {"$set": projection(event)}
         )
