@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from doclane.infra.bus.embedded import EmbeddedLog
 
 
@@ -62,3 +64,30 @@ async def test_an_append_wakes_a_waiting_consumer(tmp_path):
         await asyncio.wait_for(waiter, 5)
     finally:
         await log.close()
+
+
+async def test_concurrent_appends_share_writes_and_keep_offsets_contiguous_and_durable(tmp_path):
+    log = EmbeddedLog(tmp_path / "e.db")
+    await log.open()
+    offsets = await asyncio.gather(*(log.append("t", f"k{i}", str(i)) for i in range(200)))
+    assert sorted(offsets) == list(range(200))
+    # In call order: the record appended i-th has offset i and payload i.
+    assert offsets == list(range(200))
+    await log.close()
+
+    reopened = EmbeddedLog(tmp_path / "e.db")
+    await reopened.open()
+    try:
+        records = await reopened.read("t", 0, limit=500)
+        assert [(r.offset, r.payload) for r in records] == [(i, str(i)) for i in range(200)]
+        assert await reopened.append("t", "k", "next") == 200
+    finally:
+        await reopened.close()
+
+
+async def test_an_append_to_a_closed_log_fails_at_once(tmp_path):
+    log = EmbeddedLog(tmp_path / "e.db")
+    await log.open()
+    await log.close()
+    with pytest.raises(RuntimeError, match="not open"):
+        await log.append("t", "k", "x")
