@@ -67,12 +67,15 @@ class AnalysisCache:
             return await analyse()
         key = self.chunk_key(chunk)
         running = self._in_flight.get(key)
+        if running is None:
+            found = await self._read("chunk", key, ChunkAnalysis)
+            if found is not None:
+                return found
+            # Another caller may have started the same call while the store answered.
+            running = self._in_flight.get(key)
         if running is not None:  # the same text is being analysed right now: share that call
             CACHE_LOOKUPS.labels("chunk", "hit").inc()
             return _reused(await asyncio.shield(running))
-        found = await self._read("chunk", key, ChunkAnalysis)
-        if found is not None:
-            return found
         future: asyncio.Future[ChunkAnalysis] = asyncio.get_running_loop().create_future()
         self._in_flight[key] = future
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -50,3 +51,28 @@ async def test_an_entry_that_no_longer_fits_is_a_miss_not_a_failure(store: Sqlit
     assert await cache.document("0" * 64, "text/plain") is None
     fresh = await cache.chunk_analysis(CHUNK, lambda: analyzer.analyze_chunk(CHUNK))
     assert fresh.summary and not fresh.cached
+
+
+async def test_identical_chunks_arriving_together_share_one_analysis(store: SqliteStore) -> None:
+    # Both look in the store before either registers its call: the second used to replace
+    # the first's in-flight entry, and the first's clean-up then failed the second (KeyError).
+    analyzer = LocalAnalyzer()
+    cache = AnalysisCache(store, analyzer, Settings())
+    calls: list[int] = []
+    release = asyncio.Event()
+
+    async def analyse() -> ChunkAnalysis:
+        calls.append(1)
+        await release.wait()
+        return await analyzer.analyze_chunk(CHUNK)
+
+    tasks = [asyncio.create_task(cache.chunk_analysis(CHUNK, analyse)) for _ in range(3)]
+    while not calls:
+        await asyncio.sleep(0.01)
+    for _ in range(20):  # every caller has had its store read answered
+        await asyncio.sleep(0.01)
+    release.set()
+    results = await asyncio.gather(*tasks)
+    assert len(calls) == 1
+    assert [r.cached for r in results].count(False) == 1
+    assert {r.summary for r in results} == {results[0].summary}
