@@ -7,13 +7,14 @@ arrival order (an ``asyncio.Lock`` is FIFO), so a big request is not starved
 by a stream of small ones, and a call starts only when both buckets allow it:
 
 * the request bucket refills at the current request rate and holds a single
-  request plus 250 ms of credit: starts are evenly spaced, so no window of T
-  seconds sees more than ``rate * (T + 0.25) + 1`` of them (no burst at
-  start-up or after a quiet spell beyond a quarter of a second's worth, which
-  a provider's bucket of a second or a minute absorbs, and its headroom is
-  watched anyway). The credit absorbs the event loop's late wake-ups; without
-  it every late wake-up is lost for good: 5 ms of credit delivered ~98% of the
-  rate at 20 calls/s on an idle machine, ~70-90% on a loaded one;
+  request: starts are evenly spaced (no burst at start-up or after a quiet
+  spell that the provider could count against us). A call that had to wait and
+  was woken late may leave up to 100 ms of credit to the calls queued behind it,
+  so the lateness of the event loop is caught up instead of lost (with 5 ms of
+  credit a saturated limiter delivered ~98% of its rate at 20 calls/s on an idle
+  machine, ~70-90% on a loaded one); a call admitted without waiting leaves
+  none, so the credit never turns into a burst after a quiet spell, and starts
+  never get ahead of the even schedule;
 * the token bucket refills at the current token rate and holds ten seconds'
   worth. A call is charged its estimate (prompt + the answer's cap) up front
   and settled with the provider's reported usage afterwards, so the long-run
@@ -56,8 +57,8 @@ logger = logging.getLogger(__name__)
 
 #: Seconds of tokens-per-minute the token bucket may hold (the burst).
 _TOKEN_BURST_S = 10
-#: Seconds of request credit the request bucket may hold beyond one request.
-_WAKE_UP_CREDIT_S = 0.25
+#: Seconds of request credit a late wake-up may leave to the calls queued behind it.
+_WAKE_UP_CREDIT_S = 0.1
 #: Provider snapshots whose refill bounds make the provider's rate (the smallest wins).
 _BOUNDS_KEPT = 64
 #: Below this share of the provider's bucket left, the rate is lowered in proportion ...
@@ -231,6 +232,7 @@ class AiLimiter:
     async def _admit(self, tokens: int) -> float:
         start = self._clock()
         async with self._admission:
+            waited = False
             while True:
                 self._retune()
                 wait = max(
@@ -240,11 +242,14 @@ class AiLimiter:
                 )
                 if wait <= 0:
                     self._requests.adjust(-1)
+                    if not waited:  # credit is for catching up late wake-ups, never a burst
+                        self._requests.level = min(self._requests.level, 0.0)
                     # The whole estimate, even above the burst (the bucket goes into
                     # debt), so settling afterwards starts from what was really charged.
                     self._tokens.adjust(-tokens)
                     return self._clock() - start
                 await self._sleep(wait)
+                waited = True
 
     # --- adaptation ---
 

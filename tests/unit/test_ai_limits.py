@@ -77,14 +77,13 @@ async def test_call_starts_never_exceed_the_requests_per_second():
 
     starts = await concurrent_starts(limiter, time, [10] * 50)
 
-    # The request bucket holds one request plus 250 ms of credit (for late event-loop wake-ups),
-    # so a window of T seconds sees at most rps * (T + 0.25) + 1 starts: no burst at start-up
-    # beyond a quarter of a second's worth.
-    burst = 1 + rps * 0.25
+    # One request in the bucket, no burst at start-up: a window of T seconds sees at most
+    # rps * T + 1 starts (the credit for late wake-ups is not used: this clock is never late).
+    burst = 1
     ones = [1.0] * len(starts)
     for window_s in (0.2, 0.5, 1, 2, 5):
         assert most_in_window(starts, ones, window_s) <= burst + rps * window_s
-    assert most_in_window(starts, ones, 1) == 7  # 5 + 1 + the credit, 1.25 calls, rounded down
+    assert most_in_window(starts, ones, 1) == 6  # 5 + 1 in any second, never more
     # After the first call, one every 1/rps seconds: 50 calls take about 50/5 s.
     assert max(starts) == approx((50 - burst) / rps)
 
@@ -268,9 +267,11 @@ async def test_the_pace_comes_down_to_a_provider_slower_than_configured_without_
     assert refused == 0
     assert limiter.provider_requests_per_s == approx(20)
     assert limiter.requests_per_s == approx(20)
-    # Past the first second (the credit of the configured rate spent), 20 starts a second.
+    # Past the first second, 20 starts a second on average: a snapshot's remaining is rounded
+    # down, so the rate it tells may be a little high for a while, and the headroom the
+    # provider reports brings the pace back before its bucket runs dry.
     settled = [start for start in starts if start >= 1]
-    assert most_in_window(settled, [1.0] * len(settled), 1) <= 20 + 1
+    assert (len(settled) - 1) / (settled[-1] - settled[0]) == pytest.approx(20, rel=0.05)
 
 
 async def test_the_pace_never_exceeds_the_configured_rate_under_a_faster_provider():
@@ -282,7 +283,7 @@ async def test_the_pace_never_exceeds_the_configured_rate_under_a_faster_provide
 
     assert refused == 0
     assert limiter.requests_per_s == approx(10)
-    assert most_in_window(starts, [1.0] * 100, 1) <= 10 * 1.25 + 1
+    assert most_in_window(starts, [1.0] * 100, 1) <= 10 + 1
 
 
 async def test_a_429_that_hit_the_limit_cuts_the_rate_which_grows_back_to_the_configured_one():
