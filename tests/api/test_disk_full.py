@@ -17,8 +17,9 @@ import pytest
 
 from tests.utils.api import auth, login, wait_until_terminal
 from tests.utils.server import ServerProcess
+from tests.utils.waiting import eventually
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(300)
 
 _MB = 1 << 20
 
@@ -60,19 +61,66 @@ async def test_a_full_disk_refuses_uploads_with_507_keeps_nothing_and_recovers(s
                     pass
             uploads = small_disk / "data" / "uploads"
             before = sorted(p.name for p in uploads.iterdir())
+            listed = (await c.get("/documents")).json()["count"]
             refused = await c.post("/documents/upload",
-                                   files=[("files", ("second.txt", b"Some words. " * 50_000))])
+                                   files=[("files", ("second.txt", b"Some words. " * 5_000))])
             assert refused.status_code == 507, refused.text
             assert "no room" in refused.json()["detail"]
             assert sorted(p.name for p in uploads.iterdir()) == before  # nothing half-written
+            assert (await c.get("/documents")).json()["count"] == listed  # and no record of it
             assert (await c.get(f"/documents/{first}")).status_code == 200  # reads still work
 
             filler.unlink()  # space returns
             again = await c.post("/documents/upload",
-                                 files=[("files", ("second.txt", b"Some words. " * 50_000))])
+                                 files=[("files", ("second.txt", b"Some words. " * 5_000))])
             assert again.status_code == 202, again.text
             second = again.json()["results"][0]["document"]["id"]
             assert (await wait_until_terminal(c, second))["status"] == "completed"
+    finally:
+        server.stop()
+        shutil.rmtree(small_disk / "data", ignore_errors=True)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "A disk that fills while a document is being processed kills the stage whose write "
+    "failed (sqlite3 'database or disk is full' out of the indexer's handler ends its "
+    "group task; /ready says 'task group-indexer died') and nothing restarts it, so every "
+    "later document stays 'analyzing'. Needs: a full disk (SQLITE_FULL / ENOSPC) treated "
+    "as a retryable failure in consumers/runner.py and the embedded bus, and a dead group "
+    "task restarted; see the issue 12 review report."))
+async def test_a_disk_that_fills_mid_processing_does_not_stop_the_pipeline(small_disk, tmp_path):
+    server = ServerProcess(small_disk / "data", env={"DOCLANE_MAX_UPLOAD_MB": "1"})
+    server.start()
+    try:
+        token = login(server.url, "alice", "alice-pw")
+        async with httpx.AsyncClient(base_url=server.url, headers=auth(token), timeout=60) as c:
+            r = await c.post("/documents/upload", files=[("files", ("long.txt", b"Some words. " * 50_000))])
+            assert r.status_code == 202, r.text
+            doc = r.json()["results"][0]["document"]["id"]
+            async def under_way() -> bool:  # the first chunk is done: the stages are writing
+                return bool(((await c.get(f"/documents/{doc}/status")).json()["progress"] or {}).get("done"))
+
+            await eventually(under_way, timeout_s=120, what="the first chunk")
+            filler = small_disk / "filler"
+            with filler.open("wb") as out:
+                try:
+                    while True:
+                        out.write(b"\0" * _MB)
+                        out.flush()
+                except OSError:
+                    pass
+            async def met_the_full_disk() -> bool:  # a stage has (or the document finished first)
+                return (await c.get("/ready")).status_code != 200 or (
+                    await c.get(f"/documents/{doc}/status")).json()["status"] in ("completed", "failed")
+
+            await eventually(met_the_full_disk, timeout_s=120, what="a stage to meet the full disk")
+            filler.unlink()  # space returns
+            detail = await wait_until_terminal(c, doc, timeout_s=150)
+            assert detail["status"] == "completed" or detail["error"], detail
+            assert (await c.get("/ready")).status_code == 200, (await c.get("/ready")).text
+            again = await c.post("/documents/upload", files=[("files", ("after.txt", b"Fine. " * 100))])
+            after = again.json()["results"][0]["document"]["id"]
+            assert (await wait_until_terminal(c, after))["status"] == "completed"
     finally:
         server.stop()
         shutil.rmtree(small_disk / "data", ignore_errors=True)
