@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from doclane.exceptions import DoclaneError
 from doclane.infra.bus.base import Handler
+from doclane.infra.disk import is_disk_full
 from doclane.infra.metrics import STAGE_EVENTS, STAGE_SECONDS
 from doclane.infra.runtime import Services
 from doclane.infra.settings import Settings
@@ -34,6 +35,9 @@ from doclane.schemas.events import DeadLetter, DocumentStatus, Event, Stage, Sta
 __all__ = ["GiveUp", "StageHandler", "StageSpec", "run_with_fate"]
 
 logger = logging.getLogger(__name__)
+
+#: The longest pause between two tries of a stage that met a full data directory.
+DISK_FULL_MAX_WAIT_S = 5.0
 
 E = TypeVar("E", bound=Event)
 StageHandler = Callable[[E, Services], Awaitable[None]]
@@ -85,33 +89,40 @@ def run_with_fate(spec: StageSpec, services: Services) -> Handler[Any]:
 
     async def _attempt_all(event: Event) -> None:
         attempts = spec.max_attempts(settings)
-        for attempt in range(1, attempts + 1):
+        attempt, space_waits = 1, 0
+        while True:
             try:
                 await spec.handler(event, services)
                 STAGE_EVENTS.labels(stage.value, "ok").inc()
                 return
             except asyncio.CancelledError:
                 raise
-            except DoclaneError as exc:
-                if not exc.retryable or attempt == attempts:
-                    await _dead_letter(event, exc, attempt)
-                    await spec.give_up(event, services, _in_context(event, exc.reason, exc.category))
-                    return
-                error: BaseException = exc
-                reason = exc.reason
             except Exception as exc:
-                error = exc
-                if attempt == attempts:
-                    logger.exception("%s gave up on %s", stage, _document_id(event))
-                    await _dead_letter(event, exc, attempt)
-                    await spec.give_up(event, services, _in_context(
-                        event,
-                        f"An internal error stopped the {stage.value} step after {attempts} "
-                        "attempts; retry the document later or contact the operator.",
-                        "internal",
-                    ))
-                    return
-                reason = f"An internal error ({type(exc).__name__}) interrupted the step."
+                if is_disk_full(exc):
+                    # Not this event's fault, and cured by waiting: no attempt is spent,
+                    # nothing is dead-lettered, the event stays unacknowledged meanwhile.
+                    space_waits += 1
+                    await _wait_for_space(event, exc, space_waits)
+                    continue
+                error: Exception = exc
+            if isinstance(error, DoclaneError) and (not error.retryable or attempt == attempts):
+                await _dead_letter(event, error, attempt)
+                await spec.give_up(event, services, _in_context(event, error.reason, error.category))
+                return
+            if isinstance(error, DoclaneError):
+                reason = error.reason
+            elif attempt == attempts:
+                logger.exception("%s gave up on %s", stage, _document_id(event), exc_info=error)
+                await _dead_letter(event, error, attempt)
+                await spec.give_up(event, services, _in_context(
+                    event,
+                    f"An internal error stopped the {stage.value} step after {attempts} "
+                    "attempts; retry the document later or contact the operator.",
+                    "internal",
+                ))
+                return
+            else:
+                reason = f"An internal error ({type(error).__name__}) interrupted the step."
             STAGE_EVENTS.labels(stage.value, "retried").inc()
             backoff = settings.stage_retry_base_s * 2 ** (attempt - 1)
             delay = backoff * random.uniform(0.5, 1.5)  # noqa: S311 - jitter, not secrecy
@@ -124,6 +135,14 @@ def run_with_fate(spec: StageSpec, services: Services) -> Handler[Any]:
             )
             await _announce_retry(event, attempt + 1, attempts, reason, error, delay)
             await asyncio.sleep(delay)
+            attempt += 1
+
+    async def _wait_for_space(event: Event, exc: Exception, waits: int) -> None:
+        delay = min(DISK_FULL_MAX_WAIT_S, settings.stage_retry_base_s * 2 ** min(waits, 10))
+        STAGE_EVENTS.labels(stage.value, "waited_for_space").inc()
+        logger.warning("%s on %s: the data directory is full (%s); trying again in %.1f s",
+                       stage, _document_id(event), exc, delay)
+        await asyncio.sleep(delay)
 
     def _in_context(event: Event, reason: str, category: str) -> DoclaneError:
         """``reason`` prefixed with the part of the document it is about: "Chunk 3 of 20: ..."."""
@@ -134,6 +153,16 @@ def run_with_fate(spec: StageSpec, services: Services) -> Handler[Any]:
 
     async def _announce_retry(event: Event, attempt: int, attempts: int, reason: str,
                               error: BaseException, delay: float) -> None:
+        try:
+            await _emit_retry(event, attempt, attempts, reason, error, delay)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            logger.warning("the retry of %s was not announced: the data directory is full",
+                           _document_id(event))
+
+    async def _emit_retry(event: Event, attempt: int, attempts: int, reason: str,
+                          error: BaseException, delay: float) -> None:
         document_id = _document_id(event)
         if document_id is None:
             return

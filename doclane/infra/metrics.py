@@ -28,7 +28,8 @@ __all__ = [
 
 STAGE_EVENTS = Counter(
     "doclane_stage_events_total",
-    "Events handled by a stage, by outcome (ok, retried, dead_lettered).",
+    "Events handled by a stage, by outcome (ok, retried, dead_lettered, superseded, "
+    "waited_for_space: a try that met a full data directory and waits, spending no attempt).",
     ["stage", "outcome"],
 )
 STAGE_SECONDS = Histogram(

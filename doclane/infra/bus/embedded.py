@@ -44,6 +44,7 @@ from doclane.infra.bus.base import (
     Subscription,
     TopicBacklog,
 )
+from doclane.infra.disk import is_disk_full
 from doclane.infra.supervise import supervised
 from doclane.schemas.events import Event
 
@@ -346,8 +347,19 @@ class _GroupMember:
         # redelivers them, and handlers are idempotent).
         self._committing.add(topic)
         try:
+            waits = 0
             while (target := self._committed[topic]) > self._written[topic]:
-                await self._log.commit(self._sub.group, topic, target)
+                try:
+                    await self._log.commit(self._sub.group, topic, target)
+                except Exception as exc:
+                    if not is_disk_full(exc):
+                        raise
+                    # The group must outlive a full disk: the offset is written once space returns.
+                    waits += 1
+                    logger.warning("group %s cannot commit %s@%d: the data directory is full; "
+                                   "trying again", self._sub.group, topic, target)
+                    await asyncio.sleep(min(5.0, 0.1 * 2 ** min(waits, 6)))
+                    continue
                 self._written[topic] = target
         finally:
             self._committing.discard(topic)
