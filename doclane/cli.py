@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from doclane import __version__
+from doclane.api.sockets import MAX_MESSAGE_CHARS
 from doclane.cli_client import register_client_commands
 from doclane.cli_interview import interview
 from doclane.infra.settings import Settings
@@ -74,7 +75,10 @@ def _serve_api(settings: Settings, stages: tuple[str, ...] | None, what: str) ->
     command = "serve" if stages is None else "gateway"
     uvicorn.run(OneLineStartFailure(create_app(settings, stages), _console, command),
                 host=settings.host, port=settings.port,
-                log_level=_log_level().lower(), timeout_graceful_shutdown=5)
+                log_level=_log_level().lower(), timeout_graceful_shutdown=5,
+                # A WebSocket frame is refused (close 1009) before it is held whole: the
+                # largest message the sockets accept, in UTF-8, and no more.
+                ws_max_size=4 * MAX_MESSAGE_CHARS + 1024)
 
 
 def _run_or_fail_in_one_line(what: str, main: Coroutine[Any, Any, T]) -> T:

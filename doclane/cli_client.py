@@ -10,6 +10,7 @@ Every error is one line on stderr and exit code 2; a document that failed is exi
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -244,14 +245,16 @@ def upload(
     follow: Annotated[bool, typer.Option(
         "--follow", "-f", help="Show each document's progress until it ends.")] = False,
     resumable_over_mb: Annotated[float, typer.Option(
-        help="Larger files go to the resumable (tus) endpoint in chunks, surviving a dropped "
-             "connection.")] = 8,
+        min=0, help="Larger files go to the resumable (tus) endpoint in chunks, surviving a "
+                    "dropped connection (0: every file).")] = 8,
     url: UrlOpt = None, user: UserOpt = None, password: PasswordOpt = None, token: TokenOpt = None,
     data_dir: DataOpt = Path("data"),
 ) -> None:
     """Upload files; with --follow, a progress bar per file until each completed or failed."""
     if priority is not None and priority not in ("high", "normal", "low"):
         fail(f"--priority must be high, normal or low (got '{priority}').")
+    if not math.isfinite(resumable_over_mb):
+        fail(f"--resumable-over-mb must be a number of MB, 0 or more (got {resumable_over_mb}).")
     for path in files:
         if not path.is_file():
             fail(f"{path}: no such file.")

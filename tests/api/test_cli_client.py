@@ -146,6 +146,11 @@ async def test_errors_are_one_clear_line_and_a_failing_exit_code(server, config_
     assert "404" in _one_error_line(missing) and "No document" in missing.stderr
     no_file = _run(server, config_home, "upload", str(tmp_path / "nope.pdf"), **alice)
     assert "nope.pdf: no such file" in _one_error_line(no_file)
+    note = _text(tmp_path / "note.txt", "x")
+    for size in ("nan", "1e400", "-5"):  # not a size: refused, saying which option
+        odd = _run(server, config_home, "upload", str(note), "--resumable-over-mb", size, **alice)
+        assert odd.returncode == 2, (size, odd.stdout, odd.stderr)
+        assert "--resumable-over-mb" in odd.stderr and "Traceback" not in odd.stderr, odd.stderr
     # A saved token the gateway no longer accepts says what to do.
     _token_file(config_home).parent.mkdir(parents=True)
     _token_file(config_home).write_text(json.dumps(

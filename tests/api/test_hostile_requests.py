@@ -139,6 +139,16 @@ async def test_a_ws_first_message_that_is_not_a_json_object_is_refused_with_a_re
     assert code == 1008
 
 
+async def test_a_ws_frame_far_over_the_limit_is_refused_before_it_is_held(server):
+    # Frames were read whole up to uvicorn's 16 MiB before the 256 KB check could refuse them.
+    async with websockets.connect(server.url.replace("http://", "ws://") + "/ws", max_size=None) as ws:
+        await ws.send('{"token": "' + "x" * (4 << 20) + '"}')
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await ws.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
+
+
 @pytest.fixture(scope="module")
 def interview(server, alice_token) -> str:
     """An interview session of alice's (its documents processed once for the module)."""
