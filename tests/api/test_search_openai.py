@@ -14,6 +14,7 @@ from tests.utils.api import auth, login, upload, wait_until_terminal
 from tests.utils.documents import make_text, marked_paragraphs
 from tests.utils.fake_openai import Fail, FakeOpenAI, RecordedRequest
 from tests.utils.server import ServerProcess
+from tests.utils.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -84,7 +85,10 @@ async def test_a_chunk_that_cannot_be_embedded_fails_the_document_and_retry_embe
     letters = (await root.get("/admin/dlq", params={"stage": "index"})).json()["items"]
     [letter] = [i for i in letters if i["document_id"] == doc_id]
     assert letter["topic"].startswith("chunk.ready.") and "HTTP 500" in letter["error"]
-    assert len(set(_embedded(fake)) - {POISON}) == n - 1  # every other chunk is indexed
+    # Every other chunk is indexed too: the document fails as soon as the poisoned chunk runs
+    # out of attempts, while the others may still be in the indexer (NER first, under load).
+    await eventually(lambda: len(set(_embedded(fake)) - {POISON}) == n - 1, timeout_s=60,
+                     what="the other chunks embedded")
 
     fake.reset()  # the provider recovers
     assert (await client.post(f"/documents/{doc_id}/retry")).status_code == 202
