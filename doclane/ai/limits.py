@@ -48,7 +48,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 
-from doclane.ai.provider_limits import LimitSnapshot, ProviderLimits
+from doclane.ai.provider_limits import LimitSnapshot, ProviderLimits, TokenBucket
 from doclane.infra.metrics import AI_LIMIT_WAIT_SECONDS
 
 __all__ = ["AiLimiter", "CallTicket"]
@@ -105,35 +105,6 @@ class CallTicket:
             self._limiter._decrease(self._admitted_at)
 
 
-class _Bucket:
-    """A token bucket whose rate can change (a change applies from now on)."""
-
-    def __init__(self, rate_per_s: float, burst: float, clock: Callable[[], float]) -> None:
-        self.rate, self.burst, self._clock = rate_per_s, burst, clock
-        self.level, self._at = burst, clock()
-
-    def _refill(self) -> None:
-        now = self._clock()
-        self.level = min(self.burst, self.level + (now - self._at) * self.rate)
-        self._at = now
-
-    def retune(self, rate_per_s: float, burst: float) -> None:
-        self._refill()
-        self.rate, self.burst = rate_per_s, burst
-        self.level = min(self.level, burst)
-
-    def wait_s(self, amount: float) -> float:
-        """How long until ``amount`` could be taken (0 if now); over the burst: a full bucket."""
-        self._refill()
-        amount = min(amount, self.burst)
-        return 0.0 if amount <= self.level else (amount - self.level) / self.rate
-
-    def adjust(self, amount: float) -> None:
-        """Give back (positive) or charge (negative); a charge may leave the bucket in debt."""
-        self._refill()
-        self.level = min(self.burst, self.level + amount)
-
-
 class _ProviderRate:
     """What the provider's headers say of one of its limits (requests or tokens)."""
 
@@ -177,8 +148,8 @@ class AiLimiter:
     ) -> None:
         self._max_requests_per_s = requests_per_s
         self._max_tokens_per_s = tokens_per_min / 60
-        self._requests = _Bucket(requests_per_s, 1 + requests_per_s * _WAKE_UP_CREDIT_S, clock)
-        self._tokens = _Bucket(self._max_tokens_per_s, self._max_tokens_per_s * _TOKEN_BURST_S, clock)
+        self._requests = TokenBucket(requests_per_s, 1 + requests_per_s * _WAKE_UP_CREDIT_S, clock)
+        self._tokens = TokenBucket(self._max_tokens_per_s, self._max_tokens_per_s * _TOKEN_BURST_S, clock)
         self._provider_requests = _ProviderRate()
         self._provider_tokens = _ProviderRate()
         self._in_flight = asyncio.Semaphore(concurrency)

@@ -26,8 +26,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-__all__ = ["LimitSnapshot", "ProviderBucket", "ProviderLimits", "Verdict", "format_duration",
-           "parse_duration"]
+__all__ = ["LimitSnapshot", "ProviderBucket", "ProviderLimits", "TokenBucket", "Verdict",
+           "format_duration", "parse_duration"]
 
 _UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
@@ -136,6 +136,43 @@ def _snapshot(headers: Mapping[str, str], kind: str) -> LimitSnapshot | None:
     return LimitSnapshot(limit=limit, remaining=max(0.0, remaining), reset_s=reset_s)
 
 
+class TokenBucket:
+    """A token bucket holding up to ``capacity``, refilled at ``rate`` a second; both may change
+    (a change applies from now on). The limiter paces with two, a simulated provider limits with two."""
+
+    def __init__(self, rate_per_s: float, capacity: float, clock: Callable[[], float]) -> None:
+        self.rate, self.capacity, self._clock = rate_per_s, capacity, clock
+        self.level, self._at = capacity, clock()
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self.level = min(self.capacity, self.level + (now - self._at) * self.rate)
+        self._at = now
+
+    def retune(self, rate_per_s: float, capacity: float) -> None:
+        self._refill()
+        self.rate, self.capacity = rate_per_s, capacity
+        self.level = min(self.level, capacity)
+
+    def wait_s(self, amount: float) -> float:
+        """0 if ``amount`` fits now; else how long until it does (an amount over the capacity
+        waits for a full bucket, as it would otherwise wait forever)."""
+        self._refill()
+        amount = min(amount, self.capacity)
+        return 0.0 if amount <= self.level else (amount - self.level) / self.rate
+
+    def adjust(self, amount: float) -> None:
+        """Give back (positive) or charge (negative); a charge may leave the bucket in debt."""
+        self._refill()
+        self.level = min(self.capacity, self.level + amount)
+
+    def snapshot(self) -> LimitSnapshot:
+        """What the bucket holds, as a provider reports it (``remaining`` rounded down)."""
+        self._refill()
+        return LimitSnapshot(limit=self.capacity, remaining=math.floor(max(0.0, self.level)),
+                             reset_s=(self.capacity - self.level) / self.rate)
+
+
 # --- the provider's side ------------------------------------------------------------------------
 
 
@@ -161,9 +198,9 @@ class ProviderBucket:
 
     def __init__(self, requests_per_s: float | None, tokens_per_min: float | None,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._requests = _Bucket(requests_per_s, max(1.0, requests_per_s), clock) if requests_per_s else None
-        self._tokens = _Bucket(tokens_per_min / 60, tokens_per_min, clock) if tokens_per_min else None
+        self._requests = (TokenBucket(requests_per_s, max(1.0, requests_per_s), clock)
+                          if requests_per_s else None)
+        self._tokens = TokenBucket(tokens_per_min / 60, tokens_per_min, clock) if tokens_per_min else None
 
     def take(self, tokens: float) -> Verdict:
         """Charge one request of ``tokens`` tokens, or refuse it; the headers either way."""
@@ -171,32 +208,9 @@ class ProviderBucket:
         wait = max((b.wait_s(n) for b, n in buckets), default=0.0)
         if wait == 0:
             for bucket, n in buckets:
-                bucket.level -= n
+                bucket.adjust(-n)
         limits = ProviderLimits(
             self._requests.snapshot() if self._requests else None,
             self._tokens.snapshot() if self._tokens else None,
         )
         return Verdict(allowed=wait == 0, retry_after_s=wait, headers=limits.headers())
-
-
-class _Bucket:
-    def __init__(self, rate_per_s: float, capacity: float, clock: Callable[[], float]) -> None:
-        self.rate, self.capacity, self._clock = rate_per_s, capacity, clock
-        self.level, self._at = capacity, clock()
-
-    def _refill(self) -> None:
-        now = self._clock()
-        self.level = min(self.capacity, self.level + (now - self._at) * self.rate)
-        self._at = now
-
-    def wait_s(self, amount: float) -> float:
-        """0 if ``amount`` fits now; else how long until it does (a request over the
-        capacity waits for a full bucket, as the provider would otherwise refuse it forever)."""
-        self._refill()
-        amount = min(amount, self.capacity)
-        return 0.0 if amount <= self.level else (amount - self.level) / self.rate
-
-    def snapshot(self) -> LimitSnapshot:
-        self._refill()
-        return LimitSnapshot(limit=self.capacity, remaining=math.floor(max(0.0, self.level)),
-                             reset_s=(self.capacity - self.level) / self.rate)
