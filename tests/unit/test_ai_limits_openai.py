@@ -3,8 +3,6 @@ adapts to them: an OpenAI-compatible fake server that enforces a limit, through 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from doclane.ai.exceptions import ProviderRateLimited, ProviderUnavailable
@@ -17,18 +15,6 @@ from doclane.schemas.extraction import Chunk
 from tests.utils.fake_openai import Fail, FakeOpenAI
 
 CONFIGURED_RPS = 100
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server: FakeOpenAI) -> FakeOpenAI:
-    server.reset()
-    return server
 
 
 def analyzer(server: FakeOpenAI, limiter: AiLimiter) -> LlmAnalyzer:
@@ -45,25 +31,27 @@ def headers(limit: float, remaining: float, reset_s: float) -> dict[str, str]:
     return ProviderLimits(LimitSnapshot(limit, remaining, reset_s), None).headers()
 
 
-async def test_the_pace_comes_down_to_the_server_s_limit_before_it_refuses_anything(fake: FakeOpenAI) -> None:
-    fake.set_limits(requests_per_s=10)
+async def test_the_pace_comes_down_to_the_server_s_limit_before_it_refuses_anything(
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.set_limits(requests_per_s=10)
     limiter = AiLimiter(CONFIGURED_RPS, 100_000_000, 8)
-    llm = analyzer(fake, limiter)
+    llm = analyzer(fake_openai, limiter)
     try:
         for i in range(30):  # one after the other: unpaced, 30 calls would take well under 1 s
             await llm.analyze_chunk(chunk(i))
     finally:
         await llm.close()
 
-    assert [r.status for r in fake.requests] == [200] * 30  # not one 429
+    assert [r.status for r in fake_openai.requests] == [200] * 30  # not one 429
     assert limiter.provider_requests_per_s == pytest.approx(10, rel=0.2)
     assert limiter.requests_per_s <= 10 * 1.2
 
 
-async def test_a_429_at_the_limit_cuts_the_pace(fake: FakeOpenAI) -> None:
-    fake.plan(Fail(429, retry_after_s=0.05, headers=headers(limit=20, remaining=0, reset_s=1)))
+async def test_a_429_at_the_limit_cuts_the_pace(fake_openai: FakeOpenAI) -> None:
+    fake_openai.plan(Fail(429, retry_after_s=0.05, headers=headers(limit=20, remaining=0, reset_s=1)))
     limiter = AiLimiter(CONFIGURED_RPS, 100_000_000, 8)
-    llm = analyzer(fake, limiter)
+    llm = analyzer(fake_openai, limiter)
     try:
         with pytest.raises(ProviderRateLimited) as caught:
             await llm.analyze_chunk(chunk(0))
@@ -76,10 +64,10 @@ async def test_a_429_at_the_limit_cuts_the_pace(fake: FakeOpenAI) -> None:
     assert limiter.requests_per_s == pytest.approx(20 * 0.1 * 0.7, rel=0.05)
 
 
-async def test_error_answers_are_read_too_and_a_5xx_cuts_nothing(fake: FakeOpenAI) -> None:
-    fake.plan(Fail(500, headers=headers(limit=20, remaining=5, reset_s=0.75)))
+async def test_error_answers_are_read_too_and_a_5xx_cuts_nothing(fake_openai: FakeOpenAI) -> None:
+    fake_openai.plan(Fail(500, headers=headers(limit=20, remaining=5, reset_s=0.75)))
     limiter = AiLimiter(CONFIGURED_RPS, 100_000_000, 8)
-    llm = analyzer(fake, limiter)
+    llm = analyzer(fake_openai, limiter)
     try:
         with pytest.raises(ProviderUnavailable):
             await llm.analyze_chunk(chunk(0))
@@ -90,10 +78,10 @@ async def test_error_answers_are_read_too_and_a_5xx_cuts_nothing(fake: FakeOpenA
     assert limiter.requests_per_s == pytest.approx(20 * 0.55)
 
 
-async def test_a_429_with_plenty_left_keeps_the_pace(fake: FakeOpenAI) -> None:
-    fake.plan(Fail(429, retry_after_s=0.01, headers=headers(limit=1000, remaining=900, reset_s=0.5)))
+async def test_a_429_with_plenty_left_keeps_the_pace(fake_openai: FakeOpenAI) -> None:
+    fake_openai.plan(Fail(429, retry_after_s=0.01, headers=headers(limit=1000, remaining=900, reset_s=0.5)))
     limiter = AiLimiter(CONFIGURED_RPS, 100_000_000, 8)
-    llm = analyzer(fake, limiter)
+    llm = analyzer(fake_openai, limiter)
     try:
         with pytest.raises(ProviderRateLimited):
             await llm.analyze_chunk(chunk(0))

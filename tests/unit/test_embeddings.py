@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -169,25 +168,13 @@ def test_long_words_and_bad_sizes() -> None:
 
 # --- openai over real HTTP ----------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fresh(server: FakeOpenAI) -> FakeOpenAI:
-    server.reset()
-    return server
-
-
 def _openai(server: FakeOpenAI, limiter: AiLimiter | None = None, **kw: Any) -> OpenAIEmbedder:
     return OpenAIEmbedder(model="text-embedding-3-small", api_key="k", base_url=server.base_url,
                           timeout_s=5, limiter=limiter or AiLimiter(1000, 10_000_000, 8), **kw)
 
 
-async def test_openai_vectors_over_http(fresh: FakeOpenAI) -> None:
-    embedder = _openai(fresh)
+async def test_openai_vectors_over_http(fake_openai: FakeOpenAI) -> None:
+    embedder = _openai(fake_openai)
     try:
         texts = ["refund policy for damaged goods", "damaged goods refund", "volcano eruption", ""]
         vectors = await embedder.embed(texts)
@@ -195,29 +182,29 @@ async def test_openai_vectors_over_http(fresh: FakeOpenAI) -> None:
         np.testing.assert_allclose(vectors[0], fake_embedding(texts[0]), atol=1e-6)
         np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
         assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
-        (request,) = fresh.requests
+        (request,) = fake_openai.requests
         assert request.endpoint == "embeddings" and request.inputs[3] == " "  # API refuses ""
         assert request.body["model"] == "text-embedding-3-small"
     finally:
         await embedder.close()
 
 
-async def test_openai_shorter_vectors_and_big_inputs_in_several_requests(fresh: FakeOpenAI) -> None:
-    embedder = _openai(fresh, dim=256)
+async def test_openai_shorter_vectors_and_big_inputs_in_several_requests(fake_openai: FakeOpenAI) -> None:
+    embedder = _openai(fake_openai, dim=256)
     try:
         vectors = await embedder.embed([f"text number {i}" for i in range(600)])
         assert vectors.shape == (600, 256)
-        assert [len(r.inputs) for r in fresh.requests] == [256, 256, 88]
-        assert all(r.body["dimensions"] == 256 for r in fresh.requests)
+        assert [len(r.inputs) for r in fake_openai.requests] == [256, 256, 88]
+        assert all(r.body["dimensions"] == 256 for r in fake_openai.requests)
     finally:
         await embedder.close()
 
 
-async def test_openai_429_is_retryable_and_pauses_the_limiter(fresh: FakeOpenAI) -> None:
+async def test_openai_429_is_retryable_and_pauses_the_limiter(fake_openai: FakeOpenAI) -> None:
     now = [0.0]
     limiter = AiLimiter(1000, 10_000_000, 8, clock=lambda: now[0])
-    embedder = _openai(fresh, limiter)
-    fresh.plan(Fail(429, retry_after_s=7))
+    embedder = _openai(fake_openai, limiter)
+    fake_openai.plan(Fail(429, retry_after_s=7))
     try:
         with pytest.raises(ProviderRateLimited) as caught:
             await embedder.embed(["hello"])
@@ -227,9 +214,9 @@ async def test_openai_429_is_retryable_and_pauses_the_limiter(fresh: FakeOpenAI)
         await embedder.close()
 
 
-async def test_openai_other_errors(fresh: FakeOpenAI) -> None:
-    embedder = _openai(fresh)
-    fresh.plan(Fail(500), Fail(401), Fail(400))
+async def test_openai_other_errors(fake_openai: FakeOpenAI) -> None:
+    embedder = _openai(fake_openai)
+    fake_openai.plan(Fail(500), Fail(401), Fail(400))
     try:
         with pytest.raises(ProviderUnavailable) as unavailable:
             await embedder.embed(["a"])
@@ -241,7 +228,7 @@ async def test_openai_other_errors(fresh: FakeOpenAI) -> None:
         assert not refused.value.retryable
     finally:
         await embedder.close()
-    closed = _openai(fresh)
+    closed = _openai(fake_openai)
     await closed.close()
     unreachable = OpenAIEmbedder(model="text-embedding-3-small", api_key="k", base_url="http://127.0.0.1:9/v1",
                                  timeout_s=2, limiter=AiLimiter(1000, 10_000_000, 8))
