@@ -151,13 +151,14 @@ def _doc_head(db: sqlite3.Connection, document_id: str) -> tuple[str, DocumentSt
     return str(owner), DocumentStatus(status), int(seq or 0)
 
 
+#: A document's chunk counts: answered from the ``chunks_counted`` covering index alone, never
+#: from the rows with their text (which made counting after each chunk cost the document's size).
+_COUNT_SQL = ("SELECT COALESCE(SUM(aggregated), 0), COALESCE(SUM(index_aggregated), 0), COUNT(*) "
+              "FROM chunks WHERE document_id = ?")
+
+
 def _counts(db: sqlite3.Connection, document_id: str) -> ChunkCounts:
-    (row,) = _rows(
-        db,
-        "SELECT COALESCE(SUM(aggregated), 0), COALESCE(SUM(index_aggregated), 0), COUNT(*) "
-        "FROM chunks WHERE document_id = ?",
-        (document_id,),
-    )
+    (row,) = _rows(db, _COUNT_SQL, (document_id,))
     analyzed, indexed, total = (int(v) for v in row)
     return ChunkCounts(analyzed, indexed, total)
 
@@ -185,8 +186,7 @@ class SqliteStore(Store):
         for column, ddl in _CHUNK_COLUMNS_ADDED.items():
             if column not in have:
                 db.execute(f"ALTER TABLE chunks ADD COLUMN {column} {ddl}")
-        # Counting a document's chunks reads this small index, not the rows with their text
-        # (which made counting after each chunk cost as much as the document's whole text).
+        # What _COUNT_SQL reads (created here, after the columns it covers exist).
         db.execute("CREATE INDEX IF NOT EXISTS chunks_counted "
                    "ON chunks (document_id, aggregated, index_aggregated)")
 
