@@ -3,9 +3,11 @@ adapts to them: an OpenAI-compatible fake server that enforces a limit, through 
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import pytest
 
-from doclane.ai.exceptions import ProviderRateLimited, ProviderUnavailable
+from doclane.ai.exceptions import AnalysisError, ProviderRateLimited, ProviderUnavailable
 from doclane.ai.limits import AiLimiter
 from doclane.ai.llm import LlmAnalyzer
 from doclane.ai.openai_backend import OpenAIBackend
@@ -15,6 +17,7 @@ from doclane.schemas.extraction import Chunk
 from tests.utils.fake_openai import Fail, FakeOpenAI
 
 CONFIGURED_RPS = 100
+E = TypeVar("E", bound=AnalysisError)
 
 
 def analyzer(server: FakeOpenAI, limiter: AiLimiter) -> LlmAnalyzer:
@@ -29,6 +32,19 @@ def chunk(i: int) -> Chunk:
 
 def headers(limit: float, remaining: float, reset_s: float) -> dict[str, str]:
     return ProviderLimits(LimitSnapshot(limit, remaining, reset_s), None).headers()
+
+
+async def one_failed_call(fake: FakeOpenAI, failure: Fail, expected: type[E]) -> tuple[AiLimiter, E]:
+    """One chunk analysis the server answers with ``failure``: the limiter after it, and the error."""
+    fake.plan(failure)
+    limiter = AiLimiter(CONFIGURED_RPS, 100_000_000, 8)
+    llm = analyzer(fake, limiter)
+    try:
+        with pytest.raises(expected) as caught:
+            await llm.analyze_chunk(chunk(0))
+    finally:
+        await llm.close()
+    return limiter, caught.value
 
 
 async def test_the_pace_comes_down_to_the_server_s_limit_before_it_refuses_anything(
@@ -49,43 +65,30 @@ async def test_the_pace_comes_down_to_the_server_s_limit_before_it_refuses_anyth
 
 
 async def test_a_429_at_the_limit_cuts_the_pace(fake_openai: FakeOpenAI) -> None:
-    fake_openai.plan(Fail(429, retry_after_s=0.05, headers=headers(limit=20, remaining=0, reset_s=1)))
-    limiter = AiLimiter(CONFIGURED_RPS, 100_000_000, 8)
-    llm = analyzer(fake_openai, limiter)
-    try:
-        with pytest.raises(ProviderRateLimited) as caught:
-            await llm.analyze_chunk(chunk(0))
-    finally:
-        await llm.close()
+    limiter, error = await one_failed_call(
+        fake_openai, Fail(429, retry_after_s=0.05, headers=headers(limit=20, remaining=0, reset_s=1)),
+        ProviderRateLimited,
+    )
 
-    assert caught.value.retry_after_s == pytest.approx(0.05)  # retry-after-ms, not the whole second
+    assert error.retry_after_s == pytest.approx(0.05)  # retry-after-ms, not the whole second
     # The provider refills 20 a second and is empty: a tenth of that, cut by 30%.
     assert limiter.provider_requests_per_s == pytest.approx(20)
     assert limiter.requests_per_s == pytest.approx(20 * 0.1 * 0.7, rel=0.05)
 
 
 async def test_error_answers_are_read_too_and_a_5xx_cuts_nothing(fake_openai: FakeOpenAI) -> None:
-    fake_openai.plan(Fail(500, headers=headers(limit=20, remaining=5, reset_s=0.75)))
-    limiter = AiLimiter(CONFIGURED_RPS, 100_000_000, 8)
-    llm = analyzer(fake_openai, limiter)
-    try:
-        with pytest.raises(ProviderUnavailable):
-            await llm.analyze_chunk(chunk(0))
-    finally:
-        await llm.close()
+    limiter, _ = await one_failed_call(
+        fake_openai, Fail(500, headers=headers(limit=20, remaining=5, reset_s=0.75)), ProviderUnavailable
+    )
 
     # 20 a second, a quarter left: 55% of it, and no cut for a server error.
     assert limiter.requests_per_s == pytest.approx(20 * 0.55)
 
 
 async def test_a_429_with_plenty_left_keeps_the_pace(fake_openai: FakeOpenAI) -> None:
-    fake_openai.plan(Fail(429, retry_after_s=0.01, headers=headers(limit=1000, remaining=900, reset_s=0.5)))
-    limiter = AiLimiter(CONFIGURED_RPS, 100_000_000, 8)
-    llm = analyzer(fake_openai, limiter)
-    try:
-        with pytest.raises(ProviderRateLimited):
-            await llm.analyze_chunk(chunk(0))
-    finally:
-        await llm.close()
+    limiter, _ = await one_failed_call(
+        fake_openai, Fail(429, retry_after_s=0.01, headers=headers(limit=1000, remaining=900, reset_s=0.5)),
+        ProviderRateLimited,
+    )
 
     assert limiter.requests_per_s == pytest.approx(CONFIGURED_RPS)  # the provider allows 200 a second
