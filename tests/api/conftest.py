@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.utils.api import auth, login
+from tests.utils.fake_openai import FakeOpenAI
 from tests.utils.server import ServerProcess
 
 
@@ -39,3 +40,10 @@ async def alice(server: ServerProcess, alice_token: str) -> AsyncIterator[httpx.
 async def bob(server: ServerProcess, bob_token: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=server.url, headers=auth(bob_token), timeout=60) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeOpenAI]:
+    """An OpenAI-compatible server for the module (a module may override it with its own rules)."""
+    with FakeOpenAI() as server:
+        yield server

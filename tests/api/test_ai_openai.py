@@ -29,12 +29,6 @@ _unique = itertools.count()
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def ai_server(tmp_path_factory: pytest.TempPathFactory, fake: FakeOpenAI) -> Iterator[ServerProcess]:
     proc = ServerProcess(tmp_path_factory.mktemp("ai") / "data", env={
         "DOCLANE_HEARTBEAT_S": "1",

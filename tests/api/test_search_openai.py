@@ -25,12 +25,6 @@ POISON = (f"The POISON paragraph of {MARKER} is one the embeddings endpoint alwa
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def ai_server(tmp_path_factory: pytest.TempPathFactory, fake: FakeOpenAI) -> Iterator[ServerProcess]:
     proc = ServerProcess(tmp_path_factory.mktemp("ai-index") / "data", env={
         "OPENAI_API_KEY": "sk-test",
