@@ -6,20 +6,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import jwt
 from fastapi import WebSocket, WebSocketDisconnect
 
-from doclane.api.deps import authenticate_token
 from doclane.api.gateway import Gateway
-from doclane.api.security import AuthError, Session
+from doclane.api.security import Session
 
 __all__ = ["BadMessage", "MAX_MESSAGE_CHARS", "SEND_THE_TOKEN", "REVOKED_OR_EXPIRED", "first_message",
            "receive_object", "refuse", "revocation_watch", "run_until_one_ends"]
 
-#: How often an open stream checks that its token was not revoked (logout).
-REVOCATION_CHECK_S = 1.0
 REVOKED_OR_EXPIRED = "Your token was revoked or has expired; log in again at POST /auth/login."
 SEND_THE_TOKEN = 'Send the token as ?token=... or as the first message {"token": "..."}.'  # noqa: S105 - a message, not a secret
 #: How long a socket opened without ``?token=`` waits for the message that carries it.
@@ -86,14 +85,28 @@ async def refuse(websocket: WebSocket, detail: str, code: int, reason: str | Non
     await websocket.close(code, reason or detail[:120])
 
 
+def _still_valid(session: Session) -> Callable[[int], bool]:
+    """Whether ``session``'s token is still good when the user's token version is ``version``.
+
+    The token was verified when the connection opened (signature, expiry, user), and of
+    that only the expiry and the version can change while it is open: those two are
+    compared at each check, without decoding the token again (one check a second per token).
+    """
+    claims = jwt.decode(session.token, options={"verify_signature": False})
+    expires = float(claims["exp"])
+
+    def valid(version: int) -> bool:
+        return version == session.version and time.time() < expires
+    return valid
+
+
 async def revocation_watch(gateway: Gateway, session: Session) -> None:
-    """Returns when the session's token is revoked (logout) or expires."""
-    while True:
-        await asyncio.sleep(REVOCATION_CHECK_S)
-        try:
-            await authenticate_token(gateway, session.token)
-        except AuthError:
-            return
+    """Returns when the session's token is revoked (logout) or expires.
+
+    The gateway's one :class:`~doclane.api.hub.TokenWatch` checks every open connection's
+    token: one token-version read per user, however many connections the user has open.
+    """
+    await gateway.hub.tokens.until_invalid(session.user.name, session.token, _still_valid(session))
 
 
 async def run_until_one_ends(*loops: Callable[[], Coroutine[Any, Any, None]]) -> None:

@@ -12,11 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-import jwt
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, WebSocket, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -30,6 +28,7 @@ from doclane.api.sockets import (
     SEND_THE_TOKEN,
     first_message,
     refuse,
+    revocation_watch,
     run_until_one_ends,
 )
 from doclane.schemas.events import StatusEvent
@@ -67,26 +66,6 @@ def check_cursor(value: object, name: str, latest: int) -> int:
                             "id received from this stream, 0 to replay everything, or nothing to "
                             "start from now.")
     return cursor
-
-
-def _still_valid(session: Session) -> Callable[[int], bool]:
-    """Whether ``session``'s token is still good when the user's token version is ``version``.
-
-    The token was verified when the stream opened (signature, expiry, user), and of that
-    only the expiry and the version can change while it is open: those two are compared
-    at each check, without decoding the token again (one check a second per token).
-    """
-    claims = jwt.decode(session.token, options={"verify_signature": False})
-    expires = float(claims["exp"])
-
-    def valid(version: int) -> bool:
-        return version == session.version and time.time() < expires
-    return valid
-
-
-async def _until_revoked(gateway: Gateway, session: Session) -> None:
-    """Returns when the stream's token is revoked (logout) or expires."""
-    await gateway.hub.tokens.until_invalid(session.user.name, session.token, _still_valid(session))
 
 
 async def _current_session(
@@ -134,7 +113,7 @@ async def stream(
                 await outbox.put(event)
 
         async def watch() -> None:
-            await _until_revoked(gateway, session)
+            await revocation_watch(gateway, session)
             await outbox.put(None)
 
         tasks = [asyncio.create_task(pump()), asyncio.create_task(watch())]
@@ -223,7 +202,7 @@ async def ws(websocket: WebSocket, token: str | None = None, since: str | None =
             pass
 
     async def watch() -> None:
-        await _until_revoked(gateway, session)
+        await revocation_watch(gateway, session)
         await _refuse(websocket, REVOKED_OR_EXPIRED, "token revoked")
 
     await run_until_one_ends(pump, send, receive, watch)
