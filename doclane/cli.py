@@ -17,7 +17,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from doclane import __version__
-from doclane.api.sockets import MAX_MESSAGE_CHARS
 from doclane.cli_client import register_client_commands
 from doclane.cli_interview import interview
 from doclane.infra.settings import Settings
@@ -61,6 +60,7 @@ def _configure_logging() -> None:
 def _serve_api(settings: Settings, stages: tuple[str, ...] | None, what: str) -> None:
     from doclane.api.app import create_app
     from doclane.api.security import demo_password
+    from doclane.api.sockets import MAX_MESSAGE_CHARS
     from doclane.cli_startup import OneLineStartFailure, raise_fd_limit
 
     _configure_logging()
