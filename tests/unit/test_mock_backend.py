@@ -24,6 +24,7 @@ from doclane.ai.mock import MockBackend, latency_sampler
 from doclane.ai.provider_limits import LimitSnapshot, ProviderLimits
 from doclane.infra.settings import Settings
 from doclane.schemas.analysis import ChunkFindings, DocumentFindings, Sentiment
+from tests.utils.fake_time import FakeTime
 
 TEXT = (
     "The supplier agreement renews automatically every January. "
@@ -296,17 +297,9 @@ async def test_it_is_a_chat_backend() -> None:
 # --- a provider's rate limit -------------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def limited(clock: Clock, **settings: Any) -> tuple[MockBackend, FakeSleep]:
+def limited(clock: FakeTime, **settings: Any) -> tuple[MockBackend, FakeSleep]:
     sleep = FakeSleep()
-    return MockBackend(Settings(**settings), sleep=sleep, clock=clock), sleep
+    return MockBackend(Settings(**settings), sleep=sleep, clock=clock.clock), sleep
 
 
 async def call_with_headers(
@@ -322,7 +315,7 @@ async def call_with_headers(
 
 
 async def test_calls_within_the_limit_succeed_and_carry_openai_s_headers() -> None:
-    clock = Clock()
+    clock = FakeTime()
     mock, _ = limited(clock, mock_limit_requests_per_s=5, mock_limit_tokens_per_min=60_000)
     outcomes = []
     for i in range(20):  # exactly at the limit
@@ -340,7 +333,7 @@ async def test_calls_within_the_limit_succeed_and_carry_openai_s_headers() -> No
 
 
 async def test_only_calls_over_the_limit_get_429_with_the_wait_until_they_fit() -> None:
-    clock = Clock()
+    clock = FakeTime()
     mock, _ = limited(clock, mock_limit_requests_per_s=5)
     burst = [await call_with_headers(mock, chunk_request(f"{i} {TEXT}")) for i in range(5)]
     assert [kind for kind, _ in burst] == ["ok"] * 5  # a bucket of one second's worth
@@ -359,10 +352,10 @@ async def test_only_calls_over_the_limit_get_429_with_the_wait_until_they_fit() 
 async def test_a_refused_call_leaves_the_random_failures_of_accepted_calls_unchanged() -> None:
     settings = {"mock_failure_rate": 0.3, "mock_failure_kinds": "500,malformed", "mock_seed": 9}
     requests = [chunk_request(f"{i} {TEXT}") for i in range(30)]
-    free, _ = limited(Clock(), **settings)
+    free, _ = limited(FakeTime(), **settings)
     expected = [(await call_with_headers(free, r))[0] for r in requests]
 
-    clock = Clock()
+    clock = FakeTime()
     busy, _ = limited(clock, mock_limit_requests_per_s=10, **settings)
     got = []
     for request in requests:
@@ -376,7 +369,8 @@ async def test_a_refused_call_leaves_the_random_failures_of_accepted_calls_uncha
 
 async def test_failed_answers_carry_the_headers_too_but_timeouts_none() -> None:
     for kind, headers_expected in (("500", True), ("malformed", True), ("429", True), ("timeout", False)):
-        mock, _ = limited(Clock(), mock_limit_requests_per_s=5, mock_failure_rate=1, mock_failure_kinds=kind)
+        mock, _ = limited(FakeTime(), mock_limit_requests_per_s=5, mock_failure_rate=1,
+                          mock_failure_kinds=kind)
         outcome_kind, headers = await call_with_headers(mock, chunk_request())
         assert outcome_kind != "ok"
         assert (ProviderLimits.parse(headers) is not None) is headers_expected, kind
