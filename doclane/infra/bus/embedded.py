@@ -251,9 +251,9 @@ class _GroupMember:
         self._positions: dict[str, int] = {}  # next offset to read into the buffer
         self._buffers: dict[str, deque[Record]] = {t: deque() for t in self._topics}
         self._inflight: dict[str, set[int]] = {t: set() for t in self._topics}
+        #: The newest low-water mark per topic. The log holds it too unless the topic is in
+        #: ``_committing`` (a lane is writing it) or a write failed (which ends the member).
         self._committed: dict[str, int] = {}
-        #: What the log holds as committed; behind ``_committed`` while a write is due.
-        self._written: dict[str, int] = {}
         self._committing: set[str] = set()
         self._lanes: list[asyncio.Queue[Record]] = [
             asyncio.Queue(self._LANE_CAPACITY) for _ in range(max(1, sub.concurrency))
@@ -279,7 +279,7 @@ class _GroupMember:
     async def run(self) -> None:
         for topic in self._topics:
             pos = await self._log.committed(self._sub.group, topic)
-            self._positions[topic] = self._committed[topic] = self._written[topic] = pos
+            self._positions[topic] = self._committed[topic] = pos
         async with asyncio.TaskGroup() as tg:
             for i, lane in enumerate(self._lanes):
                 tg.create_task(self._work(lane), name=f"{self._sub.group}-lane-{i}")
@@ -336,9 +336,10 @@ class _GroupMember:
             min(inflight, default=self._positions[record.topic]),
             buffered[0].offset if buffered else self._positions[record.topic],
         )
-        if low_water <= self._committed[record.topic]:
-            return
         topic = record.topic
+        written = self._committed[topic]  # in the log, unless a lane is writing it (see below)
+        if low_water <= written:
+            return
         self._committed[topic] = low_water
         if topic in self._committing:
             return  # the lane writing the offset now writes this one next
@@ -348,7 +349,7 @@ class _GroupMember:
         self._committing.add(topic)
         try:
             waits = 0
-            while (target := self._committed[topic]) > self._written[topic]:
+            while (target := self._committed[topic]) > written:
                 try:
                     await self._log.commit(self._sub.group, topic, target)
                 except Exception as exc:
@@ -360,7 +361,7 @@ class _GroupMember:
                                    "trying again", self._sub.group, topic, target)
                     await asyncio.sleep(min(5.0, 0.1 * 2 ** min(waits, 6)))
                     continue
-                self._written[topic] = target
+                written = target
         finally:
             self._committing.discard(topic)
 
