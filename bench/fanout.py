@@ -35,22 +35,19 @@ import resource
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench._serve import cpu_s
+from doclane.cli_startup import raise_fd_limit  # each connection is a descriptor, here as in the gateway
 
 RESULTS = Path(__file__).parent / "results"
 JWT_SECRET = "bench-fanout-secret-that-is-long-enough-for-hs256-0123456789"  # noqa: S105 - a bench
 PASSWORD = "bench-pw"  # noqa: S105 - a bench user's
 TERMINAL = {"completed", "failed"}
-
-
-def raise_fd_limit() -> int:
-    """Soft RLIMIT_NOFILE up to the hard limit (each connection is a descriptor)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+_STOPPED = object()
 
 
 def _user(i: int) -> str:
@@ -58,6 +55,16 @@ def _user(i: int) -> str:
 
 
 # --------------------------------------------------------------------------- clients
+
+
+async def _unless_stopped(step: Awaitable[Any], stopping: asyncio.Future[Any]) -> Any:
+    """``step``'s result, or ``_STOPPED`` (``step`` cancelled) if ``stopping`` finishes first."""
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if task not in done:
+        task.cancel()
+        return _STOPPED
+    return task.result()
 
 
 class _Client:
@@ -100,13 +107,8 @@ async def _sse(host: str, port: int, token: str, client: _Client, on_open: async
         on_open.set()
         buffer = b""
         stopping = asyncio.ensure_future(stop.wait())
-        while True:
-            line_task = asyncio.ensure_future(reader.readline())
-            done, _ = await asyncio.wait({line_task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if line_task not in done:
-                line_task.cancel()
-                return
-            size = int(line_task.result().strip() or b"0", 16)
+        while (line := await _unless_stopped(reader.readline(), stopping)) is not _STOPPED:
+            size = int(line.strip() or b"0", 16)
             if size == 0:
                 return
             buffer += (await reader.readexactly(size + 2))[:-2]
@@ -139,14 +141,8 @@ async def _ws(host: str, port: int, token: str, client: _Client, on_open: asynci
         client.connected = True
         on_open.set()
         stopping = asyncio.ensure_future(stop.wait())
-        while True:
-            recv = asyncio.ensure_future(ws.recv())
-            done, _ = await asyncio.wait({recv, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if recv not in done:
-                recv.cancel()
-                return
+        while (message := await _unless_stopped(ws.recv(), stopping)) is not _STOPPED:
             now = time.time()
-            message = recv.result()
             if '"type": "status"' in message or '"type":"status"' in message:
                 client.take(message, now)
 
@@ -263,11 +259,6 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def _upload_all(url: str, tokens: dict[str, str], docs: int, rate_per_s: float,
                       folder: Path) -> float:
     import httpx
@@ -321,18 +312,18 @@ def run_phase(kind: str, server: Any, tokens: dict[str, str], per_user: int, doc
     n_connected = sum(c[1] for c in connected)
     time.sleep(5)  # idle: heartbeats and rechecks only
     rss_idle = _rss_kb(pid)
-    cpu0, w0 = _cpu_s(pid), time.perf_counter()
+    cpu0, w0 = cpu_s(pid), time.perf_counter()
     time.sleep(10)
-    idle_cpu = (_cpu_s(pid) - cpu0) / (time.perf_counter() - w0)
+    idle_cpu = (cpu_s(pid) - cpu0) / (time.perf_counter() - w0)
     print(f"[{kind}] {n_connected} connected in {connect_s:.1f} s; RSS {rss_before // 1024} -> "
           f"{rss_idle // 1024} MB; idle CPU {idle_cpu:.2f} cores", flush=True)
     for p in pipes:
         p.send("go")
-    cpu1 = _cpu_s(pid)
+    cpu1 = cpu_s(pid)
     upload_s = asyncio.run(_upload_all(server.url, tokens, docs, rate_per_s, folder))
     delivered = [p.recv() for p in pipes]
     deliver_s = time.perf_counter() - t0 - connect_s - 15
-    cpu_busy = _cpu_s(pid) - cpu1
+    cpu_busy = cpu_s(pid) - cpu1
     rss_peak = _rss_kb(pid)
     for p in pipes:
         p.send("stop")
