@@ -169,8 +169,8 @@ async def test_chunks_keep_their_first_analysis_and_count_once(store):
     stored = await store.get_chunk(doc.id, 1)
     assert stored.analysis == first and stored.analyzed_at is not None
     assert stored.section_path == ["A"] and stored.page_start == 2
-    assert await store.mark_chunk_aggregated(doc.id, 1) is True
-    assert await store.mark_chunk_aggregated(doc.id, 1) is False
+    assert (await store.mark_and_count_chunks(doc.id, 1, "analysis"))[0] is True
+    assert (await store.mark_and_count_chunks(doc.id, 1, "analysis"))[0] is False
     assert await store.count_chunks(doc.id) == (1, 0, 3)
     assert [c.index for c in await store.list_chunks(doc.id)] == [0, 1, 2]
 
@@ -199,13 +199,13 @@ async def test_indexing_is_recorded_and_counted_apart_from_analysis(store):
     first, second = await store.list_chunks(doc.id)
     assert first.indexed_at is not None and second.indexed_at is None
     assert (await store.get_chunk(doc.id, 0)).indexed_at == first.indexed_at
-    assert await store.mark_chunk_aggregated(doc.id, 0, "index") is True
-    assert await store.mark_chunk_aggregated(doc.id, 0, "index") is False
+    assert (await store.mark_and_count_chunks(doc.id, 0, "index"))[0] is True
+    assert (await store.mark_and_count_chunks(doc.id, 0, "index"))[0] is False
     counts = await store.count_chunks(doc.id)
     assert counts == (0, 1, 2) and counts.done == 0 and not counts.complete
     for i in range(2):
-        await store.mark_chunk_aggregated(doc.id, i, "analysis")
-        await store.mark_chunk_aggregated(doc.id, i, "index")
+        await store.mark_and_count_chunks(doc.id, i, "analysis")
+        await store.mark_and_count_chunks(doc.id, i, "index")
     counts = await store.count_chunks(doc.id)
     assert counts.done == 2 and counts.complete
     stored = await store.get_chunk(doc.id, 1)

@@ -127,19 +127,17 @@ class Store(Protocol):
     async def mark_chunk_indexed(self, document_id: str, index: int) -> bool:
         """Record that the chunk's passages are in the search index; True the first time."""
 
-    async def mark_chunk_aggregated(
-        self, document_id: str, index: int, part: ChunkPart = "analysis"
-    ) -> bool:
-        """True if this part of the chunk was not yet counted by the aggregator."""
-
     async def count_chunks(self, document_id: str) -> ChunkCounts:
         """Chunks the aggregator counted as analysed and as indexed, and the total."""
 
     async def mark_and_count_chunks(
         self, document_id: str, index: int, part: ChunkPart
     ) -> tuple[bool, ChunkCounts]:
-        """:meth:`mark_chunk_aggregated` then :meth:`count_chunks`, in one round trip where the
-        database allows: whether this call counted the part, and the counts after it."""
+        """Count this part of the chunk for the aggregator, once, then :meth:`count_chunks`.
+
+        In one round trip where the database allows. The flag is True if this call counted
+        the part (False when it was counted before, or the chunk is not stored).
+        """
 
     # --- sessions ---
     async def token_version(self, user: str) -> int:

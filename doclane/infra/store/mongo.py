@@ -515,6 +515,7 @@ class MongoStore(Store):
     async def mark_chunk_aggregated(
         self, document_id: str, index: int, part: ChunkPart = "analysis"
     ) -> bool:
+        """The mark half of :meth:`mark_and_count_chunks`: True if this call counted the part."""
         cid = _chunk_id(document_id, index)
         if await self._chunks.find_one({"_id": cid}, {"_id": True}) is None:
             return False

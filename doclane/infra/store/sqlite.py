@@ -400,16 +400,6 @@ class SqliteStore(Store):
             (utcnow().isoformat(), document_id, index),
         ) > 0
 
-    async def mark_chunk_aggregated(
-        self, document_id: str, index: int, part: ChunkPart = "analysis"
-    ) -> bool:
-        column = _MARK_COLUMNS[part]
-        return await self._write(
-            f"UPDATE chunks SET {column} = 1 "  # noqa: S608 - column from a fixed table
-            f"WHERE document_id = ? AND idx = ? AND {column} = 0",
-            (document_id, index),
-        ) > 0
-
     async def count_chunks(self, document_id: str) -> ChunkCounts:
         return await self._reader.run(lambda db: _counts(db, document_id))
 
