@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from doclane.ai.limits import AiLimiter
-from doclane.ai.provider_limits import LimitSnapshot, ProviderBucket, ProviderLimits
+from doclane.ai.provider_limits import ProviderBucket
+from tests.utils.fake_openai import ratelimit_headers
 from tests.utils.fake_time import FakeTime
 from tests.utils.waiting import eventually
 
@@ -233,14 +234,6 @@ async def test_a_big_call_is_not_overtaken_by_small_calls_queued_after_it():
 # --- adapting to the provider's limits ---------------------------------------------------------
 
 
-def provider_headers(limit: float, remaining: float, reset_s: float,
-                     kind: str = "requests") -> dict[str, str]:
-    """The ``x-ratelimit-*`` headers of one limit, as OpenAI writes them."""
-    snapshot = LimitSnapshot(limit, remaining, reset_s)
-    limits = ProviderLimits(snapshot, None) if kind == "requests" else ProviderLimits(None, snapshot)
-    return limits.headers()
-
-
 async def calls_through_a_provider(limiter: AiLimiter, time: FakeTime, provider: ProviderBucket,
                                    count: int) -> tuple[list[float], int]:
     """Sequential calls that each pass the provider's bucket and read its headers back:
@@ -320,7 +313,7 @@ async def test_a_429_with_plenty_left_pauses_every_call_but_keeps_the_rate():
     limiter = limiter_on(time, rps=10)
 
     async with limiter.call(10) as ticket:
-        ticket.observe(provider_headers(limit=100, remaining=80, reset_s=2))
+        ticket.observe(ratelimit_headers(limit=100, remaining=80, reset_s=2))
         ticket.rate_limited(3)  # refused although its buckets are far from empty
     starts = await concurrent_starts(limiter, time, [10] * 3)
 
@@ -344,7 +337,7 @@ async def test_the_less_the_provider_has_left_the_slower_the_pace(remaining: flo
 
     async with limiter.call(10) as ticket:
         # A bucket of 20 refilling 20 a second (empty: full again in 1 s).
-        ticket.observe(provider_headers(limit=20, remaining=remaining, reset_s=(20 - remaining) / 20))
+        ticket.observe(ratelimit_headers(limit=20, remaining=remaining, reset_s=(20 - remaining) / 20))
 
     provider_rate = 20 if remaining < 20 else 100  # a full bucket tells no rate
     assert limiter.requests_per_s == approx(provider_rate * pace)
@@ -356,8 +349,8 @@ async def test_an_older_answer_does_not_override_the_headroom_of_a_newer_one():
     async with limiter.call(10) as older:
         await time.sleep(1)
         async with limiter.call(10) as newer:
-            newer.observe(provider_headers(limit=20, remaining=18, reset_s=0.1))
-        older.observe(provider_headers(limit=20, remaining=0, reset_s=1))  # arrives late
+            newer.observe(ratelimit_headers(limit=20, remaining=18, reset_s=0.1))
+        older.observe(ratelimit_headers(limit=20, remaining=0, reset_s=1))  # arrives late
     assert limiter.requests_per_s == approx(10)  # the newer, roomier answer still rules
 
 
@@ -366,7 +359,7 @@ async def test_tokens_follow_the_provider_token_limit():
     limiter = limiter_on(time, tpm=600_000)
 
     async with limiter.call(10) as ticket:  # 6,000 a minute: 1,000 tokens back in 10 s
-        ticket.observe(provider_headers(limit=6000, remaining=5000, reset_s=10, kind="tokens"))
+        ticket.observe(ratelimit_headers(limit=6000, remaining=5000, reset_s=10, kind="tokens"))
 
     assert limiter.tokens_per_min == approx(6000)
     assert limiter.requests_per_s == approx(UNLIMITED_RPS)
@@ -381,7 +374,7 @@ async def test_every_concurrent_call_follows_what_one_answer_said():
         async with limiter.call(10) as ticket:
             starts[i] = time.now
             if i == 0:  # the first answer: the provider allows 10 a second
-                ticket.observe(provider_headers(limit=10, remaining=9, reset_s=0.1))
+                ticket.observe(ratelimit_headers(limit=10, remaining=9, reset_s=0.1))
 
     await asyncio.gather(*(one(i) for i in range(10)))
 

@@ -12,9 +12,8 @@ from doclane.ai.limits import AiLimiter
 from doclane.ai.llm import LlmAnalyzer
 from doclane.ai.openai_backend import OpenAIBackend
 from doclane.ai.prompts import load_prompts
-from doclane.ai.provider_limits import LimitSnapshot, ProviderLimits
 from doclane.schemas.extraction import Chunk
-from tests.utils.fake_openai import Fail, FakeOpenAI
+from tests.utils.fake_openai import Fail, FakeOpenAI, ratelimit_headers
 
 CONFIGURED_RPS = 100
 E = TypeVar("E", bound=AnalysisError)
@@ -28,10 +27,6 @@ def analyzer(server: FakeOpenAI, limiter: AiLimiter) -> LlmAnalyzer:
 
 def chunk(i: int) -> Chunk:
     return Chunk(index=i, text=f"Part {i}: the supplier renews the agreement every January.", section_path=[])
-
-
-def headers(limit: float, remaining: float, reset_s: float) -> dict[str, str]:
-    return ProviderLimits(LimitSnapshot(limit, remaining, reset_s), None).headers()
 
 
 async def one_failed_call(fake: FakeOpenAI, failure: Fail, expected: type[E]) -> tuple[AiLimiter, E]:
@@ -66,7 +61,8 @@ async def test_the_pace_comes_down_to_the_server_s_limit_before_it_refuses_anyth
 
 async def test_a_429_at_the_limit_cuts_the_pace(fake_openai: FakeOpenAI) -> None:
     limiter, error = await one_failed_call(
-        fake_openai, Fail(429, retry_after_s=0.05, headers=headers(limit=20, remaining=0, reset_s=1)),
+        fake_openai,
+        Fail(429, retry_after_s=0.05, headers=ratelimit_headers(limit=20, remaining=0, reset_s=1)),
         ProviderRateLimited,
     )
 
@@ -78,7 +74,8 @@ async def test_a_429_at_the_limit_cuts_the_pace(fake_openai: FakeOpenAI) -> None
 
 async def test_error_answers_are_read_too_and_a_5xx_cuts_nothing(fake_openai: FakeOpenAI) -> None:
     limiter, _ = await one_failed_call(
-        fake_openai, Fail(500, headers=headers(limit=20, remaining=5, reset_s=0.75)), ProviderUnavailable
+        fake_openai, Fail(500, headers=ratelimit_headers(limit=20, remaining=5, reset_s=0.75)),
+        ProviderUnavailable,
     )
 
     # 20 a second, a quarter left: 55% of it, and no cut for a server error.
@@ -87,7 +84,8 @@ async def test_error_answers_are_read_too_and_a_5xx_cuts_nothing(fake_openai: Fa
 
 async def test_a_429_with_plenty_left_keeps_the_pace(fake_openai: FakeOpenAI) -> None:
     limiter, _ = await one_failed_call(
-        fake_openai, Fail(429, retry_after_s=0.01, headers=headers(limit=1000, remaining=900, reset_s=0.5)),
+        fake_openai,
+        Fail(429, retry_after_s=0.01, headers=ratelimit_headers(limit=1000, remaining=900, reset_s=0.5)),
         ProviderRateLimited,
     )
 

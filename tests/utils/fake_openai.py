@@ -38,7 +38,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 from starlette.applications import Starlette
@@ -46,10 +46,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from doclane.ai.provider_limits import ProviderBucket
+from doclane.ai.provider_limits import LimitSnapshot, ProviderBucket, ProviderLimits
 
 __all__ = ["Answer", "Behaviour", "Fail", "FakeOpenAI", "Invalid", "RecordedRequest", "Rule", "fake_answer",
-           "fake_embedding"]
+           "fake_embedding", "ratelimit_headers"]
 
 TOPICS = ["topic one", "topic two", "topic three"]
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_denied",
@@ -160,6 +160,14 @@ Rule = Callable[[RecordedRequest], Behaviour | None]
 _WORD = re.compile(r"[a-z0-9]+")
 #: Vector size of the fake embeddings when the request names no ``dimensions``.
 EMBEDDING_DIM = 1536
+
+
+def ratelimit_headers(limit: float, remaining: float, reset_s: float,
+                      kind: Literal["requests", "tokens"] = "requests") -> dict[str, str]:
+    """The ``x-ratelimit-*`` headers of one limit, as OpenAI writes them (a behaviour's ``headers``)."""
+    snapshot = LimitSnapshot(limit, remaining, reset_s)
+    limits = ProviderLimits(snapshot, None) if kind == "requests" else ProviderLimits(None, snapshot)
+    return limits.headers()
 
 
 def fake_embedding(text: str, dim: int = EMBEDDING_DIM) -> list[float]:
