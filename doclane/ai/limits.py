@@ -257,6 +257,6 @@ class AiLimiter:
         ):
             ceiling = min(configured, provider.per_s or configured)
             rate = ceiling * provider.pace * factor
-            bucket.retune(rate, max(least, 0.0) + rate * burst_s)
+            bucket.retune(rate, least + rate * burst_s)
             rates.append(rate)
         return rates[0], rates[1]
