@@ -22,6 +22,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from doclane.infra._sqlite import ThreadConnection
 from doclane.infra.store.sqlite import SqliteStore
 from tests.utils.server import ServerProcess, _inherited_env
 
@@ -49,19 +50,6 @@ def count_store_operations(counts: Counter[str]) -> None:
 
         setattr(SqliteStore, name, wrap(method))
     # Every hand-off to a SQLite connection's thread (the store's and the event log's).
-    try:
-        from doclane.infra._sqlite import ThreadConnection
-    except ImportError:  # before issue 13: aiosqlite sent each statement to its thread
-        import aiosqlite
-
-        execute = aiosqlite.Connection._execute
-
-        async def counted_execute(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
-            counts["round trips: aiosqlite"] += 1
-            return await execute(self, fn, *args, **kwargs)
-
-        aiosqlite.Connection._execute = counted_execute  # type: ignore[method-assign]
-        return
     run = ThreadConnection.run
 
     async def counted_run(self: ThreadConnection, fn: Callable[..., Any]) -> Any:
