@@ -40,10 +40,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench._common import save_results
 from bench._serve import cpu_s
 from doclane.cli_startup import raise_fd_limit  # each connection is a descriptor, here as in the gateway
 
-RESULTS = Path(__file__).parent / "results"
 JWT_SECRET = "bench-fanout-secret-that-is-long-enough-for-hs256-0123456789"  # noqa: S105 - a bench
 PASSWORD = "bench-pw"  # noqa: S105 - a bench user's
 TERMINAL = {"completed", "failed"}
@@ -422,25 +422,19 @@ def main() -> None:
 
 
 def write_results(result: dict[str, Any]) -> None:
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "fanout.json").write_text(json.dumps(result, indent=2) + "\n")
-    history = RESULTS / "fanout.md"
-    if not history.exists():
-        history.write_text(
-            "# Fan-out: one gateway, many live clients\n\n"
-            "Written by `python -m bench.fanout`; one row per phase per run.\n\n"
-            "| when | kind | clients (owners x per owner) | events delivered | exactly once, in order "
-            "| p50 ms | p99 ms | max ms | KB per idle client | idle CPU (cores) | load avg |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|\n")
-    with history.open("a") as out:
-        for p in result["phases"]:
-            out.write(
-                f"| {result['when']} | {p['kind']} | {p['connected']} ({p['owners']} x "
-                f"{p['clients_per_owner']}) | {p['deliveries']} | "
-                f"{'yes' if p['exactly_once_in_order'] else 'NO'} | {p['latency_ms']['p50']} "
-                f"| {p['latency_ms']['p99']} | {p['latency_ms']['max']} "
-                f"| {p['gateway_kb_per_idle_client']} | {p['gateway_idle_cpu_cores']} "
-                f"| {result['load_avg_at_end'][0]} |\n")
+    save_results(
+        "fanout", result,
+        "# Fan-out: one gateway, many live clients\n\n"
+        "Written by `python -m bench.fanout`; one row per phase per run.\n\n"
+        "| when | kind | clients (owners x per owner) | events delivered | exactly once, in order "
+        "| p50 ms | p99 ms | max ms | KB per idle client | idle CPU (cores) | load avg |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n",
+        (f"| {result['when']} | {p['kind']} | {p['connected']} ({p['owners']} x "
+         f"{p['clients_per_owner']}) | {p['deliveries']} | "
+         f"{'yes' if p['exactly_once_in_order'] else 'NO'} | {p['latency_ms']['p50']} "
+         f"| {p['latency_ms']['p99']} | {p['latency_ms']['max']} "
+         f"| {p['gateway_kb_per_idle_client']} | {p['gateway_idle_cpu_cores']} "
+         f"| {result['load_avg_at_end'][0]} |\n" for p in result["phases"]))
 
 
 if __name__ == "__main__":

@@ -48,11 +48,11 @@ from typing import Any
 
 import httpx
 
+from bench._common import save_results
 from tests.utils.api import all_terminal, auth, collect_sse, login
 from tests.utils.cluster import cluster_env
 from tests.utils.server import ServerProcess, WorkerProcess, free_port
 
-RESULTS = Path(__file__).parent / "results"
 _WORDS = ("budget", "review", "supplier", "contract", "quarter", "forecast", "warehouse", "customer",
           "audit", "pilot", "migration", "platform", "renewal", "training", "risk", "outlook")
 _CALLS = re.compile(r'^doclane_ai_calls_total\{outcome="ok",provider="mock"\} ([0-9.e+]+)$', re.M)
@@ -402,31 +402,26 @@ def main() -> None:
         "runs": runs,
         "status_tail_simulation": simulated,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "scaleout.json").write_text(json.dumps(result, indent=2) + "\n")
-    history = RESULTS / "scaleout.md"
-    if not history.exists():
-        history.write_text(
-            "# Scale-out: analyzer processes with the AI as the bound\n\n"
-            "Written by `python -m bench.scaleout`; one row per analyzer count per run. "
-            "Ceiling: members x in-flight cap / call latency.\n\n"
-            "| when | setup | analyzers | docs | AI calls | calls/s steady | ceiling | vs 1 (steady) "
-            "| vs 1 (whole drain) | calls per member | partitions per member | load avg |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-    with history.open("a") as out:
-        for r in runs:
-            out.write(f"| {result['when']} | {result['setup']}, {r['owners']} owner(s) | {r['analyzers']} "
-                      f"| {r['documents']} "
-                      f"| {r['ai_calls']} | {r['ai_calls_per_s_steady']} | {r['ai_calls_per_s_ceiling']} "
-                      f"| {r['steady_vs_1']} | {r['overall_vs_1']} | {r['calls_per_member']} "
-                      f"| {r['partitions_per_member']} | {result['load_avg_at_end'][0]} |\n")
-        for sim in simulated:
-            out.write(f"| {result['when']} | status-tail simulation: {sim['gateways']} gateways tail "
-                      f"{sim['events']} events of {sim['owners']} owners on {sim['partitions']} "
-                      f"partitions | - | - | - | - | - | - | - | each tail: {sim['tail_events_per_s_each']} "
-                      f"events/s, {sim['tail_cpu_us_per_event']} us CPU per event; all received in order: "
-                      f"{sim['all_received'] and not sim['out_of_order']} | - "
-                      f"| {result['load_avg_at_end'][0]} |\n")
+    rows = [f"| {result['when']} | {result['setup']}, {r['owners']} owner(s) | {r['analyzers']} "
+            f"| {r['documents']} "
+            f"| {r['ai_calls']} | {r['ai_calls_per_s_steady']} | {r['ai_calls_per_s_ceiling']} "
+            f"| {r['steady_vs_1']} | {r['overall_vs_1']} | {r['calls_per_member']} "
+            f"| {r['partitions_per_member']} | {result['load_avg_at_end'][0]} |\n" for r in runs]
+    rows += [f"| {result['when']} | status-tail simulation: {sim['gateways']} gateways tail "
+             f"{sim['events']} events of {sim['owners']} owners on {sim['partitions']} "
+             f"partitions | - | - | - | - | - | - | - | each tail: {sim['tail_events_per_s_each']} "
+             f"events/s, {sim['tail_cpu_us_per_event']} us CPU per event; all received in order: "
+             f"{sim['all_received'] and not sim['out_of_order']} | - "
+             f"| {result['load_avg_at_end'][0]} |\n" for sim in simulated]
+    save_results(
+        "scaleout", result,
+        "# Scale-out: analyzer processes with the AI as the bound\n\n"
+        "Written by `python -m bench.scaleout`; one row per analyzer count per run. "
+        "Ceiling: members x in-flight cap / call latency.\n\n"
+        "| when | setup | analyzers | docs | AI calls | calls/s steady | ceiling | vs 1 (steady) "
+        "| vs 1 (whole drain) | calls per member | partitions per member | load avg |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        rows)
     print(json.dumps(result, indent=2))
 
 
