@@ -131,14 +131,14 @@ class MockBackend:
         """Wait, then answer ``request`` or raise a simulated provider error."""
         answer = _answer_builder(request.schema)  # an unknown schema fails on every call
         prompt_tokens = (len(request.system) + len(request.user)) // 4
+        answered: HeaderSink = on_headers or (lambda _headers: None)
         headers: dict[str, str] = {}
         if self._limit is not None:
             verdict = self._limit.take(prompt_tokens + request.max_output_tokens)
             headers = verdict.headers
             if not verdict.allowed:
                 await self._sleep(self._latency(self._refusal_rng()) * _REFUSAL_LATENCY_SHARE)
-                if on_headers:
-                    on_headers(headers)
+                answered(headers)
                 raise ProviderRateLimited(verdict.retry_after_s)
         rng = self._rng_for(request)
         latency_s = self._latency(rng)
@@ -152,17 +152,14 @@ class MockBackend:
                 raise ProviderTimeout(timeout_s)
             if kind == "429":
                 await self._sleep(latency_s * _REFUSAL_LATENCY_SHARE)
-                if on_headers:
-                    on_headers(headers)
+                answered(headers)
                 raise ProviderRateLimited(self._settings.mock_retry_after_s)
             if kind == "500":
                 await self._sleep(latency_s)
-                if on_headers:
-                    on_headers(headers)
+                answered(headers)
                 raise ProviderUnavailable("HTTP 500 Internal Server Error (simulated)")
         await self._sleep(latency_s)
-        if on_headers:
-            on_headers(headers)
+        answered(headers)
         text = json.dumps(answer(request.data), ensure_ascii=False)
         if failing:  # "malformed": the answer stops mid-way, as when output runs out
             text = text[: rng.randrange(1, len(text))]
