@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
 import time
@@ -86,6 +87,10 @@ class Record:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _insert_events(rows: list[tuple[str, int, str, str, int]], conn: sqlite3.Connection) -> None:
+    conn.executemany('INSERT INTO events (topic, "offset", key, payload, ts) VALUES (?, ?, ?, ?, ?)', rows)
 
 
 class EmbeddedLog:
@@ -160,9 +165,7 @@ class EmbeddedLog:
             batch, self._pending = self._pending, []
             rows = [(topic, offset, key, payload, ts) for topic, offset, key, payload, ts, _ in batch]
             try:
-                await self._conn.transaction(lambda conn, rows=rows: conn.executemany(  # type: ignore[misc]
-                    'INSERT INTO events (topic, "offset", key, payload, ts) VALUES (?, ?, ?, ?, ?)',
-                    rows))
+                await self._conn.transaction(functools.partial(_insert_events, rows))
             except BaseException as exc:
                 # Offsets stay contiguous: the appends queued behind the failed ones fail too.
                 failed, self._pending = batch + self._pending, []
