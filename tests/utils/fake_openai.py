@@ -376,7 +376,6 @@ class FakeOpenAI:
     async def _chat_completions(self, request: Request) -> Response:
         """Chat Completions, answered as the rules, the plan or the schema say."""
         record = await self._record(request, "chat.completions")
-        limit_headers: dict[str, str] = {}
         with self._lock:
             limits = self._limits
             verdict = limits.take(_prompt_tokens(record) + _answer_cap(record)) if limits else None
@@ -385,10 +384,9 @@ class FakeOpenAI:
                                              message="fake-openai: rate limit reached",
                                              headers=verdict.headers))
         else:
-            limit_headers = verdict.headers if verdict is not None else {}
             behaviour = self._choose(record)
             response = await self._respond(record, behaviour)
-            response.headers.update({**limit_headers, **(behaviour.headers or {})})
+            response.headers.update({**(verdict.headers if verdict else {}), **(behaviour.headers or {})})
         record.status, record.finished_at = response.status_code, time.monotonic()
         return response
 
