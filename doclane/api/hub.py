@@ -106,12 +106,19 @@ class StatusHub:
         catch up from the store. Idle clients otherwise never ask the store anything."""
         while True:
             await asyncio.sleep(self._recheck_s)
-            for owner in tuple(self._clients):
-                latest = await self._store.latest_cursor(owner)
-                if latest > self._known.get(owner, latest) and owner in self._clients:
-                    self._known[owner] = latest
-                    for queue in tuple(self._clients[owner]):
-                        self._offer(queue, _RESYNC)
+            try:
+                await self._recheck_owners()
+            except Exception as exc:  # the store is away for now: the next round tries again
+                logger.warning("rechecking the status of open streams failed (%s); again in %.1f s",
+                               exc, self._recheck_s)
+
+    async def _recheck_owners(self) -> None:
+        for owner in tuple(self._clients):
+            latest = await self._store.latest_cursor(owner)
+            if latest > self._known.get(owner, latest) and owner in self._clients:
+                self._known[owner] = latest
+                for queue in tuple(self._clients[owner]):
+                    self._offer(queue, _RESYNC)
 
     async def now(self, owner: str) -> int:
         """The owner's current cursor: ``follow`` from it to get only what happens next.

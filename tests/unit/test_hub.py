@@ -57,6 +57,27 @@ async def test_an_event_whose_publish_was_lost_still_reaches_an_idle_client(worl
     await stream.aclose()
 
 
+async def test_a_store_error_in_one_recheck_does_not_end_the_rechecks(world):
+    store, _, make_hub = world
+    hub = make_hub(0.1)
+    stream = hub.follow("alice", await hub.now("alice"))
+    real, failed = store.latest_cursor, asyncio.Event()
+
+    async def away_once(owner: str) -> int:
+        if not failed.is_set():
+            failed.set()
+            raise ConnectionError("the store is away")
+        return await real(owner)
+
+    store.latest_cursor = away_once  # type: ignore[method-assign]
+    first = asyncio.ensure_future(anext(stream))
+    await asyncio.wait_for(failed.wait(), 5)  # a recheck with the client connected failed
+    await store.append_status("d1", PENDING)  # stored, its publish lost
+    event = await asyncio.wait_for(first, 5)
+    assert (event.document_id, event.seq) == ("d1", 1)
+    await stream.aclose()
+
+
 async def test_a_gap_in_the_live_feed_is_filled_from_the_store(world):
     store, bus, make_hub = world
     hub = make_hub(60)  # no help from the quiet-time recheck
