@@ -1,4 +1,5 @@
-"""The status hub delivers from the store even when a live event never arrives."""
+"""The status hub delivers from the store even when a live event never arrives; open streams
+end when their token is revoked or expires."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from doclane.api.hub import StatusHub
+from doclane.api.hub import StatusHub, TokenWatch
+from doclane.api.security import Session, User, issue_token
+from doclane.api.sockets import _still_valid
 from doclane.infra.bus.embedded import EmbeddedBus
 from doclane.infra.store.sqlite import SqliteStore
 from doclane.schemas.documents import DocumentRecord
@@ -99,3 +102,47 @@ async def _take(stream, n):
             await stream.aclose()
             return events
     return events
+
+
+def _session(name: str, ttl_s: int) -> Session:
+    user = User(name, "user")
+    return Session(user=user, version=0, token=issue_token(user, "unit-test-secret-" * 4, ttl_s))
+
+
+async def test_a_logout_ends_every_open_stream_of_that_user_and_no_one_elses(world):
+    store, _, _ = world
+    watch = TokenWatch(store, interval_s=0.05)
+    alice, alice_again, bob = _session("alice", 3600), _session("alice", 3600), _session("bob", 3600)
+
+    def streams(session: Session, n: int) -> list[asyncio.Task[None]]:
+        return [asyncio.create_task(watch.until_invalid(session.user.name, session.token,
+                                                        _still_valid(session))) for _ in range(n)]
+
+    alices, bobs = streams(alice, 2) + streams(alice_again, 1), streams(bob, 2)
+    try:
+        await store.revoke_tokens("alice")
+        await asyncio.wait_for(asyncio.gather(*alices), 5)
+        # The round that ended alice's streams checked bob's too: his token is still good.
+        assert not any(task.done() for task in bobs)
+    finally:
+        for task in bobs:
+            task.cancel()
+        await asyncio.gather(*bobs, return_exceptions=True)
+        await watch.close()
+
+
+async def test_a_stream_ends_when_its_token_expires_or_the_store_cannot_say(world):
+    store, _, _ = world
+    watch = TokenWatch(store, interval_s=0.05)
+    expired = _session("alice", -1)
+    try:
+        await asyncio.wait_for(watch.until_invalid("alice", expired.token, _still_valid(expired)), 5)
+
+        async def away(user: str) -> int:
+            raise ConnectionError("the store is away")
+
+        store.token_version = away  # type: ignore[method-assign]
+        fresh = _session("bob", 3600)
+        await asyncio.wait_for(watch.until_invalid("bob", fresh.token, _still_valid(fresh)), 5)
+    finally:
+        await watch.close()
