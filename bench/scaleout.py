@@ -226,10 +226,9 @@ def run(paths: list[Path], folder: Path, analyzers: int, inflight: int, latency_
             w.stop()
         gateway.stop()
     total = sum(per_member_calls)
-    lo = next(t for t, c in samples if c >= 0.1 * total)
-    hi_sample = next((t, c) for t, c in samples if c >= 0.9 * total)
-    lo_c = next(c for t, c in samples if c >= 0.1 * total)
-    steady = (hi_sample[1] - lo_c) / max(1e-9, hi_sample[0] - lo)
+    lo, lo_c = next((t, c) for t, c in samples if c >= 0.1 * total)
+    hi, hi_c = next((t, c) for t, c in samples if c >= 0.9 * total)
+    steady = (hi_c - lo_c) / max(1e-9, hi - lo)
     return {
         "analyzers": analyzers,
         "owners": owners,
