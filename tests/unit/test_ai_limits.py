@@ -231,6 +231,28 @@ async def test_a_big_call_is_not_overtaken_by_small_calls_queued_after_it():
     assert small == approx([11, 12, 13])
 
 
+class LateTime(FakeTime):
+    """A clock whose sleeps end ``late_s`` after they were due, as a loaded event loop's do."""
+
+    def __init__(self, late_s: float) -> None:
+        super().__init__()
+        self.late_s = late_s
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds + self.late_s)
+
+
+async def test_late_wake_ups_are_caught_up_so_a_saturated_limiter_keeps_its_rate():
+    time = LateTime(0.02)
+    limiter = limiter_on(time, rps=20)
+
+    starts = await concurrent_starts(limiter, time, [10] * 100)
+
+    # Woken 20 ms late each time, with no credit to catch up it would start one call every
+    # 70 ms (14.3 a second); the lateness left as credit to the calls queued behind keeps 20.
+    assert (len(starts) - 1) / (max(starts) - min(starts)) == pytest.approx(20, rel=0.02)
+
+
 # --- adapting to the provider's limits ---------------------------------------------------------
 
 
