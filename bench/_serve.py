@@ -26,13 +26,23 @@ from doclane.infra._sqlite import ThreadConnection
 from doclane.infra.store.sqlite import SqliteStore
 from tests.utils.server import ServerProcess, _inherited_env
 
-__all__ = ["COUNTS_FILE", "PROFILE_FILE", "CountedServer", "count_store_operations", "cpu_s", "peak_rss_mb"]
+__all__ = ["COUNTS_FILE", "PROFILE_FILE", "CountedServer", "count_store_operations", "cpu_s", "peak_rss_mb",
+           "operations_since"]
 
 COUNTS_FILE = "store-ops.json"
 PROFILE_FILE = "server.prof"
 
 #: Methods that are not round trips of the pipeline.
 _SKIPPED = {"open", "close"}
+#: How the counts of hand-offs to a SQLite connection's thread are named.
+_ROUND_TRIPS = "round trips: "
+
+
+def operations_since(ops: dict[str, int], before: dict[str, int]) -> tuple[dict[str, int], int]:
+    """The store calls made since ``before``, by method, and the SQLite round trips among them."""
+    since = {k: v - before.get(k, 0) for k, v in ops.items()}
+    calls = {k: v for k, v in since.items() if v and not k.startswith(_ROUND_TRIPS)}
+    return calls, sum(v for k, v in since.items() if k.startswith(_ROUND_TRIPS))
 
 
 def count_store_operations(counts: Counter[str]) -> None:
@@ -53,7 +63,7 @@ def count_store_operations(counts: Counter[str]) -> None:
     run = ThreadConnection.run
 
     async def counted_run(self: ThreadConnection, fn: Callable[..., Any]) -> Any:
-        counts[f"round trips: {self._name}"] += 1
+        counts[f"{_ROUND_TRIPS}{self._name}"] += 1
         return await run(self, fn)
 
     ThreadConnection.run = counted_run  # type: ignore[method-assign]

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench._serve import CountedServer
+from bench._serve import CountedServer, operations_since
 from bench.pipeline import end_to_end
 from tests.utils.documents import make_report_pdf
 
@@ -47,9 +47,7 @@ def run_one(pdf: Path, pages: int, data_dir: Path, env: dict[str, str], warm_up:
         rss = server.peak_rss_mb()
     finally:
         server.stop()
-    ops = server.store_operations()
-    calls = {k: v - counts_before.get(k, 0) for k, v in ops.items() if not k.startswith("round trips")}
-    trips = {k: v - counts_before.get(k, 0) for k, v in ops.items() if k.startswith("round trips")}
+    calls, trips = operations_since(server.store_operations(), counts_before)
     return {
         "pages": pages,
         "seconds": round(elapsed, 2),
@@ -57,7 +55,7 @@ def run_one(pdf: Path, pages: int, data_dir: Path, env: dict[str, str], warm_up:
         "cpu_s": {k: round(v - cpu_before.get(k, 0), 2) for k, v in cpu_after.items()},
         "peak_rss_mb": rss,
         "store_calls": sum(calls.values()),
-        "sqlite_round_trips": sum(trips.values()),
+        "sqlite_round_trips": trips,
     }
 
 

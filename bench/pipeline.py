@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 import pymupdf
 
-from bench._serve import CountedServer
+from bench._serve import CountedServer, operations_since
 from doclane.ai.local import _analyze_sync, _reduce_sync
 from doclane.extraction import chunk_document, extract
 from tests.utils.api import all_terminal, auth, collect_sse, login, upload
@@ -133,11 +133,9 @@ def embedded(paths: list[Path], data_dir: Path, env: dict[str, str], warm_up: Pa
         cpu = {k: round(v - cpu_before.get(k, 0), 2) for k, v in server.cpu_s().items()}
     finally:
         server.stop()
-    ops = {k: v - before.get(k, 0) for k, v in server.store_operations().items()}
+    calls, trips = operations_since(server.store_operations(), before)
     chunks = sum(e["progress"]["total"] for e in events
                  if e["status"] == "completed" and e.get("progress"))
-    calls = {k: v for k, v in ops.items() if not k.startswith("round trips") and v}
-    trips = sum(v for k, v in ops.items() if k.startswith("round trips"))
     return {
         "seconds": elapsed, "cpu_s": cpu, "chunks": chunks,
         "store_calls_per_chunk": round(sum(calls.values()) / max(chunks, 1), 2),
