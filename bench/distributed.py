@@ -44,7 +44,7 @@ import httpx
 import psycopg
 import pymongo
 
-from bench.pipeline import end_to_end, make_corpus
+from bench.pipeline import append_table_row, end_to_end, make_corpus
 from tests.utils.cluster import Cluster, cluster_env, fresh_search_database
 from tests.utils.server import ServerProcess, free_port
 
@@ -319,30 +319,30 @@ def _pages(path: Path) -> int:
         return int(doc.page_count)
 
 
+_HISTORY = (
+    "# Distributed vs embedded throughput (bench/distributed.py)\n\n"
+    "Each row is one run of one corpus. *vs embedded* is measured wall time; *by CPU* is "
+    "embedded CPU per page / this run's CPU per page, the ratio when each run has the "
+    "cores to itself and keeps them busy (a loaded machine gives many processes more "
+    "CPU than one). CPU is per process with its children (pools, PostgreSQL backends), "
+    "in ms per page, busiest first.\n\n"
+    "| when | load | pages | run | pages/s | vs embedded | by CPU | Mongo commands/chunk "
+    "| CPU ms/page | CPU ms/page by process |\n"
+    "|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
 def _write(result: dict[str, Any]) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "distributed.json").write_text(json.dumps(result, indent=2) + "\n")
-    history = RESULTS / "distributed.md"
-    if not history.exists():
-        history.write_text(
-            "# Distributed vs embedded throughput (bench/distributed.py)\n\n"
-            "Each row is one run of one corpus. *vs embedded* is measured wall time; *by CPU* is "
-            "embedded CPU per page / this run's CPU per page, the ratio when each run has the "
-            "cores to itself and keeps them busy (a loaded machine gives many processes more "
-            "CPU than one). CPU is per process with its children (pools, PostgreSQL backends), "
-            "in ms per page, busiest first.\n\n"
-            "| when | load | pages | run | pages/s | vs embedded | by CPU | Mongo commands/chunk "
-            "| CPU ms/page | CPU ms/page by process |\n"
-            "|---|---|---|---|---|---|---|---|---|---|\n")
     load = result["machine"].rsplit(" ", 1)[-1]
-    with history.open("a") as out:
-        for name, run in result["runs"].items():
-            cpu = ", ".join(f"{k} {v}" for k, v in list(run["cpu_ms_per_page_by_process"].items())[:5])
-            out.write(f"| {result['when']} | {load} | {result['pages']} | {name} | {run['pages_per_s']} "
-                      f"| {run['vs_embedded']} | {run['vs_embedded_by_cpu']} "
-                      f"| {run.get('mongo_commands_per_chunk_total', '-')} "
-                      f"| {run['cpu_ms_per_page_total']} | {cpu} |\n")
-
+    for name, run in result["runs"].items():
+        cpu = ", ".join(f"{k} {v}" for k, v in list(run["cpu_ms_per_page_by_process"].items())[:5])
+        append_table_row(RESULTS / "distributed.md", _HISTORY, (
+            f"| {result['when']} | {load} | {result['pages']} | {name} | {run['pages_per_s']} "
+            f"| {run['vs_embedded']} | {run['vs_embedded_by_cpu']} "
+            f"| {run.get('mongo_commands_per_chunk_total', '-')} "
+            f"| {run['cpu_ms_per_page_total']} | {cpu} |"))
 
 if __name__ == "__main__":
     main()
