@@ -232,7 +232,7 @@ class TokenWatch:
         tokens.setdefault(token, []).append(future)
         self._checks[token] = valid
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._watch(), name="token-watch")
+            self._task = supervised(self._watch(), name="token-watch")  # its death: unhealthy, not silent
         try:
             await future
         finally:
