@@ -17,18 +17,17 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import joblib
 import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]
 
+from doclane.ai._artefacts import MANIFEST_FILE, MODEL_FILE, artefact_path
 from doclane.ai.exceptions import AnalysisError
 from doclane.infra.settings import get_settings
 
@@ -36,10 +35,6 @@ __all__ = [
     "MANIFEST_FILE", "MODEL_FILE", "SentenceModel", "dense_features", "load_sentence_model",
 ]
 
-logger = logging.getLogger(__name__)
-
-MODEL_FILE = "model.joblib"
-MANIFEST_FILE = "manifest.json"
 _SEEN_MAX = 20_000
 _NEGATION_RE = re.compile(
     r"\b(?:not|no|never|nobody|nothing|none|neither|nor|without|cannot)\b|n't\b", re.IGNORECASE
@@ -108,22 +103,5 @@ def load_sentence_model() -> SentenceModel:
     the data and code, trained now if missing (a few seconds). Without it (an installed
     package), the newest complete ``sentiment-*`` artefact in ``settings.models_dir``.
     """
-    models_dir = Path(get_settings().models_dir)
-    training: ModuleType | None
-    try:  # the training code lives in the repository, not in the installed package
-        from models.sentiment import pipeline as training
-    except ImportError:
-        training = None
-    if training is not None:
-        folder = training.artefact_dir(models_dir)
-        if not (folder / MODEL_FILE).is_file():
-            logger.warning("sentence sentiment model %s missing: training it now", folder.name)
-            training.build(models_dir)
-        return _load(str(folder))
-    built = [p for p in models_dir.glob("sentiment-*")
-             if (p / MODEL_FILE).is_file() and (p / MANIFEST_FILE).is_file()]
-    if not built:
-        raise AnalysisError(
-            f"No sentence sentiment model in {models_dir}: run `make models` in the repository."
-        )
-    return _load(str(max(built, key=lambda p: (p / MODEL_FILE).stat().st_mtime)))
+    return _load(str(artefact_path(Path(get_settings().models_dir), "sentiment",
+                                   what="sentence sentiment model", missing=AnalysisError)))

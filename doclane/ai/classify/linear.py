@@ -15,14 +15,12 @@ from typing import Any
 import joblib
 import numpy as np
 
+from doclane.ai._artefacts import MANIFEST_FILE, MODEL_FILE
 from doclane.ai.classify.exceptions import ClassifierUnavailable
 from doclane.ai.classify.features import prepare_text
 from doclane.schemas.enrichment import Classification, DocType
 
 __all__ = ["MANIFEST_FILE", "MODEL_FILE", "LinearDocClassifier", "load_artefact", "sharpen"]
-
-MODEL_FILE = "model.joblib"
-MANIFEST_FILE = "manifest.json"
 
 
 def sharpen(probabilities: Any, exponent: float) -> Any:
