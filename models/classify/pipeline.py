@@ -10,11 +10,8 @@ processes that race to build never see half an artefact.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import random
-import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -33,6 +30,8 @@ from sklearn.svm import LinearSVC
 
 from doclane.ai.classify.features import prepare_text
 from doclane.ai.classify.linear import MANIFEST_FILE, MODEL_FILE, sharpen
+from models._artefacts import ROOT, named, publish
+from models._artefacts import fingerprint as fingerprint_of
 from models.classify.generate import generated_docs
 from models.classify.metrics import apply_threshold, choose_threshold, expected_calibration_error, scores
 from models.classify.sources import SourceDoc, document_text, read_source_dir
@@ -41,7 +40,6 @@ __all__ = ["CANDIDATES", "CLASSES", "DEV", "Example", "artefact_dir", "build", "
            "fingerprint", "make_model", "training_docs"]
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
 HANDWRITTEN = HERE / "data" / "handwritten"
 #: The development set: hand-written apart from the training and held-out documents; it
 #: chooses the candidate and the ``other`` threshold, so it is part of the artefact's hash.
@@ -80,13 +78,9 @@ class Example:
 
 def fingerprint(per_class: int = PER_CLASS) -> str:
     """Hash of everything the trained model depends on."""
-    digest = hashlib.sha256(f"per_class={per_class};seed={SEED}".encode())
-    for path in [*_CODE, *sorted(HANDWRITTEN.glob("*.txt")), *sorted(DEV.glob("*.txt"))]:
-        digest.update(str(path.relative_to(ROOT)).encode())
-        digest.update(path.read_bytes())
-    for library in _LIBRARIES:
-        digest.update(f"{library}={metadata.version(library)}".encode())
-    return digest.hexdigest()[:16]
+    return fingerprint_of(f"per_class={per_class};seed={SEED}",
+                          named([*_CODE, *sorted(HANDWRITTEN.glob("*.txt")), *sorted(DEV.glob("*.txt"))]),
+                          _LIBRARIES, length=16)
 
 
 def artefact_dir(models_dir: Path, per_class: int = PER_CLASS) -> Path:
@@ -212,20 +206,15 @@ def build(models_dir: Path, *, per_class: int = PER_CLASS, force: bool = False) 
         "libraries": {lib: metadata.version(lib) for lib in _LIBRARIES},
         "convert_s": round(converted_s, 1), "build_s": round(time.perf_counter() - started, 1),
     }
-    Path(models_dir).mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".classify-", dir=models_dir))
-    joblib.dump(model, tmp / MODEL_FILE)
-    with (tmp / DATASET_FILE).open("w", encoding="utf-8") as out:
-        for e in examples:
-            out.write(json.dumps(asdict(e), ensure_ascii=False) + "\n")
-    (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    if force and target.exists():
-        shutil.rmtree(target)
-    try:
-        os.rename(tmp, target)
-    except OSError:  # another process finished first: its artefact is the same one
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+
+    def write(folder: Path) -> None:
+        joblib.dump(model, folder / MODEL_FILE)
+        with (folder / DATASET_FILE).open("w", encoding="utf-8") as out:
+            for e in examples:
+                out.write(json.dumps(asdict(e), ensure_ascii=False) + "\n")
+        (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+    return publish(target, write, force=force)
 
 
 def load_dataset(path: Path) -> list[Example]:

@@ -14,11 +14,7 @@ lexicon features of :func:`doclane.ai._sentiment_model.dense_features`), *select
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
-import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
@@ -34,11 +30,12 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from doclane.ai._sentiment import lexicon_scores
 from doclane.ai._sentiment_model import MANIFEST_FILE, MODEL_FILE, dense_features
+from models._artefacts import ROOT, named, publish
+from models._artefacts import fingerprint as fingerprint_of
 
 __all__ = ["CLASSES", "DATA", "VERSION", "artefact_dir", "build", "fingerprint", "load_sentences"]
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
 DATA = HERE / "data"
 CLASSES = ("positive", "negative", "neutral")
 VERSION = "sentence-sentiment-lr@1"
@@ -62,16 +59,9 @@ def load_sentences(data: Path = DATA) -> list[tuple[str, str]]:
 
 def fingerprint(data: Path = DATA) -> str:
     """Hash of everything the trained model depends on (``data``: the training sentences)."""
-    digest = hashlib.sha256(f"{VERSION};seed={SEED};C={C_GRID};folds={FOLDS}".encode())
-    for path in _CODE:
-        digest.update(str(path.relative_to(ROOT)).encode())
-        digest.update(path.read_bytes())
-    for label in CLASSES:
-        digest.update(f"data/{label}.txt".encode())
-        digest.update((data / f"{label}.txt").read_bytes())
-    for library in _LIBRARIES:
-        digest.update(f"{library}={metadata.version(library)}".encode())
-    return digest.hexdigest()[:12]
+    return fingerprint_of(f"{VERSION};seed={SEED};C={C_GRID};folds={FOLDS}",
+                          [*named(_CODE), *named((data / f"{label}.txt" for label in CLASSES), data.parent)],
+                          _LIBRARIES, length=12)
 
 
 def artefact_dir(models_dir: Path) -> Path:
@@ -140,14 +130,9 @@ def build(models_dir: Path, *, force: bool = False) -> Path:
         "libraries": {lib: metadata.version(lib) for lib in _LIBRARIES},
         "build_s": round(time.perf_counter() - started, 1),
     }
-    Path(models_dir).mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".sentiment-", dir=models_dir))
-    joblib.dump(parts, tmp / MODEL_FILE)
-    (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    if force and target.exists():
-        shutil.rmtree(target)
-    try:
-        os.rename(tmp, target)
-    except OSError:  # another process finished first: its artefact is the same one
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+
+    def write(folder: Path) -> None:
+        joblib.dump(parts, folder / MODEL_FILE)
+        (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+    return publish(target, write, force=force)
