@@ -376,6 +376,20 @@ async def test_an_older_answer_does_not_override_the_headroom_of_a_newer_one():
     assert limiter.requests_per_s == approx(10)  # the newer, roomier answer still rules
 
 
+async def test_the_provider_s_rate_is_the_tightest_bound_its_answers_gave():
+    time = FakeTime()
+    limiter = limiter_on(time, rps=100)
+
+    # A bucket of 20 refilling 20 a second: half empty, it tells 20 a second; nearly full, its
+    # rounded-down remaining (19 of 19.6) tells 1 missing in 20 ms, 50 a second, which is too high.
+    for remaining, reset_s in ((10, 0.5), (19, 0.02)):
+        async with limiter.call(10) as ticket:
+            ticket.observe(ratelimit_headers(limit=20, remaining=remaining, reset_s=reset_s))
+
+    assert limiter.provider_requests_per_s == approx(20)
+    assert limiter.requests_per_s == approx(20)
+
+
 async def test_tokens_follow_the_provider_token_limit():
     time = FakeTime()
     limiter = limiter_on(time, tpm=600_000)
