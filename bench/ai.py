@@ -41,7 +41,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.ai_limiter import limiter_only
+from bench.ai_limiter import SETTLED_AFTER_S, limiter_only
 from doclane.extraction import chunk_document, extract
 from tests.utils.api import auth, login, upload
 from tests.utils.server import ServerProcess
@@ -55,8 +55,6 @@ _SAMPLE_EVERY_S = 0.25
 #: The steady-state window, as shares of the run's successful calls.
 _WINDOW = (0.05, 0.90)
 _RUN_TIMEOUT_S = 240
-#: The share of 429s is counted over calls that finished after this (the adaptation's start-up).
-_SETTLED_AFTER_S = 30
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -283,7 +281,7 @@ def summarise(run: Run, expected_calls: int) -> dict[str, Any]:
     chunk_calls = sum(d["chunk_count"] or 0 for d in completed)
     reduce_calls = sum(1 for d in completed if (d["chunk_count"] or 0) > 1)
     outcomes = {k.removeprefix("outcome_"): int(v) for k, v in final.items() if k.startswith("outcome_")}
-    settled = next((s for s in samples if s.t >= _SETTLED_AFTER_S), None)
+    settled = next((s for s in samples if s.t >= SETTLED_AFTER_S), None)
     last = samples[-1]
     late_calls = (last.ok + last.failed) - (settled.ok + settled.failed) if settled else 0.0
     late_429 = last.rate_limited - settled.rate_limited if settled else 0.0
