@@ -115,8 +115,10 @@ class StatusHub:
     async def _recheck_owners(self) -> None:
         for owner in tuple(self._clients):
             latest = await self._store.latest_cursor(owner)
+            # ``_known`` moves when a client reads the events, not here: without transactions
+            # (MongoDB) the cursor is allocated before its event is written, and a client
+            # that looked too early must be woken again at the next round.
             if latest > self._known.get(owner, latest) and owner in self._clients:
-                self._known[owner] = latest
                 for queue in tuple(self._clients[owner]):
                     self._offer(queue, _RESYNC)
 

@@ -15,7 +15,7 @@ from doclane.api.sockets import _still_valid
 from doclane.infra.bus.embedded import EmbeddedBus
 from doclane.infra.store.sqlite import SqliteStore
 from doclane.schemas.documents import DocumentRecord
-from doclane.schemas.events import DocumentStatus, Stage, StatusChange
+from doclane.schemas.events import DocumentStatus, Stage, StatusChange, StatusEvent
 
 World = tuple[SqliteStore, EmbeddedBus, Callable[[float], StatusHub]]
 PENDING = StatusChange(status=DocumentStatus.PENDING, stage=Stage.UPLOAD)
@@ -76,6 +76,36 @@ async def test_a_store_error_in_one_recheck_does_not_end_the_rechecks(world):
     first = asyncio.ensure_future(anext(stream))
     await asyncio.wait_for(failed.wait(), 5)  # a recheck with the client connected failed
     await store.append_status("d1", PENDING)  # stored, its publish lost
+    event = await asyncio.wait_for(first, 5)
+    assert (event.document_id, event.seq) == ("d1", 1)
+    await stream.aclose()
+
+
+async def test_an_event_written_just_after_a_recheck_saw_its_cursor_still_reaches_an_idle_client(world):
+    store, _, make_hub = world
+    hub = make_hub(0.1)
+    stream = hub.follow("alice", await hub.now("alice"))
+    real_latest, real_since = store.latest_cursor, store.status_events_since
+    allocated, read_before_written = asyncio.Event(), asyncio.Event()
+
+    async def counter_ahead(owner: str) -> int:
+        # MongoDB: the owner's counter moves a moment before the event itself is written.
+        if not allocated.is_set():
+            allocated.set()
+            return await real_latest(owner) + 1
+        return await real_latest(owner)
+
+    async def since(owner: str, cursor: int, limit: int) -> list[StatusEvent]:
+        events = await real_since(owner, cursor, limit)
+        if allocated.is_set():
+            read_before_written.set()
+        return events
+
+    store.latest_cursor = counter_ahead  # type: ignore[method-assign]
+    store.status_events_since = since  # type: ignore[method-assign]
+    first = asyncio.ensure_future(anext(stream))
+    await asyncio.wait_for(read_before_written.wait(), 5)  # the client looked: nothing yet
+    await store.append_status("d1", PENDING)  # now written, its publish lost
     event = await asyncio.wait_for(first, 5)
     assert (event.document_id, event.seq) == ("d1", 1)
     await stream.aclose()
