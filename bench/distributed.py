@@ -44,11 +44,11 @@ import httpx
 import psycopg
 import pymongo
 
-from bench.pipeline import append_table_row, end_to_end, make_corpus
+from bench._common import save_results
+from bench.pipeline import end_to_end, make_corpus
 from tests.utils.cluster import Cluster, cluster_env, fresh_search_database
 from tests.utils.server import ServerProcess, free_port
 
-RESULTS = Path(__file__).parent / "results"
 _INFRA = Path(__file__).resolve().parents[1] / "infra"
 _CACHE = Path(os.environ.get("DOCLANE_CACHE_DIR", Path.home() / ".cache" / "doclane"))
 _TICK_S = 1 / os.sysconf("SC_CLK_TCK")
@@ -328,21 +328,21 @@ _HISTORY = (
     "in ms per page, busiest first.\n\n"
     "| when | load | pages | run | pages/s | vs embedded | by CPU | Mongo commands/chunk "
     "| CPU ms/page | CPU ms/page by process |\n"
-    "|---|---|---|---|---|---|---|---|---|---|"
+    "|---|---|---|---|---|---|---|---|---|---|\n"
 )
 
 
 def _write(result: dict[str, Any]) -> None:
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "distributed.json").write_text(json.dumps(result, indent=2) + "\n")
     load = result["machine"].rsplit(" ", 1)[-1]
-    for name, run in result["runs"].items():
+
+    def row(name: str, run: dict[str, Any]) -> str:
         cpu = ", ".join(f"{k} {v}" for k, v in list(run["cpu_ms_per_page_by_process"].items())[:5])
-        append_table_row(RESULTS / "distributed.md", _HISTORY, (
-            f"| {result['when']} | {load} | {result['pages']} | {name} | {run['pages_per_s']} "
-            f"| {run['vs_embedded']} | {run['vs_embedded_by_cpu']} "
-            f"| {run.get('mongo_commands_per_chunk_total', '-')} "
-            f"| {run['cpu_ms_per_page_total']} | {cpu} |"))
+        return (f"| {result['when']} | {load} | {result['pages']} | {name} | {run['pages_per_s']} "
+                f"| {run['vs_embedded']} | {run['vs_embedded_by_cpu']} "
+                f"| {run.get('mongo_commands_per_chunk_total', '-')} "
+                f"| {run['cpu_ms_per_page_total']} | {cpu} |\n")
+
+    save_results("distributed", result, _HISTORY, (row(n, r) for n, r in result["runs"].items()))
 
 if __name__ == "__main__":
     main()

@@ -229,7 +229,7 @@ _OVERHEAD = (
 )
 
 
-def append_table_row(path: Path, header: str, row: str) -> None:
+def _append_row(path: Path, header: str, row: str) -> None:
     """Add ``row`` at the end of the table that starts with ``header`` (the table is made if missing)."""
     lines = path.read_text().splitlines() if path.exists() else []
     head = header.splitlines()
@@ -316,7 +316,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "pipeline.json").write_text(json.dumps(result, indent=2) + "\n")
     history = RESULTS / "pipeline.md"
-    append_table_row(history, _HISTORY, (
+    _append_row(history, _HISTORY, (
         f"| {result['when']} | {args.docs} | {pages} | {result['raw_pymupdf_pages_per_s']} "
         f"| {result['doclane_extract_and_chunk_pages_per_s']} "
         f"| {result['plain_loop_extract_analyze_pages_per_s']} | {result['end_to_end_pages_per_s']} "
@@ -326,7 +326,7 @@ def main() -> None:
         f"| {result.get('distributed_vs_raw', '-')} "
         f"| {result.get('distributed_2_vs_1_analyzers', '-')} |"))
     mock_off, mock_on = runs["mock, indexing off"], runs["mock, minilm"]
-    append_table_row(history, _OVERHEAD, (
+    _append_row(history, _OVERHEAD, (
         f"| {result['when']} | {result['load_average']} | {result['raw_pymupdf_pages_per_s']} "
         f"| {mock_off['pages_per_s']} / {mock_on['pages_per_s']} "
         f"| {mock_off['vs_raw']} / {mock_on['vs_raw']} "
