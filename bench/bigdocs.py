@@ -25,11 +25,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench._common import save_results
 from bench._serve import CountedServer, operations_since
 from bench.pipeline import end_to_end
 from tests.utils.documents import make_report_pdf
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def run_one(pdf: Path, pages: int, data_dir: Path, env: dict[str, str], warm_up: Path) -> dict[str, Any]:
@@ -116,32 +115,32 @@ def summarise(runs: list[dict[str, Any]], indexing: bool, note: str = "") -> dic
     return result
 
 
-def record(result: dict[str, Any]) -> None:
-    """One row in ``bench/results/bigdocs.md``."""
+_HISTORY = (
+    "Big documents (issue 13, target 2): one fresh embedded server per size, `local` analyzer. "
+    "Wall-time pages/s is disturbed by the shared machine's load; pages per CPU second "
+    "(all processes, and the main process alone) is not. Peak RSS is `VmHWM`.\n\n"
+    "| when | note | load avg | indexing | p/s 10 / 100 / 1000 | 1000 vs 100 "
+    "| 1000 vs 100, CPU (all / main) | main RSS MB 10 / 1000 | main 1000 vs 10 "
+    "| largest worker 1000 vs 10 | store calls / round trips, 1000 pages |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|\n"
+)
+
+
+def history_rows(result: dict[str, Any]) -> list[str]:
+    """The row of ``bench/results/bigdocs.md`` for a run of all three sizes (none otherwise)."""
     if "pages_per_s_1000_vs_100" not in result:
-        return
-    history = RESULTS / "bigdocs.md"
-    if not history.exists():
-        history.write_text(
-            "Big documents (issue 13, target 2): one fresh embedded server per size, `local` analyzer. "
-            "Wall-time pages/s is disturbed by the shared machine's load; pages per CPU second "
-            "(all processes, and the main process alone) is not. Peak RSS is `VmHWM`.\n\n"
-            "| when | note | load avg | indexing | p/s 10 / 100 / 1000 | 1000 vs 100 "
-            "| 1000 vs 100, CPU (all / main) | main RSS MB 10 / 1000 | main 1000 vs 10 "
-            "| largest worker 1000 vs 10 | store calls / round trips, 1000 pages |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|\n")
+        return []
     by_pages = {r["pages"]: r for r in result["runs"]}
     big = by_pages[1000]
-    with history.open("a") as out:
-        out.write(
-            f"| {result['when']} | {result['note']} | {result['load_average']} "
-            f"| {'on' if result['indexing'] else 'off'} "
-            f"| {by_pages[10]['pages_per_s']} / {by_pages[100]['pages_per_s']} / {big['pages_per_s']} "
-            f"| {result['pages_per_s_1000_vs_100']} "
-            f"| {result['pages_per_cpu_s_1000_vs_100']} / {result['main_pages_per_cpu_s_1000_vs_100']} "
-            f"| {by_pages[10]['peak_rss_mb']['main']} / {big['peak_rss_mb']['main']} "
-            f"| {result['peak_rss_main_1000_vs_10']} | {result['peak_rss_worker_1000_vs_10']} "
-            f"| {big['store_calls']} / {big.get('sqlite_round_trips', '-')} |\n")
+    return [
+        f"| {result['when']} | {result['note']} | {result['load_average']} "
+        f"| {'on' if result['indexing'] else 'off'} "
+        f"| {by_pages[10]['pages_per_s']} / {by_pages[100]['pages_per_s']} / {big['pages_per_s']} "
+        f"| {result['pages_per_s_1000_vs_100']} "
+        f"| {result['pages_per_cpu_s_1000_vs_100']} / {result['main_pages_per_cpu_s_1000_vs_100']} "
+        f"| {by_pages[10]['peak_rss_mb']['main']} / {big['peak_rss_mb']['main']} "
+        f"| {result['peak_rss_main_1000_vs_10']} | {result['peak_rss_worker_1000_vs_10']} "
+        f"| {big['store_calls']} / {big.get('sqlite_round_trips', '-')} |\n"]
 
 
 def main() -> None:
@@ -163,9 +162,7 @@ def main() -> None:
             runs.append(run_one(_pdf(corpus, n), n, folder / f"data-{n}", env, warm_up))
             print(json.dumps(runs[-1]), flush=True)
     result = summarise(runs, args.indexing, args.note)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bigdocs.json").write_text(json.dumps(result, indent=2) + "\n")
-    record(result)
+    save_results("bigdocs", result, _HISTORY, history_rows(result))
     print(json.dumps(result, indent=2))
 
 
