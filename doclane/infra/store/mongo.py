@@ -568,19 +568,29 @@ class MongoStore(Store):
         return value
 
     async def token_version(self, user: str) -> int:
-        found = await self._collection("token_versions").find_one({"_id": user})
-        return int(found["version"]) if found is not None else 0
+        # The head is a hint kept by $max (FerretDB's updates are not atomic, so it may lag);
+        # the version is the last revocation claimed after it, found by _id lookups.
+        head = await self._collection("token_versions").find_one({"_id": user})
+        version = int(head["version"]) if head is not None else 0
+        claims = self._collection("token_revocations")
+        while await claims.find_one({"_id": f"{user}:{version + 1}"}, projection={"_id": 1}) is not None:
+            version += 1
+        return version
 
     async def revoke_tokens(self, user: str) -> int:
-        # Create the counter first (a duplicate means it exists), then an atomic $inc on
-        # an existing document: concurrent revocations on two gateways both count. (An
-        # upserting $inc races on FerretDB: two first revocations can both read 0.)
-        versions = self._collection("token_versions")
-        with suppress(DuplicateKeyError):
-            await versions.insert_one({"_id": user, "version": 0})
-        found = await versions.find_one_and_update(
-            {"_id": user}, {"$inc": {"version": 1}}, return_document=ReturnDocument.AFTER)
-        return int(found["version"]) if found is not None else 0
+        # Each revocation claims the next number with an insert, which the unique _id makes
+        # atomic on any server (an $inc on FerretDB is not: two revocations could both read
+        # the same version, and the later write could lower it again).
+        while True:
+            claimed = await self.token_version(user) + 1
+            try:
+                await self._collection("token_revocations").insert_one({"_id": f"{user}:{claimed}"})
+            except DuplicateKeyError:
+                continue  # another gateway took this number: the next one is ours to try
+            with suppress(DuplicateKeyError):  # two first upserts: the head is only a hint
+                await self._collection("token_versions").update_one(
+                    {"_id": user}, {"$max": {"version": claimed}}, upsert=True)
+            return claimed
 
     async def cache_put(self, key: str, value: dict[str, Any]) -> None:
         with suppress(DuplicateKeyError):  # another writer came first: its value stays
