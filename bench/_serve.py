@@ -14,7 +14,6 @@ import inspect
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -24,7 +23,7 @@ from typing import Any
 
 from doclane.infra._sqlite import ThreadConnection
 from doclane.infra.store.sqlite import SqliteStore
-from tests.utils.server import ServerProcess, _inherited_env
+from tests.utils.server import ServerProcess
 
 __all__ = ["COUNTS_FILE", "PROFILE_FILE", "CountedServer", "count_store_operations", "cpu_s", "peak_rss_mb",
            "operations_since"]
@@ -72,24 +71,7 @@ def count_store_operations(counts: Counter[str]) -> None:
 class CountedServer(ServerProcess):
     """A :class:`ServerProcess` run through this module: store operations counted, optionally profiled."""
 
-    def start(self, env: dict[str, str] | None = None, timeout_s: float = 60) -> CountedServer:
-        if env is not None:
-            self.env.update(env)
-        log = self._log.open("ab")
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "bench._serve", *self.args, "--data-dir", str(self.data_dir)],
-            env={**_inherited_env(), **self.env}, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"{self.args} exited early; log:\n{self.log_text()}")
-            if self._is_ready():
-                return self
-            time.sleep(0.05)
-        self.kill()
-        raise TimeoutError(f"{self.args} did not become ready; log:\n{self.log_text()}")
+    module = "bench._serve"
 
     def store_operations_now(self) -> dict[str, int]:
         """The counts so far, from a running server (it writes them on ``SIGUSR1``)."""

@@ -32,6 +32,9 @@ def free_port() -> int:
 class DoclaneProcess:
     """A ``doclane`` subcommand as a child process, restartable with the same settings."""
 
+    #: The module run as ``python -m``: a bench may run doclane through a wrapper of its own.
+    module = "doclane"
+
     def __init__(self, args: list[str], data_dir: Path, env: dict[str, str] | None = None,
                  name: str | None = None) -> None:
         self.args = args
@@ -58,7 +61,7 @@ class DoclaneProcess:
         self._log.parent.mkdir(parents=True, exist_ok=True)
         log = self._log.open("ab")
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "doclane", *self.args, "--data-dir", str(self.data_dir)],
+            [sys.executable, "-m", self.module, *self.args, "--data-dir", str(self.data_dir)],
             env={**_inherited_env(), **self.env}, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
