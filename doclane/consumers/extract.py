@@ -86,7 +86,10 @@ async def handle_uploaded(event: DocumentUploaded, services: Services) -> None:
 
     experiments = services.experiments
     stored = {c.index: c for c in await store.list_chunks(doc.id)}
-    chunks: list[Chunk] = list(stored.values())
+    # A run that died while storing the chunks (MongoDB's insert_many is not one transaction)
+    # left only some: extract again; storing the ones already there changes nothing.
+    complete = bool(stored) and len(stored) >= (doc.chunk_count or 0)
+    chunks: list[Chunk] = list(stored.values()) if complete else []
     # A document in an analysis experiment is analysed by its arm's version, never from the
     # configured provider's results of identical content.
     in_analysis_experiment = experiments is not None and experiments.config(Component.ANALYSIS) is not None
