@@ -211,9 +211,9 @@ async def run(provider: str) -> dict[str, Any] | None:
     labels = load_labels()
     if provider == "local":
         check_leaks(labels)
-    if provider == "local":  # loads the parser once, outside the timed analysis
+        # Loads the parser and the sentence model once, outside the timed analysis, which
+        # then starts with empty per-process memories.
         await analyzer.analyze_chunk(Chunk(index=0, text="Please send the report. It is late."))
-    if provider == "local":
         _forget()
     with tempfile.TemporaryDirectory() as tmp:
         outputs = [await _analyse(analyzer, lab, Path(tmp), settings) for lab in labels]
