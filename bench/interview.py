@@ -94,8 +94,6 @@ def _plans(rows: list[PlanRow], extraction: list[dict[str, Any]]) -> dict[str, A
         "rows": [asdict(r) for r in rows],
         "extraction": extraction,
         "extraction_by_group": by_group,
-        "extraction_tuning": by_group.get("tuning"),
-        "extraction_heldout": by_group.get("heldout"),
     }
 
 
