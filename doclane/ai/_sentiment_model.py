@@ -32,7 +32,8 @@ from doclane.ai.exceptions import AnalysisError
 from doclane.infra.settings import get_settings
 
 __all__ = [
-    "MANIFEST_FILE", "MODEL_FILE", "SentenceModel", "dense_features", "load_sentence_model",
+    "MANIFEST_FILE", "MODEL_FILE", "SentenceModel", "dense_features", "feature_matrix",
+    "load_sentence_model",
 ]
 
 _SEEN_MAX = 20_000
@@ -52,6 +53,14 @@ def dense_features(texts: Sequence[str], lexicon: Sequence[tuple[float, float, f
     return sparse.csr_matrix(np.asarray(rows, dtype=float).reshape(len(rows), 4))
 
 
+def feature_matrix(words: Any, chars: Any, texts: Sequence[str],
+                   lexicon: Sequence[tuple[float, float, float]]) -> Any:
+    """The model's features of ``texts`` (one row each), from its fitted word and character
+    vectorisers and :func:`dense_features`."""
+    return sparse.hstack([words.transform(texts), chars.transform(texts),
+                          dense_features(texts, lexicon)]).tocsr()
+
+
 class SentenceModel:
     """Trained vectorisers and classifier; ``polarity`` is P(positive) - P(negative) per sentence."""
 
@@ -68,17 +77,12 @@ class SentenceModel:
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def matrix(self, texts: Sequence[str], lexicon: Sequence[tuple[float, float, float]]) -> Any:
-        """The feature matrix of ``texts`` (one row each)."""
-        return sparse.hstack([self._words.transform(texts), self._chars.transform(texts),
-                              dense_features(texts, lexicon)]).tocsr()
-
     def polarity(self, texts: Sequence[str], lexicon: Sequence[tuple[float, float, float]]) -> list[float]:
         """P(positive) - P(negative) of each text, in [-1, 1]; one matrix for all of them."""
         with self._lock:  # analysis threads share the model and its memory of sentences
             fresh = {t: lex for t, lex in zip(texts, lexicon, strict=True) if t not in self._seen}
             if fresh:
-                matrix = self.matrix(list(fresh), list(fresh.values()))
+                matrix = feature_matrix(self._words, self._chars, list(fresh), list(fresh.values()))
                 proba = self._classifier.predict_proba(matrix)
                 for text, p in zip(fresh, proba[:, self._pos] - proba[:, self._neg], strict=True):
                     self._seen[text] = float(p)

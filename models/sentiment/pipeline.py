@@ -29,7 +29,7 @@ from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from doclane.ai._sentiment import lexicon_scores
-from doclane.ai._sentiment_model import MANIFEST_FILE, MODEL_FILE, dense_features
+from doclane.ai._sentiment_model import MANIFEST_FILE, MODEL_FILE, dense_features, feature_matrix
 from models._artefacts import ROOT, named, publish
 from models._artefacts import fingerprint as fingerprint_of
 
@@ -88,9 +88,7 @@ def _fit(texts: list[str], labels: list[str], lexicon: list[tuple[float, float, 
 
 
 def _predict(parts: dict[str, Any], texts: list[str], lexicon: list[tuple[float, float, float]]) -> Any:
-    x = sparse.hstack([parts["words"].transform(texts), parts["chars"].transform(texts),
-                       dense_features(texts, lexicon)]).tocsr()
-    return parts["classifier"].predict(x)
+    return parts["classifier"].predict(feature_matrix(parts["words"], parts["chars"], texts, lexicon))
 
 
 def select(texts: list[str], labels: list[str], lexicon: list[tuple[float, float, float]]
