@@ -49,9 +49,9 @@ class PrivateInfra:
         subprocess.run([str(_INFRA / f"{service}.sh"), *args], env=self.env, check=True,
                        capture_output=True, timeout=180)
 
-    def start(self) -> PrivateInfra:
-        self._run("kafka", "start")
-        self._run("ferretdb", "start")
+    def start(self, services: tuple[str, ...] = ("kafka", "ferretdb")) -> PrivateInfra:
+        for service in services:
+            self._run(service, "start")
         return self
 
     def restart(self, service: str) -> None:

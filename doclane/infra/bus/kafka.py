@@ -227,6 +227,7 @@ class KafkaBus(EventBus):
             await producer.start()
             self._admin = admin
             await self._ensure(self._name(t) for sub in self._subs for t in sub.topics)
+            await self._until_coordinated(admin, {self._prefix + sub.group for sub in self._subs})
         except BaseException:
             self._admin = None
             await producer.stop()
@@ -312,6 +313,26 @@ class KafkaBus(EventBus):
                 raise KafkaConnectionError(f"topics not listed by the broker after {_TOPIC_LISTED_S:g} s: "
                                            + ", ".join(n for n in names if not _ready(listed.get(n))))
             await asyncio.sleep(0.05)
+
+    @staticmethod
+    async def _until_coordinated(admin: AIOKafkaAdminClient, groups: set[str]) -> None:
+        """Wait until the broker names a coordinator for every group about to be joined.
+
+        On a new broker the offsets topic that coordinators live on is created by the
+        first group that asks; until its partitions are loaded the broker answers
+        "coordinator not available", which aiokafka's consumer logs as an error
+        (alarming on a first start) before it retries.
+        """
+        deadline = time.monotonic() + _TOPIC_LISTED_S
+        for group in sorted(groups):
+            while True:
+                try:
+                    await admin.find_coordinator(group)
+                    break
+                except KafkaError as exc:
+                    if not exc.retriable or time.monotonic() > deadline:
+                        raise
+                await asyncio.sleep(0.05)
 
     def _new_topic(self, name: str) -> NewTopic:
         for own, configs in _OWN_TOPIC_CONFIGS.items():
