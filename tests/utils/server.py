@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -21,6 +22,28 @@ JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 def _inherited_env() -> dict[str, str]:
     """The test run's environment, minus a developer's OpenAI settings: a test names its provider."""
     return {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds the listening TCP socket on ``port`` (Linux /proc).
+
+    A port from :func:`free_port` is free only when asked: a server of another test
+    may take it before this one binds it. Its ``/ready`` would answer for ours, and
+    ours would exit on "address in use" unnoticed.
+    """
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError), open(table) as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # LISTEN
+                    inodes.add(f"socket:[{fields[9]}]")
+    with contextlib.suppress(FileNotFoundError, PermissionError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                    return True
+    return False
 
 
 def free_port() -> int:
@@ -117,11 +140,26 @@ class ServerProcess(DoclaneProcess):
         super().__init__([command, "--port", str(self.port)], data_dir, env,
                          name=f"{data_dir.name}-server" if command == "serve" else None)
 
+    def start(self, env: dict[str, str] | None = None, timeout_s: float = 60) -> DoclaneProcess:
+        """Start; on a free port that another process took first, start again on a new one."""
+        for attempt in range(3):
+            try:
+                return super().start(env, timeout_s)
+            except RuntimeError as exc:
+                if "address already in use" not in str(exc) or attempt == 2:
+                    raise
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+                self.args[self.args.index("--port") + 1] = str(self.port)
+        raise AssertionError("unreachable")
+
     def _is_ready(self) -> bool:
         try:
-            return httpx.get(f"{self.url}/ready", timeout=1).status_code == 200
+            answered = httpx.get(f"{self.url}/ready", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
+        # The answer must come from this process, not from another test's server on the port.
+        return answered and self.pid is not None and _listens(self.pid, self.port)
 
 
 class WorkerProcess(DoclaneProcess):
