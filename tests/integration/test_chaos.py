@@ -98,7 +98,10 @@ def _cluster(tmp_path: Path, kafka: str, mongo: str) -> Cluster:
 async def _client(cluster: Cluster) -> httpx.AsyncClient:
     from tests.utils.api import auth, login
 
-    token = login(cluster.gateway.url, "alice", "alice-pw")
+    try:
+        token = login(cluster.gateway.url, "alice", "alice-pw")
+    except httpx.ConnectError as exc:  # say why the gateway is gone, not only that it is
+        raise AssertionError(f"gateway unreachable: {exc}; its log:\n{cluster.gateway.log_text()}") from exc
     return httpx.AsyncClient(base_url=cluster.gateway.url, headers=auth(token), timeout=60)
 
 
