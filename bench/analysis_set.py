@@ -20,7 +20,8 @@ __all__ = ["DATA", "Label", "Reference", "load_labels", "materialise"]
 DATA = Path(__file__).resolve().parent.parent / "models" / "analysis"
 #: ``heldout_new``: 26 documents written on 2026-11-28, before the sentiment model was trained or
 #: tuned, because the first held-out half had been scored after every change of v3 and v4.
-Split = Literal["tuning", "heldout", "heldout_new"]
+#: ``heldout_3``: 30 documents written blind in November 2026, before extractive-v6's changes.
+Split = Literal["tuning", "heldout", "heldout_new", "heldout_3"]
 _TYPES = {
     ".txt": "text/plain", ".md": "text/markdown", ".html": "text/html",
     ".json": "application/json",
