@@ -110,7 +110,8 @@ async def end_to_end_events(paths: list[Path], url: str) -> tuple[float, list[di
 #: ``mock`` answers at once (zero latency, no rate limit): what is left is the pipeline's own cost.
 _MOCK = {"DOCLANE_AI_PROVIDER": "mock", "DOCLANE_MOCK_LATENCY_MS": "0",
          "DOCLANE_AI_REQUESTS_PER_S": "100000", "DOCLANE_AI_TOKENS_PER_MIN": "1000000000"}
-_LOCAL = {"DOCLANE_AI_PROVIDER": "local"}
+#: No AI cache: the corpus repeats its sentences, and the plain loop it is compared with has none.
+_LOCAL = {"DOCLANE_AI_PROVIDER": "local", "DOCLANE_AI_CACHE": "false"}
 _OFF = {"DOCLANE_SEARCH_ENABLED": "false"}
 EMBEDDED = {
     "local, indexing off": _LOCAL | _OFF,
