@@ -23,10 +23,10 @@ async def handle_chunk_ready(event: ChunkReady, services: Services) -> None:
     the cache without calling the provider.
     """
     store = services.store
-    record = await store.get_chunk(event.document_id, event.chunk.index)
-    if record is None:  # the document was deleted meanwhile
+    analysed = await store.chunk_has(event.document_id, event.chunk.index, "analysis")
+    if analysed is None:  # the document was deleted meanwhile
         return
-    if record.analysis is None:
+    if not analysed:
         doc = await store.get_document(event.document_id)
         if doc is None or doc.status.terminal:
             return

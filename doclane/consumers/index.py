@@ -41,11 +41,11 @@ async def handle_chunk_ready_for_index(event: ChunkReady, services: Services) ->
     instead of embedding again.
     """
     store = services.store
-    record = await store.get_chunk(event.document_id, event.chunk.index)
-    if record is None:  # the document was deleted meanwhile
+    indexed = await store.chunk_has(event.document_id, event.chunk.index, "index")
+    if indexed is None:  # the document was deleted meanwhile
         return
     passages = 0
-    if record.indexed_at is None:
+    if not indexed:
         doc = await store.get_document(event.document_id)
         if doc is None or doc.status.terminal:
             return

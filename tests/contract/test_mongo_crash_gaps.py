@@ -129,7 +129,7 @@ async def test_a_chunk_counted_by_a_writer_killed_midway_is_counted_once(mongo, 
     # The mark lands, the count does not: the redelivered result must still be counted.
     marks = mongo._collection("chunk_marks")
 
-    await _killed_at(monkeypatch, mongo._documents, "update_one",
+    await _killed_at(monkeypatch, mongo._documents, "find_one_and_update",
                      lambda: mongo.mark_chunk_aggregated(doc.id, 0, "analysis"))
     assert await marks.find_one({"_id": f"{doc.id}:0"}) is not None
     await mongo.mark_chunk_aggregated(doc.id, 0, "analysis")  # the redelivery

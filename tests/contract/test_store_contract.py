@@ -212,6 +212,25 @@ async def test_indexing_is_recorded_and_counted_apart_from_analysis(store):
     assert stored.aggregated and stored.index_aggregated
 
 
+async def test_a_stage_learns_whether_its_part_of_a_chunk_is_stored(store):
+    # What the analyzer and the indexer read before working on a chunk: one cheap answer,
+    # not the chunk with its text, analysis and entities.
+    doc = _doc()
+    await store.create_document(doc)
+    await store.put_chunks(doc.id, [Chunk(index=i, text=f"part {i}") for i in range(2)])
+    assert await store.chunk_has(doc.id, 0, "analysis") is False
+    assert await store.chunk_has(doc.id, 0, "index") is False
+    await store.save_chunk_analysis(doc.id, 0, ChunkAnalysis(summary="s"))
+    await store.mark_chunk_indexed(doc.id, 1)
+    assert await store.chunk_has(doc.id, 0, "analysis") is True
+    assert await store.chunk_has(doc.id, 0, "index") is False
+    assert await store.chunk_has(doc.id, 1, "analysis") is False
+    assert await store.chunk_has(doc.id, 1, "index") is True
+    assert await store.chunk_has(doc.id, 5, "analysis") is None  # no such chunk
+    await store.delete_document(doc.id)
+    assert await store.chunk_has(doc.id, 0, "analysis") is None  # the document is gone
+
+
 async def test_update_and_delete_remove_everything_of_a_document(store):
     doc = _doc()
     await store.create_document(doc)

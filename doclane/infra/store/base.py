@@ -127,6 +127,11 @@ class Store(Protocol):
     async def mark_chunk_indexed(self, document_id: str, index: int) -> bool:
         """Record that the chunk's passages are in the search index; True the first time."""
 
+    async def chunk_has(self, document_id: str, index: int, part: ChunkPart) -> bool | None:
+        """Whether the chunk's analysis (``part="analysis"``) or its indexing (``"index"``) is
+        stored; ``None`` when the chunk is not (its document deleted). What a stage reads
+        before working on a chunk: no text, analysis or entities are loaded."""
+
     async def count_chunks(self, document_id: str) -> ChunkCounts:
         """Chunks the aggregator counted as analysed and as indexed, and the total."""
 

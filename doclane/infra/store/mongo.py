@@ -467,6 +467,16 @@ class MongoStore(Store):
         return self._chunk_record(data, analysis, indexed, (index in counted[0], index in counted[1]),
                                   entities)
 
+    async def chunk_has(self, document_id: str, index: int, part: ChunkPart) -> bool | None:
+        # Two reads by bare ``_id`` of the keys alone, sent together (get_chunk is five,
+        # with the chunk's text, analysis and entities).
+        cid = _chunk_id(document_id, index)
+        chunk, stored = await asyncio.gather(
+            self._chunks.find_one({"_id": cid}, {"_id": True}),
+            self._collection(_STORED[part]).find_one({"_id": cid}, {"_id": True}),
+        )
+        return None if chunk is None else stored is not None
+
     async def _counted(self, document_id: str) -> tuple[set[int], set[int]]:
         """The chunk indexes the aggregator counted as analysed and as indexed (one read).
 
@@ -516,9 +526,15 @@ class MongoStore(Store):
         self, document_id: str, index: int, part: ChunkPart = "analysis"
     ) -> bool:
         """The mark half of :meth:`mark_and_count_chunks`: True if this call counted the part."""
+        newly, _ = await self._mark(document_id, index, part)
+        return newly
+
+    async def _mark(self, document_id: str, index: int, part: ChunkPart) -> tuple[bool, _Doc | None]:
+        """Count the part; whether this call did, and the document's counts after it (its
+        counted sets and total, as stored; ``None`` when the chunk or document is gone)."""
         cid = _chunk_id(document_id, index)
         if await self._chunks.find_one({"_id": cid}, {"_id": True}) is None:
-            return False
+            return False, None
         try:
             await self._collection(_MARK_COLLECTIONS[part]).insert_one(
                 {"_id": cid, "document_id": document_id})
@@ -527,14 +543,20 @@ class MongoStore(Store):
             newly = False
         # The count is the set of counted indexes on the document, so adding to it is
         # idempotent: a writer killed between the mark and the count (a server restart)
-        # is counted by the redelivery, and a duplicate result is never counted twice.
-        await self._documents.update_one({"_id": document_id}, {"$addToSet": {_COUNTED[part]: index}})
-        return newly
+        # is counted by the redelivery, and a duplicate result is never counted twice. The
+        # document after the update carries the counts: no second read for them. (Whole:
+        # FerretDB 1.x implements no projection in findAndModify; while its chunks are
+        # counted a document is its metadata and status, its analysis comes after.)
+        after: _Doc | None = await self._documents.find_one_and_update(
+            {"_id": document_id}, {"$addToSet": {_COUNTED[part]: index}},
+            return_document=ReturnDocument.AFTER)
+        return newly, after
 
     async def count_chunks(self, document_id: str) -> ChunkCounts:
-        data = await self._documents.find_one(
-            {"_id": document_id}, {"chunks_total": True, **dict.fromkeys(_COUNTED.values(), True)}
-        )
+        return await self._counts(document_id, await self._documents.find_one({"_id": document_id}, _COUNTS))
+
+    async def _counts(self, document_id: str, data: _Doc | None) -> ChunkCounts:
+        """:meth:`count_chunks` from the document's stored counts (``data``)."""
         if data is None:
             return ChunkCounts(0, 0, 0)
         total = int(data.get("chunks_total", 0))
@@ -551,9 +573,11 @@ class MongoStore(Store):
     async def mark_and_count_chunks(
         self, document_id: str, index: int, part: ChunkPart
     ) -> tuple[bool, ChunkCounts]:
-        # Two operations here: the mark and the count live in different collections.
-        newly = await self.mark_chunk_aggregated(document_id, index, part)
-        return newly, await self.count_chunks(document_id)
+        # The mark and the counts live in different collections: an insert, then one update
+        # that returns the counts.
+        newly, after = await self._mark(document_id, index, part)
+        return newly, await (self._counts(document_id, after) if after is not None
+                             else self.count_chunks(document_id))
 
     # --- result cache ---
     # ``_id`` = key, so a lookup is by bare ``_id`` (no scan on FerretDB) and "first
@@ -673,8 +697,12 @@ class MongoStore(Store):
 
 #: Per part of a chunk: the collection whose ``_id`` insert says it was counted first
 #: (progress is reported once), and the document's set of counted chunk indexes.
+#: Where a chunk's stored part lives (its analysis; the record that it is indexed).
+_STORED: dict[ChunkPart, str] = {"analysis": "chunk_analyses", "index": "chunk_indexed"}
 _MARK_COLLECTIONS: dict[ChunkPart, str] = {"analysis": "chunk_marks", "index": "chunk_index_marks"}
 _COUNTED: dict[ChunkPart, str] = {"analysis": "chunks_aggregated_set", "index": "chunks_indexed_set"}
+#: The fields of a document that hold its chunk counts.
+_COUNTS = {"chunks_total": True, **dict.fromkeys(_COUNTED.values(), True)}
 
 
 async def _by_id(found: AsyncCursor[_Doc]) -> dict[Any, _Doc]:

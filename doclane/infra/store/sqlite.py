@@ -400,6 +400,14 @@ class SqliteStore(Store):
             (utcnow().isoformat(), document_id, index),
         ) > 0
 
+    async def chunk_has(self, document_id: str, index: int, part: ChunkPart) -> bool | None:
+        column = "analysis" if part == "analysis" else "indexed_at"
+        rows = await self._fetchall(
+            f"SELECT {column} IS NOT NULL FROM chunks WHERE document_id = ? AND idx = ?",  # noqa: S608
+            (document_id, index),
+        )
+        return bool(rows[0][0]) if rows else None
+
     async def count_chunks(self, document_id: str) -> ChunkCounts:
         return await self._reader.run(lambda db: _counts(db, document_id))
 
