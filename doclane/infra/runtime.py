@@ -152,7 +152,7 @@ async def running(services: Services, stages: Iterable[str]) -> AsyncIterator[Se
             try:
                 yield services
             finally:
-                await services.bus.close()
+                await _close_bus(services)
         finally:
             await services.index.close()
     finally:
@@ -162,6 +162,18 @@ async def running(services: Services, stages: Iterable[str]) -> AsyncIterator[Se
         if services.experiments is not None:
             await services.experiments.close()
         await services.store.close()
+
+
+async def _close_bus(services: Services) -> None:
+    """Close the bus within the shutdown grace: a broker that went away must not keep a
+    stopping process alive (an orchestrator's SIGKILL would follow anyway). Nothing is lost:
+    what was not committed is redelivered to the group."""
+    grace = services.settings.shutdown_grace_s
+    try:
+        await asyncio.wait_for(services.bus.close(), grace)
+    except TimeoutError:
+        logger.warning("the broker did not answer within %g s of the stop: leaving without committing; "
+                       "events in flight will be redelivered to the group", grace)
 
 
 async def _load_classifier(settings: Settings) -> DocumentClassifier | None:

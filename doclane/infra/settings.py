@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     #: How long a starting process keeps retrying to reach the broker, the store and the
     #: search index (and to create their topics, indexes and tables) before it gives up.
     connect_deadline_s: float = Field(default=60, gt=0)
+    #: How long a stopping process waits for its broker to take its last commits and its
+    #: leaving the group; past it the process stops anyway (the events are redelivered).
+    shutdown_grace_s: float = Field(default=10, gt=0)
 
     # --- auth ---
     #: ``name:password:role`` entries, comma-separated; roles ``user`` and ``admin``.

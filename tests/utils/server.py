@@ -116,6 +116,13 @@ class DoclaneProcess:
         """A crash: SIGKILL, nothing gets to clean up."""
         self._end(signal.SIGKILL)
 
+    def signal_and_wait(self, sig: int, timeout_s: float) -> int:
+        """Send ``sig`` to the process group and wait for it to exit on its own; its return
+        code (``subprocess.TimeoutExpired`` if it is still running after ``timeout_s``)."""
+        assert self._proc is not None, "not started"
+        os.killpg(self._proc.pid, sig)
+        return self._proc.wait(timeout=timeout_s)
+
     def _end(self, sig: int) -> None:
         if self._proc is None or self._proc.poll() is not None:
             return
