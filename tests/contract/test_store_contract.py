@@ -166,7 +166,7 @@ async def test_chunks_keep_their_first_analysis_and_count_once(store):
     assert await store.save_chunk_analysis(doc.id, 1, first) is True
     assert await store.save_chunk_analysis(doc.id, 1, ChunkAnalysis(summary="second")) is False
     await store.put_chunks(doc.id, chunks)
-    stored = await store.get_chunk(doc.id, 1)
+    stored = (await store.list_chunks(doc.id))[1]
     assert stored.analysis == first and stored.analyzed_at is not None
     assert stored.section_path == ["A"] and stored.page_start == 2
     assert (await store.mark_and_count_chunks(doc.id, 1, "analysis"))[0] is True
@@ -198,7 +198,6 @@ async def test_indexing_is_recorded_and_counted_apart_from_analysis(store):
     assert await store.mark_chunk_indexed(doc.id, 5) is False  # no such chunk
     first, second = await store.list_chunks(doc.id)
     assert first.indexed_at is not None and second.indexed_at is None
-    assert (await store.get_chunk(doc.id, 0)).indexed_at == first.indexed_at
     assert (await store.mark_and_count_chunks(doc.id, 0, "index"))[0] is True
     assert (await store.mark_and_count_chunks(doc.id, 0, "index"))[0] is False
     counts = await store.count_chunks(doc.id)
@@ -208,7 +207,7 @@ async def test_indexing_is_recorded_and_counted_apart_from_analysis(store):
         await store.mark_and_count_chunks(doc.id, i, "index")
     counts = await store.count_chunks(doc.id)
     assert counts.done == 2 and counts.complete
-    stored = await store.get_chunk(doc.id, 1)
+    stored = (await store.list_chunks(doc.id))[1]
     assert stored.aggregated and stored.index_aggregated
 
 
@@ -416,7 +415,7 @@ async def test_a_chunks_entities_are_kept_and_replaced_and_deleted_with_it(store
     mail = Entity(label=EntityLabel.EMAIL, text="ana@example.com", value="ana@example.com",
                   start=5, end=20, chunk_index=0, page=1, section_path=["Intro"])
     await store.save_chunk_entities(doc.id, 0, [mail])
-    assert (await store.get_chunk(doc.id, 0)).entities == [mail]
+    assert (await store.list_chunks(doc.id))[0].entities == [mail]
     date = Entity(label=EntityLabel.DATE, text="3 March", value="3 March", start=24, end=31)
     await store.save_chunk_entities(doc.id, 0, [mail, date])  # a re-run replaces, never appends
     (chunk,) = await store.list_chunks(doc.id)

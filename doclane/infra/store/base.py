@@ -114,8 +114,6 @@ class Store(Protocol):
 
     async def list_chunks(self, document_id: str) -> list[ChunkRecord]: ...
 
-    async def get_chunk(self, document_id: str, index: int) -> ChunkRecord | None: ...
-
     async def save_chunk_analysis(
         self, document_id: str, index: int, analysis: ChunkAnalysis
     ) -> bool:

@@ -451,25 +451,9 @@ class MongoStore(Store):
             async for d in found
         ]
 
-    async def get_chunk(self, document_id: str, index: int) -> ChunkRecord | None:
-        cid = _chunk_id(document_id, index)
-        data = await self._chunks.find_one({"_id": cid})
-        if data is None:
-            return None
-        # Four reads by bare ``_id`` (no scan on FerretDB), sent together: one round trip
-        # of waiting instead of four.
-        analysis, indexed, entities, counted = await asyncio.gather(
-            self._collection("chunk_analyses").find_one({"_id": cid}),
-            self._collection("chunk_indexed").find_one({"_id": cid}),
-            self._collection("chunk_entities").find_one({"_id": cid}),
-            self._counted(document_id),
-        )
-        return self._chunk_record(data, analysis, indexed, (index in counted[0], index in counted[1]),
-                                  entities)
-
     async def chunk_has(self, document_id: str, index: int, part: ChunkPart) -> bool | None:
-        # Two reads by bare ``_id`` of the keys alone, sent together (get_chunk is five,
-        # with the chunk's text, analysis and entities).
+        # Two reads by bare ``_id`` (no scan on FerretDB) of the keys alone, sent together:
+        # one round trip of waiting, and none of the chunk's text, analysis or entities.
         cid = _chunk_id(document_id, index)
         chunk, stored = await asyncio.gather(
             self._chunks.find_one({"_id": cid}, {"_id": True}),
@@ -484,8 +468,7 @@ class MongoStore(Store):
         was lost (a writer killed in between) is not counted yet, and its redelivery
         counts it, as SqliteStore's one transaction would have.
         """
-        data = await self._documents.find_one(
-            {"_id": document_id}, dict.fromkeys(_COUNTED.values(), True))
+        data = await self._documents.find_one({"_id": document_id}, _COUNTS)
         if data is None:
             return set(), set()
         return set(data.get(_COUNTED["analysis"], ())), set(data.get(_COUNTED["index"], ()))
@@ -695,10 +678,10 @@ class MongoStore(Store):
             return None
         return InterviewReport.model_validate_json(found["report"])
 
-#: Per part of a chunk: the collection whose ``_id`` insert says it was counted first
-#: (progress is reported once), and the document's set of counted chunk indexes.
 #: Where a chunk's stored part lives (its analysis; the record that it is indexed).
 _STORED: dict[ChunkPart, str] = {"analysis": "chunk_analyses", "index": "chunk_indexed"}
+#: Per part of a chunk: the collection whose ``_id`` insert says it was counted first
+#: (progress is reported once), and the document's set of counted chunk indexes.
 _MARK_COLLECTIONS: dict[ChunkPart, str] = {"analysis": "chunk_marks", "index": "chunk_index_marks"}
 _COUNTED: dict[ChunkPart, str] = {"analysis": "chunks_aggregated_set", "index": "chunks_indexed_set"}
 #: The fields of a document that hold its chunk counts.

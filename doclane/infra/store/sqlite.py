@@ -371,13 +371,6 @@ class SqliteStore(Store):
         )
         return [self._chunk(document_id, r) for r in rows]
 
-    async def get_chunk(self, document_id: str, index: int) -> ChunkRecord | None:
-        rows = await self._fetchall(
-            f"SELECT {_CHUNK_FIELDS} FROM chunks WHERE document_id = ? AND idx = ?",  # noqa: S608
-            (document_id, index),
-        )
-        return self._chunk(document_id, rows[0]) if rows else None
-
     async def save_chunk_analysis(
         self, document_id: str, index: int, analysis: ChunkAnalysis
     ) -> bool:
