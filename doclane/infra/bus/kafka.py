@@ -33,7 +33,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -77,14 +77,25 @@ _OWN_TOPIC_CONFIGS = {
     CONTROL_TOPIC: {"cleanup.policy": "compact"},
     MEMBERS_TOPIC: {"retention.ms": str(3_600_000)},
 }
-#: How long a created topic may take to show in the broker's metadata.
-_TOPIC_LISTED_S = 10.0
+#: How long a created topic may take to show in the broker's metadata, and a new broker to
+#: name a group's coordinator.
+_BROKER_READY_S = 10.0
 
 
 def _ready(topic: dict[str, Any] | None) -> bool:
     """A described topic exists and every partition of it has a leader."""
     return (topic is not None and topic["error_code"] == 0 and bool(topic["partitions"])
             and all(p["leader"] >= 0 for p in topic["partitions"]))
+
+
+async def _until_none(pending: Callable[[], Awaitable[list[str]]], what: str) -> None:
+    """Ask ``pending()`` until it names nothing; after :data:`_BROKER_READY_S` fail naming
+    what it still names (a broker that is up, but not yet ready for what was asked)."""
+    deadline = time.monotonic() + _BROKER_READY_S
+    while names := await pending():
+        if time.monotonic() > deadline:
+            raise KafkaConnectionError(f"{what} after {_BROKER_READY_S:g} s: {', '.join(names)}")
+        await asyncio.sleep(0.05)
 
 
 def _transient(exc: BaseException) -> bool:
@@ -304,15 +315,11 @@ class KafkaBus(EventBus):
         client asking for it in between gets "unknown topic" (which aiokafka logs as an
         error, alarming on a first start) or a partition without a leader.
         """
-        deadline = time.monotonic() + _TOPIC_LISTED_S
-        while True:
+        async def missing() -> list[str]:
             listed = {t["topic"]: t for t in await admin.describe_topics(list(names))}
-            if all(_ready(listed.get(name)) for name in names):
-                return
-            if time.monotonic() > deadline:
-                raise KafkaConnectionError(f"topics not listed by the broker after {_TOPIC_LISTED_S:g} s: "
-                                           + ", ".join(n for n in names if not _ready(listed.get(n))))
-            await asyncio.sleep(0.05)
+            return [n for n in names if not _ready(listed.get(n))]
+
+        await _until_none(missing, "topics not listed by the broker")
 
     @staticmethod
     async def _until_coordinated(admin: AIOKafkaAdminClient, groups: set[str]) -> None:
@@ -323,16 +330,18 @@ class KafkaBus(EventBus):
         "coordinator not available", which aiokafka's consumer logs as an error
         (alarming on a first start) before it retries.
         """
-        deadline = time.monotonic() + _TOPIC_LISTED_S
-        for group in sorted(groups):
-            while True:
+        async def uncoordinated() -> list[str]:
+            waiting = []
+            for group in sorted(groups):
                 try:
                     await admin.find_coordinator(group)
-                    break
                 except KafkaError as exc:
-                    if not exc.retriable or time.monotonic() > deadline:
+                    if not exc.retriable:
                         raise
-                await asyncio.sleep(0.05)
+                    waiting.append(group)
+            return waiting
+
+        await _until_none(uncoordinated, "groups without a coordinator")
 
     def _new_topic(self, name: str) -> NewTopic:
         for own, configs in _OWN_TOPIC_CONFIGS.items():
