@@ -324,11 +324,11 @@ def report(runs: list[dict[str, Any]], skipped: list[str], history: list[dict[st
 
 def _later_half(entry: dict[str, Any], half: str) -> str:
     """A later held-out half's figures in a history entry; empty for runs made before it existed."""
-    new = entry.get(half)
-    if not new:
+    figures = entry.get(half)
+    if not figures:
         return ""
-    return (f"{new['sentiment_accuracy']:.2f}, {new['action_precision']:.2f}, "
-            f"{new['action_recall']:.2f}")
+    return (f"{figures['sentiment_accuracy']:.2f}, {figures['action_precision']:.2f}, "
+            f"{figures['action_recall']:.2f}")
 
 
 def main() -> None:

@@ -98,7 +98,7 @@ def _plans(rows: list[PlanRow], extraction: list[dict[str, Any]]) -> dict[str, A
         "per_budget": per_budget,
         "rows": [asdict(r) for r in rows],
         "extraction": [e if e["pair"] not in blind
-                       else {**e, "missed": len(e["missed"]), "wrong": len(e["wrong"])}
+                       else {**e, "missed": len(e["missed"]), "wrong": len(e["wrong"]), "blind": True}
                        for e in extraction],
         "extraction_by_group": by_group,
     }
@@ -205,7 +205,7 @@ def _markdown(result: dict[str, Any]) -> str:
         )
     lines += ["", "Missed and wrong per pair:", ""]
     for e in plans["extraction"]:
-        if isinstance(e["missed"], int):  # a blind pair: counts only
+        if e.get("blind"):  # counts only
             lines.append(f"- {e['pair']} {e['role']}: {e['found']}/{e['hand_required']} found; "
                          f"{e['missed']} missed, {e['wrong']} wrong (held out: not named)")
             continue
