@@ -22,7 +22,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.interview_quality import BUDGETS, PlanRow, answer_score, concordance, metamorphic, plan_rows
+from bench.interview_quality import (
+    BUDGETS,
+    PlanRow,
+    answer_score,
+    concordance,
+    metamorphic,
+    plan_rows,
+    second_recruiter,
+)
 from bench.interview_set import answers, pairs, split
 from bench.interview_speed import SpeedRun, run_speed, summary
 from doclane.infra.settings import Settings
@@ -49,11 +57,18 @@ def _groups() -> dict[str, set[str]]:
     return {name: set(raw.get(key, [])) for name, key, _ in GROUPS}
 
 
+def _second_lists() -> dict[str, dict[str, list[str]]]:
+    """A second recruiter's skill lists, written blind to the first (see the data card)."""
+    path = Path(__file__).parents[1] / "models" / "interviews" / "second_lists.json"
+    return json.loads(path.read_text(encoding="utf-8"))["pairs"] if path.exists() else {}
+
+
 def _group_of(pair: str, groups: dict[str, set[str]]) -> str:
     return next((name for name, ids in groups.items() if pair in ids), "tuning")
 
 
-def _plans(rows: list[PlanRow], extraction: list[dict[str, Any]]) -> dict[str, Any]:
+def _plans(rows: list[PlanRow], extraction: list[dict[str, Any]],
+           second: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     groups = _groups()
     per_budget = {}
     for budget in BUDGETS:
@@ -83,8 +98,10 @@ def _plans(rows: list[PlanRow], extraction: list[dict[str, Any]]) -> dict[str, A
         if not members:
             continue
         ids = {e["pair"] for e in members}
+        others = [e for e in second or [] if e["pair"] in ids]
         by_group[group] = {
             **prf(members),
+            **({"second_recruiter": prf(others)} if others else {}),
             "pair_ids": sorted(ids),
             "covered_hand": {
                 str(budget): round(
@@ -192,16 +209,20 @@ def _markdown(result: dict[str, Any]) -> str:
         "",
         "JD required skills against the hand lists (precision: extracted required skills the "
         "recruiter listed as required, preferred or acceptable; recall: hand-listed required skills found), "
-        "and the share of hand-listed required skills the plan targets, per group of pairs:",
+        "and the share of hand-listed required skills the plan targets, per group of pairs; last, a second "
+        "recruiter's own lists (`models/interviews/second_lists.json`, written blind to the first) "
+        "scored the same way, which says how far two careful readers agree:",
         "",
         "| pairs | precision | recall | hand-listed required covered, budget "
-        + " / ".join(str(b) for b in BUDGETS) + " |",
-        "|---|---|---|---|",
+        + " / ".join(str(b) for b in BUDGETS) + " | second recruiter: precision / recall |",
+        "|---|---|---|---|---|",
     ]
     for group, g in plans["extraction_by_group"].items():
+        other = g.get("second_recruiter")
         lines.append(
             f"| {labels[group]}: {g['pairs']} ({_ranges(g['pair_ids'])}) | {g['precision']:.1%} | "
-            f"{g['recall']:.1%} | " + " / ".join(f"{g['covered_hand'][str(b)]:.1%}" for b in BUDGETS) + " |"
+            f"{g['recall']:.1%} | " + " / ".join(f"{g['covered_hand'][str(b)]:.1%}" for b in BUDGETS)
+            + (f" | {other['precision']:.1%} / {other['recall']:.1%} |" if other else " | — |")
         )
     lines += ["", "Missed and wrong per pair:", ""]
     for e in plans["extraction"]:
@@ -306,7 +327,7 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as folder:
         rows, extraction = plan_rows(pairs(), Path(folder), settings.models_dir)
-        result["plans"] = _plans(rows, extraction)
+        result["plans"] = _plans(rows, extraction, second_recruiter(pairs(), _second_lists()))
         result["scoring"] = _scoring()
         if args.keep_speed:
             last = json.loads((RESULTS / "interview.json").read_text())

@@ -24,11 +24,12 @@ from bench.interview_set import LABELS, Answer, Pair, add_concept, pipeline_chun
 from doclane.interviews import assess
 from doclane.interviews.plan import plan_questions
 from doclane.interviews.report import score_answer
-from doclane.interviews.skills import known_skills, surface_pattern
+from doclane.interviews.skills import canonical, known_skills, surface_pattern
 from doclane.schemas.documents import ChunkRecord
 from doclane.schemas.interviews import Assessment, PlannedQuestion, SourceSpan
 
-__all__ = ["BUDGETS", "PlanRow", "answer_score", "concordance", "metamorphic", "plan_rows", "span_errors"]
+__all__ = ["BUDGETS", "PlanRow", "answer_score", "concordance", "metamorphic", "plan_rows",
+           "second_recruiter", "span_errors"]
 
 BUDGETS = (3, 6, 10)
 
@@ -86,6 +87,28 @@ def _hand_prf(pair: Pair, extracted: set[str]) -> tuple[int, int, int]:
     found = sum(bool(names & extracted) for names in pair.required)
     correct = sum(name in acceptable for name in extracted)
     return found, len(extracted), correct
+
+
+def second_recruiter(pairs: Sequence[Pair], lists: dict[str, dict[str, list[str]]]) -> list[dict[str, Any]]:
+    """A second recruiter's required skills scored against the first's hand lists, as the
+    extraction is: how far two careful readers of the same job descriptions agree.
+
+    ``lists`` maps a pair id to ``{"required": [...], "preferred": [...]}`` (``a|b`` names one
+    skill two ways, as in the hand lists). An entry counts as correct when any of its names is
+    one the first recruiter listed; a hand-listed skill is found when any of its names is among
+    the second's required names.
+    """
+    out = []
+    for pair in pairs:
+        if pair.id not in lists:
+            continue
+        entries = [frozenset(canonical(n) for n in item.split("|")) for item in lists[pair.id]["required"]]
+        acceptable = set().union(*pair.required, *pair.also_ok, *pair.preferred)
+        named = set().union(*entries) if entries else set()
+        out.append({"pair": pair.id, "found": sum(bool(names & named) for names in pair.required),
+                    "hand_required": len(pair.required), "extracted": len(entries),
+                    "correct": sum(bool(names & acceptable) for names in entries)})
+    return out
 
 
 def plan_rows(
