@@ -21,7 +21,8 @@ DATA = Path(__file__).resolve().parent.parent / "models" / "analysis"
 #: ``heldout_new``: 26 documents written on 2026-11-28, before the sentiment model was trained or
 #: tuned, because the first held-out half had been scored after every change of v3 and v4.
 #: ``heldout_3``: 30 documents written blind in November 2026, before extractive-v6's changes.
-Split = Literal["tuning", "heldout", "heldout_new", "heldout_3"]
+#: ``heldout_4``: 40 documents written blind on 2026-11-28, a fourth half that is only ever scored.
+Split = Literal["tuning", "heldout", "heldout_new", "heldout_3", "heldout_4"]
 _TYPES = {
     ".txt": "text/plain", ".md": "text/markdown", ".html": "text/html",
     ".json": "application/json",

@@ -28,6 +28,8 @@ HELDOUT_NEW_SHA256 = "b16fce460e3b0160c3cb9841f4948cf13f96e910015f52aaa4c25d78d2
 #: The same for the third held-out half, written blind (its author never read the analyzer,
 #: its errors or its scores) before extractive-v6's changes.
 HELDOUT_3_SHA256 = "1a3640bb004ac7ee5d917a1e0ab3a006749719455b4eb5c93f673ccfdfebf5f3"
+#: The same for the fourth held-out half, also written blind (40 documents, every kind and format).
+HELDOUT_4_SHA256 = "31b53faf5484eb6a2f0ffe0d9677703f4ca35290f0f6601bed9883ccb2fc6ba6"
 
 
 def test_every_label_is_complete_and_its_file_exists() -> None:
@@ -50,8 +52,8 @@ def test_the_split_is_fixed_and_disjoint() -> None:
     labels = load_labels()
     split = json.loads((DATA / "split.json").read_text())
     tuning, heldout, new = set(split["tuning"]), set(split["heldout"]), set(split["heldout_new"])
-    third = set(split["heldout_3"])
-    halves = (tuning, heldout, new, third)
+    third, fourth = set(split["heldout_3"]), set(split["heldout_4"])
+    halves = (tuning, heldout, new, third, fourth)
     assert sum(len(half) for half in halves) == len(set().union(*halves))  # pairwise disjoint
     assert set().union(*halves) == {lab.id for lab in labels}
     assert all(lab.id in set(split[lab.split]) for lab in labels)
@@ -61,6 +63,8 @@ def test_the_split_is_fixed_and_disjoint() -> None:
     assert digest == HELDOUT_NEW_SHA256
     digest = hashlib.sha256("\n".join(sorted(third)).encode()).hexdigest()
     assert digest == HELDOUT_3_SHA256
+    digest = hashlib.sha256("\n".join(sorted(fourth)).encode()).hexdigest()
+    assert digest == HELDOUT_4_SHA256
     for half in halves:  # every half has every label
         assert {lab.sentiment for lab in labels if lab.id in half} == {
             "positive", "negative", "neutral", "mixed"}
