@@ -104,6 +104,13 @@ def _cue_above(verb: Token) -> bool:
     return head.i != verb.i and (head.lower_ in _CUE_HEADS or head.lower_ in _YEARS)
 
 
+def _a_setting(token: Token, preposition: Token) -> bool:
+    """*in a school*, *in a busy organisation*: where the work is done, not a tool it uses
+    (*in Airflow*, *with a laser level*)."""
+    return preposition.lower_ == "in" and any(c.dep_ == "det" and c.lower_ in ("a", "an")
+                                              for c in token.children)
+
+
 def _such_as(token: Token) -> list[Token]:
     """*a sales methodology such as MEDDIC*: the examples, not the kind."""
     for child in token.children:
@@ -159,6 +166,7 @@ def asked_phrases(statement: str, requirement: bool) -> list[tuple[int, int, boo
                 asked = (asked or token.i == root.i
                          or (token.dep_ == "dobj" and head.i == root.i and root.tag_ == "VBG")
                          or (token.dep_ == "pobj" and head.lower_ in _TOOL_PREPS and head.head.i == root.i
+                             and not _a_setting(token, head)
                              and root.lower_ not in _YEARS and root.lower_ not in _CUE_HEADS))
             if asked:
                 for example in _such_as(token):

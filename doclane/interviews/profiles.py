@@ -20,6 +20,7 @@ from doclane.interviews.requirements import (
     duty_verb,
     heading_at,
     is_wish,
+    name_parts,
     phrase_skills,
     section_kind,
     skill_name,
@@ -126,9 +127,13 @@ def skill_mentions(doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[
             a, b = statement_at(spans, entity.start, entity.end)
             heading = heading_at(chunk, a)
             name = skill_name(entity.text, chunk.text, entity.start, a, b, heading, known, lenient)
-            if name is not None:
-                mention = Mention(name, name, _span(doc_id, chunk, a, b), heading, entity.start - a)
-                add(canonical(name), mention)
+            if name is None:
+                continue
+            parts = name_parts(name, known)  # "pandas/NumPy": two skills
+            for part in parts:
+                where = max(entity.text.find(part), 0) if len(parts) > 1 else 0
+                mention = Mention(part, part, _span(doc_id, chunk, a, b), heading, entity.start - a + where)
+                add(canonical(part), mention)
     for skill, name in also:
         pattern = surface_pattern(skill, name)
         for chunk in chunks:

@@ -14,35 +14,33 @@ import re
 from collections.abc import Sequence
 from functools import cache
 
+from doclane.interviews.layout import (
+    BULLET,
+    asks_heading,
+    heading_at,
+    is_heading,
+    line_label,
+    section_kind,
+    statement_at,
+    statements,
+)
 from doclane.interviews.phrases import asked_phrases
-from doclane.interviews.skills import canonical, clean_skill, generic, surface_pattern
+from doclane.interviews.skills import NAME_SUFFIXES, canonical, clean_skill, generic, surface_pattern
 from doclane.schemas.documents import ChunkRecord
 
-__all__ = ["BULLET", "asked_skills", "asks", "duty_verb", "heading_at", "is_wish", "phrase_skills",
+__all__ = ["BULLET", "asked_skills", "asks", "duty_verb", "heading_at", "is_wish", "name_parts",
+           "phrase_skills",
            "section_kind", "skill_name", "statement_at", "statements", "without_version"]
 
-# A statement ends at a line break or after a sentence's final punctuation.
-_STATEMENT_END = re.compile(r"\n+|(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9•*-])")
-BULLET = re.compile(r"^\s*(?:[-•*·▪]|\d{1,2}[.)])\s+")
 #: Words that make a job description's statement a wish rather than a requirement.
 _PREFERRED = re.compile(
     r"\b(?:nice[- ]to[- ]haves?|preferred|preferably|a plus|pluses|bonus(?:es)?|desirable|ideally|"
-    r"advantage(?:ous)?|optional|would be great|is welcome|good to have|not required)\b", re.I)
+    r"advantage(?:ous)?|optional|would be great|is welcome|good to have|not required|not essential|"
+    r"would (?:be )?(?:useful|helpful|nice|welcome|suit|help))\b", re.I)
+#: A label or heading that is only a wish: *Plus:*, *Bonus*, *Extras*.
+_WISH_LABEL = re.compile(r"^\W*(?:plus|bonus|extras?|optional)\W*$", re.I)
 _CLAUSE = re.compile(r"[,;()]")
 _FORWARD_ONLY = re.compile(r"\s*(?:ideally|preferably)\b", re.I)
-#: Headings of the parts of a job description that say what a candidate must (or may) bring.
-_ASKS_HEADING = re.compile(
-    r"requirement|qualification|what we need|you(?:'ll| will)? need|essential|must|skills|about you|"
-    r"who you are|what you bring|you have|we(?:'re| are) looking for|desirable|nice to have|preferred|bonus|"
-    r"plus|experience|ideal candidate|person spec|you(?:'ll| will)? bring|competenc|good to have", re.I)
-#: Headings of the parts that say what the employer gives, not what it asks: no skill sits there.
-_OFFER_HEADING = re.compile(
-    r"benefits|what we offer|we offer|perks|why join|why work|package|salary|compensation|rewards|"
-    r"what you(?:'ll| will) get|what's in it", re.I)
-#: Headings of the duties: what a job description says the job does names its tools too.
-_DUTY_HEADING = re.compile(
-    r"responsibilit|what you.{0,12}(?:do|work on|be doing)|duties|the role|your role|day[- ]to[- ]day|"
-    r"your impact|what you will|in this role|the job|about the (?:role|job)|purpose of the role", re.I)
 #: Words of a statement that asks something of a candidate, wherever it sits.
 _ASKS = re.compile(
     r"\b(?:experience|knowledge|proficien\w*|skills?|familiar\w*|understanding|degree|qualified|"
@@ -87,51 +85,10 @@ def _activity(word: str, after: str, known: frozenset[str]) -> bool:
             and (canonical(word) not in known or bool(re.match(r"\s+(?:with|in|using)\b", after))))
 
 
-def statements(text: str) -> list[tuple[int, int]]:
-    """The (start, end) of each statement of ``text``: bullets, lines and sentences, trimmed."""
-    spans, start = [], 0
-    for boundary in _STATEMENT_END.finditer(text):
-        spans.append((start, boundary.start()))
-        start = boundary.end()
-    spans.append((start, len(text)))
-    trimmed = []
-    for a, b in spans:
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if b > a:
-            trimmed.append((a, b))
-    return trimmed
-
-
-def statement_at(spans: Sequence[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
-    for a, b in spans:
-        if a <= start < b:
-            return a, max(b, end)
-    return start, end
-
-
-#: A line that reads as a heading in plain text: short, no final punctuation, not a bullet.
-_TEXT_HEADING = re.compile(r"^[ \t]*([A-Z][^\n.!?:;,|@•*]{0,50}?)[ \t]*:?[ \t]*$", re.M)
-
-
-def heading_at(chunk: ChunkRecord, position: int) -> str:
-    """The headings above ``position``: the chunk's section path, then, for plain text whose
-    reader found no headings, the last heading-like line before it (*Requirements*,
-    *Nice to have*), so a wish under *Desirable* is one in a .txt file too."""
-    path = list(chunk.section_path)
-    last = None
-    for line in _TEXT_HEADING.finditer(chunk.text, 0, position):
-        if len(line.group(1).split()) <= 6:
-            last = line.group(1)
-    return " / ".join([*path, last] if last else path)
-
-
 def asks(statement: str, heading: str) -> bool:
     """The statement asks something of a candidate: it sits under a requirements heading
     (*Requirements*, *Nice to have*) or says *experience*, *knowledge*, *years* ..."""
-    return bool(_ASKS_HEADING.search(heading) or _ASKS.search(statement))
+    return asks_heading(heading) or bool(_ASKS.search(statement))
 
 
 def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: str,
@@ -195,10 +152,13 @@ _LEAD_QUALIFIER = re.compile(r"^(?:(?:strong|solid|good|great|excellent|proven|c
                              r"working|hands-on|commercial|professional|intermediate|recognised|recognized|"
                              r"thorough|practical|demonstrable|confident|full|clean|reliable|current|valid|"
                              r"expert|effective|outstanding|exceptional|good working)\s+)+", re.I)
-_PART_SPLIT = re.compile(r",\s*|\s+(?:and|or|and/or|&)\s+|\s*/\s*(?=[a-z])")
+#: Where a list of names splits: commas, *and*, *or*, and a slash between names of three
+#: letters or more (*pandas/NumPy*, *HTML/CSS*, not *A/B*, *CI/CD*, *TCP/IP*).
+_PART_SPLIT = re.compile(r",\s*|\s+(?:and|or|and/or|&)\s+|\s*/\s*(?=[a-z])|(?<=\w{3})/(?=[A-Za-z]\w\w)")
 _DETERMINER = re.compile(
-    r"^(?:(?:an?|the|any|your|our|their|its|some|one|at least|least|\d+\+?|level\s+\d+)\s+)+", re.I)
-_VAGUE = re.compile(r"^(?:another|other|similar|some|relevant|related|equivalent)\b", re.I)
+    r"^(?:(?:an?|the|any|your|our|their|its|some|one|at least|least|\d+\+?|level\s+\d+|"
+    r"\d+\s*\+?\s*(?:y|yrs?|years?|months?)\+?(?:\s+of)?)\s+)+", re.I)
+_VAGUE = re.compile(r"^(?:another|other|similar|some|relevant|related|equivalent|above|below|higher)\b", re.I)
 _MAX_PHRASE_WORDS = 3
 #: Words after a skill that only say what kind of thing it is (*PLC systems*, *negotiation skills*,
 #: *a dental nursing qualification*, *B2B sales experience*).
@@ -214,7 +174,8 @@ _EDGES = " \t\n.,;:()[]{}\"'"
 _PRONOUNS = frozenset({"you", "we", "they", "i", "he", "she", "it", "your", "our", "their", "my", "this",
                        "that"})
 #: A number on its own (*3 years*, *Level 3*), not one inside a name (*B2B*, *NEWS2*, *AZ-104*).
-_NUMBER = re.compile(r"(?<![\w-])\d+(?:\.\d+)?\+?(?![\w-])")
+_NUMBER = re.compile(r"(?<![\w-])\d+(?:\.\d+)?\+?(?![\w-])|"
+                     r"^(?:one|two|three|four|five|six|seven|eight|nine|ten|a few|several|many)\s", re.I)
 #: A word written like a product or a standard: *NEWS2*, *GDPR*, *PyTorch*.
 _TECHNICAL_WORD = re.compile(r"^\w(?=\w*[A-Z0-9])\w+$")
 #: A statement that says of itself that it is required or wished for: *Bicep or ARM templates
@@ -259,12 +220,35 @@ def _phrase_names(phrase: str, known: frozenset[str] = frozenset(), opening: boo
             continue
         if len(words) == 1 and part.islower() and part.endswith("al") and part not in known:
             continue  # "electrical", "clinical": an adjective left of "electrical qualification"
+        joined = _JOINED_NAME.match(part)
+        if joined and canonical(joined.group(1)) in known:
+            names.append(joined.group(1))  # "Git-based workflows": Git
+            continue
         names.append(part)
     return names
 
 
+#: A name written in capitals word by word after *the*: *the Working Time Directive*.
+_PROPER_NAME = re.compile(r"^the\s+((?:[A-Z][\w'-]*\s+(?:(?:of|and|for|on)\s+)?){1,5}[A-Z][\w'-]*)$")
+
+
+_JOINED_NAME = re.compile(r"^([\w+#.]+)-" + NAME_SUFFIXES + r"\b")
+_SLASH = re.compile(r"(?<=\w{3})/(?=[A-Za-z]\w\w)")
+
+
+def name_parts(name: str, known: frozenset[str]) -> list[str]:
+    """The names a slash joins (*pandas/NumPy*: pandas, NumPy), or ``name`` itself when it is
+    one (*CI/CD*, *A/B testing*, a name the lexicon knows)."""
+    if canonical(name) in known or not _SLASH.search(name):
+        return [name]
+    return [part.strip() for part in _SLASH.split(name) if part.strip()]
+
+
 def _tidy(part: str, known: frozenset[str]) -> str:
     part = part.strip(_EDGES)
+    proper = _PROPER_NAME.match(part)
+    if proper:
+        return proper.group(1)  # "Working" there is part of the name, not a qualifier
     for _ in range(2):  # "a strong", "strong, clear"
         part = _DETERMINER.sub("", _LEAD_QUALIFIER.sub("", part.strip(_EDGES)))
     part = without_version(part, known)
@@ -273,17 +257,73 @@ def _tidy(part: str, known: frozenset[str]) -> str:
     return part.strip(_EDGES)
 
 
-def section_kind(heading: str) -> str:
-    """What the part of a job description under ``heading`` says: ``offer`` (benefits, pay),
-    ``asks`` (requirements, wishes) or ``other`` (duties, the company, the role)."""
-    last = heading.split(" / ")[-1] if heading else ""
-    if _OFFER_HEADING.search(last):
-        return "offer"
-    if _ASKS_HEADING.search(last):
-        return "asks"
-    if _DUTY_HEADING.search(last):
-        return "duties"
-    return "other"
+def _items(text: str) -> list[str]:
+    """``text`` split at its commas and semicolons outside brackets."""
+    items, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(char, 0)
+        if depth <= 0 and char in ",;":
+            items.append(text[start:i])
+            start = i + 1
+    items.append(text[start:])
+    return [item.strip() for item in items if item.strip(_EDGES)]
+
+
+#: What opens a bracket of examples: *(e.g. Ceph, HDFS)*, *(such as Klaviyo)*.
+_EXAMPLES = re.compile(r"^\s*(?:e\.g\.?|i\.e\.?|eg|ie|such as|for example|including|like)[,:]?\s+", re.I)
+
+
+def _bracketed(statement: str, known: frozenset[str]) -> list[str]:
+    """Names a statement gives in brackets: *Python (pandas/NumPy, scikit-learn)*, *basic
+    networking (DHCP, DNS)*; only names the lexicon knows or written like a technology, so
+    *(green or blue)* and *(must)* name nothing."""
+    names = []
+    for group in re.findall(r"\(([^()]{1,80})\)", statement):
+        if _MARKED.search(f"({group})"):
+            continue
+        for part in _PART_SPLIT.split(_EXAMPLES.sub("", group)):
+            part = part.strip(_EDGES)
+            if part and len(part.split()) <= _MAX_PHRASE_WORDS and clean_skill(part, known) is not None:
+                names.append(part)
+    return names
+
+
+_MINOR_WORDS = frozenset({"the", "and", "of", "at", "to", "for", "in", "on", "a", "with", "&"})
+_TITLE_WORD = re.compile(r"^[A-Z][a-z'-]+$")
+
+
+def _title_name(item: str, known: frozenset[str]) -> str | None:
+    """A list item written as a name, a capital to each word and no final stop (*Seeing the
+    Big Picture*, *Communicating and Influencing*, a competency framework's behaviours), of
+    words the lexicon does not know one by one (*Python and Django* are two skills)."""
+    text = item.strip()
+    words = text.split()
+    if not 2 <= len(words) <= 5 or text[-1] in ".!?" or words[0].lower() in _MINOR_WORDS \
+            or words[-1].lower() in _MINOR_WORDS:
+        return None
+    major = [w for w in words if w.lower() not in _MINOR_WORDS]
+    if len(major) < 2 or not all(_TITLE_WORD.match(w) for w in major) \
+            or any(canonical(w) in known or w.lower() in _NOT_SKILL_START for w in major):
+        return None
+    return text
+
+
+def _asked_in(statement: str, kind: str, requirement: bool,
+              known: frozenset[str]) -> list[tuple[str, bool, bool]]:
+    """The phrases of a statement that name what it asks, each as (phrase, only a bullet's head
+    naming its tools, opens the statement)."""
+    phrases = [(m.group("phrase"), False, False) for m in _CUE.finditer(statement)]
+    skills_noun = _SKILLS_NOUN.match(statement)
+    if skills_noun:
+        phrases.append((skills_noun.group("phrase"), False, True))
+    whole = _LEAD_QUALIFIER.sub("", statement.split("(")[0].strip(_EDGES))
+    if (kind == "asks" and 0 < len(whole.split()) <= _MAX_PHRASE_WORDS
+            and not phrases and not _PREPOSITION.search(whole)):
+        phrases.append((whole, False, True))  # a bullet that is only a skill's name
+    phrases += [(statement[x:y], weak, not statement[:x].strip())
+                for x, y, weak in asked_phrases(statement, requirement)]
+    phrases += [(name, False, False) for name in _bracketed(statement, known)]
+    return phrases
 
 
 def phrase_skills(chunks: Sequence[ChunkRecord],
@@ -296,28 +336,28 @@ def phrase_skills(chunks: Sequence[ChunkRecord],
     found: dict[str, str] = {}
     for chunk in chunks:
         for a, b in statements(chunk.text):
+            if is_heading(chunk, a):
+                continue
             heading = heading_at(chunk, a)
             kind = section_kind(heading)
-            statement = BULLET.sub("", chunk.text[a:b])
+            label = line_label(chunk.text, a)
+            labelled = label is not None and a < label[0] < b and section_kind(label[1]) != "other"
+            statement = chunk.text[label[0]:b] if labelled and label else BULLET.sub("", chunk.text[a:b])
             if kind == "offer" or not asks(statement, heading):
                 continue
-            # (phrase, only a bullet's head naming its tools, opens the statement)
-            phrases = [(m.group("phrase"), False, False) for m in _CUE.finditer(statement)]
-            skills_noun = _SKILLS_NOUN.match(statement)
-            if skills_noun:
-                phrases.append((skills_noun.group("phrase"), False, True))
-            whole = _LEAD_QUALIFIER.sub("", statement.split("(")[0].strip(_EDGES))
-            if (kind == "asks" and 0 < len(whole.split()) <= _MAX_PHRASE_WORDS
-                    and not phrases and not _PREPOSITION.search(whole)):
-                phrases.append((whole, False, True))  # a bullet that is only a skill's name
             requirement = kind == "asks" or bool(_MARKED.search(statement))
-            phrases += [(statement[x:y], weak, not statement[:x].strip())
-                        for x, y, weak in asked_phrases(statement, requirement)]
-            for phrase, weak, opening in phrases:
-                for name in _phrase_names(phrase, known, opening):
-                    if weak and len(name.split()) == 1:
-                        continue  # "Orchestration with Airflow", "Programming in Java": the tools
-                    found.setdefault(canonical(name), name)
+            # a labelled line lists its items: "Key skills: drainage, kerbing, block paving"
+            listing = labelled or " | " in chunk.text[max(0, a - 3):b + 3]  # a label's or a cell's items
+            for item in (_items(statement) if listing else [statement]):
+                title = _title_name(item, known) if kind == "asks" else None
+                if title:  # "Seeing the Big Picture": one name, however many words
+                    found.setdefault(canonical(title), title)
+                    continue
+                for phrase, weak, opening in _asked_in(item, kind, requirement, known):
+                    for name in _phrase_names(phrase, known, opening):
+                        if weak and len(name.split()) == 1:
+                            continue  # "Orchestration with Airflow", "Programming in Java": the tools
+                        found.setdefault(canonical(name), name)
     return list(found.items())
 
 
@@ -347,7 +387,7 @@ def asked_skills(chunks: Sequence[ChunkRecord], known: frozenset[str]) -> list[t
     """Known skills named in the statements that ask something of a candidate, as
     (canonical, name as written): the NER model may not have tagged every one."""
     asking = [chunk.text[a:b] for chunk in chunks for a, b in statements(chunk.text)
-              if asks(chunk.text[a:b], heading_at(chunk, a))
+              if not is_heading(chunk, a) and asks(chunk.text[a:b], heading_at(chunk, a))
               and section_kind(heading_at(chunk, a)) != "offer"]
     text = "\n".join(asking)
     matches = []
@@ -374,12 +414,12 @@ def is_wish(statement: str, heading: str, offset: int = -1) -> bool:
     (*Kafka, RabbitMQ or similar is a plus*); *ideally* and *preferably* only reach forward
     (*PLC systems, ideally Siemens*: PLC is required, Siemens preferred). ``offset`` is where the
     skill starts in ``statement`` (``-1``: anywhere, the whole statement decides)."""
-    if _PREFERRED.search(heading):
+    if _PREFERRED.search(heading) or _WISH_LABEL.match(heading.split(" / ")[-1]):
         return True
     if offset < 0:
         return bool(_PREFERRED.search(statement))
     label = statement.split(":", 1)[0] if ":" in statement else ""
-    if label and _PREFERRED.search(label):
+    if label and (_PREFERRED.search(label) or _WISH_LABEL.match(label)):
         return True
     bounds = [0, *(m.end() for m in _CLAUSE.finditer(statement)), len(statement) + 1]
     for start, end in itertools.pairwise(bounds):

@@ -12,7 +12,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-__all__ = ["canonical", "clean_skill", "generic", "known_skills", "surface_pattern"]
+__all__ = ["NAME_SUFFIXES", "canonical", "clean_skill", "generic", "known_skills", "surface_pattern"]
 
 _ALIASES = {
     "k8s": "kubernetes",
@@ -85,7 +85,11 @@ _GENERIC = frozenset({"professional", "experience", "experienced", "years", "yea
 _NOT_SKILL_END = frozenset({"role", "roles", "position", "positions", "environment", "environments", "team",
                             "teams", "setting", "settings", "company", "companies", "firm", "chef", "manager",
                             "engineer", "developer", "nurse", "assistant", "supervisor", "officer", "analyst",
-                            "consultant", "designer", "technician", "kitchen", "office", "warehouse"})
+                            "consultant", "designer", "technician", "kitchen", "office", "warehouse",
+                            # people a job works with or for: *non-technical staff*, *senior audiences*
+                            "staff", "colleagues", "users", "customers", "clients", "people", "patients",
+                            "students", "pupils", "children", "stakeholders", "audiences", "owners",
+                            "tenants", "members", "managers"})
 
 
 def generic(name: str) -> bool:
@@ -105,11 +109,17 @@ def _names_of(skill: str) -> set[str]:
     return {skill} | {alias for alias, target in _ALIASES.items() if target == skill}
 
 
+#: What a hyphen joins to a name without making another one: *Git-based*, *API-first*.
+NAME_SUFFIXES = r"(?:based|driven|first|native|hosted|powered|centric|heavy|focused|led|enabled|compatible)"
+
+
 def surface_pattern(skill: str, *names: str) -> re.Pattern[str]:
     """A pattern that finds ``skill`` under any of its names as a whole word.
 
     Names of one or two letters (*Go*, *R*, *C#* is three) match only as written,
-    capitalised, since in lower case they are ordinary words.
+    capitalised, since in lower case they are ordinary words. A slash joins two names
+    (*pandas/NumPy*) unless one side is a letter or two (*A/B*, *CI/CD*, *TCP/IP*); a hyphen
+    makes a longer name (*Python-like*), except before a suffix such as *-based*.
     """
     parts = []
     for name in sorted(_names_of(skill) | {n.strip(_EDGES) for n in names}, key=len, reverse=True):
@@ -120,7 +130,8 @@ def surface_pattern(skill: str, *names: str) -> re.Pattern[str]:
             parts.append("(?-i:" + "|".join(re.escape(f) for f in sorted(forms)) + ")")
         else:
             parts.append(re.escape(name))
-    return re.compile(r"(?<![\w@#+.&/-])(?:" + "|".join(parts) + r")(?![\w+#@&]|[./-]\w)", re.IGNORECASE)
+    return re.compile(r"(?<![\w@#+.&-])(?<!(?<!\w\w\w)/)(?:" + "|".join(parts) + r")"
+                      r"(?![\w+#@&]|\.\w|-(?!" + NAME_SUFFIXES + r"\b)\w|/(?!\w{3}))", re.IGNORECASE)
 
 
 #: Words a document puts before a skill that are not part of it (*strong* Python,

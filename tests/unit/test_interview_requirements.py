@@ -19,7 +19,7 @@ from doclane.schemas.interviews import JobProfile
 
 KNOWN = frozenset(canonical(n) for n in (
     "python", "postgresql", "kubernetes", "terraform", "airflow", "ci/cd", "health and safety", "excel",
-    "communication", "design", "counselling", "docker",
+    "communication", "design", "counselling", "docker", "rust", "git", "pandas", "numpy", "scikit-learn",
 ))
 
 
@@ -112,3 +112,44 @@ def test_a_duty_verb_opening_a_bullet_is_not_the_skill_of_that_name() -> None:
                ("Requirements", "- Knowledge of design for manufacture."))
     assert "design for manufacture" in _required(job)
     assert "design" not in _required(job)
+
+
+def test_a_table_cell_is_read_under_its_column_header() -> None:
+    # an HTML person specification: the reader turns each row into cells joined by " | "
+    job = _job(("Person specification",
+                "Area | Essential | Desirable\n"
+                "Knowledge | Active Directory, basic networking (DHCP, DNS) | Intune\n"
+                "Skills | Clear communication | PowerShell scripting"))
+    required, preferred = _required(job), _preferred(job)
+    assert {"active directory", "networking", "dhcp", "dns", "communication"} <= required, required
+    assert {"intune", "powershell"} <= preferred, preferred
+    assert not {"area", "essential", "desirable"} & (required | preferred)
+
+
+def test_a_label_before_a_colon_heads_its_line_and_its_items() -> None:
+    job = _job(("", "Payments routing engine, 40k tx/s.\n"
+                    "Need: 3y+ Rust in production. Async. Linux.\n"
+                    "Key skills: drainage, kerbing, block paving.\n"
+                    "Plus: Kubernetes.\n"
+                    "Pay: £16-£18/hr, Python bonus scheme"))
+    required, preferred = _required(job), _preferred(job)
+    assert {"rust", "async", "linux", "drainage", "kerbing", "block paving"} <= required, required
+    assert "kubernetes" in preferred, preferred
+    assert not {"key", "need", "3y+ rust", "python", "payments routing engine"} & (required | preferred)
+
+
+def test_a_run_of_short_lines_is_a_list_under_its_lead_in_not_headings() -> None:
+    job = _job(("Behaviours", "We will assess you against these behaviours:\n\nSeeing the Big Picture\n\n"
+                              "Working Together\n\nDelivering at Pace"),
+               ("About us", "About us\nWe run 90 garden centres.\nWhat we offer\n- Python training budget."))
+    required = _required(job)
+    assert {"seeing the big picture", "working together", "delivering at pace"} <= required, required
+    assert not {"about us", "what we offer", "python"} & required, required
+
+
+def test_names_joined_by_a_slash_or_a_suffix_are_each_a_skill() -> None:
+    job = _job(("Requirements", "- Python for data work (pandas/NumPy, scikit-learn).\n"
+                                "- Git-based workflows.\n- CI/CD and A/B testing."))
+    required = _required(job)
+    assert {"pandas", "numpy", "scikit-learn", "python", "ci/cd", "a/b testing"} <= required, required
+    assert not {"pandas/numpy", "a", "b testing", "git-based workflows"} & required, required
