@@ -46,9 +46,9 @@ _CUE_HEADS = frozenset("""
 experience experienced knowledge understanding proficiency proficient familiarity familiar expertise
 expert background grounding grasp exposure skilled competent competence confident comfortable fluent
 fluency trained training qualified qualification qualifications degree degrees diploma hnc hnd
-certificate certification certified use versed practitioner specialist
+certificate certification certified use versed practitioner specialist interest way
 """.split())  # noqa: SIM905 - a word list reads better as text
-_CUE_PREPS = frozenset({"with", "in", "of", "on", "using"})
+_CUE_PREPS = frozenset({"with", "in", "of", "on", "using", "around"})
 #: Prepositions that introduce the tools of a requirement bullet: *Setting out with* a total station.
 _TOOL_PREPS = frozenset({"with", "using", "in"})
 #: Verbs whose object is what a candidate must have: *hold a ... qualification*, *know PyTorch*.
@@ -62,6 +62,12 @@ essential required desirable important necessary advantage advantageous plus mus
 bonus welcome great matters matter vital key
 """.split())  # noqa: SIM905
 _SKILLS_HEADS = frozenset({"skills", "skill", "abilities"})
+#: Who a job description's prose says the candidate is: *you*, *someone who*, *the person we want*.
+_CANDIDATE = frozenset({"you", "someone", "somebody", "person", "candidate", "applicant", "individual",
+                        "yourself"})
+#: Prepositions whose object says when, for how long or for whom, not what: *for two years*.
+_NOT_ASKED_PREPS = frozenset({"for", "during", "at", "from", "to", "by", "than", "about", "after", "before",
+                              "within", "across", "as"})
 _YEARS = frozenset({"years", "year"})
 
 
@@ -98,10 +104,44 @@ def _cue_above(verb: Token) -> bool:
     """The gerund hangs on a cue: *experience handling* complaints, *3 years managing* a team."""
     if any(c.dep_ == "npadvmod" and c.lower_ in _YEARS for c in verb.children):
         return True  # "2+ years supervising": the parse hangs the years on the gerund
-    head = verb.head
+    head = _first_conjunct(verb.head)
     if head.dep_ == "prep":
         head = head.head
     return head.i != verb.i and (head.lower_ in _CUE_HEADS or head.lower_ in _YEARS)
+
+
+def _first_conjunct(token: Token) -> Token:
+    """*confident with X and with Y*: the second *with* stands where the first does."""
+    while token.dep_ == "conj" and token.head.i != token.i:
+        token = token.head
+    return token
+
+
+def _candidate_says(token: Token) -> bool:
+    """``token`` is what a clause about the candidate says they have or are: *the person we are
+    looking for is on the RCVS register and has worked in small-animal practice*, *someone
+    whose client communication is clear*. Not a clause in the future (*you will monitor*
+    anaesthesia: a duty)."""
+    head = token.head
+    if token.dep_ == "pobj":
+        if head.dep_ != "prep" or head.lower_ in _NOT_ASKED_PREPS:
+            return False
+        head = head.head
+    elif token.dep_ not in ("dobj", "attr", "nsubj"):
+        return False
+    if token.dep_ == "nsubj":  # "someone whose client communication is ...": a relative clause
+        return head.dep_ == "relcl" and head.head.lower_ in _CANDIDATE
+    verb = _first_conjunct(head)
+    if verb.pos_ not in ("VERB", "AUX") or any(c.dep_ == "aux" and c.lower_ in ("will", "'ll", "shall")
+                                               for c in (*verb.children, *head.children)):
+        return False
+    return any(c.dep_ in ("nsubj", "nsubjpass") and c.lower_ in _CANDIDATE for c in verb.children)
+
+
+def _tools_of(token: Token) -> list[Token]:
+    """*version control with Git*: the tools an asked-for noun names."""
+    return [example for prep in token.children if prep.dep_ == "prep" and prep.lower_ in ("with", "using")
+            for pobj in prep.children if pobj.dep_ == "pobj" for example in _such_as(pobj)]
 
 
 def _a_setting(token: Token, preposition: Token) -> bool:
@@ -144,11 +184,11 @@ def asked_phrases(statement: str, requirement: bool) -> list[tuple[int, int, boo
             head = token.head
             asked = (
                 (token.dep_ == "pobj" and head.lower_ in _CUE_PREPS
-                 and (head.head.lower_ in _CUE_HEADS
+                 and (_first_conjunct(head).head.lower_ in _CUE_HEADS
                       or (head.lower_ == "of" and head.head.lower_ in _YEARS)))
                 or (token.dep_ == "dobj" and head.lower_ in _HAVE_VERBS)
-                or (token.dep_ == "dobj" and head.tag_ == "VBG" and head.dep_ in ("acl", "pcomp", "advcl")
-                    and _cue_above(head))
+                or (token.dep_ == "dobj" and head.tag_ == "VBG"
+                    and head.dep_ in ("acl", "pcomp", "advcl", "ROOT") and _cue_above(head))
                 or (token.dep_ in ("nsubj", "nsubjpass")
                     and (head.lower_ in _ASKED_PREDICATES
                          or any(c.lower_ in _ASKED_PREDICATES for c in head.children
@@ -156,6 +196,7 @@ def asked_phrases(statement: str, requirement: bool) -> list[tuple[int, int, boo
                          or any(gc.lower_ in _ASKED_PREDICATES for c in head.children
                                 if c.dep_ in ("attr", "acomp") for gc in c.subtree)))
                 or token.lower_ in _SKILLS_HEADS
+                or _candidate_says(token)
             )
             if token.pos_ == "PRON":
                 continue
@@ -172,6 +213,7 @@ def asked_phrases(statement: str, requirement: bool) -> list[tuple[int, int, boo
                 for example in _such_as(token):
                     for conjunct in _conjuncts(example):
                         taken.add(conjunct.i)
+                        taken.update(t.i for tool in _tools_of(conjunct) for t in _conjuncts(tool))
         if requirement and opening and root is not None:
             gerund = _gerund_phrase(root)
             if gerund is not None:

@@ -46,7 +46,11 @@ _ASKS = re.compile(
     r"\b(?:experience|knowledge|proficien\w*|skills?|familiar\w*|understanding|degree|qualified|"
     r"qualification|certifi\w*|years?|must|required|requirement|strong|solid|expert|competent|comfortable|"
     r"confident|fluent|preferred|desirable|a plus|nice to have|essential|important|matters?|should|"
-    r"advantage|must-have|nice-to-have)\b", re.I)
+    r"advantage|must-have|nice-to-have|interest in|"
+    # the candidate described: "we want someone whose ...", "the person we are looking for is ..."
+    r"(?:want|need|looking for)\s+(?:someone|somebody|a person|people)|someone (?:who|with|whose)|"
+    r"(?:person|candidate) (?:we|who|with|whose)|(?:ideal|right|successful) (?:person|candidate|applicant)|"
+    r"you(?:'ll| will)? need)\b", re.I)
 #: What a job description's duty bullets begin with: verbs and adjectives the NER model
 #: sometimes tags as a skill (*Build* the services, *Own* the roadmap, *Comfortable* with SQL).
 _NOT_SKILL_START = frozenset("""
@@ -55,7 +59,7 @@ monitor review lead work take answer prepare manage help deliver maintain create
 coordinate handle advise carry produce check integrate use report make track talk turn explain
 comfortable competent confident able familiar experience experienced strong solid good excellent
 order train process reconcile expert hold spot onboard submit present analyse analyze answer look
-investigate set prepare
+investigate set prepare reply
 """.split())  # noqa: SIM905 - a word list reads better as text
 #: Names that a NER SKILL span holds but that no one lists as a skill.
 _NOT_SKILL = frozenset({"customers", "customer", "email", "phone", "chat", "team", "teams", "data", "people",
@@ -156,7 +160,8 @@ _LEAD_QUALIFIER = re.compile(r"^(?:(?:strong|solid|good|great|excellent|proven|c
 #: letters or more (*pandas/NumPy*, *HTML/CSS*, not *A/B*, *CI/CD*, *TCP/IP*).
 _PART_SPLIT = re.compile(r",\s*|\s+(?:and|or|and/or|&)\s+|\s*/\s*(?=[a-z])|(?<=\w{3})/(?=[A-Za-z]\w\w)")
 _DETERMINER = re.compile(
-    r"^(?:(?:an?|the|any|your|our|their|its|some|one|at least|least|\d+\+?|level\s+\d+|"
+    r"^(?:(?:an?|the|any|your|our|their|its|some|one|whose|which|of|with|on|in|at|at least|least|"
+    r"\d+\+?|level\s+\d+|"
     r"\d+\s*\+?\s*(?:y|yrs?|years?|months?)\+?(?:\s+of)?)\s+)+", re.I)
 _VAGUE = re.compile(r"^(?:another|other|similar|some|relevant|related|equivalent|above|below|higher)\b", re.I)
 _MAX_PHRASE_WORDS = 3
@@ -165,8 +170,8 @@ _MAX_PHRASE_WORDS = 3
 _HEAD_NOUN = re.compile(r"(?:\s+(?:skills?|systems?|casework|frameworks?|regulations|techniques|principles|"
                         r"matters|works|experience|knowledge|qualification|certificate|card|background|"
                         r"understanding|abilities|ability|service|services|expertise|licence|license|degree|training|"
-                        r"pipelines?|level(?:\s+\d+)?|scripting|programming|coding|administration|apps|"
-                        r"applications))+$", re.I)
+                        r"pipelines?|level\s+\d+|scripting|programming|coding|administration|apps|"
+                        r"applications|models)|(?-i:(?<=[A-Z\d]))\s+level)+$", re.I)
 _PREPOSITION = re.compile(r"\b(?:in|with|of|for|on|at|to|from)\b", re.I)
 #: A version after a name: *Python 3.10+*, *Postgres 15*, *Angular v17*, *Terraform 1.x*.
 _VERSION = re.compile(r"\s+v?\d+(?:\.(?:\d+|x))*\+?$", re.I)
@@ -244,6 +249,17 @@ def name_parts(name: str, known: frozenset[str]) -> list[str]:
     return [part.strip() for part in _SLASH.split(name) if part.strip()]
 
 
+#: What one does with a named thing, before its name: *building* Flows, *using* Excel.
+_DOING = re.compile(r"^[a-z]+ing\s+(?=[A-Z])")
+
+
+_WISH_AFTER = re.compile(r"\s+(?:preferably|ideally|preferred|desirable|essential|required)$", re.I)
+_TECHNICAL_NAME = re.compile(r"[A-Z0-9+#]")
+#: A name and what it is for or where: *C++ for microcontrollers*, *Python in production*; a
+#: name in lower case keeps it (*design for manufacture*).
+_POSTMODIFIER = re.compile(r"^(.+?)\s+(?:for|in|on|at|within)\s+\S.*$", re.I)
+
+
 def _tidy(part: str, known: frozenset[str]) -> str:
     part = part.strip(_EDGES)
     proper = _PROPER_NAME.match(part)
@@ -251,6 +267,10 @@ def _tidy(part: str, known: frozenset[str]) -> str:
         return proper.group(1)  # "Working" there is part of the name, not a qualifier
     for _ in range(2):  # "a strong", "strong, clear"
         part = _DETERMINER.sub("", _LEAD_QUALIFIER.sub("", part.strip(_EDGES)))
+    part = _WISH_AFTER.sub("", _DOING.sub("", part))
+    cut = _POSTMODIFIER.match(part)
+    if cut and canonical(cut.group(1)) in known and _TECHNICAL_NAME.search(cut.group(1)):
+        part = cut.group(1)  # "C++ for microcontrollers": C++
     part = without_version(part, known)
     if canonical(part) not in known:
         part = _HEAD_NOUN.sub("", part)
@@ -282,7 +302,7 @@ def _bracketed(statement: str, known: frozenset[str]) -> list[str]:
         if _MARKED.search(f"({group})"):
             continue
         for part in _PART_SPLIT.split(_EXAMPLES.sub("", group)):
-            part = part.strip(_EDGES)
+            part = _tidy(part, known)
             if part and len(part.split()) <= _MAX_PHRASE_WORDS and clean_skill(part, known) is not None:
                 names.append(part)
     return names

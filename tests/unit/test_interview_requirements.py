@@ -153,3 +153,33 @@ def test_names_joined_by_a_slash_or_a_suffix_are_each_a_skill() -> None:
     required = _required(job)
     assert {"pandas", "numpy", "scikit-learn", "python", "ci/cd", "a/b testing"} <= required, required
     assert not {"pandas/numpy", "a", "b testing", "git-based workflows"} & required, required
+
+
+def test_prose_about_the_candidate_asks_for_what_it_says_they_have() -> None:
+    job = _job(("", "The person we are looking for is on the RCVS register and has worked in "
+                    "small-animal practice for at least two years. You will monitor anaesthesia during "
+                    "surgery, so you need to be confident with anaesthetic monitoring and with placing "
+                    "intravenous catheters. We want someone whose client communication is warm and clear. "
+                    "Experience of version control with Git matters. An interest in feline medicine would "
+                    "suit us."))
+    required = _required(job)
+    assert {"rcvs register", "small-animal practice", "anaesthetic monitoring", "intravenous catheters",
+            "client communication", "version control", "git"} <= required, required
+    assert not {"surgery", "anaesthesia", "two years", "at least two years"} & required, required
+    assert "feline medicine" in _preferred(job)
+
+
+def test_a_requirement_names_the_thing_not_what_is_done_with_it_or_where() -> None:
+    job = _job(("About you", "- 2+ years administering Salesforce Service Cloud (must).\n"
+                             "- Confident building Flows.\n"
+                             "- Sound knowledge of safeguarding and of moving and handling.\n"
+                             "- Proficiency in Python for data pipelines, ideally on Kubernetes.\n"
+                             "- Experience with RTOS (FreeRTOS preferably).\n"
+                             "- A strong grasp of PostgreSQL.\n"
+                             "- You know your way around oscilloscopes."))
+    required, preferred = _required(job), _preferred(job)
+    assert {"salesforce service cloud", "flows", "safeguarding", "python", "postgresql",
+            "oscilloscopes"} <= required, required
+    assert {"kubernetes", "freertos"} <= preferred and "rtos" in required | preferred, preferred
+    assert not {"building flows", "of moving", "on kubernetes", "python for data pipelines", "grasp", "way",
+                "freertos preferably"} & (required | preferred)
