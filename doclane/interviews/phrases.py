@@ -135,7 +135,25 @@ def _candidate_says(token: Token) -> bool:
     if verb.pos_ not in ("VERB", "AUX") or any(c.dep_ == "aux" and c.lower_ in ("will", "'ll", "shall")
                                                for c in (*verb.children, *head.children)):
         return False
-    return any(c.dep_ in ("nsubj", "nsubjpass") and c.lower_ in _CANDIDATE for c in verb.children)
+    subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass", "expl")]
+    if not subjects:  # "(You) are a confident communicator", "(You) have a full UK licence": a bullet
+        return verb.i == verb.sent.start and verb.lemma_ in ("be", "have")
+    return any(c.lower_ in _CANDIDATE or (c.lower_ in ("who", "that") and _about_candidate(verb))
+               for c in subjects)
+
+
+def _about_candidate(clause: Token) -> bool:
+    """A relative clause about the candidate: *someone who ...*, *we're after a researcher who ...*."""
+    while clause.dep_ == "conj":
+        clause = clause.head
+    if clause.dep_ != "relcl":
+        return False
+    antecedent = clause.head
+    return antecedent.lower_ in _CANDIDATE or antecedent.head.lower_ in _SEEKING
+
+
+#: What a job description's prose says it is doing about the candidate: *we're after a ...*.
+_SEEKING = frozenset({"after", "for", "want", "need", "seek", "seeking", "hire", "hiring", "wants", "needs"})
 
 
 def _tools_of(token: Token) -> list[Token]:
@@ -191,6 +209,7 @@ def asked_phrases(statement: str, requirement: bool) -> list[tuple[int, int, boo
                     and head.dep_ in ("acl", "pcomp", "advcl", "ROOT") and _cue_above(head))
                 or (token.dep_ in ("nsubj", "nsubjpass")
                     and (head.lower_ in _ASKED_PREDICATES
+                         or any(c.dep_ == "aux" and c.lower_ == "would" for c in head.children)
                          or any(c.lower_ in _ASKED_PREDICATES for c in head.children
                                 if c.dep_ in ("acomp", "attr", "dobj"))
                          or any(gc.lower_ in _ASKED_PREDICATES for c in head.children

@@ -36,7 +36,8 @@ __all__ = ["BULLET", "asked_skills", "asks", "duty_verb", "heading_at", "is_wish
 _PREFERRED = re.compile(
     r"\b(?:nice[- ]to[- ]haves?|preferred|preferably|a plus|pluses|bonus(?:es)?|desirable|ideally|"
     r"advantage(?:ous)?|optional|would be great|is welcome|good to have|not required|not essential|"
-    r"would (?:be )?(?:useful|helpful|nice|welcome|suit|help))\b", re.I)
+    r"would (?:be )?(?:useful|helpful|nice|welcome|suit|help)|would (?:set you apart|make you stand out))\b",
+    re.I)
 #: A label or heading that is only a wish: *Plus:*, *Bonus*, *Extras*.
 _WISH_LABEL = re.compile(r"^\W*(?:plus|bonus|extras?|optional)\W*$", re.I)
 _CLAUSE = re.compile(r"[,;()]")
@@ -48,7 +49,8 @@ _ASKS = re.compile(
     r"confident|fluent|preferred|desirable|a plus|nice to have|essential|important|matters?|should|"
     r"advantage|must-have|nice-to-have|interest in|"
     # the candidate described: "we want someone whose ...", "the person we are looking for is ..."
-    r"(?:want|need|looking for)\s+(?:someone|somebody|a person|people)|someone (?:who|with|whose)|"
+    r"(?:want|need|looking for|after|seeking|hiring)\s+(?:someone|somebody|a person|people|"
+    r"an?\s+(?:\w+\s+){1,2}(?:who|with|whose))|someone (?:who|with|whose)|"
     r"(?:person|candidate) (?:we|who|with|whose)|(?:ideal|right|successful) (?:person|candidate|applicant)|"
     r"you(?:'ll| will)? need)\b", re.I)
 #: What a job description's duty bullets begin with: verbs and adjectives the NER model
@@ -92,7 +94,7 @@ def _activity(word: str, after: str, known: frozenset[str]) -> bool:
 def asks(statement: str, heading: str) -> bool:
     """The statement asks something of a candidate: it sits under a requirements heading
     (*Requirements*, *Nice to have*) or says *experience*, *knowledge*, *years* ..."""
-    return asks_heading(heading) or bool(_ASKS.search(statement))
+    return asks_heading(heading) or bool(_ASKS.search(statement) or _PREFERRED.search(statement))
 
 
 def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: str,
@@ -128,8 +130,8 @@ def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: 
         return None
     if name is None:
         bare = _HEAD_NOUN.sub("", _LEAD_QUALIFIER.sub("", text.strip())).strip(_EDGES)
-        if lenient and _LOWER_SKILL.match(bare) and canonical(bare) not in _NOT_SKILL \
-                and not generic(bare) and asks(statement, heading):
+        if lenient and _LOWER_SKILL.match(bare) and canonical(bare) not in _NOT_SKILL and not generic(bare) \
+                and not _LEAD_QUALIFIER.fullmatch(bare + " ") and asks(statement, heading):
             return bare
         return None
     if canonical(name) in known:
@@ -207,7 +209,7 @@ def _phrase_names(phrase: str, known: frozenset[str] = frozenset(), opening: boo
     phrase = phrase.split("(")[0]
     whole = _tidy(phrase, known)
     words = whole.split()
-    if len(words) > _MAX_PHRASE_WORDS and _TECHNICAL_WORD.match(words[0]):
+    if len(words) > _MAX_PHRASE_WORDS and _TECHNICAL_WORD.match(words[0]) and not _PART_SPLIT.search(whole):
         return [words[0]]  # "the NEWS2 early warning score": NEWS2
     if whole and (canonical(whole) in known or canonical(_HEAD_NOUN.sub("", whole)) in known):
         parts = [whole]
@@ -273,7 +275,9 @@ def _tidy(part: str, known: frozenset[str]) -> str:
         part = cut.group(1)  # "C++ for microcontrollers": C++
     part = without_version(part, known)
     if canonical(part) not in known:
-        part = _HEAD_NOUN.sub("", part)
+        bare = _HEAD_NOUN.sub("", part)
+        # "driving licence" is not "driving": a credential named by an activity keeps its noun
+        part = part if re.fullmatch(r"[a-z]+ing", bare) and re.search(r"(?:licen[cs]e|card)$", part) else bare
     return part.strip(_EDGES)
 
 

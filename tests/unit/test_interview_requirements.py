@@ -183,3 +183,12 @@ def test_a_requirement_names_the_thing_not_what_is_done_with_it_or_where() -> No
     assert {"kubernetes", "freertos"} <= preferred and "rtos" in required | preferred, preferred
     assert not {"building flows", "of moving", "on kubernetes", "python for data pipelines", "grasp", "way",
                 "freertos preferably"} & (required | preferred)
+
+
+def test_prose_that_seeks_someone_asks_for_what_they_can_do_and_wishes_in_the_conditional() -> None:
+    job = _job(("Who we're after", "We're after a researcher who can plan and run usability tests and diary "
+                                   "studies. Are a confident communicator. Sound understanding of IFRS and "
+                                   "management accounts. Survey design would set you apart."))
+    required = _required(job)
+    assert {"usability tests", "diary studies", "communicator", "ifrs", "management accounts"} <= required
+    assert "survey design" in _preferred(job)
