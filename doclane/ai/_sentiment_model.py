@@ -62,7 +62,13 @@ def feature_matrix(words: Any, chars: Any, texts: Sequence[str],
 
 
 class SentenceModel:
-    """Trained vectorisers and classifier; ``polarity`` is P(positive) - P(negative) per sentence."""
+    """Trained vectorisers and classifier; ``polarity`` is P(positive) - P(negative) per sentence.
+
+    The artefact also holds the document model (``document``): a word model of a text's
+    words (TF-IDF and logistic regression) whose four class probabilities join the text's
+    sentence features (``doclane.ai._sentiment.document_features``) in a second logistic
+    regression, which gives the text's label (:meth:`judge_document`).
+    """
 
     def __init__(self, path: Path, parts: dict[str, Any], manifest: dict[str, Any]) -> None:
         self.path = path
@@ -76,6 +82,18 @@ class SentenceModel:
         #: document's sentences again after its chunks (insertion order, oldest dropped first).
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._document: dict[str, Any] | None = parts.get("document")
+
+    def judge_document(self, features: Sequence[float], text: str) -> tuple[str, float]:
+        """(label, P(positive) - P(negative)) of a text from its sentence features and its words."""
+        if self._document is None:
+            raise AnalysisError(f"The sentiment model {self.path.name} has no document model: run `make models`.")
+        words = self._document["words"].predict_proba([text])
+        stack = self._document["stack"]
+        proba = stack.predict_proba(np.hstack([np.asarray(features, dtype=float)[None, :], words]))[0]
+        classes = [str(c) for c in stack.classes_]
+        best = classes[int(np.argmax(proba))]
+        return best, float(proba[classes.index("positive")] - proba[classes.index("negative")])
 
     def polarity(self, texts: Sequence[str], lexicon: Sequence[tuple[float, float, float]]) -> list[float]:
         """P(positive) - P(negative) of each text, in [-1, 1]; one matrix for all of them."""

@@ -33,7 +33,7 @@ from doclane.exceptions import DoclaneError
 from doclane.schemas.analysis import ActionItem, ChunkAnalysis, DocumentAnalysis
 from doclane.schemas.extraction import Chunk
 
-__all__ = ["LocalAnalyzer", "guess_title"]
+__all__ = ["LocalAnalyzer", "document_segments", "guess_title"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class LocalAnalyzer:
 
     name: str = "local"
     #: Version of the algorithms; bump it when results change so caches are invalidated.
-    model: str | None = "extractive-v5"
+    model: str | None = "extractive-v6"
     prompt_version: str | None = None
 
     def __init__(self, offload: Offload | None = None) -> None:
@@ -130,7 +130,7 @@ def _reduce_sync(pairs: list[tuple[Chunk, ChunkAnalysis]]) -> DocumentAnalysis:
     else:
         # Judged on the whole document's sentences, not by a vote of its chunks: headings cut
         # documents into small chunks, and a two-line "Congratulations!" chunk is no verdict.
-        segments = _document_segments([c for c, _ in ordered])
+        segments = document_segments([c for c, _ in ordered])
         texts = [t if keep else "" for t, keep in
                  zip(task_sentences(segments), worth_parsing(segments), strict=True)]
         sentiment, score = chunk_sentiment(segments, moods(texts))
@@ -149,7 +149,7 @@ def _reduce_sync(pairs: list[tuple[Chunk, ChunkAnalysis]]) -> DocumentAnalysis:
     )
 
 
-def _document_segments(chunks: list[Chunk]) -> list[Segment]:
+def document_segments(chunks: list[Chunk]) -> list[Segment]:
     """Every segment of the chunks in order, each sentence once (chunks overlap)."""
     seen: set[str] = set()
     out: list[Segment] = []

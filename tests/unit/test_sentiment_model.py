@@ -75,3 +75,66 @@ def test_a_complaint_of_facts_is_negative() -> None:
     label, score = chunk_sentiment(segment(text))
     assert label is Sentiment.NEGATIVE
     assert score < 0
+
+
+def test_no_training_document_shares_words_with_an_evaluation_document() -> None:
+    training = pipeline.load_documents()
+    evaluation = {lab.id: lab.path.read_text(encoding="utf-8") for lab in load_labels()}
+    assert len(training) >= 200
+    assert {doc.writer for doc in training} >= {"a", "b", "c", "d"}
+    assert not {doc.id for doc in training} & set(evaluation)
+    assert find_leaks([doc.path.read_text(encoding="utf-8") for doc in training], evaluation) == []
+
+
+def test_the_artefact_hash_follows_the_training_documents(tmp_path: Path) -> None:
+    before = pipeline.fingerprint()
+    documents = tmp_path / "documents"
+    shutil.copytree(pipeline.DOCUMENTS, documents)
+    assert pipeline.fingerprint(documents=documents) == before
+    labels = documents / "labels-a.jsonl"
+    lines = labels.read_text(encoding="utf-8").splitlines()
+    labels.write_text("\n".join(lines[1:]) + "\n", encoding="utf-8")  # one document fewer
+    assert pipeline.fingerprint(documents=documents) != before
+
+
+# Written for these tests, in no training or evaluation file: what extractive-v5's rule got
+# wrong on documents by other writers (a verdict in a closing line, in figures, in a story).
+THANKS_AFTER_A_MISTAKE = """Dear Mr Okafor,
+
+Last Tuesday the garage fitted the wrong tyres to my van, a size too small, and I only noticed
+at the depot. I rang you at eight in the morning. By nine your mechanic had driven out to the
+depot with the right set, fitted them in the car park and refused to take anything for his time.
+
+I have used Brookfield Motors for six years and this is exactly why I keep coming back.
+
+Kind regards,
+Jasmine Hale"""
+
+CLOSURE_IN_PLAIN_FACTS = """Update on the Hexham depot
+
+The board met on 4 March and approved the transfer of all Hexham routes to the Carlisle depot.
+Hexham will stop taking deliveries on 30 April and will close on 31 May.
+Forty-two roles at Hexham will end; nine roles will be offered at Carlisle, 60 miles away.
+Formal consultation with staff starts on 11 March."""
+
+FRIENDLY_BRIEF = """Design exercise: a booking page for a climbing wall
+
+We're thrilled you're taking part, and we think you'll enjoy this one!
+Design the screen where a member books a two-hour slot at the wall.
+Show the available slots for the next seven days and the number of free places in each.
+Include the confirmation step and what happens when a slot fills up while booking.
+Send us your Figma file by Friday at noon. Have fun with it!"""
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (THANKS_AFTER_A_MISTAKE, Sentiment.POSITIVE),
+    (CLOSURE_IN_PLAIN_FACTS, Sentiment.NEGATIVE),
+    (FRIENDLY_BRIEF, Sentiment.NEUTRAL),
+], ids=["thanks-after-a-mistake", "closure-in-plain-facts", "friendly-brief"])
+def test_the_document_model_reads_the_writers_verdict(text: str, expected: Sentiment) -> None:
+    label, score = chunk_sentiment(segment(text))
+    assert label is expected
+    if expected is Sentiment.POSITIVE:
+        assert score > 0
+    elif expected is Sentiment.NEGATIVE:
+        assert score < 0
