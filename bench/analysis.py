@@ -62,6 +62,8 @@ _POOLED = "all_heldout"
 #: A second reader's sentiment labels, written blind to the references (see the data card).
 _SECOND_READER = Path(__file__).resolve().parent.parent / "models" / "analysis" / "second_labels.jsonl"
 _SNIFF = 8192
+#: The kinds of document that instruct: neutral ones must not read as positive (issue 14).
+_INSTRUCTIONS = frozenset({"assignment", "brief", "specification"})
 
 
 def _lead3(chunks: list[Chunk]) -> str:
@@ -104,7 +106,8 @@ async def _analyse(analyzer: Analyzer, label: Label, folder: Path, settings: Set
 
 #: extractive-v4's sentiment: VADER alone, with the settings tune_sentiment.py chose for it.
 _V4_SENTIMENT = {"_MODEL_WEIGHT": 0.0, "_CLEAR": 0.3, "_MIXED_SHARE": 0.12, "_MIXED_BALANCE": 0.35,
-                 "_LABEL_THRESHOLD": 0.2, "_NEGATIVE_SHARE": 0.13, "_INSTRUCTIVE_WEIGHT": 1.0}
+                 "_LABEL_THRESHOLD": 0.2, "_NEGATIVE_SHARE": 0.13, "_INSTRUCTIVE_WEIGHT": 1.0,
+                 "_DOCUMENT_MODEL": False}
 
 
 async def _lexicon_baseline(labels: list[Label], settings: Settings) -> dict[str, dict[str, float]]:
@@ -216,6 +219,10 @@ def score(labels: list[Label], outputs: list[dict[str, Any]]) -> dict[str, Any]:
         "neutral_read_positive": sum(
             g == "neutral" and p == "positive" for g, p in zip(gold, pred, strict=True)
         ),
+        "instructions_read_positive": "{} of {}".format(
+            sum(lab.kind in _INSTRUCTIONS and g == "neutral" and p == "positive"
+                for lab, g, p in zip(labels, gold, pred, strict=True)),
+            sum(lab.kind in _INSTRUCTIONS and g == "neutral" for lab, g in zip(labels, gold, strict=True))),
         "action_precision": matched / n_pred if n_pred else 0.0,
         "action_recall": matched / n_ref if n_ref else 0.0,
         "action_counts": {"predicted": n_pred, "reference": n_ref, "matched": matched},
@@ -267,6 +274,8 @@ _ROWS = (
     ("Sentiment accuracy (target ≥ 0.80 held-out)", "sentiment_accuracy"),
     ("Sentiment macro-F1", "sentiment_macro_f1"),
     ("Neutral documents read as positive", "neutral_read_positive"),
+    ("Neutral instructions (briefs, assignments, specifications) read as positive",
+     "instructions_read_positive"),
     ("Action items: precision (target ≥ 0.7)", "action_precision"),
     ("Action items: recall (target ≥ 0.7)", "action_recall"),
     ("Action items: owner named as the reference's", "owner_agreement"),
@@ -283,7 +292,7 @@ _ROWS = (
 def _fmt(value: Any) -> str:
     if value is None:
         return "n/a"
-    return str(value) if isinstance(value, int) else f"{value:.3f}"
+    return str(value) if isinstance(value, int | str) else f"{value:.3f}"
 
 
 def report(runs: list[dict[str, Any]], skipped: list[str], history: list[dict[str, Any]]) -> str:
@@ -332,11 +341,13 @@ def report(runs: list[dict[str, Any]], skipped: list[str], history: list[dict[st
         lines.append("")
     for name in skipped:
         lines += [f"## {name}", "", "Skipped: `OPENAI_API_KEY` is not set.", ""]
-    lines += ["## History (held-out / tuning; the new held-out half from extractive-v5 on, the third "
-              "from extractive-v6's first run on)", "",
+    lines += ["## History (held-out / tuning; each later held-out half from the first run after it was "
+              "written)", "",
               "The tuning half grew from 43 to 84 documents on 2026-11-28 (see the data card): "
               "tuning figures from 07:06 on are on 84 documents, earlier ones on 43. The 07:06 "
-              "row is extractive-v3 re-scored on the larger half, before any v4 change.", "",
+              "row is extractive-v3 re-scored on the larger half, before any v4 change. The 16:40 "
+              "row is extractive-v5 as shipped (its sentence data restored in a separate checkout), "
+              "scored on the fourth half before extractive-v6 was.", "",
               "| when | provider | model | sentiment acc | action P | action R | ROUGE-L | ROUGE-2 "
               "| form | titles | new held-out: sentiment acc, action P, R "
               "| third held-out: sentiment acc, action P, R "
