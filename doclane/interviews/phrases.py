@@ -118,10 +118,11 @@ def _first_conjunct(token: Token) -> Token:
 
 
 def _candidate_says(token: Token) -> bool:
-    """``token`` is what a clause about the candidate says they have or are: *the person we are
-    looking for is on the RCVS register and has worked in small-animal practice*, *someone
-    whose client communication is clear*. Not a clause in the future (*you will monitor*
-    anaesthesia: a duty)."""
+    """``token`` is what a clause about the candidate says they have, are or have done: *the
+    person we are looking for is on the RCVS register and has worked in small-animal practice*,
+    *someone whose client communication is clear*, *who can run usability tests* (what they
+    can do only when it is more than a word: not *risk* in *can explain risk*). Not a clause in
+    the future (*you will monitor* anaesthesia: a duty)."""
     head = token.head
     if token.dep_ == "pobj":
         if head.dep_ != "prep" or head.lower_ in _NOT_ASKED_PREPS:
@@ -135,6 +136,10 @@ def _candidate_says(token: Token) -> bool:
     if verb.pos_ not in ("VERB", "AUX") or any(c.dep_ == "aux" and c.lower_ in ("will", "'ll", "shall")
                                                for c in (*verb.children, *head.children)):
         return False
+    done = head.lemma_ in ("be", "have", "work") or any(c.dep_ == "aux" and c.lemma_ == "have"
+                                                       for c in (*verb.children, *head.children))
+    if not done and (token.dep_ == "pobj" or not any(c.dep_ in ("compound", "amod") for c in token.children)):
+        return False  # "you can explain risk ... in plain language": the doing is asked, not "risk"
     subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass", "expl")]
     if not subjects:  # "(You) are a confident communicator", "(You) have a full UK licence": a bullet
         return verb.i == verb.sent.start and verb.lemma_ in ("be", "have")

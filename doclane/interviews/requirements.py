@@ -225,8 +225,9 @@ def _phrase_names(phrase: str, known: frozenset[str] = frozenset(), opening: boo
                 or canonical(part) in _NOT_SKILL
                 or generic(part) or (_NUMBER.search(part) and canonical(part) not in known)):
             continue
-        if len(words) == 1 and part.islower() and part.endswith("al") and part not in known:
-            continue  # "electrical", "clinical": an adjective left of "electrical qualification"
+        if len(words) == 1 and part[1:].islower() and canonical(part) not in known \
+                and _ADJECTIVE.search(part):
+            continue  # "electrical", "written", "Patient": adjectives split off their noun
         joined = _JOINED_NAME.match(part)
         if joined and canonical(joined.group(1)) in known:
             names.append(joined.group(1))  # "Git-based workflows": Git
@@ -239,6 +240,9 @@ def _phrase_names(phrase: str, known: frozenset[str] = frozenset(), opening: boo
 _PROPER_NAME = re.compile(r"^the\s+((?:[A-Z][\w'-]*\s+(?:(?:of|and|for|on)\s+)?){1,5}[A-Z][\w'-]*)$")
 
 
+#: Endings of adjectives that a list splits off their noun: *electrical* (qualification), *written* (and
+#: verbal communication), *Patient* (, clear communication).
+_ADJECTIVE = re.compile(r"(?:al|en|ive|ous|ful|ible|able|ic|(?<!m)ent)$", re.I)
 _JOINED_NAME = re.compile(r"^([\w+#.]+)-" + NAME_SUFFIXES + r"\b")
 _SLASH = re.compile(r"(?<=\w{3})/(?=[A-Za-z]\w\w)")
 
@@ -332,6 +336,14 @@ def _title_name(item: str, known: frozenset[str]) -> str | None:
     return text
 
 
+#: A bullet's opening that names a skill before what it says of it (*Audio typing* at 60 wpm):
+#: two or three words, no gerund or adjective first (*Consuming* REST APIs, *Patient*
+#: troubleshooting), no number, no clause (*You have worked* on).
+_NAME_BEFORE = re.compile(
+    r"^(?!\w*(?:ing|al|en|ive|ous|ful|ible|able|ic|(?<!m)ent)\b)(?!.*\b(?:you|we|have|has|is|are|be|can|will|"
+    r"work)\b)[A-Za-z][\w-]*(?: [\w-]+){1,2}$", re.I)
+
+
 def _asked_in(statement: str, kind: str, requirement: bool,
               known: frozenset[str]) -> list[tuple[str, bool, bool]]:
     """The phrases of a statement that name what it asks, each as (phrase, only a bullet's head
@@ -341,9 +353,11 @@ def _asked_in(statement: str, kind: str, requirement: bool,
     if skills_noun:
         phrases.append((skills_noun.group("phrase"), False, True))
     whole = _LEAD_QUALIFIER.sub("", statement.split("(")[0].strip(_EDGES))
-    if (kind == "asks" and 0 < len(whole.split()) <= _MAX_PHRASE_WORDS
-            and not phrases and not _PREPOSITION.search(whole)):
-        phrases.append((whole, False, True))  # a bullet that is only a skill's name
+    before = _PREPOSITION.search(whole)
+    head = whole[:before.start()].strip() if before else whole
+    if (kind == "asks" and 0 < len(head.split()) <= _MAX_PHRASE_WORDS and not phrases
+            and (not before or _NAME_BEFORE.match(head))):
+        phrases.append((head, False, True))  # a bullet that is only a name ("Audio typing at 60 wpm")
     phrases += [(statement[x:y], weak, not statement[:x].strip())
                 for x, y, weak in asked_phrases(statement, requirement)]
     phrases += [(name, False, False) for name in _bracketed(statement, known)]

@@ -192,3 +192,13 @@ def test_prose_that_seeks_someone_asks_for_what_they_can_do_and_wishes_in_the_co
     required = _required(job)
     assert {"usability tests", "diary studies", "communicator", "ifrs", "management accounts"} <= required
     assert "survey design" in _preferred(job)
+
+
+def test_a_bullet_names_its_skill_before_what_it_says_of_it_and_adjectives_are_not_skills() -> None:
+    job = _job(("You'll need", "- Audio typing at 60 wpm.\n"
+                               "- Excellent written and verbal communication skills.\n"
+                               "- You can explain risk to non-specialists.\n"
+                               "- A good eye for detail."))
+    required = _required(job)
+    assert {"audio typing", "verbal communication"} <= required, required
+    assert not {"written", "risk", "eye", "audio"} & required, required
