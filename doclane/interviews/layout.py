@@ -52,8 +52,9 @@ _DUTY_HEADING = re.compile(
 #: A line that reads as a heading in plain text: short, no final punctuation, not a bullet.
 _TEXT_HEADING = re.compile(r"^[ \t]*([A-Z][^\n.!?:;,|@•*]{0,50}?)[ \t]*:?[ \t]*$")
 _HEADING_WORDS = 6
-#: A label before a colon that opens a line: *Key skills:*, *Need:*, *Tickets required:*.
-_LABEL = re.compile(r"[ \t]*(?:[-•*·▪][ \t]+)?([A-Za-z][\w'\u2019 &/-]{0,40}?)[ \t]*:[ \t]+(?=\S)")
+#: A label before a colon (or a dash) that opens a line: *Key skills:*, *Need:*, *Essential - *.
+_LABEL = re.compile(r"[ \t]*(?:[-•*·▪][ \t]+)?([A-Za-z][\w'\u2019 &/-]{0,40}?)"
+                    r"(?:[ \t]*:|[ \t]+[-\u2013\u2014])[ \t]+(?=\S)")
 _LABEL_WORDS = 4
 _LINE = re.compile(r"[^\n]*\S[^\n]*")
 

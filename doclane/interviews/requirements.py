@@ -45,7 +45,7 @@ _FORWARD_ONLY = re.compile(r"\s*(?:ideally|preferably)\b", re.I)
 #: Words of a statement that asks something of a candidate, wherever it sits.
 _ASKS = re.compile(
     r"\b(?:experience|knowledge|proficien\w*|skills?|familiar\w*|understanding|degree|qualified|"
-    r"qualification|certifi\w*|years?|must|required|requirement|strong|solid|expert|competent|comfortable|"
+    r"qualification|certifi\w*|years?(?!\s*\d)|must|required|requirement|strong|solid|expert|competent|comfortable|"
     r"confident|fluent|preferred|desirable|a plus|nice to have|essential|important|matters?|should|"
     r"advantage|must-have|nice-to-have|interest in|"
     # the candidate described: "we want someone whose ...", "the person we are looking for is ..."
@@ -162,7 +162,7 @@ _LEAD_QUALIFIER = re.compile(r"^(?:(?:strong|solid|good|great|excellent|proven|c
 #: letters or more (*pandas/NumPy*, *HTML/CSS*, not *A/B*, *CI/CD*, *TCP/IP*).
 _PART_SPLIT = re.compile(r",\s*|\s+(?:and|or|and/or|&)\s+|\s*/\s*(?=[a-z])|(?<=\w{3})/(?=[A-Za-z]\w\w)")
 _DETERMINER = re.compile(
-    r"^(?:(?:an?|the|any|your|our|their|its|some|one|whose|which|of|with|on|in|at|at least|least|"
+    r"^(?:(?:an?|the|any|your|our|their|its|some|one|whose|which|of|with|on|in|at|at least|least|but|and|or|"
     r"\d+\+?|level\s+\d+|"
     r"\d+\s*\+?\s*(?:y|yrs?|years?|months?)\+?(?:\s+of)?)\s+)+", re.I)
 _VAGUE = re.compile(r"^(?:another|other|similar|some|relevant|related|equivalent|above|below|higher)\b", re.I)
@@ -181,7 +181,7 @@ _EDGES = " \t\n.,;:()[]{}\"'"
 _PRONOUNS = frozenset({"you", "we", "they", "i", "he", "she", "it", "your", "our", "their", "my", "this",
                        "that"})
 #: A number on its own (*3 years*, *Level 3*), not one inside a name (*B2B*, *NEWS2*, *AZ-104*).
-_NUMBER = re.compile(r"(?<![\w-])\d+(?:\.\d+)?\+?(?![\w-])|"
+_NUMBER = re.compile(r"(?<![\w-])\d+(?:[.\u2013-]\d+)?\+?(?![\w-])|"
                      r"^(?:one|two|three|four|five|six|seven|eight|nine|ten|a few|several|many)\s", re.I)
 #: A word written like a product or a standard: *NEWS2*, *GDPR*, *PyTorch*.
 _TECHNICAL_WORD = re.compile(r"^\w(?=\w*[A-Z0-9])\w+$")
@@ -259,6 +259,8 @@ def name_parts(name: str, known: frozenset[str]) -> list[str]:
 _DOING = re.compile(r"^[a-z]+ing\s+(?=[A-Z])")
 
 
+_CUE_LEAD = re.compile(r"^(?:experience|knowledge|understanding|familiarity|proficiency|expertise)\s+"
+                       r"(?:of|in|with)\s+", re.I)
 _WISH_AFTER = re.compile(r"\s+(?:preferably|ideally|preferred|desirable|essential|required)$", re.I)
 _TECHNICAL_NAME = re.compile(r"[A-Z0-9+#]")
 #: A name and what it is for or where: *C++ for microcontrollers*, *Python in production*; a
@@ -273,7 +275,7 @@ def _tidy(part: str, known: frozenset[str]) -> str:
         return proper.group(1)  # "Working" there is part of the name, not a qualifier
     for _ in range(2):  # "a strong", "strong, clear"
         part = _DETERMINER.sub("", _LEAD_QUALIFIER.sub("", part.strip(_EDGES)))
-    part = _WISH_AFTER.sub("", _DOING.sub("", part))
+    part = _WISH_AFTER.sub("", _DOING.sub("", _CUE_LEAD.sub("", part)))
     cut = _POSTMODIFIER.match(part)
     if cut and canonical(cut.group(1)) in known and _TECHNICAL_NAME.search(cut.group(1)):
         part = cut.group(1)  # "C++ for microcontrollers": C++
@@ -311,7 +313,8 @@ def _bracketed(statement: str, known: frozenset[str]) -> list[str]:
             continue
         for part in _PART_SPLIT.split(_EXAMPLES.sub("", group)):
             part = _tidy(part, known)
-            if part and len(part.split()) <= _MAX_PHRASE_WORDS and clean_skill(part, known) is not None:
+            if part and len(part.split()) <= _MAX_PHRASE_WORDS and clean_skill(part, known) is not None \
+                    and (part[0].isupper() or canonical(part) in known):  # not "(grade C/4)"
                 names.append(part)
     return names
 
@@ -355,8 +358,8 @@ def _asked_in(statement: str, kind: str, requirement: bool,
     whole = _LEAD_QUALIFIER.sub("", statement.split("(")[0].strip(_EDGES))
     before = _PREPOSITION.search(whole)
     head = whole[:before.start()].strip() if before else whole
-    if (kind == "asks" and 0 < len(head.split()) <= _MAX_PHRASE_WORDS and not phrases
-            and (not before or _NAME_BEFORE.match(head))):
+    if (kind == "asks" and 0 < len(head.split()) <= _MAX_PHRASE_WORDS
+            and ((not before and not phrases) or (before and _NAME_BEFORE.match(head)))):
         phrases.append((head, False, True))  # a bullet that is only a name ("Audio typing at 60 wpm")
     phrases += [(statement[x:y], weak, not statement[:x].strip())
                 for x, y, weak in asked_phrases(statement, requirement)]

@@ -202,3 +202,13 @@ def test_a_bullet_names_its_skill_before_what_it_says_of_it_and_adjectives_are_n
     required = _required(job)
     assert {"audio typing", "verbal communication"} <= required, required
     assert not {"written", "risk", "eye", "audio"} & required, required
+
+
+def test_a_person_spec_line_labelled_with_a_dash_lists_its_items() -> None:
+    job = _job(("", "Teaching Assistant (Year 2) - Oakfield Primary School\n\nPerson specification\n"
+                    "Essential - audio typing at 60 wpm, Excel (grade C/4), experience of working with "
+                    "children aged 5-7.\nDesirable - knowledge of phonics, but Python would be a bonus."))
+    required, preferred = _required(job), _preferred(job)
+    assert {"audio typing", "excel"} <= required, required
+    assert {"phonics", "python"} <= preferred, preferred
+    assert not {"grade c/4", "children aged 5-7", "desirable -", "but python"} & (required | preferred)
