@@ -48,7 +48,7 @@ _OFFER_HEADING = re.compile(
 _DUTY_HEADING = re.compile(
     r"responsibilit|what you.{0,12}(?:do|work on|be doing)|duties|the role|your role|day[- ]to[- ]day|"
     r"your impact|what you will|in this role|the job|about the (?:role|job)|purpose of the role|"
-    r"you(?:'ll| will) work on", re.I)
+    r"you(?:'ll| will) work on|\bwill$", re.I)
 #: A line that reads as a heading in plain text: short, no final punctuation, not a bullet.
 _TEXT_HEADING = re.compile(r"^[ \t]*([A-Z][^\n.!?:;,|@•*]{0,50}?)[ \t]*:?[ \t]*$")
 _HEADING_WORDS = 6
@@ -123,8 +123,8 @@ def _layout(text: str) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, in
     in_table = False
     for i, (start, end, line) in enumerate(lines):
         table_row = _CELL in line
-        if table_row and not in_table:
-            not_content.add(start)  # the header row names the columns
+        if table_row and not in_table and i + 1 < len(lines) and _CELL in lines[i + 1][2]:
+            not_content.add(start)  # the header row names the columns ("Skills: Python | SQL" is no table)
         in_table = table_row
         name = like[i]
         if name is None:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from doclane.interviews.requirements import (
     BULLET,
     asked_skills,
+    asks,
     duty_verb,
     heading_at,
     is_wish,
@@ -150,8 +151,9 @@ def skill_mentions(doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[
 def _outermost(mentions: dict[str, list[Mention]]) -> dict[str, list[Mention]]:
     """Each skill's mentions without those inside a longer skill's name in the same statement
     (*counselling* in *patient counselling skills*, *safety* in *health and safety*, *VAT* in
-    *VAT returns*), and without what a job description's benefits or pay say; a skill left with
-    no mention is dropped."""
+    *VAT returns*), and without what a job description's benefits or pay say or what it says of
+    the company outside its duties and asks (*Tallyhoe makes accounting software*); a skill left
+    with no mention is dropped."""
     names: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
     for skill, found in mentions.items():
         for m in found:
@@ -162,8 +164,9 @@ def _outermost(mentions: dict[str, list[Mention]]) -> dict[str, list[Mention]]:
     for skill, found in mentions.items():
         own = []
         for m in found:
-            if section_kind(m.heading) == "offer":
-                continue
+            if section_kind(m.heading) == "offer" or (
+                    section_kind(m.heading) == "other" and not asks(m.statement, m.heading)):
+                continue  # benefits; what the company does ("makes accounting software"), not what it asks
             others = names.get((m.span.chunk_index, m.span.start), [])
             end = m.offset + len(m.name)
             inside = m.offset >= 0 and any(

@@ -172,7 +172,7 @@ _MAX_PHRASE_WORDS = 3
 _HEAD_NOUN = re.compile(r"(?:\s+(?:skills?|systems?|casework|frameworks?|regulations|techniques|principles|"
                         r"matters|works|experience|knowledge|qualification|certificate|card|background|"
                         r"understanding|abilities|ability|service|services|expertise|licence|license|degree|training|"
-                        r"pipelines?|level\s+\d+|scripting|programming|coding|administration|apps|"
+                        r"pipelines?|level\s+\d+|scripting|programming|coding|administration|apps|certification|"
                         r"applications|models)|(?-i:(?<=[A-Z\d]))\s+level)+$", re.I)
 _PREPOSITION = re.compile(r"\b(?:in|with|of|for|on|at|to|from)\b", re.I)
 #: A version after a name: *Python 3.10+*, *Postgres 15*, *Angular v17*, *Terraform 1.x*.
@@ -216,10 +216,13 @@ def _phrase_names(phrase: str, known: frozenset[str] = frozenset(), opening: boo
     else:
         parts = _PART_SPLIT.split(phrase)
     names = []
+    tidy = [_tidy(raw, known) for raw in parts]
+    if len(tidy) > 1 and generic(tidy[-1]) and all(len(p.split()) == 1 for p in tidy[:-1]):
+        return []  # "finance and operations teams": the words share a head that names no skill
     for raw in parts:
         part = _tidy(raw, known)
         words = part.split()
-        if not words or len(words) > _MAX_PHRASE_WORDS or _VAGUE.match(part):
+        if not words or len(words) > _MAX_PHRASE_WORDS or _VAGUE.match(part) or not re.search(r"\w", part):
             continue
         if ((opening and words[0].lower() in _NOT_SKILL_START) or words[0].lower() in _PRONOUNS
                 or canonical(part) in _NOT_SKILL
@@ -358,9 +361,14 @@ def _asked_in(statement: str, kind: str, requirement: bool,
     whole = _LEAD_QUALIFIER.sub("", statement.split("(")[0].strip(_EDGES))
     before = _PREPOSITION.search(whole)
     head = whole[:before.start()].strip() if before else whole
-    if (kind == "asks" and 0 < len(head.split()) <= _MAX_PHRASE_WORDS
+    parts = _PART_SPLIT.split(head)
+    short = len(head.split()) <= _MAX_PHRASE_WORDS or (  # "Menu costing and stock control"
+        len(parts) == 2 and not re.search(r"[,:;]|^\w+ing\b", head)
+        and all(len(p.split()) <= 2 for p in parts))
+    if (kind == "asks" and head and short
             and ((not before and not phrases) or (before and _NAME_BEFORE.match(head)))):
-        phrases.append((head, False, True))  # a bullet that is only a name ("Audio typing at 60 wpm")
+        # a bullet that is only names ("Menu costing and stock control", "Audio typing at 60 wpm")
+        phrases.append((head, False, True))
     phrases += [(statement[x:y], weak, not statement[:x].strip())
                 for x, y, weak in asked_phrases(statement, requirement)]
     phrases += [(name, False, False) for name in _bracketed(statement, known)]

@@ -212,3 +212,13 @@ def test_a_person_spec_line_labelled_with_a_dash_lists_its_items() -> None:
     assert {"audio typing", "excel"} <= required, required
     assert {"phonics", "python"} <= preferred, preferred
     assert not {"grade c/4", "children aged 5-7", "desirable -", "but python"} & (required | preferred)
+
+
+def test_what_the_company_does_and_shared_job_nouns_are_not_asked() -> None:
+    job = _job(("", "Tallyhoe makes Excel add-ins and Python tooling for farms.\n\n"
+                    "Skills: Terraform | Docker | Airflow\n\n"
+                    "What you'll bring\n- Working with finance and operations teams.\n"
+                    "- Menu costing and stock control."))
+    required = _required(job)
+    assert {"terraform", "docker", "airflow", "menu costing", "stock control"} <= required, required
+    assert not {"excel", "python", "finance", "operations"} & required, required
