@@ -31,6 +31,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from doclane.ai._parser import PARSE_LOCK, parser
+from doclane.interviews.skills import generic
 
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
@@ -161,6 +162,17 @@ def _about_candidate(clause: Token) -> bool:
 _SEEKING = frozenset({"after", "for", "want", "need", "seek", "seeking", "hire", "hiring", "wants", "needs"})
 
 
+def _named(token: Token) -> list[Token]:
+    """``token`` and its conjuncts, or none when they share a head that names no skill:
+    *engineering, legal and compliance stakeholders*, *finance and operations teams*."""
+    group = _conjuncts(token)
+    last = max(group, key=lambda t: t.i)
+    if len(group) > 1 and generic(last.text) and all(
+            not any(c.dep_ in ("compound", "amod") for c in t.children) for t in group if t.i != last.i):
+        return []
+    return group
+
+
 def _tools_of(token: Token) -> list[Token]:
     """*version control with Git*: the tools an asked-for noun names."""
     return [example for prep in token.children if prep.dep_ == "prep" and prep.lower_ in ("with", "using")
@@ -235,9 +247,9 @@ def asked_phrases(statement: str, requirement: bool) -> list[tuple[int, int, boo
                              and root.lower_ not in _YEARS and root.lower_ not in _CUE_HEADS))
             if asked:
                 for example in _such_as(token):
-                    for conjunct in _conjuncts(example):
+                    for conjunct in _named(example):
                         taken.add(conjunct.i)
-                        taken.update(t.i for tool in _tools_of(conjunct) for t in _conjuncts(tool))
+                        taken.update(t.i for tool in _tools_of(conjunct) for t in _named(tool))
         if requirement and opening and root is not None:
             gerund = _gerund_phrase(root)
             if gerund is not None:

@@ -66,7 +66,8 @@ investigate set prepare reply
 #: Names that a NER SKILL span holds but that no one lists as a skill.
 _NOT_SKILL = frozenset({"customers", "customer", "email", "phone", "chat", "team", "teams", "data", "people",
                         "students", "patients", "staff", "clients", "clear", "expert", "desirable", "a",
-                        "an", "the", "essential", "required", "preferred", "ideal", "ideally"})
+                        "an", "the", "essential", "required", "preferred", "ideal", "ideally", "master",
+                        "master's", "masters", "bachelor", "bachelor's", "bachelors", "ba/bs", "bs/ba"})
 #: Skills of the lexicon that are also ordinary words: only written with a capital are they
 #: the product or language (*Teams*, *Swift*, *Spark*, *Excel*).
 _ORDINARY_WORDS = frozenset({"teams", "swift", "spark", "rust", "ruby", "go", "excel", "lean", "chef",
@@ -173,7 +174,8 @@ _HEAD_NOUN = re.compile(r"(?:\s+(?:skills?|systems?|casework|frameworks?|regulat
                         r"matters|works|experience|knowledge|qualification|certificate|card|background|"
                         r"understanding|abilities|ability|service|services|expertise|licence|license|degree|training|"
                         r"pipelines?|level\s+\d+|scripting|programming|coding|administration|apps|certification|"
-                        r"applications|models)|(?-i:(?<=[A-Z\d]))\s+level)+$", re.I)
+                        r"applications|models|qualified|certified|accredited)|(?-i:(?<=[A-Z\d]))\s+level)+$",
+                        re.I)
 _PREPOSITION = re.compile(r"\b(?:in|with|of|for|on|at|to|from)\b", re.I)
 #: A version after a name: *Python 3.10+*, *Postgres 15*, *Angular v17*, *Terraform 1.x*.
 _VERSION = re.compile(r"\s+v?\d+(?:\.(?:\d+|x))*\+?$", re.I)
@@ -347,7 +349,7 @@ def _title_name(item: str, known: frozenset[str]) -> str | None:
 #: troubleshooting), no number, no clause (*You have worked* on).
 _NAME_BEFORE = re.compile(
     r"^(?!\w*(?:ing|al|en|ive|ous|ful|ible|able|ic|(?<!m)ent)\b)(?!.*\b(?:you|we|have|has|is|are|be|can|will|"
-    r"work)\b)[A-Za-z][\w-]*(?: [\w-]+){1,2}$", re.I)
+    r"work|happy|willing|keen|ready|prepared)\b)[A-Za-z][\w-]*(?: [\w-]+){1,2}$", re.I)
 
 
 def _asked_in(statement: str, kind: str, requirement: bool,

@@ -222,3 +222,13 @@ def test_what_the_company_does_and_shared_job_nouns_are_not_asked() -> None:
     required = _required(job)
     assert {"terraform", "docker", "airflow", "menu costing", "stock control"} <= required, required
     assert not {"excel", "python", "finance", "operations"} & required, required
+
+
+def test_degree_levels_qualified_and_willingness_are_not_the_skill() -> None:
+    job = _job(("Requirements", "- ACCA or CIMA qualified.\n- Master's degree in a technical field.\n"
+                                "- Happy working in a chilled environment.\n"
+                                "- Experience running programs with sales and marketing partners."))
+    required = _required(job)
+    assert {"acca", "cima"} <= required, required
+    wrong = {"cima qualified", "master's", "master", "happy working", "sales", "marketing"}
+    assert not wrong & required, required
