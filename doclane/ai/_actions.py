@@ -39,7 +39,7 @@ _ROLE = (
     r"payroll|logistics|procurement|facilities|support|engineering|security|compliance|"
     r"translators?|authors?|residents?|tenants?|students?|managers)"
 )
-_NAME = r"[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)?"
+_NAME = r"(?:[A-Z]\.\s?)?[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)?"
 _TITLE = r"(?:Dr|Mr|Mrs|Ms|Prof)\.?"
 _NAMES = rf"{_NAME}(?:\s*(?:,|\band\b|&)\s*{_NAME})*"
 _MODAL = (
@@ -131,7 +131,10 @@ _LEAD_NAME_RE = re.compile(  # "Maria: send…", "John, please send…"
     rf"^(?P<who>{_NAME})(?:\s*[:–—]\s+\S|,\s+(?:please|pls|kindly|(?:can|could|would)\s+you)\b)"
 )
 _MAX_TEXT = 300
-_OWNER_KEYS = frozenset(["owner", "owners", "assignee", "assigned_to", "who", "responsible"])
+_OWNER_KEYS = frozenset(["owner", "owners", "assignee", "assigned_to", "assigned to", "who", "responsible",
+                         "lead"])
+#: Fields that say when a task in the same record or table row is due.
+_DUE_KEYS = frozenset(["due", "due date", "deadline", "by when", "when", "by", "target date", "due_date"])
 _HEADER_KEYS = frozenset(["subject", "re", "title", "from", "to", "cc", "date", "headline", "note"])
 _THANKS_RE = re.compile(r"^(?:\w+\s+){0,3}(?:thanks?|thank\s+you)\b", re.IGNORECASE)
 _AND_TASK_RE = re.compile(
@@ -310,10 +313,17 @@ def extract_actions(
     # "owner: Elena" next to "task: Revise…" in one record (a flattened JSON object).
     block_owner = {seg.block: seg.text.rstrip(".") for seg in segments
                    if seg.kind == "field" and seg.key and seg.key.lower() in _OWNER_KEYS}
+    block_due = {seg.block: seg.text.rstrip(".") for seg in segments
+                 if seg.kind == "field" and seg.key and seg.key.lower() in _DUE_KEYS}
+    task_blocks = {seg.block for seg in segments
+                   if seg.kind == "field" and seg.key and seg.key.lower() in _MARKER_KEYS}
     parsed = sentence_moods if sentence_moods is not None else moods(texts)
     for seg, text, mood in zip(segments, texts, parsed, strict=True):
         if seg.kind == "heading" or seg.checkbox == "done" or len(text) < 8:
             continue
+        if seg.block in task_blocks and seg.key and seg.key.lower() in _OWNER_KEYS | _DUE_KEYS:
+            continue  # who and when of the task beside it (a table row, a record), not a task
+        due = block_due.get(seg.block) if seg.block in task_blocks else None
         if seg.section is None and section:
             seg = replace(seg, section=section)
         obligation, subject = _obligation(text, people)
@@ -326,12 +336,12 @@ def extract_actions(
             owner = _owner_hint(text, seg.key) or mood.owner or subject or block_owner.get(seg.block)
             for task in tasks:
                 items.append(ActionItem(text=_shorten(task), owner=owner,
-                                        deadline=find_deadline(task) or find_deadline(text)))
+                                        deadline=find_deadline(task) or find_deadline(text) or due))
             continue
         verdict = _verdict(seg, text, obligation, mood)
         if verdict == "no":
             continue
-        deadline = find_deadline(text)
+        deadline = find_deadline(text) or due
         if verdict == "with_deadline" and deadline is None:
             continue
         owner = _owner_hint(text, seg.key) or subject or block_owner.get(seg.block)

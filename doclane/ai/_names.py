@@ -26,6 +26,8 @@ _NAME_FIELDS = frozenset(
 )
 _FULL_NAME_RE = re.compile(r"\b([A-Z][a-z]+)\s+([A-Z][a-z'’-]+)\b")
 _TITLE_RE = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)")
+#: An initial and a surname, as minutes name people ("C. Doyle will obtain quotes").
+_INITIAL_NAME_RE = re.compile(r"(?<![\w.])[A-Z]\.\s?([A-Z][a-z'’-]+(?:-[A-Z][a-z]+)?)\b")
 
 
 def people_in(segments: Sequence[Segment]) -> frozenset[str]:
@@ -44,4 +46,5 @@ def people_in(segments: Sequence[Segment]) -> frozenset[str]:
         if "." in seg.text:
             for name in _TITLE_RE.findall(seg.text):
                 found.update(name.lower().split())
+            found.update(name.lower() for name in _INITIAL_NAME_RE.findall(seg.text))
     return frozenset(found)

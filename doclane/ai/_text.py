@@ -82,6 +82,14 @@ _CLOSING_RE = re.compile(
 _CHECKBOX_RE = re.compile(r"^\[([ xX])\]\s*")
 _INLINE_KEY_RE = re.compile(r"(?<=[.!?]) (?=[a-z][a-z0-9]*(?:_[a-z0-9]+)*: \S)")
 _RECORD_RE = re.compile(r"^\[\d{1,4}\]\s+(\S.*\S)$")
+#: A table's columns as readers render its rows ("Restore alerts | Dev Raman | 11 Nov").
+_CELL_SPLIT = " | "
+#: The header of an actions table: a column of tasks and one of owners or dates.
+_TASK_COLUMN_RE = re.compile(r"^(?:actions?|action items?|tasks?|what|next steps?|to ?dos?|follow[- ]?ups?)$",
+                             re.IGNORECASE)
+_WHO_WHEN_COLUMN_RE = re.compile(
+    r"^(?:owners?|who|assignee|assigned to|responsible|lead|due|due date|deadline|by when|when|by|target date)$",
+    re.IGNORECASE)
 # "Owner: Maria", and the lower-case one-word keys of flattened JSON ("out_of_scope: …").
 _FIELD_RE = re.compile(
     r"^([A-Z][\w&/@'’-]*(?:[ /-][\w&/@'’-]+){0,2}|[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)*)\s*:\s+(\S.*)$"
@@ -282,8 +290,25 @@ def segment(text: str) -> list[Segment]:
     # A chunk cut by size has its lines joined: "…chasing them. goal: A simple tool…" is two
     # JSON fields again, not one sentence.
     text = _INLINE_KEY_RE.sub("\n", text)
+    #: The column names of the actions table being read, if any.
+    columns: list[str] | None = None
     for raw in re.split(r"\r\n|[\r\n\f\v\u2028\u2029]", text):
         line = _SPACE_RE.sub(" ", raw).strip()
+        cells = [c.strip() for c in line.split(_CELL_SPLIT)] if _CELL_SPLIT in line else []
+        if columns is not None and len(cells) == len(columns):
+            # A row of an actions table: one block of fields, so the task keeps its owner
+            # and date ("Action: Restore alerts", "Owner: Dev Raman", "Due: 11 Nov").
+            for key, value in zip(columns, cells, strict=True):
+                for sentence in split_sentences(value) if value else []:
+                    builder.segments.append(Segment(sentence, "field", builder.block, key, None, builder.section))
+            builder.block += 1
+            continue
+        columns = None
+        if (len(cells) >= 2 and any(_TASK_COLUMN_RE.match(c) for c in cells)
+                and any(_WHO_WHEN_COLUMN_RE.match(c) for c in cells)):
+            flush()
+            columns = cells
+            continue
         if not line:
             flush()
             in_signature = False

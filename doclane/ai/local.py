@@ -53,7 +53,7 @@ class LocalAnalyzer:
 
     name: str = "local"
     #: Version of the algorithms; bump it when results change so caches are invalidated.
-    model: str | None = "extractive-v6"
+    model: str | None = "extractive-v7"
     prompt_version: str | None = None
 
     def __init__(self, offload: Offload | None = None) -> None:

@@ -361,6 +361,38 @@ async def test_meeting_action_items_with_owners_and_deadlines(analyzer: LocalAna
     assert not any(i.text in MEETING_PROSE for i in items)  # discussion is not a to-do
 
 
+async def test_an_actions_table_gives_one_item_per_row_with_its_owner_and_date(
+    analyzer: LocalAnalyzer,
+) -> None:
+    # A post-mortem's table as readers render it; the rows were once one merged "item".
+    text = ("Follow-up\n\nAction | Owner | Due\n"
+            "Lower the disk alert to 80% | Ines Ferreira | 14 Oct\n"
+            "Add a runbook step for full volumes | On-call leads | 21 Oct\n"
+            "Quarterly restore drill | Platform team | end of Q4\n\n"
+            "The incident is closed.")
+    items = (await analyze(analyzer, text)).action_items
+    assert [(i.text, i.owner, i.deadline) for i in items] == [
+        ("Lower the disk alert to 80%", "Ines Ferreira", "14 Oct"),
+        ("Add a runbook step for full volumes", "On-call leads", "21 Oct"),
+        ("Quarterly restore drill", "Platform team", "end of Q4"),
+    ]
+
+
+async def test_a_table_of_figures_has_no_action_items(analyzer: LocalAnalyzer) -> None:
+    text = ("Results\n\nMeasure | Before | After\nAverage wait | 11 min | 3 min\n"
+            "Repairs completed within 28 days | 76% | 91%\n")
+    assert (await analyze(analyzer, text)).action_items == []
+
+
+async def test_minutes_name_people_by_initial_and_surname(analyzer: LocalAnalyzer) -> None:
+    text = ("Present: C. Doyle, M. Osei, R. Petrakis\n\n"
+            "- C. Doyle will obtain hire quotes for a locomotive by 31 December.\n"
+            "- M. Osei will draft the appeal letter.\n"
+            "- The museum will reopen in April.")
+    items = (await analyze(analyzer, text)).action_items
+    assert [(i.owner, i.deadline) for i in items] == [("C. Doyle", "31 December"), ("M. Osei", None)]
+
+
 @pytest.mark.parametrize(
     "text", [" ".join(TECHNICAL), " ".join(GLOWING), " ".join(MIXED), " ".join(REPORT[0])]
 )
