@@ -19,13 +19,18 @@ from pathlib import Path
 from bench.analysis_metrics import match_items
 from doclane.ai.local import LocalAnalyzer
 from doclane.extraction import chunk_document, extract, sniff_content_type
+from doclane.schemas.extraction import Chunk
 
 HERE = Path(__file__).resolve().parent
 _SNIFF = 8192
 
 
+def _chunks(path: Path) -> list[Chunk]:
+    return chunk_document(extract(path, sniff_content_type(path.read_bytes()[:_SNIFF], path.name, path=path)))
+
+
 async def _items(analyzer: LocalAnalyzer, path: Path) -> list[str]:
-    chunks = chunk_document(extract(path, sniff_content_type(path.read_bytes()[:_SNIFF], path.name, path=path)))
+    chunks = _chunks(path)
     result = await analyzer.reduce([(c, await analyzer.analyze_chunk(c)) for c in chunks])
     return [item.text for item in result.action_items]
 
@@ -45,8 +50,10 @@ async def run(verbose: bool) -> tuple[float, float]:
             extra = [g for k, g in enumerate(got) if k not in hit_got]
             if missed or extra:
                 print(row["id"])
-                print("".join(f"  missed: {m}\n" for m in missed) + "".join(f"  extra:  {e}\n" for e in extra),
-                      end="")
+                for text in missed:
+                    print(f"  missed: {text}")
+                for text in extra:
+                    print(f"  extra:  {text}")
     precision = matched / predicted if predicted else 0.0
     recall = matched / reference if reference else 0.0
     print(f"precision {precision:.3f} ({matched}/{predicted}), recall {recall:.3f} ({matched}/{reference})")
