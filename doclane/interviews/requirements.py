@@ -1,10 +1,14 @@
-"""How a job description asks for skills: its statements, its headings (plain text too), the
-statements that ask something of a candidate, and the skill names in them.
+"""How a job description asks for skills: the statements that ask something of a candidate
+(by their words, their part of the JD, their grammar), whether they require or wish, and the
+skill names in them.
 
 The NER model tags most skills; these rules catch what it misses or mislabels in job
 descriptions: duty verbs that begin bullets (*Build*, *Own*), places, skills only the lexicon
-knows, and skills named in so many words after *experience with* or before *skills*. Measured
-on the interview set (``models/interviews``, ``bench/interview.py``).
+knows, skills named in so many words after *experience with* or before *skills*, the noun
+phrases the parse says are asked for, list items after a label, names in brackets. The JD's
+layout (headings, labels, tables) is read by :mod:`doclane.interviews.layout`, a phrase is made
+a name by :mod:`doclane.interviews.names`. Measured on the interview set
+(``models/interviews``, ``bench/interview.py``).
 """
 
 from __future__ import annotations
@@ -24,13 +28,27 @@ from doclane.interviews.layout import (
     statement_at,
     statements,
 )
+from doclane.interviews.names import (
+    DETERMINER,
+    EDGES,
+    HEAD_NOUN,
+    LEAD_QUALIFIER,
+    MAX_PHRASE_WORDS,
+    NOT_SKILL,
+    NOT_SKILL_START,
+    PART_SPLIT,
+    PREPOSITION,
+    name_parts,
+    phrase_names,
+    tidy,
+    without_version,
+)
 from doclane.interviews.phrases import asked_phrases
-from doclane.interviews.skills import NAME_SUFFIXES, canonical, clean_skill, generic, surface_pattern
+from doclane.interviews.skills import canonical, clean_skill, generic, surface_pattern
 from doclane.schemas.documents import ChunkRecord
 
 __all__ = ["BULLET", "asked_skills", "asks", "duty_verb", "heading_at", "is_wish", "name_parts",
-           "phrase_skills",
-           "section_kind", "skill_name", "statement_at", "statements", "without_version"]
+           "phrase_skills", "section_kind", "skill_name", "statement_at", "statements", "without_version"]
 
 #: Words that make a job description's statement a wish rather than a requirement.
 _PREFERRED = re.compile(
@@ -53,21 +71,6 @@ _ASKS = re.compile(
     r"an?\s+(?:\w+\s+){1,2}(?:who|with|whose))|someone (?:who|with|whose)|"
     r"(?:person|candidate) (?:we|who|with|whose)|(?:ideal|right|successful) (?:person|candidate|applicant)|"
     r"you(?:'ll| will)? need)\b", re.I)
-#: What a job description's duty bullets begin with: verbs and adjectives the NER model
-#: sometimes tags as a skill (*Build* the services, *Own* the roadmap, *Comfortable* with SQL).
-_NOT_SKILL_START = frozenset("""
-build keep own run plan write assess give recognise recognize support teach troubleshoot design model
-monitor review lead work take answer prepare manage help deliver maintain create develop drive ensure
-coordinate handle advise carry produce check integrate use report make track talk turn explain
-comfortable competent confident able familiar experience experienced strong solid good excellent
-order train process reconcile expert hold spot onboard submit present analyse analyze answer look
-investigate set prepare reply
-""".split())  # noqa: SIM905 - a word list reads better as text
-#: Names that a NER SKILL span holds but that no one lists as a skill.
-_NOT_SKILL = frozenset({"customers", "customer", "email", "phone", "chat", "team", "teams", "data", "people",
-                        "students", "patients", "staff", "clients", "clear", "expert", "desirable", "a",
-                        "an", "the", "essential", "required", "preferred", "ideal", "ideally", "master",
-                        "master's", "masters", "bachelor", "bachelor's", "bachelors", "ba/bs", "bs/ba"})
 #: Skills of the lexicon that are also ordinary words: only written with a capital are they
 #: the product or language (*Teams*, *Swift*, *Spark*, *Excel*).
 _ORDINARY_WORDS = frozenset({"teams", "swift", "spark", "rust", "ruby", "go", "excel", "lean", "chef",
@@ -82,7 +85,7 @@ def duty_verb(statement: str, offset: int, name: str) -> bool:
     """``name`` at ``offset`` opens ``statement`` as its verb (*Design* cast parts, *Lead* a
     shift), so this occurrence is not the skill of that name."""
     lead = len(statement) - len(BULLET.sub("", statement))
-    return offset <= lead and len(name.split()) == 1 and name.lower() in _NOT_SKILL_START
+    return offset <= lead and len(name.split()) == 1 and name.lower() in NOT_SKILL_START
 
 
 def _activity(word: str, after: str, known: frozenset[str]) -> bool:
@@ -107,7 +110,7 @@ def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: 
     (a place); a known skill at its end is kept (*Orchestration with Airflow*, *Clear written
     communication*).
     """
-    text = without_version(_DETERMINER.sub("", text.strip(_EDGES)), known)
+    text = without_version(DETERMINER.sub("", text.strip(EDGES)), known)
     words = text.split()
     if not words or section_kind(heading) == "offer":
         return None
@@ -125,21 +128,21 @@ def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: 
         return None  # "Orchestration with Airflow", "Running tests": the activity, the tool is asked
     name = clean_skill(text, known)
     if name is not None and canonical(name) not in known:
-        name = without_version(_HEAD_NOUN.sub("", name).strip(_EDGES) or name, known)
-    if name is not None and (generic(name) or canonical(name) in _NOT_SKILL
+        name = without_version(HEAD_NOUN.sub("", name).strip(EDGES) or name, known)
+    if name is not None and (generic(name) or canonical(name) in NOT_SKILL
                              or re.fullmatch(r"level\s*\d+", canonical(name))):
         return None
     if name is None:
-        bare = _HEAD_NOUN.sub("", _LEAD_QUALIFIER.sub("", text.strip())).strip(_EDGES)
-        if lenient and _LOWER_SKILL.match(bare) and canonical(bare) not in _NOT_SKILL and not generic(bare) \
-                and not _LEAD_QUALIFIER.fullmatch(bare + " ") and asks(statement, heading):
+        bare = HEAD_NOUN.sub("", LEAD_QUALIFIER.sub("", text.strip())).strip(EDGES)
+        if lenient and _LOWER_SKILL.match(bare) and canonical(bare) not in NOT_SKILL and not generic(bare) \
+                and not LEAD_QUALIFIER.fullmatch(bare + " ") and asks(statement, heading):
             return bare
         return None
     if canonical(name) in known:
         return name
     lead = BULLET.sub("", statement)
     at_start = start - a <= len(statement) - len(lead)
-    if at_start and words[0].lower() in _NOT_SKILL_START:
+    if at_start and words[0].lower() in NOT_SKILL_START:
         return None
     if _PLACE_BEFORE.search(chunk_text[max(0, start - 12):start]) and name[:1].isupper() \
             and name[1:].islower():
@@ -154,142 +157,10 @@ _CUE = re.compile(r"\b(?:experience (?:with|in|of)|knowledge of|proficien(?:t|cy
 #: *Strong negotiation skills*, *Pastry skills would be great*.
 _SKILLS_NOUN = re.compile(r"^(?:(?:strong|good|excellent|solid|clear|proven|sound)\s+)?"
                           r"(?P<phrase>[A-Za-z][\w&/ -]{1,40}?)\s+skills\b", re.I)
-_LEAD_QUALIFIER = re.compile(r"^(?:(?:strong|solid|good|great|excellent|proven|clear|sound|deep|advanced|"
-                             r"basic|ideally|preferably|uk|us|british|european|eu|"
-                             r"working|hands-on|commercial|professional|intermediate|recognised|recognized|"
-                             r"thorough|practical|demonstrable|confident|full|clean|reliable|current|valid|"
-                             r"expert|effective|outstanding|exceptional|good working)\s+)+", re.I)
-#: Where a list of names splits: commas, *and*, *or*, and a slash between names of three
-#: letters or more (*pandas/NumPy*, *HTML/CSS*, not *A/B*, *CI/CD*, *TCP/IP*).
-_PART_SPLIT = re.compile(r",\s*|\s+(?:and|or|and/or|&)\s+|\s*/\s*(?=[a-z])|(?<=\w{3})/(?=[A-Za-z]\w\w)")
-_DETERMINER = re.compile(
-    r"^(?:(?:an?|the|any|your|our|their|its|some|one|whose|which|of|with|on|in|at|at least|least|but|and|or|"
-    r"\d+\+?|level\s+\d+|"
-    r"\d+\s*\+?\s*(?:y|yrs?|years?|months?)\+?(?:\s+of)?)\s+)+", re.I)
-_VAGUE = re.compile(r"^(?:another|other|similar|some|relevant|related|equivalent|above|below|higher)\b", re.I)
-_MAX_PHRASE_WORDS = 3
-#: Words after a skill that only say what kind of thing it is (*PLC systems*, *negotiation skills*,
-#: *a dental nursing qualification*, *B2B sales experience*).
-_HEAD_NOUN = re.compile(r"(?:\s+(?:skills?|systems?|casework|frameworks?|regulations|techniques|principles|"
-                        r"matters|works|experience|knowledge|qualification|certificate|card|background|"
-                        r"understanding|abilities|ability|service|services|expertise|licence|license|degree|training|"
-                        r"pipelines?|level\s+\d+|scripting|programming|coding|administration|apps|certification|"
-                        r"applications|models|qualified|certified|accredited)|(?-i:(?<=[A-Z\d]))\s+level)+$",
-                        re.I)
-_PREPOSITION = re.compile(r"\b(?:in|with|of|for|on|at|to|from)\b", re.I)
-#: A version after a name: *Python 3.10+*, *Postgres 15*, *Angular v17*, *Terraform 1.x*.
-_VERSION = re.compile(r"\s+v?\d+(?:\.(?:\d+|x))*\+?$", re.I)
-_EDGES = " \t\n.,;:()[]{}\"'"
-_PRONOUNS = frozenset({"you", "we", "they", "i", "he", "she", "it", "your", "our", "their", "my", "this",
-                       "that"})
-#: A number on its own (*3 years*, *Level 3*), not one inside a name (*B2B*, *NEWS2*, *AZ-104*).
-_NUMBER = re.compile(r"(?<![\w-])\d+(?:[.\u2013-]\d+)?\+?(?![\w-])|"
-                     r"^(?:one|two|three|four|five|six|seven|eight|nine|ten|a few|several|many)\s", re.I)
-#: A word written like a product or a standard: *NEWS2*, *GDPR*, *PyTorch*.
-_TECHNICAL_WORD = re.compile(r"^\w(?=\w*[A-Z0-9])\w+$")
 #: A statement that says of itself that it is required or wished for: *Bicep or ARM templates
 #: (required).*, *Terraform (preferred).*: a requirements bullet wherever it sits.
 _MARKED = re.compile(r"\((?:required|must|essential|mandatory|preferred|desirable|nice to have|a plus|"
                      r"optional|bonus)\)|\b(?:is|are) (?:essential|required|a must|desirable|a plus)\b", re.I)
-
-
-def without_version(name: str, known: frozenset[str]) -> str:
-    """``name`` without a trailing version when what remains is a known skill (*Python 3* ->
-    *Python*); *Level 3* and *18th Edition* stay as they are."""
-    bare = _VERSION.sub("", name)
-    return bare if bare != name and canonical(bare) in known else name
-
-
-def _phrase_names(phrase: str, known: frozenset[str] = frozenset(), opening: bool = True) -> list[str]:
-    """The skills a requirement's phrase lists: *three-phase motors and inverters*, *a tool
-    such as Klaviyo or Mailchimp* (what follows *such as*), at most three words each; a known
-    name is not split (*health and safety regulations*). A phrase that ``opening`` a statement
-    may begin with a duty verb (*Build* ...); one after a cue begins with a noun (*knowledge of
-    design for manufacture*)."""
-    if re.search(r"\bsuch as\b", phrase, re.I):
-        phrase = re.split(r"\bsuch as\b", phrase, maxsplit=1, flags=re.I)[1]
-    phrase = phrase.split("(")[0]
-    whole = _tidy(phrase, known)
-    words = whole.split()
-    if len(words) > _MAX_PHRASE_WORDS and _TECHNICAL_WORD.match(words[0]) and not _PART_SPLIT.search(whole):
-        return [words[0]]  # "the NEWS2 early warning score": NEWS2
-    if whole and (canonical(whole) in known or canonical(_HEAD_NOUN.sub("", whole)) in known):
-        parts = [whole]
-    else:
-        parts = _PART_SPLIT.split(phrase)
-    names = []
-    tidy = [_tidy(raw, known) for raw in parts]
-    if len(tidy) > 1 and generic(tidy[-1]) and all(len(p.split()) == 1 for p in tidy[:-1]):
-        return []  # "finance and operations teams": the words share a head that names no skill
-    for raw in parts:
-        part = _tidy(raw, known)
-        words = part.split()
-        if not words or len(words) > _MAX_PHRASE_WORDS or _VAGUE.match(part) or not re.search(r"\w", part):
-            continue
-        if ((opening and words[0].lower() in _NOT_SKILL_START) or words[0].lower() in _PRONOUNS
-                or canonical(part) in _NOT_SKILL
-                or generic(part) or (_NUMBER.search(part) and canonical(part) not in known)):
-            continue
-        if len(words) == 1 and part[1:].islower() and canonical(part) not in known \
-                and _ADJECTIVE.search(part):
-            continue  # "electrical", "written", "Patient": adjectives split off their noun
-        joined = _JOINED_NAME.match(part)
-        if joined and canonical(joined.group(1)) in known:
-            names.append(joined.group(1))  # "Git-based workflows": Git
-            continue
-        names.append(part)
-    return names
-
-
-#: A name written in capitals word by word after *the*: *the Working Time Directive*.
-_PROPER_NAME = re.compile(r"^the\s+((?:[A-Z][\w'-]*\s+(?:(?:of|and|for|on)\s+)?){1,5}[A-Z][\w'-]*)$")
-
-
-#: Endings of adjectives that a list splits off their noun: *electrical* (qualification), *written* (and
-#: verbal communication), *Patient* (, clear communication).
-_ADJECTIVE = re.compile(r"(?:al|en|ive|ous|ful|ible|able|ic|(?<!m)ent)$", re.I)
-_JOINED_NAME = re.compile(r"^([\w+#.]+)-" + NAME_SUFFIXES + r"\b")
-_SLASH = re.compile(r"(?<=\w{3})/(?=[A-Za-z]\w\w)")
-
-
-def name_parts(name: str, known: frozenset[str]) -> list[str]:
-    """The names a slash joins (*pandas/NumPy*: pandas, NumPy), or ``name`` itself when it is
-    one (*CI/CD*, *A/B testing*, a name the lexicon knows)."""
-    if canonical(name) in known or not _SLASH.search(name):
-        return [name]
-    return [part.strip() for part in _SLASH.split(name) if part.strip()]
-
-
-#: What one does with a named thing, before its name: *building* Flows, *using* Excel.
-_DOING = re.compile(r"^[a-z]+ing\s+(?=[A-Z])")
-
-
-_CUE_LEAD = re.compile(r"^(?:experience|knowledge|understanding|familiarity|proficiency|expertise)\s+"
-                       r"(?:of|in|with)\s+", re.I)
-_WISH_AFTER = re.compile(r"\s+(?:preferably|ideally|preferred|desirable|essential|required)$", re.I)
-_TECHNICAL_NAME = re.compile(r"[A-Z0-9+#]")
-#: A name and what it is for or where: *C++ for microcontrollers*, *Python in production*; a
-#: name in lower case keeps it (*design for manufacture*).
-_POSTMODIFIER = re.compile(r"^(.+?)\s+(?:for|in|on|at|within)\s+\S.*$", re.I)
-
-
-def _tidy(part: str, known: frozenset[str]) -> str:
-    part = part.strip(_EDGES)
-    proper = _PROPER_NAME.match(part)
-    if proper:
-        return proper.group(1)  # "Working" there is part of the name, not a qualifier
-    for _ in range(2):  # "a strong", "strong, clear"
-        part = _DETERMINER.sub("", _LEAD_QUALIFIER.sub("", part.strip(_EDGES)))
-    part = _WISH_AFTER.sub("", _DOING.sub("", _CUE_LEAD.sub("", part)))
-    cut = _POSTMODIFIER.match(part)
-    if cut and canonical(cut.group(1)) in known and _TECHNICAL_NAME.search(cut.group(1)):
-        part = cut.group(1)  # "C++ for microcontrollers": C++
-    part = without_version(part, known)
-    if canonical(part) not in known:
-        bare = _HEAD_NOUN.sub("", part)
-        # "driving licence" is not "driving": a credential named by an activity keeps its noun
-        part = part if re.fullmatch(r"[a-z]+ing", bare) and re.search(r"(?:licen[cs]e|card)$", part) else bare
-    return part.strip(_EDGES)
 
 
 def _items(text: str) -> list[str]:
@@ -301,7 +172,7 @@ def _items(text: str) -> list[str]:
             items.append(text[start:i])
             start = i + 1
     items.append(text[start:])
-    return [item.strip() for item in items if item.strip(_EDGES)]
+    return [item.strip() for item in items if item.strip(EDGES)]
 
 
 #: What opens a bracket of examples: *(e.g. Ceph, HDFS)*, *(such as Klaviyo)*.
@@ -316,9 +187,9 @@ def _bracketed(statement: str, known: frozenset[str]) -> list[str]:
     for group in re.findall(r"\(([^()]{1,80})\)", statement):
         if _MARKED.search(f"({group})"):
             continue
-        for part in _PART_SPLIT.split(_EXAMPLES.sub("", group)):
-            part = _tidy(part, known)
-            if part and len(part.split()) <= _MAX_PHRASE_WORDS and clean_skill(part, known) is not None \
+        for part in PART_SPLIT.split(_EXAMPLES.sub("", group)):
+            part = tidy(part, known)
+            if part and len(part.split()) <= MAX_PHRASE_WORDS and clean_skill(part, known) is not None \
                     and (part[0].isupper() or canonical(part) in known):  # not "(grade C/4)"
                 names.append(part)
     return names
@@ -339,7 +210,7 @@ def _title_name(item: str, known: frozenset[str]) -> str | None:
         return None
     major = [w for w in words if w.lower() not in _MINOR_WORDS]
     if len(major) < 2 or not all(_TITLE_WORD.match(w) for w in major) \
-            or any(canonical(w) in known or w.lower() in _NOT_SKILL_START for w in major):
+            or any(canonical(w) in known or w.lower() in NOT_SKILL_START for w in major):
         return None
     return text
 
@@ -360,11 +231,11 @@ def _asked_in(statement: str, kind: str, requirement: bool,
     skills_noun = _SKILLS_NOUN.match(statement)
     if skills_noun:
         phrases.append((skills_noun.group("phrase"), False, True))
-    whole = _LEAD_QUALIFIER.sub("", statement.split("(")[0].strip(_EDGES))
-    before = _PREPOSITION.search(whole)
+    whole = LEAD_QUALIFIER.sub("", statement.split("(")[0].strip(EDGES))
+    before = PREPOSITION.search(whole)
     head = whole[:before.start()].strip() if before else whole
-    parts = _PART_SPLIT.split(head)
-    short = len(head.split()) <= _MAX_PHRASE_WORDS or (  # "Menu costing and stock control"
+    parts = PART_SPLIT.split(head)
+    short = len(head.split()) <= MAX_PHRASE_WORDS or (  # "Menu costing and stock control"
         len(parts) == 2 and not re.search(r"[,:;]|^\w+ing\b", head)
         and all(len(p.split()) <= 2 for p in parts))
     if (kind == "asks" and head and short
@@ -405,7 +276,7 @@ def phrase_skills(chunks: Sequence[ChunkRecord],
                     found.setdefault(canonical(title), title)
                     continue
                 for phrase, weak, opening in _asked_in(item, kind, requirement, known):
-                    for name in _phrase_names(phrase, known, opening):
+                    for name in phrase_names(phrase, known, opening):
                         if weak and len(name.split()) == 1:
                             continue  # "Orchestration with Airflow", "Programming in Java": the tools
                         found.setdefault(canonical(name), name)
