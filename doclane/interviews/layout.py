@@ -39,7 +39,8 @@ _ASKS_HEADING = re.compile(
     r"requirement|required|qualification|need|essential|must|skills|about you|"
     r"who you are|what you bring|you have|we(?:'re| are) looking for|desirable|nice to have|preferred|bonus|"
     r"plus|experience|ideal candidate|person spec|you(?:'ll| will)? bring|competenc|good to have|"
-    r"criteria|behaviours?|assess(?:ed)? you|tickets|licen[cs]es?|certific|stack", re.I)
+    r"criteria|behaviours?|assess(?:ed)? you|tickets|licen[cs]es?|certific|stack|"
+    r"^(?:you|yourself|your profile|is this you\??|the person|the candidate)$", re.I)
 #: Headings of the parts that say what the employer gives, not what it asks: no skill sits there.
 _OFFER_HEADING = re.compile(
     r"benefits|what we offer|we offer|perks|why join|why work|package|salary|compensation|rewards|"
@@ -100,7 +101,7 @@ def section_kind(heading: str) -> str:
 
 def asks_heading(heading: str) -> bool:
     """Some heading of ``heading`` (a path) names a part that asks something of a candidate."""
-    return bool(_ASKS_HEADING.search(heading))
+    return any(_ASKS_HEADING.search(part) for part in heading.split(" / "))
 
 
 def _heading_like(line: str) -> str | None:

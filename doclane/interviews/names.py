@@ -38,9 +38,10 @@ LEAD_QUALIFIER = re.compile(r"^(?:(?:strong|solid|good|great|excellent|proven|cl
                              r"working|hands-on|commercial|professional|intermediate|recognised|recognized|"
                              r"thorough|practical|demonstrable|confident|full|clean|reliable|current|valid|"
                              r"expert|effective|outstanding|exceptional|good working)\s+)+", re.I)
-#: Where a list of names splits: commas, *and*, *or*, and a slash between names of three
-#: letters or more (*pandas/NumPy*, *HTML/CSS*, not *A/B*, *CI/CD*, *TCP/IP*).
-PART_SPLIT = re.compile(r",\s*|\s+(?:and|or|and/or|&)\s+|\s*/\s*(?=[a-z])|(?<=\w{3})/(?=[A-Za-z]\w\w)")
+#: Where a list of names splits: commas, *and*, *or*, a spaced slash (*Istio / Linkerd*) and a
+#: slash between names of three letters or more (*pandas/NumPy*, *HTML/CSS*, not *A/B*, *CI/CD*).
+PART_SPLIT = re.compile(r",\s*|\s+(?:and|or|and/or|&)\s+|\s+/\s+|\s*/\s*(?=[a-z])|"
+                        r"(?<=\w{3})/(?=[A-Za-z]\w\w)")
 DETERMINER = re.compile(
     r"^(?:(?:an?|the|any|your|our|their|its|some|one|whose|which|of|with|on|in|at|at least|least|but|and|or|"
     r"\d+\+?|level\s+\d+|"
@@ -50,7 +51,7 @@ MAX_PHRASE_WORDS = 3
 #: Words after a skill that only say what kind of thing it is (*PLC systems*, *negotiation skills*,
 #: *a dental nursing qualification*, *B2B sales experience*).
 HEAD_NOUN = re.compile(r"(?:\s+(?:skills?|systems?|casework|frameworks?|regulations|techniques|principles|"
-                        r"matters|works|experience|knowledge|qualification|certificate|card|background|"
+                        r"matters|works|experience|knowledge|qualifications?|certificates?|card|background|fundamentals|"
                         r"understanding|abilities|ability|service|services|expertise|licence|license|degree|training|"
                         r"pipelines?|level\s+\d+|scripting|programming|coding|administration|apps|certification|"
                         r"applications|models|qualified|certified|accredited)|(?-i:(?<=[A-Z\d]))\s+level)+$",
@@ -124,7 +125,7 @@ _PROPER_NAME = re.compile(r"^the\s+((?:[A-Z][\w'-]*\s+(?:(?:of|and|for|on)\s+)?)
 #: verbal communication), *Patient* (, clear communication).
 _ADJECTIVE = re.compile(r"(?:al|en|ive|ous|ful|ible|able|ic|(?<!m)ent)$", re.I)
 _JOINED_NAME = re.compile(r"^([\w+#.]+)-" + NAME_SUFFIXES + r"\b")
-_SLASH = re.compile(r"(?<=\w{3})/(?=[A-Za-z]\w\w)")
+_SLASH = re.compile(r"(?<=\w{3})/(?=[A-Za-z]\w\w)|\s+/\s+")
 
 
 def name_parts(name: str, known: frozenset[str]) -> list[str]:

@@ -137,6 +137,8 @@ def _candidate_says(token: Token) -> bool:
     if verb.pos_ not in ("VERB", "AUX") or any(c.dep_ == "aux" and c.lower_ in ("will", "'ll", "shall")
                                                for c in (*verb.children, *head.children)):
         return False
+    if any(c.dep_ == "neg" for c in (*verb.children, *head.children)):
+        return False  # "you don't mind early starts", "you don't need a degree"
     done = head.lemma_ in ("be", "have", "work") or any(c.dep_ == "aux" and c.lemma_ == "have"
                                                        for c in (*verb.children, *head.children))
     if not done and (token.dep_ == "pobj" or not any(c.dep_ in ("compound", "amod") for c in token.children)):

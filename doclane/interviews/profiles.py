@@ -132,7 +132,7 @@ def skill_mentions(doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[
                 continue
             parts = name_parts(name, known)  # "pandas/NumPy": two skills
             for part in parts:
-                where = max(entity.text.find(part), 0) if len(parts) > 1 else 0
+                where = max(entity.text.find(part), 0)  # "Patient troubleshooting": the name's own place
                 mention = Mention(part, part, _span(doc_id, chunk, a, b), heading, entity.start - a + where)
                 add(canonical(part), mention)
     for skill, name in also:

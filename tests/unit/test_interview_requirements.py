@@ -232,3 +232,14 @@ def test_degree_levels_qualified_and_willingness_are_not_the_skill() -> None:
     assert {"acca", "cima"} <= required, required
     wrong = {"cima qualified", "master's", "master", "happy working", "sales", "marketing"}
     assert not wrong & required, required
+
+
+def test_a_part_headed_you_asks_but_not_what_you_do_not_mind() -> None:
+    job = _job(("You", "You are self-motivated, you hold a full UK driving licence and you don't mind early "
+                       "starts. You know the difference between Terraform and Pulumi."),
+               ("Nice to have", "- Service mesh (Istio / Linkerd).\n- Strong Linux fundamentals."))
+    required, preferred = _required(job), _preferred(job)
+    assert {"driving licence", "terraform"} <= required, required
+    assert {"istio", "linkerd", "linux"} <= preferred, preferred
+    wrong = {"early starts", "difference", "istio / linkerd", "linux fundamentals"}
+    assert not wrong & (required | preferred), required | preferred
