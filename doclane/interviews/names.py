@@ -14,9 +14,9 @@ import re
 
 from doclane.interviews.skills import NAME_SUFFIXES, canonical, generic
 
-__all__ = ["DETERMINER", "EDGES", "HEAD_NOUN", "LEAD_QUALIFIER", "MAX_PHRASE_WORDS", "NOT_SKILL",
-           "NOT_SKILL_START", "PART_SPLIT", "PREPOSITION", "name_parts", "phrase_names", "tidy",
-           "without_version"]
+__all__ = ["ADJECTIVE", "DETERMINER", "EDGES", "HEAD_NOUN", "LEAD_QUALIFIER", "MAX_PHRASE_WORDS", "NOT_SKILL",
+           "NOT_SKILL_START", "PART_SPLIT", "PREPOSITION", "TITLE_PHRASE", "name_parts", "phrase_names",
+           "tidy", "without_version"]
 
 #: What a job description's duty bullets begin with: verbs and adjectives the NER model
 #: sometimes tags as a skill (*Build* the services, *Own* the roadmap, *Comfortable* with SQL).
@@ -76,6 +76,10 @@ def without_version(name: str, known: frozenset[str]) -> str:
     return bare if bare != name and canonical(bare) in known else name
 
 
+#: A subject or a body written as a name with *and* in it: *Health and Social Care*.
+TITLE_PHRASE = re.compile(r"^[A-Z][a-z'-]+(?: [A-Z][a-z'-]+)* (?:and|&) [A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?$")
+
+
 def phrase_names(phrase: str, known: frozenset[str] = frozenset(), opening: bool = True) -> list[str]:
     """The skills a requirement's phrase lists: *three-phase motors and inverters*, *a tool
     such as Klaviyo or Mailchimp* (what follows *such as*), at most three words each; a known
@@ -91,6 +95,8 @@ def phrase_names(phrase: str, known: frozenset[str] = frozenset(), opening: bool
         return [words[0]]  # "the NEWS2 early warning score": NEWS2
     if whole and (canonical(whole) in known or canonical(HEAD_NOUN.sub("", whole)) in known):
         parts = [whole]
+    elif TITLE_PHRASE.match(whole) and not any(canonical(p) in known for p in PART_SPLIT.split(whole)):
+        return [whole]  # "Health and Social Care": one subject, written as a name
     else:
         parts = PART_SPLIT.split(phrase)
     names = []
@@ -107,7 +113,7 @@ def phrase_names(phrase: str, known: frozenset[str] = frozenset(), opening: bool
                 or generic(part) or (_NUMBER.search(part) and canonical(part) not in known)):
             continue
         if len(words) == 1 and part[1:].islower() and canonical(part) not in known \
-                and _ADJECTIVE.search(part):
+                and ADJECTIVE.search(part):
             continue  # "electrical", "written", "Patient": adjectives split off their noun
         joined = _JOINED_NAME.match(part)
         if joined and canonical(joined.group(1)) in known:
@@ -123,7 +129,7 @@ _PROPER_NAME = re.compile(r"^the\s+((?:[A-Z][\w'-]*\s+(?:(?:of|and|for|on)\s+)?)
 
 #: Endings of adjectives that a list splits off their noun: *electrical* (qualification), *written* (and
 #: verbal communication), *Patient* (, clear communication).
-_ADJECTIVE = re.compile(r"(?:al|en|ive|ous|ful|ible|able|ic|(?<!m)ent)$", re.I)
+ADJECTIVE = re.compile(r"(?:al|en|ive|ous|ful|ible|able|ic|ly|(?<!m)ent)$", re.I)
 _JOINED_NAME = re.compile(r"^([\w+#.]+)-" + NAME_SUFFIXES + r"\b")
 _SLASH = re.compile(r"(?<=\w{3})/(?=[A-Za-z]\w\w)|\s+/\s+")
 

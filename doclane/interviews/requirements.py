@@ -29,6 +29,7 @@ from doclane.interviews.layout import (
     statements,
 )
 from doclane.interviews.names import (
+    ADJECTIVE,
     DETERMINER,
     EDGES,
     HEAD_NOUN,
@@ -38,6 +39,7 @@ from doclane.interviews.names import (
     NOT_SKILL_START,
     PART_SPLIT,
     PREPOSITION,
+    TITLE_PHRASE,
     name_parts,
     phrase_names,
     tidy,
@@ -134,8 +136,9 @@ def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: 
         return None
     if name is None:
         bare = HEAD_NOUN.sub("", LEAD_QUALIFIER.sub("", text.strip())).strip(EDGES)
+        adjective = " " not in bare and bool(ADJECTIVE.search(bare))  # "verbal" (and written communication)
         if lenient and _LOWER_SKILL.match(bare) and canonical(bare) not in NOT_SKILL and not generic(bare) \
-                and not LEAD_QUALIFIER.fullmatch(bare + " ") and asks(statement, heading):
+                and not LEAD_QUALIFIER.fullmatch(bare + " ") and not adjective and asks(statement, heading):
             return bare
         return None
     if canonical(name) in known:
@@ -223,6 +226,23 @@ _NAME_BEFORE = re.compile(
     r"work|happy|willing|keen|ready|prepared)\b)[A-Za-z][\w-]*(?: [\w-]+){1,2}$", re.I)
 
 
+def _titles_joined(spans: list[tuple[int, int, bool]], statement: str,
+                   known: frozenset[str]) -> list[tuple[int, int, bool]]:
+    """Coordinated phrases that together are one name (*Health* and *Social Care*: the parse
+    makes two noun phrases of *NVQ Level 2 in Health and Social Care*)."""
+    joined: list[tuple[int, int, bool]] = []
+    for start, end, weak in spans:
+        if joined:
+            a, b, w = joined[-1]
+            first, second = canonical(statement[a:b]), canonical(statement[start:end])
+            if statement[b:start] in (" and ", " & ") and TITLE_PHRASE.match(statement[a:end]) \
+                    and first not in known and second not in known:
+                joined[-1] = (a, end, w and weak)
+                continue
+        joined.append((start, end, weak))
+    return joined
+
+
 def _asked_in(statement: str, kind: str, requirement: bool,
               known: frozenset[str]) -> list[tuple[str, bool, bool]]:
     """The phrases of a statement that name what it asks, each as (phrase, only a bullet's head
@@ -243,7 +263,7 @@ def _asked_in(statement: str, kind: str, requirement: bool,
         # a bullet that is only names ("Menu costing and stock control", "Audio typing at 60 wpm")
         phrases.append((head, False, True))
     phrases += [(statement[x:y], weak, not statement[:x].strip())
-                for x, y, weak in asked_phrases(statement, requirement)]
+                for x, y, weak in _titles_joined(asked_phrases(statement, requirement), statement, known)]
     phrases += [(name, False, False) for name in _bracketed(statement, known)]
     return phrases
 

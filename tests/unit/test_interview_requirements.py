@@ -243,3 +243,12 @@ def test_a_part_headed_you_asks_but_not_what_you_do_not_mind() -> None:
     assert {"istio", "linkerd", "linux"} <= preferred, preferred
     wrong = {"early starts", "difference", "istio / linkerd", "linux fundamentals"}
     assert not wrong & (required | preferred), required | preferred
+
+
+def test_a_subject_written_as_a_name_stays_whole_and_lone_adjectives_go() -> None:
+    job = _job(("Qualifications and training", "NVQ Level 2 in Health and Social Care (essential).\n"
+                                               "Good verbal and written communication.\n"
+                                               "A friendly, professional approach."))
+    required = _required(job)
+    assert "health and social care" in required, required
+    assert not {"health", "social care", "verbal", "friendly", "approach"} & required, required
