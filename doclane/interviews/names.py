@@ -109,6 +109,7 @@ def phrase_names(phrase: str, known: frozenset[str] = frozenset(), opening: bool
         if not words or len(words) > MAX_PHRASE_WORDS or _VAGUE.match(part) or not re.search(r"\w", part):
             continue
         if ((opening and words[0].lower() in NOT_SKILL_START) or words[0].lower() in _PRONOUNS
+                or (len(words) == 1 and part.islower() and part in NOT_SKILL_START and part not in known)
                 or canonical(part) in NOT_SKILL
                 or generic(part) or (_NUMBER.search(part) and canonical(part) not in known)):
             continue

@@ -36,6 +36,8 @@ from doclane.schemas.interviews import CandidateProfile, JobProfile, SkillRequir
 __all__ = ["Mention", "candidate_profile", "job_profile", "shown", "skill_mentions", "statements"]
 
 
+#: A statement in which the employer or the candidate speaks or is spoken to (*we use Python*).
+_FIRST_OR_SECOND_PERSON = re.compile(r"\b(?:we|our|us|you|your)\b", re.I)
 #: Headings of the parts of a resume that say what a person did (not just lists of skills).
 _EXPERIENCE_HEADING = re.compile(r"experience|employment|work|career|projects?|history|achievements", re.I)
 #: Verbs a resume uses for what a person did with a skill.
@@ -151,9 +153,9 @@ def skill_mentions(doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[
 def _outermost(mentions: dict[str, list[Mention]]) -> dict[str, list[Mention]]:
     """Each skill's mentions without those inside a longer skill's name in the same statement
     (*counselling* in *patient counselling skills*, *safety* in *health and safety*, *VAT* in
-    *VAT returns*), and without what a job description's benefits or pay say or what it says of
-    the company outside its duties and asks (*Tallyhoe makes accounting software*); a skill left
-    with no mention is dropped."""
+    *VAT returns*), and without what a job description's benefits or pay say or what it tells of
+    the company in the third person outside its duties and asks (*Tallyhoe makes accounting
+    software*, but *we use Python* counts); a skill left with no mention is dropped."""
     names: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
     for skill, found in mentions.items():
         for m in found:
@@ -164,9 +166,9 @@ def _outermost(mentions: dict[str, list[Mention]]) -> dict[str, list[Mention]]:
     for skill, found in mentions.items():
         own = []
         for m in found:
-            if section_kind(m.heading) == "offer" or (
-                    section_kind(m.heading) == "other" and not asks(m.statement, m.heading)):
-                continue  # benefits; what the company does ("makes accounting software"), not what it asks
+            if section_kind(m.heading) == "offer" or (section_kind(m.heading) == "other" and not asks(
+                    m.statement, m.heading) and not _FIRST_OR_SECOND_PERSON.search(m.statement)):
+                continue  # benefits; the company told of ("makes accounting software"), not "we use Python"
             others = names.get((m.span.chunk_index, m.span.start), [])
             end = m.offset + len(m.name)
             inside = m.offset >= 0 and any(

@@ -252,3 +252,12 @@ def test_a_subject_written_as_a_name_stays_whole_and_lone_adjectives_go() -> Non
     required = _required(job)
     assert "health and social care" in required, required
     assert not {"health", "social care", "verbal", "friendly", "approach"} & required, required
+
+
+def test_the_company_told_of_in_the_third_person_asks_for_nothing() -> None:
+    job = _job(("", "Tallyhoe makes Terraform modules for farms.\n\n"
+                    "Requirements\n- Airflow.\n- You can keep a calm head and plan ahead.\n"
+                    "- Terraform (nice to have)."))
+    required, preferred = _required(job), _preferred(job)
+    assert "airflow" in required and "terraform" in preferred, (required, preferred)
+    assert not {"terraform", "keep", "plan"} & required, required
