@@ -43,8 +43,8 @@ LEAD_QUALIFIER = re.compile(r"^(?:(?:strong|solid|good|great|excellent|proven|cl
 PART_SPLIT = re.compile(r",\s*|\s+(?:and|or|and/or|&)\s+|\s+/\s+|\s*/\s*(?=[a-z])|"
                         r"(?<=\w{3})/(?=[A-Za-z]\w\w)")
 DETERMINER = re.compile(
-    r"^(?:(?:an?|the|any|your|our|their|its|some|one|whose|which|of|with|on|in|at|at least|least|but|and|or|"
-    r"\d+\+?|level\s+\d+|"
+    r"^(?:(?:an?|the|any|your|our|their|its|own|some|one|whose|which|of|with|on|in|at|at least|least|but|and|"
+    r"or|\d+\+?|level\s+\d+|"
     r"\d+\s*\+?\s*(?:y|yrs?|years?|months?)\+?(?:\s+of)?)\s+)+", re.I)
 _VAGUE = re.compile(r"^(?:another|other|similar|some|relevant|related|equivalent|above|below|higher)\b", re.I)
 MAX_PHRASE_WORDS = 3

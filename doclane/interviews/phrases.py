@@ -63,6 +63,8 @@ essential required desirable important necessary advantage advantageous plus mus
 bonus welcome great matters matter vital key
 """.split())  # noqa: SIM905
 _SKILLS_HEADS = frozenset({"skills", "skill", "abilities"})
+#: What a candidate must be to do something: *able to* carry out X, *confident to* lead Y.
+_ABLE = frozenset({"able", "confident", "comfortable", "competent", "qualified", "trained"})
 #: Who a job description's prose says the candidate is: *you*, *someone who*, *the person we want*.
 _CANDIDATE = frozenset({"you", "someone", "somebody", "person", "candidate", "applicant", "individual",
                         "yourself"})
@@ -226,6 +228,8 @@ def asked_phrases(statement: str, requirement: bool) -> list[tuple[int, int, boo
                 or (token.dep_ == "dobj" and head.lower_ in _HAVE_VERBS)
                 or (token.dep_ == "dobj" and head.tag_ == "VBG"
                     and head.dep_ in ("acl", "pcomp", "advcl", "ROOT") and _cue_above(head))
+                or (token.dep_ == "dobj" and head.tag_ == "VB" and _first_conjunct(head).dep_ == "xcomp"
+                    and _first_conjunct(head).head.lower_ in _ABLE)  # "able to carry out cervical screening"
                 or (token.dep_ in ("nsubj", "nsubjpass")
                     and (head.lower_ in _ASKED_PREDICATES
                          or any(c.dep_ == "aux" and c.lower_ == "would" for c in head.children)

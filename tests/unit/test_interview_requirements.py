@@ -261,3 +261,10 @@ def test_the_company_told_of_in_the_third_person_asks_for_nothing() -> None:
     required, preferred = _required(job), _preferred(job)
     assert "airflow" in required and "terraform" in preferred, (required, preferred)
     assert not {"terraform", "keep", "plan"} & required, required
+
+
+def test_what_a_candidate_must_be_able_to_do_names_its_object() -> None:
+    job = _job(("Key requirements", "1. Must be able to carry out cervical screening (or be willing to "
+                                    "train).\n2. Able to manage your own deadlines."))
+    required = _required(job)
+    assert {"cervical screening", "deadlines"} <= required, required
