@@ -145,7 +145,8 @@ def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: 
         return name
     lead = BULLET.sub("", statement)
     at_start = start - a <= len(statement) - len(lead)
-    if at_start and words[0].lower() in NOT_SKILL_START:
+    duty_opening = len(words) == 1 and section_kind(heading) == "duties"  # "Shape solutions": its verb
+    if at_start and (words[0].lower() in NOT_SKILL_START or duty_opening):
         return None
     if _PLACE_BEFORE.search(chunk_text[max(0, start - 12):start]) and name[:1].isupper() \
             and name[1:].islower():

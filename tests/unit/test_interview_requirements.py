@@ -11,7 +11,7 @@ import pytest
 
 from doclane.interviews.phrases import parser_ready
 from doclane.interviews.profiles import job_profile
-from doclane.interviews.requirements import section_kind, without_version
+from doclane.interviews.requirements import section_kind, skill_name, without_version
 from doclane.interviews.skills import canonical
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.events import DocumentStatus
@@ -268,3 +268,10 @@ def test_what_a_candidate_must_be_able_to_do_names_its_object() -> None:
                                     "train).\n2. Able to manage your own deadlines."))
     required = _required(job)
     assert {"cervical screening", "deadlines"} <= required, required
+
+
+def test_a_single_word_opening_a_duty_bullet_is_its_verb() -> None:
+    text = "- Shape solutions for new clients with the sales team."
+    assert skill_name("Shape", text, 2, 0, len(text), "Engineer / What you'll do", KNOWN, True) is None
+    assert skill_name("Terraform", "- Terraform everything.", 2, 0, 23, "Engineer / What you'll do",
+                      KNOWN, True) == "Terraform"
