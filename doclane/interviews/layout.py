@@ -6,8 +6,8 @@ rest is read from the text:
 
 - a *heading line*: a short line with no final punctuation that content follows (a bullet
   or a longer line). A run of short lines is a list (*Seeing the Big Picture* / *Working
-  Together*), not headings over one another; its first line heads it only when it names a
-  part of a job description (*Skills*, *Benefits*);
+  Together*), not headings over one another; a line of it heads what follows only when it
+  names a part of a job description (*Key Skills*, *Benefits*) and no technology;
 - a *lead-in*: a line ending with a colon (*It is essential that you can show evidence of
   the following:*) heads the lines after it;
 - a *label*: a few words before a colon at the start of a line (*Key skills:*, *Need:*,
@@ -58,6 +58,8 @@ _LABEL = re.compile(r"[ \t]*(?:[-•*·▪][ \t]+)?([A-Za-z][\w'\u2019 &/-]{0,40
                     r"(?:[ \t]*:|[ \t]+[-\u2013\u2014])[ \t]+(?=\S)")
 _LABEL_WORDS = 4
 _LINE = re.compile(r"[^\n]*\S[^\n]*")
+#: A word written like a technology (*SQL*, *PostgreSQL*, *NEWS2*): a line holding one names it.
+_TECHNICAL = re.compile(r"\b(?:[A-Za-z]*[A-Z][a-z]*[A-Z]\w*|\w*\d\w*)\b")
 
 
 def statements(text: str) -> list[tuple[int, int]]:
@@ -133,12 +135,12 @@ def _layout(text: str) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, in
                 lead_ins.append((start, end, line.strip()))
                 not_content.add(start)
             continue
-        before = i > 0 and like[i - 1] is not None
-        after = i + 1 < len(lines) and like[i + 1] is not None
-        if before or (after and section_kind(name) == "other"):
-            continue  # an item of a list of short lines
+        in_run = (i > 0 and like[i - 1] is not None) or (i + 1 < len(lines) and like[i + 1] is not None)
+        if in_run and (section_kind(name) == "other" or _TECHNICAL.search(name)):
+            continue  # an item of a list of short lines (Working Together, Strong SQL skills)
         headings.append((start, name))
-        not_content.add(start)
+        if not in_run:  # in a run it may be an item too (Experience with Git)
+            not_content.add(start)
     return tuple(headings), tuple(lead_ins), frozenset(not_content)
 
 

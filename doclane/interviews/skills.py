@@ -85,7 +85,7 @@ _GENERIC = frozenset({"professional", "experience", "experienced", "years", "yea
                       "someone", "anyone", "you", "candidate", "candidates", "understanding", "exposure",
                       "familiarity", "proficiency", "working", "expertise", "way", "grasp", "eye", "track",
                       "workloads", "workload", "knack", "flair", "aptitude", "difference",
-                      "control", "approach", "year's", "month's", "week's"})
+                      "control", "approach", "year's", "month's", "week's", "key"})
 #: Last words of a name that make it a job or a place of work, not a skill (*an SRE role*).
 _NOT_SKILL_END = frozenset({"role", "roles", "position", "positions", "environment", "environments", "team",
                             "teams", "setting", "settings", "company", "companies", "firm", "chef", "manager",

@@ -275,3 +275,11 @@ def test_a_single_word_opening_a_duty_bullet_is_its_verb() -> None:
     assert skill_name("Shape", text, 2, 0, len(text), "Engineer / What you'll do", KNOWN, True) is None
     assert skill_name("Terraform", "- Terraform everything.", 2, 0, 23, "Engineer / What you'll do",
                       KNOWN, True) == "Terraform"
+
+
+def test_a_list_of_short_lines_keeps_its_items_and_the_part_names_among_them() -> None:
+    job = _job(("", "Data Engineer\n\nStrong SQL skills\nHands-on Snowflake\nKey Skills\nPython\nDocker\n"
+                    "Experience with Git"))
+    required = _required(job)
+    assert {"python", "docker", "git"} <= required, required
+    assert not {"key", "key skills", "data engineer"} & required, required
