@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -256,7 +257,10 @@ async def test_the_audit_trail_is_read_back_from_the_topics(alice, bob, root, tm
         assert event["payload"]["document_id"] == doc_id
         assert isinstance(event["partition"], int) and isinstance(event["offset"], int)
         assert event["timestamp"] and event["type"]
-    assert [e["timestamp"] for e in events] == sorted(e["timestamp"] for e in events)
+    # In time order, compared as instants: ISO 8601 drops a whole second's fraction
+    # ("…:47Z" comes before "…:47.001Z" in time, after it as text).
+    instants = [datetime.fromisoformat(e["timestamp"]) for e in events]
+    assert instants == sorted(instants)
     assert (await bob.get(f"/documents/{doc_id}/audit")).status_code == 404
     assert await _trail(root, doc_id) == events
 
