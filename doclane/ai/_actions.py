@@ -20,7 +20,7 @@ from typing import Literal
 from doclane.ai._dates import find_deadline
 from doclane.ai._grammar import Mood, moods
 from doclane.ai._names import FIRST_NAMES, people_in
-from doclane.ai._text import Segment, normalize_key
+from doclane.ai._text import DUE_COLUMNS, OWNER_COLUMNS, Segment, normalize_key
 from doclane.schemas.analysis import ActionItem
 
 __all__ = ["ACTION_VERBS", "dedupe_actions", "extract_actions", "is_directive", "task_sentences"]
@@ -131,10 +131,10 @@ _LEAD_NAME_RE = re.compile(  # "Maria: send…", "John, please send…"
     rf"^(?P<who>{_NAME})(?:\s*[:–—]\s+\S|,\s+(?:please|pls|kindly|(?:can|could|would)\s+you)\b)"
 )
 _MAX_TEXT = 300
-_OWNER_KEYS = frozenset(["owner", "owners", "assignee", "assigned_to", "assigned to", "who", "responsible",
-                         "lead"])
-#: Fields that say when a task in the same record or table row is due.
-_DUE_KEYS = frozenset(["due", "due date", "deadline", "by when", "when", "by", "target date", "due_date"])
+#: Fields that say who does, and by when, a task in the same record (a flattened JSON object)
+#: or actions-table row (whose columns the segmenter names ``owner`` and ``due``).
+_OWNER_KEYS = OWNER_COLUMNS | {"assigned_to"}
+_DUE_KEYS = DUE_COLUMNS | {"due_date"}
 _HEADER_KEYS = frozenset(["subject", "re", "title", "from", "to", "cc", "date", "headline", "note"])
 _THANKS_RE = re.compile(r"^(?:\w+\s+){0,3}(?:thanks?|thank\s+you)\b", re.IGNORECASE)
 _AND_TASK_RE = re.compile(

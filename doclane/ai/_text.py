@@ -15,9 +15,12 @@ from functools import lru_cache
 from typing import Literal
 
 __all__ = [
+    "DUE_COLUMNS",
+    "OWNER_COLUMNS",
     "STOPWORDS",
     "Segment",
     "SegmentKind",
+    "TASK_COLUMNS",
     "content_stems",
     "normalize_key",
     "segment",
@@ -84,12 +87,25 @@ _INLINE_KEY_RE = re.compile(r"(?<=[.!?]) (?=[a-z][a-z0-9]*(?:_[a-z0-9]+)*: \S)")
 _RECORD_RE = re.compile(r"^\[\d{1,4}\]\s+(\S.*\S)$")
 #: A table's columns as readers render its rows ("Restore alerts | Dev Raman | 11 Nov").
 _CELL_SPLIT = " | "
-#: The header of an actions table: a column of tasks and one of owners or dates.
-_TASK_COLUMN_RE = re.compile(r"^(?:actions?|action items?|tasks?|what|next steps?|to ?dos?|follow[- ]?ups?)$",
-                             re.IGNORECASE)
-_WHO_WHEN_COLUMN_RE = re.compile(
-    r"^(?:owners?|who|assignee|assigned to|responsible|lead|due|due date|deadline|by when|when|by|target date)$",
-    re.IGNORECASE)
+#: What heads an actions table's columns (lower case): its tasks, who does them, by when. A row
+#: of such a table becomes one block of fields under the canonical keys ``task``, ``owner`` and
+#: ``due`` (the action reader's vocabulary; other columns keep their header).
+TASK_COLUMNS = frozenset(["action", "actions", "action item", "action items", "task", "tasks", "what",
+                          "next step", "next steps", "to do", "todo", "to-do", "todos", "follow-up",
+                          "follow up", "follow-ups"])
+OWNER_COLUMNS = frozenset(["owner", "owners", "who", "assignee", "assigned to", "responsible", "lead"])
+DUE_COLUMNS = frozenset(["due", "due date", "deadline", "by when", "when", "by", "target date"])
+
+
+def _column_key(header: str) -> str:
+    name = header.lower()
+    if name in TASK_COLUMNS:
+        return "task"
+    if name in OWNER_COLUMNS:
+        return "owner"
+    return "due" if name in DUE_COLUMNS else header
+
+
 # "Owner: Maria", and the lower-case one-word keys of flattened JSON ("out_of_scope: …").
 _FIELD_RE = re.compile(
     r"^([A-Z][\w&/@'’-]*(?:[ /-][\w&/@'’-]+){0,2}|[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)*)\s*:\s+(\S.*)$"
@@ -297,17 +313,17 @@ def segment(text: str) -> list[Segment]:
         cells = [c.strip() for c in line.split(_CELL_SPLIT)] if _CELL_SPLIT in line else []
         if columns is not None and len(cells) == len(columns):
             # A row of an actions table: one block of fields, so the task keeps its owner
-            # and date ("Action: Restore alerts", "Owner: Dev Raman", "Due: 11 Nov").
+            # and date ("task: Restore alerts", "owner: Dev Raman", "due: 11 Nov").
             for key, value in zip(columns, cells, strict=True):
                 for sentence in split_sentences(value) if value else []:
                     builder.segments.append(Segment(sentence, "field", builder.block, key, None, builder.section))
             builder.block += 1
             continue
         columns = None
-        if (len(cells) >= 2 and any(_TASK_COLUMN_RE.match(c) for c in cells)
-                and any(_WHO_WHEN_COLUMN_RE.match(c) for c in cells)):
+        keys = [_column_key(c) for c in cells]
+        if "task" in keys and ("owner" in keys or "due" in keys):
             flush()
-            columns = cells
+            columns = keys
             continue
         if not line:
             flush()

@@ -361,11 +361,12 @@ async def test_meeting_action_items_with_owners_and_deadlines(analyzer: LocalAna
     assert not any(i.text in MEETING_PROSE for i in items)  # discussion is not a to-do
 
 
+@pytest.mark.parametrize("header", ["Action | Owner | Due", "Actions | Who | When", "What | Owner | By"])
 async def test_an_actions_table_gives_one_item_per_row_with_its_owner_and_date(
-    analyzer: LocalAnalyzer,
+    analyzer: LocalAnalyzer, header: str
 ) -> None:
     # A post-mortem's table as readers render it; the rows were once one merged "item".
-    text = ("Follow-up\n\nAction | Owner | Due\n"
+    text = (f"Follow-up\n\n{header}\n"
             "Lower the disk alert to 80% | Ines Ferreira | 14 Oct\n"
             "Add a runbook step for full volumes | On-call leads | 21 Oct\n"
             "Quarterly restore drill | Platform team | end of Q4\n\n"
