@@ -114,7 +114,8 @@ def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: 
     """
     text = without_version(DETERMINER.sub("", text.strip(EDGES)), known)
     words = text.split()
-    if not words or section_kind(heading) == "offer":
+    kind = section_kind(heading)
+    if not words or kind == "offer":
         return None
     if canonical(text) in _ORDINARY_WORDS and not text[:1].isupper():
         return None  # "a sous chef", "other teams": words, not Chef or Teams
@@ -143,10 +144,8 @@ def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: 
         return None
     if canonical(name) in known:
         return name
-    lead = BULLET.sub("", statement)
-    at_start = start - a <= len(statement) - len(lead)
-    duty_opening = len(words) == 1 and section_kind(heading) == "duties"  # "Shape solutions": its verb
-    if at_start and (words[0].lower() in NOT_SKILL_START or duty_opening):
+    duty_opening = len(words) == 1 and kind == "duties"  # "Shape solutions": its verb
+    if opening and (words[0].lower() in NOT_SKILL_START or duty_opening):
         return None
     if _PLACE_BEFORE.search(chunk_text[max(0, start - 12):start]) and name[:1].isupper() \
             and name[1:].islower():
@@ -329,9 +328,14 @@ def _candidates(text: str, known: frozenset[str]) -> list[str]:
 def asked_skills(chunks: Sequence[ChunkRecord], known: frozenset[str]) -> list[tuple[str, str]]:
     """Known skills named in the statements that ask something of a candidate, as
     (canonical, name as written): the NER model may not have tagged every one."""
-    asking = [chunk.text[a:b] for chunk in chunks for a, b in statements(chunk.text)
-              if not is_heading(chunk, a) and asks(chunk.text[a:b], heading_at(chunk, a))
-              and section_kind(heading_at(chunk, a)) != "offer"]
+    asking = []
+    for chunk in chunks:
+        for a, b in statements(chunk.text):
+            if is_heading(chunk, a):
+                continue
+            heading = heading_at(chunk, a)  # the section path, the layout, the line's label and column
+            if section_kind(heading) != "offer" and asks(chunk.text[a:b], heading):
+                asking.append(chunk.text[a:b])
     text = "\n".join(asking)
     matches = []
     for skill in _candidates(text, known):
