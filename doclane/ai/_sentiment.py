@@ -43,8 +43,8 @@ from doclane.ai._text import Segment
 from doclane.schemas.analysis import Sentiment
 
 __all__ = [
-    "chunk_sentiment", "combine", "document_features", "document_text", "evaluative", "justify", "label_for",
-    "lexicon_scores", "sentence_scores", "sentence_units", "sentiment_of", "worth_parsing",
+    "DOCUMENT_FEATURES", "chunk_sentiment", "combine", "document_features", "document_text", "evaluative",
+    "justify", "label_for", "lexicon_scores", "sentence_scores", "sentence_units", "sentiment_of", "worth_parsing",
 ]
 
 _OVERRIDES: dict[str, float] = {
@@ -254,13 +254,10 @@ def sentence_units(
     return units
 
 
-def sentence_scores(
-    segments: Sequence[Segment], sentence_moods: Sequence[Mood] | None = None
-) -> list[tuple[float, float]]:
-    """(score, weight) per sentence: :data:`_MODEL_WEIGHT` of the sentence model's polarity
-    plus the rest of VADER's compound; sentences that carry no judgement score 0."""
-    return [(_MODEL_WEIGHT * p + (1.0 - _MODEL_WEIGHT) * c, w)
-            for c, p, _, w in sentence_units(segments, sentence_moods)]
+def sentence_scores(units: Sequence[tuple[float, float, bool, float]]) -> list[tuple[float, float]]:
+    """(score, weight) per sentence unit: :data:`_MODEL_WEIGHT` of the sentence model's
+    polarity plus the rest of VADER's compound; sentences that carry no judgement score 0."""
+    return [(_MODEL_WEIGHT * p + (1.0 - _MODEL_WEIGHT) * c, w) for c, p, _, w in units]
 
 
 def document_features(units: Sequence[tuple[float, float, bool, float]]) -> list[float]:
@@ -273,7 +270,7 @@ def document_features(units: Sequence[tuple[float, float, bool, float]]) -> list
     emotional than a short note saying the same.
     """
     if not units:
-        return [0.0] * len(_FEATURES)
+        return [0.0] * len(DOCUMENT_FEATURES)
     compound = np.array([u[0] for u in units])
     instructs = np.array([u[2] for u in units])
     weight = np.array([u[3] for u in units])
@@ -300,9 +297,9 @@ def document_features(units: Sequence[tuple[float, float, bool, float]]) -> list
 
 
 #: The names of :func:`document_features`, in order (the model's manifest lists them).
-_FEATURES = ("mean", "judged_mean", "positive_0.6", "negative_0.6", "positive_0.3", "negative_0.3",
-             "balance", "strongest_positive", "strongest_negative", "last_third", "first_third",
-             "instructions", "log_sentences", "lexicon_mean", "weaker_over_stronger", "polar")
+DOCUMENT_FEATURES = ("mean", "judged_mean", "positive_0.6", "negative_0.6", "positive_0.3", "negative_0.3",
+                     "balance", "strongest_positive", "strongest_negative", "last_third", "first_third",
+                     "instructions", "log_sentences", "lexicon_mean", "weaker_over_stronger", "polar")
 
 
 def document_text(segments: Sequence[Segment]) -> str:
@@ -345,7 +342,7 @@ def chunk_sentiment(
     if _DOCUMENT_MODEL and units:
         label, score = load_sentence_model().judge_document(document_features(units), document_text(segments))
         return Sentiment(label), round(score, 4)
-    return sentiment_of([(_MODEL_WEIGHT * p + (1.0 - _MODEL_WEIGHT) * c, w) for c, p, _, w in units])
+    return sentiment_of(sentence_scores(units))
 
 
 def combine(parts: Sequence[tuple[Sentiment, float, float]]) -> tuple[Sentiment, float]:

@@ -33,7 +33,7 @@ from doclane.infra.settings import get_settings
 
 __all__ = [
     "MANIFEST_FILE", "MODEL_FILE", "SentenceModel", "dense_features", "feature_matrix",
-    "load_sentence_model",
+    "load_sentence_model", "stacked",
 ]
 
 _SEEN_MAX = 20_000
@@ -59,6 +59,13 @@ def feature_matrix(words: Any, chars: Any, texts: Sequence[str],
     vectorisers and :func:`dense_features`."""
     return sparse.hstack([words.transform(texts), chars.transform(texts),
                           dense_features(texts, lexicon)]).tocsr()
+
+
+def stacked(document: dict[str, Any], features: Any, texts: Sequence[str]) -> Any:
+    """What the document model's label model reads: each text's sentence features beside its
+    word model's class probabilities (one row a text)."""
+    return np.hstack([np.asarray(features, dtype=float).reshape(len(texts), -1),
+                      document["words"].predict_proba(list(texts))])
 
 
 class SentenceModel:
@@ -88,9 +95,8 @@ class SentenceModel:
         """(label, P(positive) - P(negative)) of a text from its sentence features and its words."""
         if self._document is None:
             raise AnalysisError(f"The sentiment model {self.path.name} has no document model: run `make models`.")
-        words = self._document["words"].predict_proba([text])
         stack = self._document["stack"]
-        proba = stack.predict_proba(np.hstack([np.asarray(features, dtype=float)[None, :], words]))[0]
+        proba = stack.predict_proba(stacked(self._document, [features], [text]))[0]
         classes = [str(c) for c in stack.classes_]
         best = classes[int(np.argmax(proba))]
         return best, float(proba[classes.index("positive")] - proba[classes.index("negative")])

@@ -33,7 +33,7 @@ from doclane.exceptions import DoclaneError
 from doclane.schemas.analysis import ActionItem, ChunkAnalysis, DocumentAnalysis
 from doclane.schemas.extraction import Chunk
 
-__all__ = ["LocalAnalyzer", "document_segments", "guess_title"]
+__all__ = ["LocalAnalyzer", "document_segments", "guess_title", "judged_segments"]
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +147,12 @@ def _reduce_sync(pairs: list[tuple[Chunk, ChunkAnalysis]]) -> DocumentAnalysis:
         provider=LocalAnalyzer.name,
         model=LocalAnalyzer.model,
     )
+
+
+def judged_segments(chunks: list[Chunk]) -> list[Segment]:
+    """The segments a document's sentiment is judged on: its one chunk's (what
+    :func:`_analyze_sync` reads), else :func:`document_segments` (what the reduce reads)."""
+    return segment(chunks[0].text) if len(chunks) == 1 else document_segments(chunks)
 
 
 def document_segments(chunks: list[Chunk]) -> list[Segment]:

@@ -35,9 +35,7 @@ from bench.analysis_set import load_labels, materialise
 from doclane.ai import _sentiment
 from doclane.ai._actions import task_sentences
 from doclane.ai._grammar import moods
-from doclane.ai._sentiment_model import load_sentence_model
-from doclane.ai._text import Segment, segment
-from doclane.ai.local import document_segments
+from doclane.ai.local import judged_segments
 from doclane.extraction import chunk_document, extract, sniff_content_type
 from doclane.schemas.analysis import Sentiment
 from doclane.schemas.extraction import Chunk
@@ -55,28 +53,13 @@ FOLDS = 5
 LABELS = np.array(["positive", "negative", "neutral", "mixed"])
 
 
-def _units(segments: list[Segment]) -> np.ndarray:
-    """(compound, polarity, instructive, weight) per sentence of a text."""
-    parsed = moods(task_sentences(segments))
-    rows, judged = [], []
-    for seg, mood in zip(segments, parsed, strict=True):
-        if seg.kind == "heading":
-            continue
-        weight = min(float(seg.text.count(" ") + 1), 40.0) ** 0.5
-        judges = _sentiment.evaluative(seg, mood)
-        rows.append([0.0, 0.0, 0.0 if judges else 1.0, weight])
-        if judges:
-            judged.append((len(rows) - 1, seg.text))
-    texts = [t for _, t in judged]
-    lexicon = _sentiment.lexicon_scores(texts)
-    polarity = load_sentence_model().polarity(texts, lexicon)
-    for (i, _), (c, _, _), p in zip(judged, lexicon, polarity, strict=True):
-        rows[i][0], rows[i][1] = c, p
-    return np.asarray(rows, dtype=float).reshape(-1, 4)
-
-
 def _read(chunks: list[Chunk]) -> np.ndarray:
-    return _units(segment(chunks[0].text) if len(chunks) == 1 else document_segments(chunks))
+    """(compound, polarity, instructive, weight) per sentence of a document, as the analyzer
+    reads it (:func:`doclane.ai._sentiment.sentence_units`; its weights are raw while
+    ``_INSTRUCTIVE_WEIGHT`` is 1, which the grid then varies)."""
+    segments = judged_segments(chunks)
+    units = _sentiment.sentence_units(segments, moods(task_sentences(segments)))
+    return np.asarray([[c, p, float(i), w] for c, p, i, w in units], dtype=float).reshape(-1, 4)
 
 
 def _aggregates(docs: list[np.ndarray], model_w: float, instr_w: float, clear: float) -> np.ndarray:

@@ -40,16 +40,22 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from doclane.ai._actions import task_sentences
 from doclane.ai._grammar import moods
-from doclane.ai._sentiment import document_features, document_text, lexicon_scores, sentence_units
+from doclane.ai._sentiment import (
+    DOCUMENT_FEATURES,
+    document_features,
+    document_text,
+    lexicon_scores,
+    sentence_units,
+)
 from doclane.ai._sentiment_model import (
     MANIFEST_FILE,
     MODEL_FILE,
     SentenceModel,
     dense_features,
     feature_matrix,
+    stacked,
 )
-from doclane.ai._text import segment
-from doclane.ai.local import document_segments
+from doclane.ai.local import judged_segments
 from doclane.extraction import chunk_document, extract, sniff_content_type
 from models._artefacts import ROOT, named, publish
 from models._artefacts import fingerprint as fingerprint_of
@@ -168,8 +174,7 @@ def select(texts: list[str], labels: list[str], lexicon: list[tuple[float, float
 def read_document(path: Path, model: SentenceModel) -> tuple[list[float], str]:
     """A document's features and text, read as the analyzer reads a whole document."""
     content_type = sniff_content_type(path.read_bytes()[:_SNIFF], path.name, path=path)
-    chunks = chunk_document(extract(path, content_type))
-    segments = segment(chunks[0].text) if len(chunks) == 1 else document_segments(chunks)
+    segments = judged_segments(chunk_document(extract(path, content_type)))
     units = sentence_units(segments, moods(task_sentences(segments)), model=model)
     return document_features(units), document_text(segments)
 
@@ -194,7 +199,7 @@ def fit_document(features: Any, texts: list[str], labels: Any, writers: Any, c: 
 
 
 def _judge(parts: dict[str, Any], features: Any, texts: list[str]) -> Any:
-    return parts["stack"].predict(np.hstack([features, parts["words"].predict_proba(texts)]))
+    return parts["stack"].predict(stacked(parts, features, texts))
 
 
 def select_document(features: Any, texts: list[str], labels: Any, writers: Any
@@ -202,15 +207,15 @@ def select_document(features: Any, texts: list[str], labels: Any, writers: Any
     """``C`` of the label model and of the word model with the best accuracy on one writer's
     documents when trained on the others', over every writer in turn."""
     accuracy: dict[str, float] = {}
+    by_text = np.asarray(texts, dtype=object)
     for c in DOCUMENT_C_GRID:
         for c_words in WORDS_C_GRID:
             hits = 0
             for writer in sorted(set(writers)):
                 test = writers == writer
-                parts = fit_document(features[~test], [t for t, k in zip(texts, test, strict=True) if not k],
-                                     labels[~test], writers[~test], c, c_words)
-                hits += int((_judge(parts, features[test], [t for t, k in zip(texts, test, strict=True) if k])
-                             == labels[test]).sum())
+                parts = fit_document(features[~test], list(by_text[~test]), labels[~test], writers[~test],
+                                     c, c_words)
+                hits += int((_judge(parts, features[test], list(by_text[test])) == labels[test]).sum())
             accuracy[f"{c}/{c_words}"] = round(hits / len(texts), 4)
     best = max(((c, w) for c in DOCUMENT_C_GRID for w in WORDS_C_GRID),
                key=lambda cw: (accuracy[f"{cw[0]}/{cw[1]}"], -cw[0], -cw[1]))
@@ -218,7 +223,8 @@ def select_document(features: Any, texts: list[str], labels: Any, writers: Any
 
 
 def build(models_dir: Path, *, force: bool = False) -> Path:
-    """Train the sentence model into ``artefact_dir(models_dir)`` unless it is already there."""
+    """Train the sentence model, then the document model on its scores, into
+    ``artefact_dir(models_dir)`` unless it is already there."""
     target = artefact_dir(models_dir)
     if (target / MODEL_FILE).is_file() and not force:
         return target
@@ -244,7 +250,7 @@ def build(models_dir: Path, *, force: bool = False) -> Path:
         "sentences": len(texts),
         "documents": len(documents),
         "document_label_counts": {str(k): int((doc_labels == k).sum()) for k in sorted(set(doc_labels))},
-        "document_C": doc_c, "words_C": words_c,
+        "document_features": list(DOCUMENT_FEATURES), "document_C": doc_c, "words_C": words_c,
         "document_accuracy_writer_left_out": left_out,
         "libraries": {lib: metadata.version(lib) for lib in _LIBRARIES},
         "build_s": round(time.perf_counter() - started, 1),
