@@ -137,10 +137,10 @@ def skill_mentions(doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[
                 where = max(entity.text.find(part), 0)  # "Patient troubleshooting": the name's own place
                 mention = Mention(part, part, _span(doc_id, chunk, a, b), heading, entity.start - a + where)
                 add(canonical(part), mention)
+    chunk_spans = [(chunk, statements(chunk.text)) for chunk in chunks]  # split once, not once per skill
     for skill, name in also:
         pattern = surface_pattern(skill, name)
-        for chunk in chunks:
-            spans = statements(chunk.text)
+        for chunk, spans in chunk_spans:
             for match in pattern.finditer(chunk.text):
                 a, b = statement_at(spans, match.start(), match.end())
                 if lenient and duty_verb(chunk.text[a:b], match.start() - a, match.group(0)):
@@ -166,8 +166,9 @@ def _outermost(mentions: dict[str, list[Mention]]) -> dict[str, list[Mention]]:
     for skill, found in mentions.items():
         own = []
         for m in found:
-            if section_kind(m.heading) == "offer" or (section_kind(m.heading) == "other" and not asks(
-                    m.statement, m.heading) and not _FIRST_OR_SECOND_PERSON.search(m.statement)):
+            kind = section_kind(m.heading)
+            if kind == "offer" or (kind == "other" and not asks(m.statement, m.heading)
+                                   and not _FIRST_OR_SECOND_PERSON.search(m.statement)):
                 continue  # benefits; the company told of ("makes accounting software"), not "we use Python"
             others = names.get((m.span.chunk_index, m.span.start), [])
             end = m.offset + len(m.name)
