@@ -151,21 +151,24 @@ def is_heading(chunk: ChunkRecord, start: int) -> bool:
     return line_start in _layout(chunk.text)[2]
 
 
+def _line_at(text: str, position: int) -> tuple[int, int]:
+    """Where the line of ``position`` starts and ends (before its line break)."""
+    line_end = text.find("\n", position)
+    return text.rfind("\n", 0, position) + 1, line_end if line_end >= 0 else len(text)
+
+
 def line_label(text: str, position: int) -> tuple[int, str] | None:
     """The label that opens the line of ``position`` (*Key skills*: ...) and where the text
     after it starts; ``None`` if the line has none."""
-    line_start = text.rfind("\n", 0, position) + 1
-    line_end = text.find("\n", position)
-    match = _LABEL.match(text, line_start, line_end if line_end >= 0 else len(text))
+    match = _LABEL.match(text, *_line_at(text, position))
     if match is None or len(match.group(1).split()) > _LABEL_WORDS:
         return None
     return match.end(), match.group(1)
 
 
 def _column_header(text: str, position: int) -> str | None:
-    line_start = text.rfind("\n", 0, position) + 1
-    line_end = text.find("\n", position)
-    line = text[line_start:line_end if line_end >= 0 else len(text)]
+    line_start, line_end = _line_at(text, position)
+    line = text[line_start:line_end]
     if _CELL not in line:
         return None
     first = line_start
