@@ -71,6 +71,8 @@ _CANDIDATE = frozenset({"you", "someone", "somebody", "person", "candidate", "ap
 #: Prepositions whose object says when, for how long or for whom, not what: *for two years*.
 _NOT_ASKED_PREPS = frozenset({"for", "during", "at", "from", "to", "by", "than", "about", "after", "before",
                               "within", "across", "as"})
+#: What a job description's prose says it is doing about the candidate: *we're after a ...*.
+_SEEKING = frozenset({"after", "for", "want", "need", "seek", "seeking", "hire", "hiring", "wants", "needs"})
 _YEARS = frozenset({"years", "year"})
 
 
@@ -154,16 +156,11 @@ def _candidate_says(token: Token) -> bool:
 
 def _about_candidate(clause: Token) -> bool:
     """A relative clause about the candidate: *someone who ...*, *we're after a researcher who ...*."""
-    while clause.dep_ == "conj":
-        clause = clause.head
+    clause = _first_conjunct(clause)
     if clause.dep_ != "relcl":
         return False
     antecedent = clause.head
     return antecedent.lower_ in _CANDIDATE or antecedent.head.lower_ in _SEEKING
-
-
-#: What a job description's prose says it is doing about the candidate: *we're after a ...*.
-_SEEKING = frozenset({"after", "for", "want", "need", "seek", "seeking", "hire", "hiring", "wants", "needs"})
 
 
 def _named(token: Token) -> list[Token]:
