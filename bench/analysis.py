@@ -4,13 +4,12 @@ Each document goes through the pipeline's own steps: ``sniff_content_type``,
 ``extract``, ``chunk_document`` (the default chunk size and overlap),
 ``analyze_chunk`` for every chunk, then ``reduce``. DOCX, PPTX and PDF files
 are generated from text sources first (see ``bench/analysis_set.py``). Scores
-are reported for the tuning half, the held-out half, the new held-out half
-(``heldout_new``, written before the sentence sentiment model) and the third
-(``heldout_3``, written blind before extractive-v6), the fourth (``heldout_4``, written
-blind before extractive-v6's document sentiment model) separately and all held-out halves
-together (``models/analysis/split.json``); thresholds may only ever be tuned on the first. The run
-refuses to score when a sentence the sentiment model was trained on appears in any document
-of the set (``models/sentiment/leakage.py``).
+are reported for each half (``models/analysis/split.json``: the tuning half; the held-out
+half; ``heldout_new``, written before the sentence sentiment model; ``heldout_3`` and
+``heldout_4``, written blind before extractive-v6's changes) and for all held-out halves
+together; thresholds may only ever be tuned on the first. The run refuses to score when a
+sentence the sentiment model was trained on appears in any document of the set
+(``models/sentiment/leakage.py``).
 
 The ``local`` provider always runs; ``openai`` runs too when ``OPENAI_API_KEY``
 is set (otherwise it is skipped, and the report says so). Results go to
@@ -47,7 +46,7 @@ from bench.analysis_metrics import (
 from bench.analysis_set import Label, load_labels, materialise
 from doclane.ai.base import Analyzer
 from doclane.ai.local import LocalAnalyzer, guess_title
-from doclane.extraction import chunk_document, extract, sniff_content_type
+from doclane.extraction import SNIFF_BYTES, chunk_document, extract, sniff_content_type
 from doclane.infra.settings import Settings
 from doclane.schemas.extraction import Chunk, ExtractedDocument
 
@@ -61,7 +60,6 @@ _HALF_NAMES = {"tuning": "tuning", "heldout": "held-out", "heldout_new": "new he
 _POOLED = "all_heldout"
 #: A second reader's sentiment labels, written blind to the references (see the data card).
 _SECOND_READER = Path(__file__).resolve().parent.parent / "models" / "analysis" / "second_labels.jsonl"
-_SNIFF = 8192
 #: The kinds of document that instruct: neutral ones must not read as positive (issue 14).
 _INSTRUCTIONS = frozenset({"assignment", "brief", "specification"})
 
@@ -81,7 +79,7 @@ def _lead3(chunks: list[Chunk]) -> str:
 
 def _read(label: Label, folder: Path, settings: Settings) -> tuple[ExtractedDocument, list[Chunk]]:
     path, _ = materialise(label, folder)
-    content_type = sniff_content_type(path.read_bytes()[:_SNIFF], path.name, path=path)
+    content_type = sniff_content_type(path.read_bytes()[:SNIFF_BYTES], path.name, path=path)
     doc = extract(path, content_type)
     chunks = chunk_document(doc, settings.chunk_max_chars, settings.chunk_overlap_chars)
     return doc, chunks

@@ -20,11 +20,11 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from bench.interview_set import LABELS, Answer, Pair, add_concept, pipeline_chunks, rename
+from bench.interview_set import LABELS, Answer, Pair, add_concept, names_of, pipeline_chunks, rename
 from doclane.interviews import assess
 from doclane.interviews.plan import plan_questions
 from doclane.interviews.report import score_answer
-from doclane.interviews.skills import canonical, known_skills, surface_pattern
+from doclane.interviews.skills import known_skills, surface_pattern
 from doclane.schemas.documents import ChunkRecord
 from doclane.schemas.interviews import Assessment, PlannedQuestion, SourceSpan
 
@@ -81,33 +81,31 @@ def span_errors(spans: Iterable[SourceSpan], chunks: dict[str, list[ChunkRecord]
     return bad, total
 
 
-def _hand_prf(pair: Pair, extracted: set[str]) -> tuple[int, int, int]:
-    """(true positives, extracted, hand-listed) for the required skills."""
+def _hand_prf(pair: Pair, listed: Sequence[frozenset[str]]) -> tuple[int, int, int]:
+    """(hand-listed required skills found, skills listed, listed ones the hand lists accept).
+
+    ``listed`` is one set of names per skill (an extracted skill has one name; a second
+    recruiter's ``a|b`` has two): a hand-listed skill is found when any of its names is listed,
+    a listed skill is accepted when any of its names is required, preferred or acceptable.
+    """
     acceptable = set().union(*pair.required, *pair.also_ok, *pair.preferred)
-    found = sum(bool(names & extracted) for names in pair.required)
-    correct = sum(name in acceptable for name in extracted)
-    return found, len(extracted), correct
+    named = set().union(*listed)
+    found = sum(bool(names & named) for names in pair.required)
+    correct = sum(bool(names & acceptable) for names in listed)
+    return found, len(listed), correct
 
 
 def second_recruiter(pairs: Sequence[Pair], lists: dict[str, dict[str, list[str]]]) -> list[dict[str, Any]]:
     """A second recruiter's required skills scored against the first's hand lists, as the
-    extraction is: how far two careful readers of the same job descriptions agree.
-
-    ``lists`` maps a pair id to ``{"required": [...], "preferred": [...]}`` (``a|b`` names one
-    skill two ways, as in the hand lists). An entry counts as correct when any of its names is
-    one the first recruiter listed; a hand-listed skill is found when any of its names is among
-    the second's required names.
-    """
+    extraction is (:func:`_hand_prf`): how far two careful readers of the same job
+    descriptions agree. ``lists`` maps a pair id to ``{"required": [...], "preferred": [...]}``,
+    names written as in the hand lists (``a|b`` names one skill two ways)."""
     out = []
     for pair in pairs:
-        if pair.id not in lists:
-            continue
-        entries = [frozenset(canonical(n) for n in item.split("|")) for item in lists[pair.id]["required"]]
-        acceptable = set().union(*pair.required, *pair.also_ok, *pair.preferred)
-        named = set().union(*entries) if entries else set()
-        out.append({"pair": pair.id, "found": sum(bool(names & named) for names in pair.required),
-                    "hand_required": len(pair.required), "extracted": len(entries),
-                    "correct": sum(bool(names & acceptable) for names in entries)})
+        if pair.id in lists:
+            found, listed, correct = _hand_prf(pair, names_of(lists[pair.id]["required"]))
+            out.append({"pair": pair.id, "found": found, "hand_required": len(pair.required),
+                        "extracted": listed, "correct": correct})
     return out
 
 
@@ -123,7 +121,7 @@ def plan_rows(
         chunks = {jd.id: jd_chunks, resume.id: resume_chunks}
         required = {r.skill for r in assessment.job.required_skills}
         names = {r.skill: r.name for r in (*assessment.job.required_skills, *assessment.job.preferred_skills)}
-        found, extracted_n, correct = _hand_prf(pair, required)
+        found, extracted_n, correct = _hand_prf(pair, [frozenset({name}) for name in required])
         extraction.append(
             {
                 "pair": pair.id,

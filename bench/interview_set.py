@@ -33,6 +33,7 @@ __all__ = [
     "Pair",
     "add_concept",
     "answers",
+    "names_of",
     "pairs",
     "pipeline_chunks",
     "pipeline_document",
@@ -67,7 +68,8 @@ class Answer:
     text: str
 
 
-def _names(items: list[str]) -> tuple[frozenset[str], ...]:
+def names_of(items: list[str]) -> tuple[frozenset[str], ...]:
+    """One set of canonical names per hand-listed skill (``a|b``: either name counts)."""
     return tuple(frozenset(canonical(n) for n in item.split("|")) for item in items)
 
 
@@ -81,9 +83,9 @@ def pairs() -> tuple[Pair, ...]:
             p["role"],
             folder / p["jd"],
             folder / p["resume"],
-            _names(p["required"]),
-            _names(p["preferred"]),
-            _names(p["also_ok"]),
+            names_of(p["required"]),
+            names_of(p["preferred"]),
+            names_of(p["also_ok"]),
         )
         for p in raw
     )

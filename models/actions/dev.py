@@ -18,15 +18,15 @@ from pathlib import Path
 
 from bench.analysis_metrics import match_items
 from doclane.ai.local import LocalAnalyzer
-from doclane.extraction import chunk_document, extract, sniff_content_type
+from doclane.extraction import SNIFF_BYTES, chunk_document, extract, sniff_content_type
 from doclane.schemas.extraction import Chunk
 
 HERE = Path(__file__).resolve().parent
-_SNIFF = 8192
 
 
 def _chunks(path: Path) -> list[Chunk]:
-    return chunk_document(extract(path, sniff_content_type(path.read_bytes()[:_SNIFF], path.name, path=path)))
+    content_type = sniff_content_type(path.read_bytes()[:SNIFF_BYTES], path.name, path=path)
+    return chunk_document(extract(path, content_type))
 
 
 async def _items(analyzer: LocalAnalyzer, path: Path) -> list[str]:

@@ -36,7 +36,7 @@ from doclane.ai import _sentiment
 from doclane.ai._actions import task_sentences
 from doclane.ai._grammar import moods
 from doclane.ai.local import judged_segments
-from doclane.extraction import chunk_document, extract, sniff_content_type
+from doclane.extraction import SNIFF_BYTES, chunk_document, extract, sniff_content_type
 from doclane.schemas.analysis import Sentiment
 from doclane.schemas.extraction import Chunk
 
@@ -124,7 +124,7 @@ def main() -> None:
         docs = []
         for lab in labels:
             path, _ = materialise(lab, Path(tmp))
-            kind = sniff_content_type(path.read_bytes()[:8192], path.name, path=path)
+            kind = sniff_content_type(path.read_bytes()[:SNIFF_BYTES], path.name, path=path)
             docs.append(_read(chunk_document(extract(path, kind))))
     gold = np.array([lab.sentiment for lab in labels])
     cases = _unit_cases()

