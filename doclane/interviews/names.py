@@ -14,9 +14,9 @@ import re
 
 from doclane.interviews.skills import NAME_SUFFIXES, canonical, generic
 
-__all__ = ["ADJECTIVE", "DETERMINER", "EDGES", "HEAD_NOUN", "LEAD_QUALIFIER", "MAX_PHRASE_WORDS", "NOT_SKILL",
-           "NOT_SKILL_START", "PART_SPLIT", "PREPOSITION", "TITLE_PHRASE", "name_parts", "phrase_names",
-           "tidy", "without_version"]
+__all__ = ["ADJECTIVE", "ADJECTIVE_ENDINGS", "DETERMINER", "EDGES", "HEAD_NOUN", "LEAD_QUALIFIER",
+           "MAX_PHRASE_WORDS", "NOT_SKILL", "NOT_SKILL_START", "PART_SPLIT", "PREPOSITION", "TITLE_PHRASE",
+           "name_parts", "phrase_names", "tidy", "without_version"]
 
 #: What a job description's duty bullets begin with: verbs and adjectives the NER model
 #: sometimes tags as a skill (*Build* the services, *Own* the roadmap, *Comfortable* with SQL).
@@ -130,7 +130,8 @@ _PROPER_NAME = re.compile(r"^the\s+((?:[A-Z][\w'-]*\s+(?:(?:of|and|for|on)\s+)?)
 
 #: Endings of adjectives that a list splits off their noun: *electrical* (qualification), *written* (and
 #: verbal communication), *Patient* (, clear communication).
-ADJECTIVE = re.compile(r"(?:al|en|ive|ous|ful|ible|able|ic|ly|(?<!m)ent)$", re.I)
+ADJECTIVE_ENDINGS = r"al|en|ive|ous|ful|ible|able|ic|(?<!m)ent"
+ADJECTIVE = re.compile(rf"(?:{ADJECTIVE_ENDINGS}|ly)$", re.I)
 _JOINED_NAME = re.compile(r"^([\w+#.]+)-" + NAME_SUFFIXES + r"\b")
 _SLASH = re.compile(r"(?<=\w{3})/(?=[A-Za-z]\w\w)|\s+/\s+")
 

@@ -30,6 +30,7 @@ from doclane.interviews.layout import (
 )
 from doclane.interviews.names import (
     ADJECTIVE,
+    ADJECTIVE_ENDINGS,
     DETERMINER,
     EDGES,
     HEAD_NOUN,
@@ -222,7 +223,7 @@ def _title_name(item: str, known: frozenset[str]) -> str | None:
 #: two or three words, no gerund or adjective first (*Consuming* REST APIs, *Patient*
 #: troubleshooting), no number, no clause (*You have worked* on).
 _NAME_BEFORE = re.compile(
-    r"^(?!\w*(?:ing|al|en|ive|ous|ful|ible|able|ic|(?<!m)ent)\b)(?!.*\b(?:you|we|have|has|is|are|be|can|will|"
+    rf"^(?!\w*(?:ing|{ADJECTIVE_ENDINGS})\b)(?!.*\b(?:you|we|have|has|is|are|be|can|will|"
     r"work|happy|willing|keen|ready|prepared)\b)[A-Za-z][\w-]*(?: [\w-]+){1,2}$", re.I)
 
 
