@@ -10,10 +10,11 @@ from __future__ import annotations
 import pytest
 
 from doclane.interviews.phrases import parser_ready
-from doclane.interviews.profiles import job_profile
+from doclane.interviews.profiles import job_profile, skill_mentions
 from doclane.interviews.requirements import section_kind, skill_name, without_version
 from doclane.interviews.skills import canonical
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
+from doclane.schemas.enrichment import Entity, EntityLabel
 from doclane.schemas.events import DocumentStatus
 from doclane.schemas.interviews import JobProfile
 
@@ -283,3 +284,16 @@ def test_a_list_of_short_lines_keeps_its_items_and_the_part_names_among_them() -
     required = _required(job)
     assert {"python", "docker", "git"} <= required, required
     assert not {"key", "key skills", "data engineer"} & required, required
+
+
+def test_a_skill_span_the_model_tags_across_a_slash_is_each_name_at_its_own_place() -> None:
+    # the NER path, not the phrase rules: a SKILL span "pandas/NumPy" is two skills, "CI/CD" one
+    text = "- Data work in pandas/NumPy.\n- CI/CD pipelines."
+    spans = [Entity(label=EntityLabel.SKILL, text=t, value=t, start=text.index(t), end=text.index(t) + len(t))
+             for t in ("pandas/NumPy", "CI/CD")]
+    chunk = ChunkRecord(index=0, text=text, section_path=["Engineer", "Requirements"], document_id="jd",
+                        entities=spans)
+    mentions = skill_mentions("jd", [chunk], KNOWN)
+    assert set(mentions) == {"pandas", "numpy", "ci/cd"}, mentions
+    numpy = mentions["numpy"][0]
+    assert numpy.statement[numpy.offset:numpy.offset + len(numpy.name)] == "NumPy"
