@@ -297,3 +297,14 @@ def test_a_skill_span_the_model_tags_across_a_slash_is_each_name_at_its_own_plac
     assert set(mentions) == {"pandas", "numpy", "ci/cd"}, mentions
     numpy = mentions["numpy"][0]
     assert numpy.statement[numpy.offset:numpy.offset + len(numpy.name)] == "NumPy"
+
+
+def test_the_tool_a_noun_is_done_with_a_name_in_capitals_and_a_standard_are_named_not_a_setting() -> None:
+    job = _job(("Requirements", "- Experience of version control with SVN.\n"
+                                "- Knowledge of the NEWS2 early warning score.\n"
+                                "- Knowledge of the Working Time Directive.\n"
+                                "- Budgeting in a busy organisation.\n"
+                                "- Orchestration in Airflow."))
+    required = _required(job)
+    assert {"version control", "svn", "news2", "working time directive", "airflow"} <= required, required
+    assert not {"busy organisation", "time directive", "news2 early warning score"} & required, required
