@@ -121,7 +121,14 @@ def materialise(source: Path, folder: Path) -> tuple[Path, str]:
     if kind is None:
         types = {".md": "text/markdown", ".html": "text/html", ".json": "application/json"}
         return source, types.get(source.suffix, "text/plain")
-    blocks = [b.strip() for b in re.split(r"\n\s*\n", source.read_text(encoding="utf-8")) if b.strip()]
+    blocks = []
+    for block in re.split(r"\n\s*\n", source.read_text(encoding="utf-8")):
+        block = block.strip()
+        heading, _, rest = block.partition("\n")
+        if heading.startswith("# ") and rest.strip():  # a heading line with its text under it: two blocks
+            blocks += [heading, rest.strip()]
+        elif block:
+            blocks.append(block)
     target = folder / source.stem  # "x.docx.txt" -> "x.docx"
     if kind == "docx":
         _docx(blocks, target)
