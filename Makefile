@@ -24,6 +24,7 @@ models: install
 	$(BIN)/python -m models.ner.train
 	$(BIN)/python -m models.classify.train
 	$(BIN)/python -m models.sentiment.train
+	$(BIN)/python -m models.jdskills.train
 
 run: install models
 	$(BIN)/doclane serve

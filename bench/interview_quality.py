@@ -22,6 +22,7 @@ from typing import Any
 
 from bench.interview_set import LABELS, Answer, Pair, add_concept, names_of, pipeline_chunks, rename
 from doclane.interviews import assess
+from doclane.interviews.judge import load_judge
 from doclane.interviews.plan import plan_questions
 from doclane.interviews.report import score_answer
 from doclane.interviews.skills import known_skills, surface_pattern
@@ -114,10 +115,11 @@ def plan_rows(
 ) -> tuple[list[PlanRow], list[dict[str, Any]]]:
     """Plan rows per pair and budget, and per pair the extraction's precision and recall."""
     known = known_skills(models_dir)
+    judge = load_judge(models_dir)
     rows, extraction = [], []
     for pair in pairs:
         (jd, jd_chunks), (resume, resume_chunks) = pipeline_chunks(pair, folder, models_dir)
-        assessment = assess(jd, jd_chunks, resume, resume_chunks, known)
+        assessment = assess(jd, jd_chunks, resume, resume_chunks, known, judge=judge)
         chunks = {jd.id: jd_chunks, resume.id: resume_chunks}
         required = {r.skill for r in assessment.job.required_skills}
         names = {r.skill: r.name for r in (*assessment.job.required_skills, *assessment.job.preferred_skills)}

@@ -27,6 +27,7 @@ from doclane.infra.runtime import Services
 from doclane.infra.store.base import Store
 from doclane.interviews import ASSESSMENT_VERSION, assess
 from doclane.interviews.exceptions import DocumentFailed, DocumentNotReady
+from doclane.interviews.judge import load_judge
 from doclane.interviews.live import Hooks, LiveInterview, LiveInterviews, ProtocolError
 from doclane.interviews.plan import PLAN_VERSION, plan_questions
 from doclane.interviews.profiles import statements
@@ -73,8 +74,12 @@ async def _assessment(services: Services, user: User, job_id: str, resume_id: st
                       ) -> tuple[Assessment, list[ChunkRecord]]:
     job, job_chunks = await _finished(services.store, user, job_id, "job description")
     resume, resume_chunks = await _finished(services.store, user, resume_id, "resume")
-    known = known_skills(services.settings.models_dir)
-    return assess(job, job_chunks, resume, resume_chunks, known), job_chunks
+    models_dir = services.settings.models_dir
+    known = known_skills(models_dir)
+    # the parse and the skill model are CPU work: off the event loop
+    judge = await asyncio.to_thread(load_judge, models_dir)
+    assessment = await asyncio.to_thread(assess, job, job_chunks, resume, resume_chunks, known, None, judge)
+    return assessment, job_chunks
 
 
 def _default_provider(services: Services) -> str:

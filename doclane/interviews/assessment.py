@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from doclane.interviews.profiles import Mention, candidate_profile, job_profile, shown, skill_mentions
+from doclane.interviews.profiles import Judge, Mention, candidate_profile, job_profile, shown, skill_mentions
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.enrichment import DocType
 from doclane.schemas.interviews import Assessment, FitBreakdown, FocusArea, SkillMatch, SkillRequirement
@@ -45,9 +45,11 @@ def _coverage(matches: list[SkillMatch]) -> float | None:
 
 def assess(job_doc: DocumentRecord, job_chunks: Sequence[ChunkRecord],
            resume_doc: DocumentRecord, resume_chunks: Sequence[ChunkRecord],
-           known: frozenset[str] = frozenset(), now: datetime | None = None) -> Assessment:
-    """``known`` is the skill lexicon (:func:`~doclane.interviews.skills.known_skills`)."""
-    job = job_profile(job_doc, job_chunks, known)
+           known: frozenset[str] = frozenset(), now: datetime | None = None,
+           judge: Judge | None = None) -> Assessment:
+    """``known`` is the skill lexicon (:func:`~doclane.interviews.skills.known_skills`), ``judge``
+    the trained job description skill model (:func:`~doclane.interviews.judge.load_judge`)."""
+    job = job_profile(job_doc, job_chunks, known, judge)
     wanted = [*job.required_skills, *job.preferred_skills]
     names = [(r.skill, r.name) for r in wanted]
     mentions = skill_mentions(resume_doc.id, resume_chunks, known, names)

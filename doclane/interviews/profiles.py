@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from doclane.interviews.requirements import (
     BULLET,
@@ -33,7 +34,8 @@ from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.enrichment import EntityLabel
 from doclane.schemas.interviews import CandidateProfile, JobProfile, SkillRequirement, SourceSpan, SpanItem
 
-__all__ = ["Mention", "candidate_profile", "job_profile", "shown", "skill_mentions", "statements"]
+__all__ = ["Judge", "Mention", "candidate_profile", "is_preferred", "job_profile", "shown", "skill_mentions",
+           "statements"]
 
 
 #: A statement in which the employer or the candidate speaks or is spoken to (*we use Python*).
@@ -181,8 +183,9 @@ def _outermost(mentions: dict[str, list[Mention]]) -> dict[str, list[Mention]]:
     return kept
 
 
-def _is_preferred(mention: Mention) -> bool:
-    return is_wish(mention.statement, mention.heading, mention.offset)
+def is_preferred(mentions: Sequence[Mention]) -> bool:
+    """A job description wishes for the skill when every statement naming it says so."""
+    return all(is_wish(m.statement, m.heading, m.offset) for m in mentions)
 
 
 def _seniority(*texts: str | None) -> str | None:
@@ -199,18 +202,29 @@ def _first(mentions: list[Mention]) -> str:
     return mentions[0].name
 
 
-def job_profile(doc: DocumentRecord, chunks: Sequence[ChunkRecord], known: frozenset[str]) -> JobProfile:
+class Judge(Protocol):
+    """What decides which names a job description asks for (:class:`doclane.interviews.judge.SkillJudge`)."""
+
+    def asked(self, doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[str],
+              rule_skills: frozenset[str]) -> dict[str, list[Mention]]: ...
+
+
+def job_profile(doc: DocumentRecord, chunks: Sequence[ChunkRecord], known: frozenset[str],
+                judge: Judge | None = None) -> JobProfile:
     """Required and preferred skills, responsibilities and seniority of a job description.
 
-    A skill is *preferred* when every statement naming it says so (*nice to have*, *a
-    plus*, a *Preferred* heading); otherwise it is required.
+    The rules find the skills; a ``judge`` (the trained model), when given, decides among
+    them and the other names of the JD. A skill is *preferred* when every statement naming
+    it says so (*nice to have*, *a plus*, a *Preferred* heading); otherwise it is required.
     """
     also = [*asked_skills(chunks, known), *phrase_skills(chunks, known)]
     mentions = _outermost(skill_mentions(doc.id, chunks, known, also, lenient=True))
+    if judge is not None:
+        mentions = judge.asked(doc.id, chunks, known, frozenset(mentions))
     required: list[SkillRequirement] = []
     preferred: list[SkillRequirement] = []
     for skill, found in mentions.items():
-        wish = all(_is_preferred(m) for m in found)
+        wish = is_preferred(found)
         requirement = SkillRequirement(skill=skill, name=_first(found), required=not wish,
                                        evidence=[m.span for m in found[:3]])
         (preferred if wish else required).append(requirement)

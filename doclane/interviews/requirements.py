@@ -50,7 +50,8 @@ from doclane.interviews.phrases import asked_phrases
 from doclane.interviews.skills import canonical, clean_skill, generic, surface_pattern
 from doclane.schemas.documents import ChunkRecord
 
-__all__ = ["BULLET", "asked_skills", "asks", "duty_verb", "heading_at", "is_wish", "name_parts",
+__all__ = ["BULLET", "asked_skills", "asks", "candidates_in", "duty_verb", "heading_at", "is_wish",
+           "name_parts",
            "phrase_skills", "section_kind", "skill_name", "statement_at", "statements", "without_version"]
 
 #: Words that make a job description's statement a wish rather than a requirement.
@@ -313,7 +314,7 @@ def _pattern(skill: str) -> re.Pattern[str]:
     return surface_pattern(skill)
 
 
-def _candidates(text: str, known: frozenset[str]) -> list[str]:
+def candidates_in(text: str, known: frozenset[str]) -> list[str]:
     """Known skills some run of words of ``text`` names (aliases resolved): the only ones
     worth a pattern, so a lexicon of a thousand skills costs a few lookups per word."""
     words = text.split()
@@ -339,7 +340,7 @@ def asked_skills(chunks: Sequence[ChunkRecord], known: frozenset[str]) -> list[t
                 asking.append(chunk.text[a:b])
     text = "\n".join(asking)
     matches = []
-    for skill in _candidates(text, known):
+    for skill in candidates_in(text, known):
         for match in _pattern(skill).finditer(text):
             if skill in _ORDINARY_WORDS and not match.group(0)[:1].isupper():
                 continue  # "other teams", "a swift reply": words, not Teams or Swift

@@ -1,0 +1,1 @@
+"""The job-description skill model: which named things a job description asks of a candidate."""
