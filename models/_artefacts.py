@@ -7,15 +7,19 @@ its place and renames it there, so processes that race to build one never see ha
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
-__all__ = ["ROOT", "fingerprint", "named", "publish"]
+__all__ = ["ROOT", "build_command", "fingerprint", "named", "publish", "publish_model"]
 
 #: The repository; input files are hashed under their path relative to it.
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,3 +63,29 @@ def publish(target: Path, write: Callable[[Path], None], *, force: bool = False)
     except OSError:  # another process finished first: its artefact is the same one
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def publish_model(target: Path, model: Any, manifest: dict[str, Any], *, force: bool = False) -> Path:
+    """:func:`publish` a model saved with ``joblib`` (``model.joblib``) and its ``manifest.json``."""
+    import joblib
+
+    def write(folder: Path) -> None:
+        joblib.dump(model, folder / "model.joblib")
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+    return publish(target, write, force=force)
+
+
+def build_command(description: str, build: Callable[..., Path],
+                  argv: Sequence[str] | None = None) -> tuple[Path, dict[str, Any], float]:
+    """A ``models.<kind>.train`` command's common part: ``--force``, build into the settings'
+    models directory, and (the artefact, its manifest, the seconds it took)."""
+    from doclane.infra.settings import get_settings
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--force", action="store_true", help="retrain even if the artefact exists")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    path = build(get_settings().models_dir, force=args.force)
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    return path, manifest, time.perf_counter() - started

@@ -28,7 +28,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -48,7 +47,6 @@ from doclane.ai._sentiment import (
     sentence_units,
 )
 from doclane.ai._sentiment_model import (
-    MANIFEST_FILE,
     MODEL_FILE,
     SentenceModel,
     dense_features,
@@ -57,7 +55,7 @@ from doclane.ai._sentiment_model import (
 )
 from doclane.ai.local import judged_segments
 from doclane.extraction import SNIFF_BYTES, chunk_document, extract, sniff_content_type
-from models._artefacts import ROOT, named, publish
+from models._artefacts import ROOT, named, publish_model
 from models._artefacts import fingerprint as fingerprint_of
 
 __all__ = ["CLASSES", "DATA", "DOCUMENTS", "VERSION", "TrainingDocument", "artefact_dir", "build",
@@ -255,8 +253,4 @@ def build(models_dir: Path, *, force: bool = False) -> Path:
         "build_s": round(time.perf_counter() - started, 1),
     }
 
-    def write(folder: Path) -> None:
-        joblib.dump(parts, folder / MODEL_FILE)
-        (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-
-    return publish(target, write, force=force)
+    return publish_model(target, parts, manifest, force=force)
