@@ -85,7 +85,7 @@ def assess(job_doc: DocumentRecord, job_chunks: Sequence[ChunkRecord],
         breakdown=breakdown,
         focus_areas=_focus_areas(matches),
         warnings=warnings,
-        version=ASSESSMENT_VERSION,
+        version=ASSESSMENT_VERSION if judge is None else f"{ASSESSMENT_VERSION}+{judge.version}",
     )
 
 

@@ -1,15 +1,16 @@
 """A learnt judge of which named things a job description asks of a candidate.
 
-The rules (:mod:`doclane.interviews.requirements`) were written from the job descriptions
-they were tuned on, and on job descriptions written in other voices they found 71% of the
-skills a recruiter lists. The judge widens the net and lets a model trained on many writers'
-job descriptions decide: every *candidate* name is gathered (what the rules keep, the NER
-model's SKILL spans, the lexicon's names anywhere, and the noun phrases of every statement
-with their shorter runs of words), described by where and how the JD names it (its part of
-the JD, the words before and after it, whether its statement asks something, is a wish,
-speaks of training or of the company, its shape), and a logistic regression trained by
-``models/jdskills`` says how likely a recruiter would list it. Kept names that every time sit
-inside a longer kept name are dropped, as the rules do.
+The rules (:mod:`doclane.interviews.requirements`) were written from the job descriptions they
+were tuned on; on job descriptions in other voices they found half to three quarters of the
+skills a recruiter lists. The judge widens the net and lets a model trained on many writers' job
+descriptions decide: every *candidate* name is gathered (what the rules keep, the NER model's
+SKILL spans, the lexicon's names anywhere, every noun phrase and every name-shaped run of up to
+five words of a statement), described by where and how the JD names it (its part of the JD, its
+heading's and statement's words, the words before and after it, its place in the parse, whether
+its statement asks something, is a wish, speaks of what the employer provides, its shape, and
+MiniLM's reading of its meaning), and a logistic regression trained by ``models/jdskills`` says
+how likely a recruiter would list it. Of two kept names that overlap in every statement (*CPA*
+and *CPA designation*), the likelier stays.
 
 Features are dictionaries of names (a ``DictVectorizer`` turns them into columns), computed
 here for training and at run time alike, so the two cannot drift.
@@ -81,6 +82,7 @@ def _shape(name: str) -> dict[str, float]:
 
 
 def _context(m: Mention, spans_here: Sequence[tuple[int, int, str]], skill: str) -> set[str]:
+    """Where and how one mention sits: ``spans_here`` are every candidate's mentions in its statement."""
     statement = m.statement
     kind = section_kind(m.heading)
     out = {f"kind={kind}"}
@@ -275,10 +277,13 @@ def _embedder() -> MiniLMEmbedder:
 class SkillJudge:
     """The trained model: a probability per candidate, and the threshold chosen in training."""
 
-    def __init__(self, model: Any, threshold: float, version: str) -> None:
+    def __init__(self, model: Any, threshold: float, version: str,
+                 manifest: dict[str, Any] | None = None) -> None:
         self.model = model
         self.threshold = threshold
         self.version = version
+        #: What training wrote beside the model (its selection's figures, its writers).
+        self.manifest = manifest or {}
 
     def probabilities(self, features: Sequence[dict[str, float]]) -> list[float]:
         if not features:
@@ -324,7 +329,8 @@ def _load(path: Path) -> SkillJudge:
     import joblib
 
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    return SkillJudge(joblib.load(path / "model.joblib"), float(manifest["threshold"]), manifest["version"])
+    return SkillJudge(joblib.load(path / "model.joblib"), float(manifest["threshold"]), manifest["version"],
+                      manifest)
 
 
 def load_judge(models_dir: Path) -> SkillJudge | None:

@@ -205,6 +205,9 @@ def _first(mentions: list[Mention]) -> str:
 class Judge(Protocol):
     """What decides which names a job description asks for (:class:`doclane.interviews.judge.SkillJudge`)."""
 
+    #: Named in the assessment's version, beside the rules'.
+    version: str
+
     def asked(self, doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[str],
               rule_skills: frozenset[str]) -> dict[str, list[Mention]]: ...
 

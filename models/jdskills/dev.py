@@ -17,34 +17,26 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.interview_quality import _hand_prf
-from bench.interview_set import Pair, pipeline_document
+from bench.interview_quality import extraction_rows
+from bench.interview_set import Pair
 from doclane.infra.settings import Settings
 from doclane.interviews.judge import SkillJudge, load_judge
-from doclane.interviews.profiles import Judge, job_profile
-from doclane.interviews.skills import known_skills
+from doclane.interviews.profiles import Judge
 from models.jdskills.pipeline import VERSION, examples, fit, rows, select
-from models.jdskills.sets import JDS, TEST, folder_items, training_items
+from models.jdskills.sets import TEST, folder_items, jd_folders, training_items
 
 
 def score(items: Sequence[Pair], models_dir: Path, judge: Judge | None, verbose: bool,
           named: bool) -> tuple[int, int, int, int]:
     """(hand-listed required found, hand-listed required, extracted accepted, extracted)."""
-    known = known_skills(models_dir)
-    found = listed = correct = hand = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for item in items:
-            doc, chunks = pipeline_document(item.jd, Path(tmp), models_dir)
-            job = job_profile(doc, chunks, known, judge)
-            required = {r.skill for r in job.required_skills}
-            f, n, c = _hand_prf(item, [frozenset({s}) for s in required])
-            found, listed, correct, hand = found + f, listed + n, correct + c, hand + len(item.required)
-            if verbose and named:
-                acceptable = set().union(*item.required, *item.also_ok, *item.preferred)
-                missed = [sorted(n)[0] for n in item.required if not n & required]
-                wrong = sorted(s for s in required if s not in acceptable)
-                print(f"  {item.id} {item.role}: {f}/{len(item.required)}; missed {missed}; wrong {wrong}")
-    return found, hand, correct, listed
+        rows = extraction_rows(items, Path(tmp), models_dir, judge)
+    if verbose and named:
+        for r in rows:
+            print(f"  {r['pair']} {r['role']}: {r['found']}/{r['hand_required']}; missed {r['missed']}; "
+                  f"wrong {r['wrong']}")
+    return (sum(r["found"] for r in rows), sum(r["hand_required"] for r in rows),
+            sum(r["correct"] for r in rows), sum(r["extracted"] for r in rows))
 
 
 def _line(name: str, counts: tuple[int, int, int, int]) -> str:
@@ -60,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--left-out", action="store_true")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    folders = args.folders or sorted(p.name for p in JDS.iterdir() if p.is_dir() and p.name != TEST)
+    folders = args.folders or [name for name in jd_folders() if name != TEST]
     models_dir = Settings().models_dir
     judge: Judge | None = load_judge(models_dir) if args.judge else None
     data = examples(training_items(), models_dir) if args.left_out else []

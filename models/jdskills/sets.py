@@ -11,7 +11,7 @@ from functools import cache
 
 from bench.interview_set import DATA, Pair, names_of, pairs
 
-__all__ = ["JDS", "TEST", "folder_items", "heldout_pairs", "training_items", "writer_of"]
+__all__ = ["JDS", "TEST", "folder_items", "heldout_pairs", "jd_folders", "training_items", "writer_of"]
 
 JDS = DATA / "jds"
 #: The folder only ever scored, never read by whoever changes the extraction.
@@ -32,11 +32,17 @@ def heldout_pairs() -> tuple[Pair, ...]:
     return tuple(p for p in pairs() if p.id in held)
 
 
+def jd_folders() -> list[str]:
+    """The JD-only sets that have their labels, ``test`` last."""
+    folders = sorted(p.name for p in JDS.iterdir() if (p / "labels.json").is_file()) if JDS.is_dir() else []
+    return sorted(folders, key=lambda name: (name == TEST, name))
+
+
 def training_items() -> tuple[Pair, ...]:
     """Every labelled JD a model may learn from: the pairs not held out, and the JD-only sets
     but the test one."""
     held = {p.id for p in heldout_pairs()}
-    folders = sorted(p.name for p in JDS.iterdir() if (p / "labels.json").is_file() and p.name != TEST)
+    folders = [name for name in jd_folders() if name != TEST]
     return (*(p for p in pairs() if p.id not in held), *(i for f in folders for i in folder_items(f)))
 
 
