@@ -27,6 +27,7 @@ from bench.interview_quality import (
     PlanRow,
     answer_score,
     concordance,
+    extraction_rows,
     metamorphic,
     plan_rows,
     second_recruiter,
@@ -34,8 +35,10 @@ from bench.interview_quality import (
 from bench.interview_set import answers, pairs, split
 from bench.interview_speed import SpeedRun, run_speed, summary
 from doclane.infra.settings import Settings
+from doclane.interviews.judge import load_judge
 from doclane.interviews.plan import PLAN_VERSION
 from doclane.interviews.report import RUBRIC_VERSION
+from models.jdskills.sets import JDS, TEST, folder_items, heldout_pairs, jd_folders
 
 RESULTS = Path(__file__).parent / "results"
 #: The groups of pairs the extraction is reported on, by the key of ``pairs.json`` naming them:
@@ -121,6 +124,42 @@ def _plans(rows: list[PlanRow], extraction: list[dict[str, Any]],
     }
 
 
+def _counts(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    found, hand = sum(r["found"] for r in rows), sum(r["hand_required"] for r in rows)
+    correct, extracted = sum(r["correct"] for r in rows), sum(r["extracted"] for r in rows)
+    return {"recall": round(found / hand, 3) if hand else 0.0,
+            "precision": round(correct / extracted, 3) if extracted else 0.0,
+            "found": found, "hand_required": hand, "correct": correct, "extracted": extracted}
+
+
+def _jd_sets(folder: Path, models_dir: Path) -> dict[str, Any]:
+    """JD skill extraction on other writers' job descriptions (``models/interviews/jds``) and on
+    the blind pairs: the rules alone against the rules with the trained skill model, next to a
+    second reader's lists. A set the model was trained on is reported with the model trained
+    without its writer (from the artefact's manifest); ``test`` and the blind pairs only by count."""
+    judge = load_judge(models_dir)
+    manifest = judge.manifest if judge is not None else {}
+    left_out = manifest.get("required_skills_writer_left_out", {})
+    sets: dict[str, Any] = {}
+    named = [(name, folder_items(name)) for name in jd_folders()]
+    for name, items in [*named, ("heldout_pairs", heldout_pairs())]:
+        rules = extraction_rows(items, folder, models_dir, None)
+        second_path = JDS / name / "second.json"
+        lists = (_second_lists() if name == "heldout_pairs" else
+                 json.loads(second_path.read_text(encoding="utf-8"))["lists"] if second_path.exists() else {})
+        entry: dict[str, Any] = {
+            "jds": len(items), "rules": _counts(rules),
+            "second_reader": _counts(second_recruiter(items, lists)) if lists else None,
+            "trained_on": name in manifest.get("writers", []),
+        }
+        if entry["trained_on"]:
+            entry["model_writer_left_out"] = left_out.get(name)
+        elif judge is not None:
+            entry["model"] = _counts(extraction_rows(items, folder, models_dir, judge))
+        sets[name] = entry
+    return {"model": manifest.get("version"), "threshold": manifest.get("threshold"), "sets": sets}
+
+
 def _scoring() -> dict[str, Any]:
     halves = split()
     result: dict[str, Any] = {}
@@ -182,6 +221,37 @@ def _row(label: str, values: dict[str, float]) -> str:
     return f"| {label} | " + " | ".join(str(c) for c in cells) + " |"
 
 
+def _pr(values: dict[str, Any] | None) -> str:
+    return f"{values['recall']:.1%} / {values['precision']:.1%}" if values else "—"
+
+
+def _jd_sets_markdown(jd_sets: dict[str, Any] | None) -> list[str]:
+    if not jd_sets:
+        return []
+    lines = [
+        "",
+        "## JD skills on other writers' job descriptions",
+        "",
+        "Required skills, recall / precision, scored as above, by the rules alone and with the skill "
+        f"model (`{jd_sets['model']}`, threshold {jd_sets['threshold']}, `models/jdskills`), next to a "
+        "second reader's lists written blind to the first. JD-only sets (`models/interviews/jds`), each by "
+        "its own writer; the model learnt from the sets marked *trained on*, whose model figure is the one "
+        "of a model trained without that writer (leaving one writer out). "
+        f"`{TEST}` and the held-out pairs were never trained or tuned on, and are reported by count only.",
+        "",
+        "| set | JDs | required skills | rules | skill model | second reader |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, entry in jd_sets["sets"].items():
+        label = ("held-out pairs (p44-p51, blind)" if name == "heldout_pairs"
+                 else f"{name} (blind)" if name == TEST else f"{name} (trained on)")
+        model = (f"{_pr(entry.get('model_writer_left_out'))} (writer left out)" if entry["trained_on"]
+                 else _pr(entry.get("model")))
+        lines.append(f"| {label} | {entry['jds']} | {entry['rules']['hand_required']} | "
+                     f"{_pr(entry['rules'])} | {model} | {_pr(entry['second_reader'])} |")
+    return lines
+
+
 def _markdown(result: dict[str, Any]) -> str:
     plans, scoring, speed = result["plans"], result["scoring"], result.get("speed")
     lines = [
@@ -234,6 +304,7 @@ def _markdown(result: dict[str, Any]) -> str:
             f"- {e['pair']} {e['role']}: {e['found']}/{e['hand_required']} found; missed "
             f"{', '.join(e['missed']) or '—'}; wrong {', '.join(e['wrong']) or '—'}"
         )
+    lines += _jd_sets_markdown(result.get("jd_sets"))
     lines += [
         "",
         "## Scoring",
@@ -328,6 +399,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         rows, extraction = plan_rows(pairs(), Path(folder), settings.models_dir)
         result["plans"] = _plans(rows, extraction, second_recruiter(pairs(), _second_lists()))
+        result["jd_sets"] = _jd_sets(Path(folder), settings.models_dir)
         result["scoring"] = _scoring()
         if args.keep_speed:
             last = json.loads((RESULTS / "interview.json").read_text())

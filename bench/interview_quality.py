@@ -20,16 +20,27 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from bench.interview_set import LABELS, Answer, Pair, add_concept, names_of, pipeline_chunks, rename
+from bench.interview_set import (
+    LABELS,
+    Answer,
+    Pair,
+    add_concept,
+    names_of,
+    pipeline_chunks,
+    pipeline_document,
+    rename,
+)
 from doclane.interviews import assess
 from doclane.interviews.judge import load_judge
 from doclane.interviews.plan import plan_questions
+from doclane.interviews.profiles import Judge, job_profile
 from doclane.interviews.report import score_answer
 from doclane.interviews.skills import known_skills, surface_pattern
 from doclane.schemas.documents import ChunkRecord
-from doclane.schemas.interviews import Assessment, PlannedQuestion, SourceSpan
+from doclane.schemas.interviews import Assessment, JobProfile, PlannedQuestion, SourceSpan
 
-__all__ = ["BUDGETS", "PlanRow", "answer_score", "concordance", "metamorphic", "plan_rows",
+__all__ = ["BUDGETS", "PlanRow", "answer_score", "concordance", "extraction_row", "extraction_rows",
+           "metamorphic", "plan_rows",
            "second_recruiter", "span_errors"]
 
 BUDGETS = (3, 6, 10)
@@ -110,6 +121,36 @@ def second_recruiter(pairs: Sequence[Pair], lists: dict[str, dict[str, list[str]
     return out
 
 
+def extraction_row(pair: Pair, job: JobProfile) -> dict[str, Any]:
+    """A job profile's required skills against the pair's hand lists: found, missed and wrong."""
+    required = {r.skill for r in job.required_skills}
+    found, extracted_n, correct = _hand_prf(pair, [frozenset({name}) for name in required])
+    acceptable = set().union(*pair.required, *pair.also_ok, *pair.preferred)
+    return {
+        "pair": pair.id,
+        "role": pair.role,
+        "hand_required": len(pair.required),
+        "found": found,
+        "extracted": extracted_n,
+        "correct": correct,
+        "missed": [sorted(n)[0] for n in pair.required if not n & required],
+        "wrong": sorted(s for s in required if s not in acceptable),
+        "preferred_extracted": sorted(r.skill for r in job.preferred_skills),
+    }
+
+
+def extraction_rows(items: Sequence[Pair], folder: Path, models_dir: Path,
+                    judge: Judge | None) -> list[dict[str, Any]]:
+    """:func:`extraction_row` of each JD of ``items`` read by the pipeline's pieces, then the
+    rules alone (``judge`` ``None``) or the rules and the trained skill model."""
+    known = known_skills(models_dir)
+    rows = []
+    for item in items:
+        doc, chunks = pipeline_document(item.jd, folder, models_dir)
+        rows.append(extraction_row(item, job_profile(doc, chunks, known, judge)))
+    return rows
+
+
 def plan_rows(
     pairs: Sequence[Pair], folder: Path, models_dir: Path
 ) -> tuple[list[PlanRow], list[dict[str, Any]]]:
@@ -123,24 +164,7 @@ def plan_rows(
         chunks = {jd.id: jd_chunks, resume.id: resume_chunks}
         required = {r.skill for r in assessment.job.required_skills}
         names = {r.skill: r.name for r in (*assessment.job.required_skills, *assessment.job.preferred_skills)}
-        found, extracted_n, correct = _hand_prf(pair, [frozenset({name}) for name in required])
-        extraction.append(
-            {
-                "pair": pair.id,
-                "role": pair.role,
-                "hand_required": len(pair.required),
-                "found": found,
-                "extracted": extracted_n,
-                "correct": correct,
-                "missed": [sorted(n)[0] for n in pair.required if not n & required],
-                "wrong": sorted(
-                    s
-                    for s in required
-                    if s not in set().union(*pair.required, *pair.also_ok, *pair.preferred)
-                ),
-                "preferred_extracted": sorted(r.skill for r in assessment.job.preferred_skills),
-            }
-        )
+        extraction.append(extraction_row(pair, assessment.job))
         text = "\n".join(c.text for c in (*jd_chunks, *resume_chunks))
         for budget in BUDGETS:
             plan = plan_questions(assessment, budget)
