@@ -361,7 +361,8 @@ def is_wish(statement: str, heading: str, offset: int = -1) -> bool:
     """The job description wishes for the skill rather than requiring it: its heading says so,
     a label before a colon does (*Nice to have: ...*), or its own clause or a later one does
     (*Kafka, RabbitMQ or similar is a plus*); *ideally* and *preferably* only reach forward
-    (*PLC systems, ideally Siemens*: PLC is required, Siemens preferred). ``offset`` is where the
+    (*PLC systems, ideally Siemens*: PLC is required, Siemens preferred) unless they end the
+    statement (*IOSH Managing Safely, ideally*). ``offset`` is where the
     skill starts in ``statement`` (``-1``: anywhere, the whole statement decides)."""
     if _PREFERRED.search(heading) or _WISH_LABEL.match(heading.split(" / ")[-1]):
         return True
@@ -375,6 +376,8 @@ def is_wish(statement: str, heading: str, offset: int = -1) -> bool:
         clause = statement[start:end]
         if end <= offset or not _PREFERRED.search(clause):
             continue
-        if start <= offset or not _FORWARD_ONLY.match(clause):
+        forward = _FORWARD_ONLY.match(clause)
+        # "IOSH Managing Safely, ideally.": the word ends the statement, so it looks back
+        if start <= offset or not forward or not clause[forward.end():].strip(EDGES):
             return True
     return False

@@ -186,6 +186,15 @@ def test_a_requirement_names_the_thing_not_what_is_done_with_it_or_where() -> No
                 "freertos preferably"} & (required | preferred)
 
 
+def test_ideally_after_a_name_wishes_for_that_name_and_before_one_only_for_what_follows() -> None:
+    job = _job(("What you bring", "- Terraform, ideally.\n"
+                                  "- Docker, preferably\n"
+                                  "- Python, ideally with pandas."))
+    required, preferred = _required(job), _preferred(job)
+    assert {"terraform", "docker", "pandas"} <= preferred, preferred
+    assert "python" in required, required
+
+
 def test_prose_that_seeks_someone_asks_for_what_they_can_do_and_wishes_in_the_conditional() -> None:
     job = _job(("Who we're after", "We're after a researcher who can plan and run usability tests and diary "
                                    "studies. Are a confident communicator. Sound understanding of IFRS and "
