@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from doclane.schemas.documents import DocumentPublic
-from doclane.schemas.events import Event, Priority
+from doclane.schemas.events import Event, Priority, Timestamp
 
 __all__ = [
     "ADMIN_ACTIONS_TOPIC",
@@ -112,7 +111,7 @@ class DeadLetterItem(BaseModel):
     error: str
     category: str | None
     attempts: int
-    failed_at: datetime
+    failed_at: Timestamp
     redriven: bool
     #: Where the dead letter sits on ``document.dlq``.
     partition: int
@@ -132,7 +131,7 @@ class AuditEntry(BaseModel):
     topic: str
     partition: int
     offset: int
-    timestamp: datetime | None
+    timestamp: Timestamp | None
     key: str
     #: The event's model: DocumentUploaded, ChunkReady, StatusEvent, AdminAction, ...
     type: str

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
 
 from doclane.schemas.documents import DocumentPublic
-from doclane.schemas.events import DocumentStatus, Progress, Stage
+from doclane.schemas.events import DocumentStatus, Progress, Stage, Timestamp
 
 __all__ = [
     "DocumentList",
@@ -61,7 +59,7 @@ class DocumentStatusPublic(BaseModel):
     stage: Stage | None = None
     progress: Progress | None = None
     seq: int
-    updated_at: datetime
+    updated_at: Timestamp
     detail: str | None = None
     #: The failure reason, or the error the current attempt is retrying after.
     error: str | None = None

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
 
 from doclane.schemas.analysis import ChunkAnalysis, DocumentAnalysis
 from doclane.schemas.enrichment import Classification, DocType, Entity, EntityRollup
-from doclane.schemas.events import DocumentStatus, Priority, StatusEvent, utcnow
+from doclane.schemas.events import DocumentStatus, Priority, StatusEvent, Timestamp, utcnow
 from doclane.schemas.experiments import ExperimentAssignment
 from doclane.schemas.extraction import Chunk
 
@@ -29,8 +27,8 @@ class DocumentBase(BaseModel):
     sha256: str
     priority: Priority = Priority.NORMAL
     status: DocumentStatus = DocumentStatus.PENDING
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: Timestamp = Field(default_factory=utcnow)
+    updated_at: Timestamp = Field(default_factory=utcnow)
     title: str | None = None
     page_count: int | None = None
     chunk_count: int | None = None
@@ -72,10 +70,10 @@ class DocumentDetail(DocumentPublic):
 class ChunkRecord(Chunk):
     document_id: str
     analysis: ChunkAnalysis | None = None
-    analyzed_at: datetime | None = None
+    analyzed_at: Timestamp | None = None
     aggregated: bool = False
     #: When the indexer stored the chunk's passages in the search index.
-    indexed_at: datetime | None = None
+    indexed_at: Timestamp | None = None
     #: The aggregator counted the chunk's indexing.
     index_aggregated: bool = False
     #: Named entities of the chunk's text (offsets into it), found by the indexer.
@@ -84,5 +82,5 @@ class ChunkRecord(Chunk):
 
 class ChunkPublic(Chunk):
     analysis: ChunkAnalysis | None = None
-    analyzed_at: datetime | None = None
-    indexed_at: datetime | None = None
+    analyzed_at: Timestamp | None = None
+    indexed_at: Timestamp | None = None

@@ -9,9 +9,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer
 
 from doclane.schemas.analysis import DocumentAnalysis
 from doclane.schemas.enrichment import EntityRollup
@@ -33,12 +33,22 @@ __all__ = [
     "Stage",
     "StatusChange",
     "StatusEvent",
+    "Timestamp",
     "Topics",
     "chunk_ready_topic",
     "utcnow",
 ]
 
 SCHEMA_VERSION = 1
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+#: A datetime written in JSON always with its fraction (``...:47.000000Z``, not ``...:47Z``), so
+#: timestamps sort as text the way they sort in time.
+Timestamp = Annotated[datetime, PlainSerializer(_iso, return_type=str, when_used="json")]
 
 
 def utcnow() -> datetime:
@@ -96,7 +106,7 @@ class Stage(StrEnum):
 class Event(BaseModel):
     schema_version: int = SCHEMA_VERSION
     event_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
-    produced_at: datetime = Field(default_factory=utcnow)
+    produced_at: Timestamp = Field(default_factory=utcnow)
 
 
 class DocumentUploaded(Event):
@@ -208,7 +218,7 @@ class StatusEvent(StatusChange, Event):
     owner: str
     seq: int
     cursor: int
-    timestamp: datetime = Field(default_factory=utcnow)
+    timestamp: Timestamp = Field(default_factory=utcnow)
     #: A placeholder left in the owner's cursor sequence by a deleted document:
     #: it holds no content and is never streamed, it only keeps cursors gapless.
     tombstone: bool = False

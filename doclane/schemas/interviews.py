@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from doclane.schemas.events import Event
+from doclane.schemas.events import Event, Timestamp
 
 __all__ = [
     "AnswerSpan", "Assessment", "AssessmentRequest", "CandidateProfile", "Criterion", "FitBreakdown",
@@ -148,7 +148,7 @@ class Turn(BaseModel):
     ref: str | None = None
     #: The candidate cut the reply off: ``text`` is what was heard of it.
     interrupted: bool = False
-    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    at: Timestamp = Field(default_factory=lambda: datetime.now(UTC))
 
 
 class InterviewStats(BaseModel):
@@ -197,9 +197,9 @@ class InterviewSession(BaseModel):
     job_lines: list[str] = Field(default_factory=list)
     #: Which skills the job requires (the rest of ``skill_names`` are preferred).
     required_skills: list[str] = Field(default_factory=list)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
+    created_at: Timestamp = Field(default_factory=lambda: datetime.now(UTC))
+    started_at: Timestamp | None = None
+    ended_at: Timestamp | None = None
     #: Seconds the interview was paused (not counted against its duration).
     paused_s: float = 0
     #: The last server message's seq: numbering goes on from here after a gateway restart.
@@ -261,7 +261,7 @@ class InterviewReport(BaseModel):
     recommendation: Literal["strong_yes", "yes", "lean_no", "no"]
     provider: str
     rubric_version: str
-    generated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    generated_at: Timestamp = Field(default_factory=lambda: datetime.now(UTC))
 
 
 class InterviewSummary(BaseModel):
@@ -275,8 +275,8 @@ class InterviewSummary(BaseModel):
     questions: int
     answers: int
     fit_score: float | None
-    created_at: datetime
-    ended_at: datetime | None
+    created_at: Timestamp
+    ended_at: Timestamp | None
 
     @classmethod
     def of(cls, session: InterviewSession) -> InterviewSummary:
