@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from typing import Annotated, Any
 
@@ -70,6 +71,11 @@ async def _finished(store: Store, user: User, document_id: str, role: str
     return doc, await store.list_chunks(doc.id)
 
 
+#: The skill model, found once per process: finding it hashes its training inputs (~15 ms), and it
+#: does not change under a running gateway.
+_judge = functools.cache(load_judge)
+
+
 async def _assessment(services: Services, user: User, job_id: str, resume_id: str
                       ) -> tuple[Assessment, list[ChunkRecord]]:
     job, job_chunks = await _finished(services.store, user, job_id, "job description")
@@ -77,7 +83,7 @@ async def _assessment(services: Services, user: User, job_id: str, resume_id: st
     models_dir = services.settings.models_dir
     known = known_skills(models_dir)
     # the parse and the skill model are CPU work: off the event loop
-    judge = await asyncio.to_thread(load_judge, models_dir)
+    judge = await asyncio.to_thread(_judge, models_dir)
     assessment = await asyncio.to_thread(assess, job, job_chunks, resume, resume_chunks, known, None, judge)
     return assessment, job_chunks
 
