@@ -8,9 +8,10 @@ SKILL spans, the lexicon's names anywhere, every noun phrase and every name-shap
 five words of a statement), described by where and how the JD names it (its part of the JD, its
 heading's and statement's words, the words before and after it, its place in the parse, whether
 its statement asks something, is a wish, speaks of what the employer provides, its shape, and
-MiniLM's reading of its meaning), and a logistic regression trained by ``models/jdskills`` says
-how likely a recruiter would list it. Of two kept names that overlap in every statement (*CPA*
-and *CPA designation*), the likelier stays.
+MiniLM's reading of its meaning, and how often recruiters of other writers' job descriptions
+listed the same name and names ending in the same word: :class:`NamePriors`), and a logistic
+regression trained by ``models/jdskills`` says how likely a recruiter would list it. Of two
+kept names that overlap in every statement (*CPA* and *CPA designation*), the likelier stays.
 
 Features are dictionaries of names (a ``DictVectorizer`` turns them into columns), computed
 here for training and at run time alike, so the two cannot drift.
@@ -21,7 +22,9 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,7 +39,7 @@ from doclane.interviews.skills import canonical, generic
 from doclane.schemas.documents import ChunkRecord
 from doclane.schemas.enrichment import EntityLabel
 
-__all__ = ["KIND", "Candidates", "SkillJudge", "candidate_features", "decide", "load_judge"]
+__all__ = ["KIND", "Candidates", "NamePriors", "SkillJudge", "candidate_features", "decide", "load_judge"]
 
 logger = logging.getLogger(__name__)
 
@@ -274,29 +277,85 @@ def _embedder() -> MiniLMEmbedder:
     return MiniLMEmbedder(threads=1)
 
 
+#: How many candidates' worth of the base rate a name's own count is smoothed towards.
+_PRIOR_SMOOTHING = 5
+
+
+@dataclass(frozen=True)
+class NamePriors:
+    """How often the recruiters of the training job descriptions listed a candidate name, and any
+    name ending in its last word (*... act*, *... licence*, *... skills*): per key, (times it was a
+    candidate, times a recruiter listed it), and the share of all candidates listed.
+
+    The model learns how far to trust these from rows whose counts leave their own writer out,
+    as a new writer's job description meets them at run time."""
+
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    base: float = 0.0
+
+    @staticmethod
+    def keys(skill: str) -> tuple[str, str]:
+        return f"name:{skill}", f"last:{skill.split()[-1]}"
+
+    @classmethod
+    def tally(cls, labelled: Iterable[tuple[str, int]]) -> NamePriors:
+        """The priors of ``(canonical name, 1 when listed else 0)`` pairs."""
+        seen: Counter[str] = Counter()
+        listed: Counter[str] = Counter()
+        total = positives = 0
+        for skill, label in labelled:
+            total, positives = total + 1, positives + label
+            for key in cls.keys(skill):
+                seen[key] += 1
+                listed[key] += label
+        return cls({key: (n, listed[key]) for key, n in seen.items()}, positives / max(total, 1))
+
+    def without(self, other: NamePriors) -> NamePriors:
+        """These counts less ``other``'s (which were tallied from a part of the same rows)."""
+        counts = {}
+        for key, (n, listed) in self.counts.items():
+            less = other.counts.get(key, (0, 0))
+            if n > less[0]:
+                counts[key] = (n - less[0], listed - less[1])
+        total = sum(n for key, (n, _) in counts.items() if key.startswith("name:"))
+        positives = sum(p for key, (_, p) in counts.items() if key.startswith("name:"))
+        return NamePriors(counts, positives / max(total, 1))
+
+    def features(self, skill: str) -> dict[str, float]:
+        out = {}
+        for kind, key in zip(("name", "last"), self.keys(skill), strict=True):
+            n, listed = self.counts.get(key, (0, 0))
+            smoothed = (listed + _PRIOR_SMOOTHING * self.base + 1e-6) / (n + _PRIOR_SMOOTHING)
+            out[f"prior_{kind}"] = math.log(smoothed)
+            out[f"prior_{kind}_seen"] = math.log1p(n)
+        return out
+
+
 class SkillJudge:
     """The trained model: a probability per candidate, and the threshold chosen in training."""
 
     def __init__(self, model: Any, threshold: float, version: str,
-                 manifest: dict[str, Any] | None = None) -> None:
+                 manifest: dict[str, Any] | None = None, priors: NamePriors | None = None) -> None:
         self.model = model
         self.threshold = threshold
         self.version = version
         #: What training wrote beside the model (its selection's figures, its writers).
         self.manifest = manifest or {}
+        self.priors = priors or NamePriors()
 
-    def probabilities(self, features: Sequence[dict[str, float]]) -> list[float]:
-        if not features:
-            return []
-        return [float(p) for p in self.model.predict_proba(list(features))[:, 1]]
+    def probabilities(self, found: Candidates) -> dict[str, float]:
+        """Each candidate's probability of being a skill a recruiter would list."""
+        if not found:
+            return {}
+        skills = list(found)
+        rows = [found[s][0] | self.priors.features(s) for s in skills]
+        return dict(zip(skills, (float(p) for p in self.model.predict_proba(rows)[:, 1]), strict=True))
 
     def asked(self, doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[str],
               rule_skills: frozenset[str]) -> dict[str, list[Mention]]:
         """The skills the job description asks for, each with its mentions."""
         found = candidate_features(doc_id, chunks, known, rule_skills)
-        skills = list(found)
-        probability = dict(zip(skills, self.probabilities([found[s][0] for s in skills]), strict=True))
-        return decide(found, probability, self.threshold)
+        return decide(found, self.probabilities(found), self.threshold)
 
 
 def decide(found: Candidates, probability: dict[str, float], threshold: float) -> dict[str, list[Mention]]:
@@ -329,8 +388,10 @@ def _load(path: Path) -> SkillJudge:
     import joblib
 
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    return SkillJudge(joblib.load(path / "model.joblib"), float(manifest["threshold"]), manifest["version"],
-                      manifest)
+    saved = joblib.load(path / "model.joblib")
+    priors = NamePriors({key: (n, listed) for key, (n, listed) in saved["priors"]["counts"].items()},
+                        float(saved["priors"]["base"]))
+    return SkillJudge(saved["model"], float(manifest["threshold"]), manifest["version"], manifest, priors)
 
 
 def load_judge(models_dir: Path) -> SkillJudge | None:

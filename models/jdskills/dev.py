@@ -20,9 +20,9 @@ from pathlib import Path
 from bench.interview_quality import extraction_rows
 from bench.interview_set import Pair
 from doclane.infra.settings import Settings
-from doclane.interviews.judge import SkillJudge, load_judge
+from doclane.interviews.judge import load_judge
 from doclane.interviews.profiles import Judge
-from models.jdskills.pipeline import VERSION, examples, fit, rows, select
+from models.jdskills.pipeline import examples, fit, rows, select
 from models.jdskills.sets import TEST, folder_items, jd_folders, training_items
 
 
@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.left_out:
             others = [e for e in data if e.writer != name]
             c, threshold, _ = select(others)
-            judge = SkillJudge(fit(rows(others), c), threshold, VERSION)
+            judge = fit(rows(others), c, threshold)
         counts = score(folder_items(name), models_dir, judge, args.verbose, name != TEST)
         print(_line(name, counts), flush=True)
 

