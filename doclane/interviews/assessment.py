@@ -13,7 +13,14 @@ from datetime import datetime
 from doclane.interviews.profiles import Judge, Mention, candidate_profile, job_profile, shown, skill_mentions
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.enrichment import DocType
-from doclane.schemas.interviews import Assessment, FitBreakdown, FocusArea, SkillMatch, SkillRequirement
+from doclane.schemas.interviews import (
+    Assessment,
+    FitBreakdown,
+    FocusArea,
+    JobProfile,
+    SkillMatch,
+    SkillRequirement,
+)
 
 __all__ = ["ASSESSMENT_VERSION", "WEIGHTS", "assess"]
 
@@ -46,10 +53,13 @@ def _coverage(matches: list[SkillMatch]) -> float | None:
 def assess(job_doc: DocumentRecord, job_chunks: Sequence[ChunkRecord],
            resume_doc: DocumentRecord, resume_chunks: Sequence[ChunkRecord],
            known: frozenset[str] = frozenset(), now: datetime | None = None,
-           judge: Judge | None = None) -> Assessment:
+           judge: Judge | None = None, job: JobProfile | None = None) -> Assessment:
     """``known`` is the skill lexicon (:func:`~doclane.interviews.skills.known_skills`), ``judge``
-    the trained job description skill model (:func:`~doclane.interviews.judge.load_judge`)."""
-    job = job_profile(job_doc, job_chunks, known, judge)
+    the trained job description skill model (:func:`~doclane.interviews.judge.load_judge`);
+    ``job`` the job description's profile when the caller made it already (one JD, many
+    resumes), else it is made here."""
+    if job is None:
+        job = job_profile(job_doc, job_chunks, known, judge)
     wanted = [*job.required_skills, *job.preferred_skills]
     names = [(r.skill, r.name) for r in wanted]
     mentions = skill_mentions(resume_doc.id, resume_chunks, known, names)

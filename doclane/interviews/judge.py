@@ -210,10 +210,13 @@ def _noun_phrase_names(statement: str, known: frozenset[str]) -> list[str]:
 
 
 def candidate_features(doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[str],
-                       rule_skills: frozenset[str]) -> Candidates:
+                       rule_skills: frozenset[str], *, lexicon: Sequence[tuple[str, str]] | None = None,
+                       phrases: Sequence[tuple[str, str]] | None = None) -> Candidates:
     """Every candidate skill of a job description (canonical name) with its features and mentions.
 
-    ``rule_skills`` are the skills the rules keep (required or preferred)."""
+    ``rule_skills`` are the skills the rules keep (required or preferred); ``lexicon`` and
+    ``phrases`` what :func:`~doclane.interviews.requirements.asked_skills` and
+    :func:`~doclane.interviews.requirements.phrase_skills` found, when the caller has them."""
     sources: dict[str, set[str]] = {}
     named: dict[str, str] = {}
 
@@ -223,9 +226,9 @@ def candidate_features(doc_id: str, chunks: Sequence[ChunkRecord], known: frozen
             sources.setdefault(key, set()).add(source)
             named.setdefault(key, name.strip(EDGES))
 
-    for _, name in asked_skills(chunks, known):
+    for _, name in asked_skills(chunks, known) if lexicon is None else lexicon:
         add(name, "lexicon_asked")
-    for _, name in phrase_skills(chunks, known):
+    for _, name in phrase_skills(chunks, known) if phrases is None else phrases:
         add(name, "phrase")
     for chunk in chunks:
         for entity in chunk.entities or ():
@@ -352,9 +355,10 @@ class SkillJudge:
         return dict(zip(skills, (float(p) for p in self.model.predict_proba(rows)[:, 1]), strict=True))
 
     def asked(self, doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[str],
-              rule_skills: frozenset[str]) -> dict[str, list[Mention]]:
+              rule_skills: frozenset[str], *, lexicon: Sequence[tuple[str, str]] | None = None,
+              phrases: Sequence[tuple[str, str]] | None = None) -> dict[str, list[Mention]]:
         """The skills the job description asks for, each with its mentions."""
-        found = candidate_features(doc_id, chunks, known, rule_skills)
+        found = candidate_features(doc_id, chunks, known, rule_skills, lexicon=lexicon, phrases=phrases)
         return decide(found, self.probabilities(found), self.threshold)
 
 
@@ -389,6 +393,8 @@ def _load(path: Path) -> SkillJudge:
 
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     saved = joblib.load(path / "model.joblib")
+    if not isinstance(saved, dict):  # jdskills-lr@1, before the priors: its columns ignore theirs
+        return SkillJudge(saved, float(manifest["threshold"]), manifest["version"], manifest)
     priors = NamePriors({key: (n, listed) for key, (n, listed) in saved["priors"]["counts"].items()},
                         float(saved["priors"]["base"]))
     return SkillJudge(saved["model"], float(manifest["threshold"]), manifest["version"], manifest, priors)

@@ -209,7 +209,8 @@ class Judge(Protocol):
     version: str
 
     def asked(self, doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[str],
-              rule_skills: frozenset[str]) -> dict[str, list[Mention]]: ...
+              rule_skills: frozenset[str], *, lexicon: Sequence[tuple[str, str]] | None = None,
+              phrases: Sequence[tuple[str, str]] | None = None) -> dict[str, list[Mention]]: ...
 
 
 def job_profile(doc: DocumentRecord, chunks: Sequence[ChunkRecord], known: frozenset[str],
@@ -220,10 +221,10 @@ def job_profile(doc: DocumentRecord, chunks: Sequence[ChunkRecord], known: froze
     them and the other names of the JD. A skill is *preferred* when every statement naming
     it says so (*nice to have*, *a plus*, a *Preferred* heading); otherwise it is required.
     """
-    also = [*asked_skills(chunks, known), *phrase_skills(chunks, known)]
-    mentions = _outermost(skill_mentions(doc.id, chunks, known, also, lenient=True))
+    lexicon, phrases = asked_skills(chunks, known), phrase_skills(chunks, known)
+    mentions = _outermost(skill_mentions(doc.id, chunks, known, [*lexicon, *phrases], lenient=True))
     if judge is not None:
-        mentions = judge.asked(doc.id, chunks, known, frozenset(mentions))
+        mentions = judge.asked(doc.id, chunks, known, frozenset(mentions), lexicon=lexicon, phrases=phrases)
     required: list[SkillRequirement] = []
     preferred: list[SkillRequirement] = []
     for skill, found in mentions.items():

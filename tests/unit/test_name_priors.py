@@ -3,7 +3,13 @@ descriptions listed a candidate name, counted so that a writer's own rows never 
 
 from __future__ import annotations
 
-from doclane.interviews.judge import NamePriors
+import json
+from pathlib import Path
+
+import joblib
+import pytest
+
+from doclane.interviews.judge import NamePriors, _load
 from models.jdskills.pipeline import Row, fit
 
 LISTED = [("aws", 1), ("aws", 1), ("aws", 0), ("driving licence", 1), ("heavy workload", 0),
@@ -43,3 +49,21 @@ def test_each_training_row_learns_from_counts_without_its_own_writer() -> None:
     assert judge.priors == NamePriors.tally((r.skill, r.label) for r in rows)
     coefficients = dict(zip(judge.model[0].get_feature_names_out(), judge.model[1].coef_[0], strict=True))
     assert coefficients["prior_name"] < 0
+
+
+def test_a_model_saved_before_the_priors_still_loads_and_reads_as_it_did(tmp_path: Path) -> None:
+    # jdskills-lr@1 saved the bare model: an installed gateway given such a folder keeps working
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    features = [{"rule": 1.0, "asks": 1.0}, {"asks": 1.0}, {"generic": 1.0}, {"rule": 1.0}]
+    old = make_pipeline(DictVectorizer(), LogisticRegression()).fit(features, [1, 1, 0, 1])
+    folder = tmp_path / "jdskills-0123456789ab"
+    folder.mkdir()
+    joblib.dump(old, folder / "model.joblib")
+    (folder / "manifest.json").write_text(json.dumps({"version": "jdskills-lr@1", "threshold": 0.6}))
+    judge = _load(folder)
+    assert (judge.version, judge.threshold, judge.priors) == ("jdskills-lr@1", 0.6, NamePriors())
+    found = {name: (f, []) for name, f in zip(("sql", "excel", "teamwork", "aws"), features, strict=True)}
+    assert list(judge.probabilities(found).values()) == pytest.approx(old.predict_proba(features)[:, 1])
