@@ -17,6 +17,7 @@ import json
 import platform
 import statistics
 import tempfile
+import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,9 +33,11 @@ from bench.interview_quality import (
     plan_rows,
     second_recruiter,
 )
-from bench.interview_set import answers, pairs, split
+from bench.interview_set import answers, pairs, pipeline_document, split
 from bench.interview_speed import SpeedRun, run_speed, summary
+from doclane.api.interviews import JobProfiles
 from doclane.infra.settings import Settings
+from doclane.interviews import assess
 from doclane.interviews.judge import load_judge
 from doclane.interviews.plan import PLAN_VERSION
 from doclane.interviews.report import RUBRIC_VERSION
@@ -160,6 +163,30 @@ def _jd_sets(folder: Path, models_dir: Path) -> dict[str, Any]:
     return {"model": manifest.get("version"), "threshold": manifest.get("threshold"), "sets": sets}
 
 
+def _reading(folder: Path, models_dir: Path) -> dict[str, Any]:
+    """CPU time per assessment, median over the interview set's pairs (read once beforehand so
+    caches and the parser are warm), measured in one run: the JD read by the rules alone, by the
+    skill model, and an assessment whose JD profile the gateway made already (one JD assessed
+    against many resumes, :class:`~doclane.api.interviews.JobProfiles`)."""
+    from doclane.interviews.skills import known_skills
+
+    known, judge = known_skills(models_dir), load_judge(models_dir)
+    docs = [(pipeline_document(p.jd, folder, models_dir), pipeline_document(p.resume, folder, models_dir))
+            for p in pairs()]
+    profiles = JobProfiles(size=len(docs))
+    for (job, job_chunks), _ in docs:
+        profiles.get(job, job_chunks, known, judge)
+    timings: dict[str, list[float]] = {"rules": [], "model": [], "cached": []}
+    for (job, job_chunks), (cv, cv_chunks) in docs:
+        for label in timings:
+            started = time.process_time()
+            model = None if label == "rules" else judge
+            made = profiles.get(job, job_chunks, known, judge) if label == "cached" else None
+            assess(job, job_chunks, cv, cv_chunks, known, None, model, made)
+            timings[label].append(1000 * (time.process_time() - started))
+    return {label: round(statistics.median(values), 1) for label, values in timings.items()}
+
+
 def _scoring() -> dict[str, Any]:
     halves = split()
     result: dict[str, Any] = {}
@@ -252,6 +279,19 @@ def _jd_sets_markdown(jd_sets: dict[str, Any] | None) -> list[str]:
     return lines
 
 
+def _reading_markdown(reading: dict[str, float] | None) -> list[str]:
+    if not reading:
+        return []
+    return [
+        "",
+        "CPU time of one assessment (JD and resume already processed), median over the pairs, one run: "
+        f"JD read by the rules alone {reading['rules']} ms, by the skill model {reading['model']} ms; "
+        f"with the JD's profile already made by the gateway (the next resume for the same job) "
+        f"{reading['cached']} ms, {reading['model'] / max(reading['cached'], 0.1):.0f}x less than reading "
+        "it.",
+    ]
+
+
 def _markdown(result: dict[str, Any]) -> str:
     plans, scoring, speed = result["plans"], result["scoring"], result.get("speed")
     lines = [
@@ -305,6 +345,7 @@ def _markdown(result: dict[str, Any]) -> str:
             f"{', '.join(e['missed']) or '—'}; wrong {', '.join(e['wrong']) or '—'}"
         )
     lines += _jd_sets_markdown(result.get("jd_sets"))
+    lines += _reading_markdown(result.get("reading_ms"))
     lines += [
         "",
         "## Scoring",
@@ -400,6 +441,7 @@ def main() -> None:
         rows, extraction = plan_rows(pairs(), Path(folder), settings.models_dir)
         result["plans"] = _plans(rows, extraction, second_recruiter(pairs(), _second_lists()))
         result["jd_sets"] = _jd_sets(Path(folder), settings.models_dir)
+        result["reading_ms"] = _reading(Path(folder), settings.models_dir)
         result["scoring"] = _scoring()
         if args.keep_speed:
             last = json.loads((RESULTS / "interview.json").read_text())

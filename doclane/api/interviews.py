@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
+import threading
 import uuid
+from collections import OrderedDict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, WebSocket, WebSocketDisconnect, status
@@ -28,10 +31,10 @@ from doclane.infra.runtime import Services
 from doclane.infra.store.base import Store
 from doclane.interviews import ASSESSMENT_VERSION, assess
 from doclane.interviews.exceptions import DocumentFailed, DocumentNotReady
-from doclane.interviews.judge import load_judge
+from doclane.interviews.judge import SkillJudge, load_judge
 from doclane.interviews.live import Hooks, LiveInterview, LiveInterviews, ProtocolError
 from doclane.interviews.plan import PLAN_VERSION, plan_questions
-from doclane.interviews.profiles import statements
+from doclane.interviews.profiles import job_profile, statements
 from doclane.interviews.providers import build_provider
 from doclane.interviews.skills import known_skills
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
@@ -44,6 +47,7 @@ from doclane.schemas.interviews import (
     InterviewReport,
     InterviewSession,
     InterviewSummary,
+    JobProfile,
     Phase,
 )
 
@@ -76,6 +80,42 @@ async def _finished(store: Store, user: User, document_id: str, role: str
 _judge = functools.cache(load_judge)
 
 
+#: What later stages write on a chunk: not what a job profile reads.
+_LATER_STAGES = {"analysis", "analyzed_at", "indexed_at", "aggregated", "index_aggregated"}
+
+
+class JobProfiles:
+    """Job profiles already made, by their JD's content and the model that read it: a JD is
+    assessed against many resumes (one per candidate), and reading it costs the skill model
+    about a second of CPU. A JD processed again with other text gets a new key."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._made: OrderedDict[tuple[str, ...], JobProfile] = OrderedDict()
+        self._lock = threading.Lock()  # profiles are made in worker threads
+
+    def get(self, doc: DocumentRecord, chunks: list[ChunkRecord], known: frozenset[str],
+            judge: SkillJudge | None) -> JobProfile:
+        digest = hashlib.blake2b(doc.model_dump_json(include={"title"}).encode(), digest_size=16)
+        for chunk in chunks:
+            digest.update(chunk.model_dump_json(exclude=_LATER_STAGES).encode())
+        model = f"{judge.version}@{id(judge)}" if judge else "rules"
+        key = (doc.id, digest.hexdigest(), model, str(len(known)))
+        with self._lock:
+            if key in self._made:
+                self._made.move_to_end(key)
+                return self._made[key]
+        made = job_profile(doc, chunks, known, judge)
+        with self._lock:
+            self._made[key] = made
+            while len(self._made) > self.size:
+                self._made.popitem(last=False)
+        return made
+
+
+_profiles = JobProfiles()
+
+
 async def _assessment(services: Services, user: User, job_id: str, resume_id: str
                       ) -> tuple[Assessment, list[ChunkRecord]]:
     job, job_chunks = await _finished(services.store, user, job_id, "job description")
@@ -84,7 +124,9 @@ async def _assessment(services: Services, user: User, job_id: str, resume_id: st
     known = known_skills(models_dir)
     # the parse and the skill model are CPU work: off the event loop
     judge = await asyncio.to_thread(_judge, models_dir)
-    assessment = await asyncio.to_thread(assess, job, job_chunks, resume, resume_chunks, known, None, judge)
+    profile = await asyncio.to_thread(_profiles.get, job, job_chunks, known, judge)
+    assessment = await asyncio.to_thread(assess, job, job_chunks, resume, resume_chunks, known, None, judge,
+                                         profile)
     return assessment, job_chunks
 
 
