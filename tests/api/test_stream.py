@@ -105,7 +105,11 @@ async def test_a_new_connection_without_a_cursor_starts_from_now(alice, tmp_path
         alice, lambda evs: bool(new) and all_terminal(new)(evs), ready=ready))
     await asyncio.wait_for(ready.wait(), 10)
     path = make_text(tmp_path / "fresh.txt", "A fresh note.")
-    new.add((await upload(alice, [path])).json()["results"][0]["document"]["id"])
+    fresh = (await upload(alice, [path])).json()["results"][0]["document"]["id"]
+    # the watcher learns which document to wait for only once it has finished: all its events
+    # came before (as they may when a small note beats the upload's answer to the client)
+    await wait_until_terminal(alice, fresh)
+    new.add(fresh)
     events = await watcher
     assert not {e["document_id"] for e in events} & old
 

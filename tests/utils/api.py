@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,36 @@ def all_terminal(ids: set[str]) -> Callable[[list[dict[str, Any]]], bool]:
     return done
 
 
+#: How often a collector asks ``until`` again between events.
+_RECHECK_S = 0.25
+
+
+Events = list[dict[str, Any]]
+
+
+async def _read_until(read: Callable[[], Awaitable[None]], events: Events,
+                      until: Callable[[Events], bool], timeout_s: float) -> Events:
+    """Run ``read`` (which appends events and returns when ``until`` holds at one) and ask
+    ``until`` again every quarter second: a condition may rest on what the test learnt after the
+    events came (the ids an upload answered with, when the documents finished before the answer
+    reached the client), and no further event would ask it."""
+    async def watch() -> None:
+        reader = asyncio.ensure_future(read())
+        try:
+            while not reader.done():
+                await asyncio.wait({reader}, timeout=_RECHECK_S)
+                if not reader.done() and events and until(events):
+                    return
+            reader.result()
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+    await asyncio.wait_for(watch(), timeout_s)
+    return events
+
+
 async def collect_sse(
     client: httpx.AsyncClient,
     until: Callable[[list[dict[str, Any]]], bool],
@@ -80,8 +111,7 @@ async def collect_sse(
                 if until(events):
                     return
 
-    await asyncio.wait_for(run(), timeout_s)
-    return events
+    return await _read_until(run, events, until, timeout_s)
 
 
 async def collect_ws(
@@ -114,8 +144,7 @@ async def collect_ws(
                 if until(events):
                     return
 
-    await asyncio.wait_for(run(), timeout_s)
-    return events
+    return await _read_until(run, events, until, timeout_s)
 
 
 async def wait_until_terminal(
