@@ -41,6 +41,7 @@ from doclane.interviews import assess
 from doclane.interviews.judge import load_judge
 from doclane.interviews.plan import PLAN_VERSION
 from doclane.interviews.report import RUBRIC_VERSION
+from doclane.interviews.skills import known_skills
 from models.jdskills.sets import JDS, TEST, folder_items, heldout_pairs, jd_folders
 
 RESULTS = Path(__file__).parent / "results"
@@ -168,8 +169,6 @@ def _reading(folder: Path, models_dir: Path) -> dict[str, Any]:
     caches and the parser are warm), measured in one run: the JD read by the rules alone, by the
     skill model, and an assessment whose JD profile the gateway made already (one JD assessed
     against many resumes, :class:`~doclane.api.interviews.JobProfiles`)."""
-    from doclane.interviews.skills import known_skills
-
     known, judge = known_skills(models_dir), load_judge(models_dir)
     docs = [(pipeline_document(p.jd, folder, models_dir), pipeline_document(p.resume, folder, models_dir))
             for p in pairs()]

@@ -66,12 +66,15 @@ def publish(target: Path, write: Callable[[Path], None], *, force: bool = False)
 
 
 def publish_model(target: Path, model: Any, manifest: dict[str, Any], *, force: bool = False) -> Path:
-    """:func:`publish` a model saved with ``joblib`` (``model.joblib``) and its ``manifest.json``."""
+    """:func:`publish` a model saved with ``joblib`` (``model.joblib``) and its ``manifest.json``,
+    the names :func:`doclane.ai._artefacts.artefact_path`'s readers look for."""
     import joblib
 
+    from doclane.ai._artefacts import MANIFEST_FILE, MODEL_FILE
+
     def write(folder: Path) -> None:
-        joblib.dump(model, folder / "model.joblib")
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        joblib.dump(model, folder / MODEL_FILE)
+        (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
     return publish(target, write, force=force)
 

@@ -87,7 +87,7 @@ _LATER_STAGES = {"analysis", "analyzed_at", "indexed_at", "aggregated", "index_a
 class JobProfiles:
     """Job profiles already made, by their JD's content and the model that read it: a JD is
     assessed against many resumes (one per candidate), and reading it costs the skill model
-    about a second of CPU. A JD processed again with other text gets a new key."""
+    about 0.2 s of CPU (`bench/interview.py`). A JD processed again with other text gets a new key."""
 
     def __init__(self, size: int = 256) -> None:
         self.size = size

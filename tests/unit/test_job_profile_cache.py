@@ -68,11 +68,11 @@ def test_one_job_description_is_read_once_for_many_resumes_and_again_when_its_te
 
 def test_the_least_recently_used_profile_makes_room(tmp_path: Path, reads: list[str]) -> None:
     known = known_skills(MODELS)
-    docs = []
-    for name, text in (("a.md", JD), ("b.md", JD.replace("Data Engineer", "Analytics Engineer"))):
-        (tmp_path / name).write_text(text, encoding="utf-8")
-        docs.append(pipeline_document(tmp_path / name, tmp_path, MODELS))
-    profiles = routes.JobProfiles(size=1)
-    for doc, chunks in (docs[0], docs[0], docs[1], docs[0]):
-        profiles.get(doc, chunks, known, None)
-    assert reads == [docs[0][0].id, docs[1][0].id, docs[0][0].id]
+    docs = {}
+    for name, title in (("a", "Data Engineer"), ("b", "Analytics Engineer"), ("c", "ML Engineer")):
+        (tmp_path / f"{name}.md").write_text(JD.replace("Data Engineer", title), encoding="utf-8")
+        docs[name] = pipeline_document(tmp_path / f"{name}.md", tmp_path, MODELS)
+    profiles = routes.JobProfiles(size=2)
+    for name in "abaca":  # "a" was used after "b": "c" takes "b"'s place, and "a" is still there
+        profiles.get(*docs[name], known, None)
+    assert reads == [docs[name][0].id for name in "abc"]
