@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from datetime import date
 from typing import TypeVar
 
 from faker import Faker
@@ -11,6 +12,10 @@ from faker import Faker
 __all__ = ["Gen", "T"]
 
 T = TypeVar("T")
+
+#: The span documents are dated in: fixed, so one seed gives the same documents on any day
+#: (Faker's relative dates, "-6y" to "+1y", moved with the clock under an unchanged hash).
+FIRST_DAY, LAST_DAY = date(2020, 1, 1), date(2027, 12, 31)
 
 
 class Gen:
@@ -35,7 +40,7 @@ class Gen:
         return self.r.random() < p
 
     def date(self) -> str:
-        d = self.fake.date_between(start_date="-6y", end_date="+1y")
+        d = self.fake.date_between(start_date=FIRST_DAY, end_date=LAST_DAY)
         return d.strftime(self.pick(["%d %B %Y", "%B %d, %Y", "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%b %d, %Y"]))
 
     def money(self, low: float, high: float) -> str:

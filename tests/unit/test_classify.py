@@ -8,8 +8,10 @@ import json
 import multiprocessing
 import pickle
 from concurrent.futures import ProcessPoolExecutor
+from datetime import date
 from pathlib import Path
 
+import faker.providers.date_time as faker_dates
 import pytest
 
 from doclane.ai.classify import LinearDocClassifier, load_classifier
@@ -17,6 +19,7 @@ from doclane.ai.classify.linear import load_artefact
 from doclane.infra.settings import Settings
 from doclane.schemas.enrichment import DocType
 from models.classify.evaluate import HELDOUT, check_leaks
+from models.classify.generate import generated_docs
 from models.classify.leakage import LeakError
 from models.classify.pipeline import HANDWRITTEN, build, dev_docs
 from models.classify.sources import read_source_dir
@@ -147,3 +150,22 @@ def test_the_classifier_loads_in_a_spawned_worker(classifier: LinearDocClassifie
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         remote = pool.submit(classifier.classify, text).result(timeout=120)
     assert remote == classifier.classify(text)
+
+
+def test_generated_documents_are_the_same_whatever_day_they_are_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The artefact's hash covers the generator, not the date: dates relative to today made
+    two builds a day apart differ under one name (seen when a build ran across midnight)."""
+    made_today = generated_docs(3, 7)
+
+    class AnyDate(type):
+        def __instancecheck__(cls, value: object) -> bool:
+            return isinstance(value, date)
+
+    class NextYear(date, metaclass=AnyDate):  # today is a year on; every date is still a date
+        @classmethod
+        def today(cls) -> NextYear:
+            real = date.today()
+            return cls(real.year + 1, real.month, min(real.day, 28))
+
+    monkeypatch.setattr(faker_dates, "dtdate", NextYear)
+    assert generated_docs(3, 7) == made_today
