@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from doclane import __version__
+from doclane.cli_client import DataOpt as ClientDataOpt
 from doclane.cli_client import register_client_commands
 from doclane.cli_interview import interview
 from doclane.infra.settings import Settings
@@ -169,13 +170,13 @@ def search(
     url: Annotated[str | None, typer.Option(help="The gateway (default $DOCLANE_URL or :8000).")] = None,
     user: Annotated[str | None, typer.Option(help="User name (default $DOCLANE_USERNAME).")] = None,
     password: Annotated[str | None, typer.Option(help="Password (default $DOCLANE_PASSWORD).")] = None,
-    data_dir: DataOpt = None,
+    data_dir: ClientDataOpt = Path("data"),
 ) -> None:
     """Search your documents on a running gateway and print the best passages."""
     from doclane.cli_search import run_search
 
     code = run_search(query, k=k, mode=mode, document=document, url=url, user=user,
-                      password=password, data_dir=data_dir or Path("data"), entity=entity,
+                      password=password, data_dir=data_dir, entity=entity,
                       doc_type=doc_type)
     raise typer.Exit(code)
 

@@ -41,7 +41,8 @@ UserOpt = Annotated[str | None, typer.Option("--user", "-u", help="User name (de
 PasswordOpt = Annotated[str | None, typer.Option(help="Password (default $DOCLANE_PASSWORD).")]
 TokenOpt = Annotated[str | None, typer.Option(
     help="A token from POST /auth/login (default $DOCLANE_TOKEN, else the one `doclane login` saved).")]
-DataOpt = Annotated[Path, typer.Option(help="Data directory of `make run` (for its demo login).")]
+DataOpt = Annotated[Path, typer.Option(envvar="DOCLANE_DATA_DIR",
+                                      help="Data directory of `make run` (for its demo login).")]
 
 _UPLOAD_BATCH = 50
 _TUS_CHUNK_BYTES = 8 << 20

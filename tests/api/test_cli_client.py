@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.utils.documents import make_image_only_pdf
-from tests.utils.server import ServerProcess, free_port
+from tests.utils.server import USERS, ServerProcess, free_port
 
 #: Each test waits on real documents going through a real pipeline, on a machine others share.
 pytestmark = pytest.mark.timeout(300)
@@ -23,7 +23,9 @@ _DOCLANE = Path(sys.executable).parent / "doclane"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("cli") / "data", env={"DOCLANE_SEARCH_ENABLED": "false"})
+    proc = ServerProcess(tmp_path_factory.mktemp("cli") / "data",
+                         env={"DOCLANE_SEARCH_ENABLED": "false",
+                              "DOCLANE_USERS": f"{USERS},demo:demo-pw:user"})
     with proc:
         yield proc
 
@@ -37,10 +39,10 @@ def config_home(tmp_path: Path) -> Path:
 
 
 def _run(server: ServerProcess | None, config_home: Path, *args: str, url: str | None = None,
-         **env: str) -> subprocess.CompletedProcess[str]:
+         cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DOCLANE_", "OPENAI_"))}
     return subprocess.run(
-        [str(_DOCLANE), *args], capture_output=True, text=True, timeout=110, check=False,
+        [str(_DOCLANE), *args], capture_output=True, text=True, timeout=110, check=False, cwd=cwd,
         env={**base, "XDG_CONFIG_HOME": str(config_home), "COLUMNS": "200",
              "DOCLANE_URL": url or (server.url if server else ""), **env})
 
@@ -72,6 +74,23 @@ async def test_login_keeps_a_private_token_that_the_other_commands_use(server, c
     listing = _run(server, config_home, "ls")  # no credentials given: the saved token
     assert listing.returncode == 0, listing.stderr
     assert "No documents" in listing.stdout
+
+
+async def test_without_credentials_the_data_directorys_demo_login_is_used(server, config_home, tmp_path):
+    """``make run`` keeps the demo password in its data directory; a client started elsewhere
+    finds it through ``--data-dir`` or, like the server, ``DOCLANE_DATA_DIR``."""
+    data = tmp_path / "service-data"
+    data.mkdir()
+    (data / ".demo_password").write_text("demo-pw\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    by_option = _run(server, config_home, "ls", "--data-dir", str(data), cwd=elsewhere)
+    by_env = _run(server, config_home, "ls", cwd=elsewhere, DOCLANE_DATA_DIR=str(data))
+    for listing in (by_option, by_env):
+        assert listing.returncode == 0, listing.stderr
+        assert "No documents" in listing.stdout
+    nowhere = _run(server, config_home, "ls", cwd=elsewhere)
+    assert "No credentials" in _one_error_line(nowhere)
 
 
 async def test_upload_follow_shows_every_file_to_its_end_and_fails_if_one_did(server, config_home, tmp_path):
