@@ -64,8 +64,16 @@ class Cluster:
                   *[("analyze", f"analyzer-{i}") for i in range(1, analyzers + 1)],
                   *[("index", f"indexer-{i}") for i in range(1, indexers + 1)],
                   ("aggregate", "aggregator")]
-        for stage, name in stages:
-            self.add_worker(stage, name).start()
+        # All at once: each loads its models (seconds of CPU), and they wait on nothing but the servers.
+        workers = [self.add_worker(stage, name) for stage, name in stages]
+        for worker in workers:
+            worker.launch()
+        try:
+            for worker in workers:
+                worker.wait_ready(timeout_s=90)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:

@@ -79,6 +79,11 @@ class DoclaneProcess:
         raise NotImplementedError
 
     def start(self, env: dict[str, str] | None = None, timeout_s: float = 60) -> DoclaneProcess:
+        self.launch(env)
+        return self.wait_ready(timeout_s)
+
+    def launch(self, env: dict[str, str] | None = None) -> None:
+        """Start the process without waiting for it: several load their models at once."""
         if env is not None:
             self.env.update(env)
         self._log.parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +93,9 @@ class DoclaneProcess:
             env={**_inherited_env(), **self.env}, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def wait_ready(self, timeout_s: float = 60) -> DoclaneProcess:
+        assert self._proc is not None, "launch() first"
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -177,9 +185,9 @@ class WorkerProcess(DoclaneProcess):
         self._ready_line = f"worker {stage} ready"
         self._seen = 0
 
-    def start(self, env: dict[str, str] | None = None, timeout_s: float = 60) -> DoclaneProcess:
+    def launch(self, env: dict[str, str] | None = None) -> None:
         self._seen = len(self.log_text())
-        return super().start(env, timeout_s)
+        super().launch(env)
 
     def _is_ready(self) -> bool:
         return self._ready_line in self.log_text()[self._seen:]
