@@ -29,7 +29,7 @@ from doclane.interviews.requirements import (
     statement_at,
     statements,
 )
-from doclane.interviews.skills import canonical, surface_pattern
+from doclane.interviews.skills import canonical, everyday, surface_pattern
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.enrichment import EntityLabel
 from doclane.schemas.interviews import CandidateProfile, JobProfile, SkillRequirement, SourceSpan, SpanItem
@@ -145,6 +145,8 @@ def skill_mentions(doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[
         for chunk, spans in chunk_spans:
             for match in pattern.finditer(chunk.text):
                 a, b = statement_at(spans, match.start(), match.end())
+                if everyday(match.group(0)):
+                    continue  # "the rest of the time" is not REST
                 if lenient and duty_verb(chunk.text[a:b], match.start() - a, match.group(0)):
                     continue
                 add(skill, Mention(skill, match.group(0), _span(doc_id, chunk, a, b),

@@ -47,7 +47,7 @@ from doclane.interviews.names import (
     without_version,
 )
 from doclane.interviews.phrases import asked_phrases
-from doclane.interviews.skills import canonical, clean_skill, generic, surface_pattern
+from doclane.interviews.skills import canonical, clean_skill, everyday, generic, surface_pattern
 from doclane.schemas.documents import ChunkRecord
 
 __all__ = ["BULLET", "asked_skills", "asks", "candidates_in", "duty_verb", "heading_at", "is_wish",
@@ -119,8 +119,8 @@ def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: 
     kind = section_kind(heading)
     if not words or kind == "offer":
         return None
-    if canonical(text) in _ORDINARY_WORDS and not text[:1].isupper():
-        return None  # "a sous chef", "other teams": words, not Chef or Teams
+    if (canonical(text) in _ORDINARY_WORDS and not text[:1].isupper()) or everyday(text):
+        return None  # "a sous chef", "other teams", "the rest": words, not Chef, Teams or REST
     for i in range(1, len(words)):  # "Orchestration with Airflow", "Patient troubleshooting"
         tail = " ".join(words[i:])
         if canonical(tail) in _ORDINARY_WORDS and not tail[:1].isupper():
@@ -342,8 +342,8 @@ def asked_skills(chunks: Sequence[ChunkRecord], known: frozenset[str]) -> list[t
     matches = []
     for skill in candidates_in(text, known):
         for match in _pattern(skill).finditer(text):
-            if skill in _ORDINARY_WORDS and not match.group(0)[:1].isupper():
-                continue  # "other teams", "a swift reply": words, not Teams or Swift
+            if (skill in _ORDINARY_WORDS and not match.group(0)[:1].isupper()) or everyday(match.group(0)):
+                continue  # "other teams", "a swift reply", "the rest": words, not Teams, Swift or REST
             line_start = text.rfind("\n", 0, match.start()) + 1
             opening = not BULLET.sub("", text[line_start:match.start()]).strip()
             if opening and _activity(match.group(0), text[match.end():], known):

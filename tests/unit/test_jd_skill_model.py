@@ -115,3 +115,32 @@ def test_no_job_description_the_model_is_scored_on_is_trained_on() -> None:
     assert not trained & {pair.jd.resolve() for pair in heldout_pairs()}
     labelled = json.loads((JDS / TEST / "labels.json").read_text(encoding="utf-8"))["jds"]
     assert len(labelled) == len(test_set) == 20
+
+
+NURSE = """# Staff Nurse, Ward 7
+
+Riverside Hospital is looking for a staff nurse to join the rest of our friendly ward team.
+
+## Requirements
+- Registration with the NMC
+- Experience in acute care
+- You take your breaks and help the rest of the team take theirs
+
+## What we offer
+We hire for values and train the rest. Free parking.
+"""
+
+
+def test_an_everyday_word_that_is_also_a_skills_alias_is_not_it(tmp_path: Path, judge: SkillJudge) -> None:
+    # "the rest" is not REST: the model kept "rest apis" at 0.97 for a nurse before the fix
+    required = _required(_profile(tmp_path, "nurse.md", NURSE, judge))
+    assert "acute care" in required and "rest apis" not in required
+    api = "Backend developer\n\nRequirements\n- Designing REST APIs in Go\n- Node and TypeScript\n"
+    assert {"rest apis", "node.js"} <= _required(_profile(tmp_path, "api.md", api, judge))
+    # nor is a resume's "the rest of the time" evidence of REST APIs
+    jd, resume = tmp_path / "api.md", tmp_path / "cv.txt"
+    resume.write_text("Ana Diaz\nSupport analyst, 2020-present. I fixed printers and spent the rest of the "
+                      "time on a node in the office network.\n", encoding="utf-8")
+    (job, job_chunks), (cv, cv_chunks) = (pipeline_document(p, tmp_path, MODELS) for p in (jd, resume))
+    made = assess(job, job_chunks, cv, cv_chunks, known_skills(MODELS), judge=judge)
+    assert not {"rest apis", "node.js"} & {m.skill for m in made.matched}
