@@ -20,8 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
+
+from cachetools import LRUCache
 
 from doclane.infra.bus.base import EventBus
 from doclane.infra.store.base import Store
@@ -49,7 +51,7 @@ class StatusHub:
         self._clients: dict[str, set[asyncio.Queue[object]]] = defaultdict(set)
         #: Per owner with clients: the newest cursor the hub knows of (live or from the store).
         self._known: dict[str, int] = {}
-        self._encoded: OrderedDict[tuple[str, int], str] = OrderedDict()
+        self._encoded: LRUCache[tuple[str, int], str] = LRUCache(_ENCODED)
         self._tasks: list[asyncio.Task[None]] = []
         self.tokens = TokenWatch(store)
 
@@ -73,8 +75,6 @@ class StatusHub:
         text = self._encoded.get(key)
         if text is None:
             text = self._encoded[key] = event.model_dump_json()
-            if len(self._encoded) > _ENCODED:
-                self._encoded.popitem(last=False)
         return text
 
     @staticmethod

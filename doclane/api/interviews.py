@@ -7,9 +7,9 @@ import functools
 import hashlib
 import threading
 import uuid
-from collections import OrderedDict
 from typing import Annotated, Any
 
+from cachetools import LRUCache
 from fastapi import APIRouter, HTTPException, Query, Response, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import JSONResponse
 
@@ -90,8 +90,7 @@ class JobProfiles:
     about 0.2 s of CPU (`bench/interview.py`). A JD processed again with other text gets a new key."""
 
     def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._made: OrderedDict[tuple[str, ...], JobProfile] = OrderedDict()
+        self._made: LRUCache[tuple[str, ...], JobProfile] = LRUCache(size)
         self._lock = threading.Lock()  # profiles are made in worker threads
 
     def get(self, doc: DocumentRecord, chunks: list[ChunkRecord], known: frozenset[str],
@@ -102,14 +101,12 @@ class JobProfiles:
         model = f"{judge.version}@{id(judge)}" if judge else "rules"
         key = (doc.id, digest.hexdigest(), model, str(len(known)))
         with self._lock:
-            if key in self._made:
-                self._made.move_to_end(key)
-                return self._made[key]
+            found = self._made.get(key)
+        if found is not None:
+            return found
         made = job_profile(doc, chunks, known, judge)
         with self._lock:
             self._made[key] = made
-            while len(self._made) > self.size:
-                self._made.popitem(last=False)
         return made
 
 

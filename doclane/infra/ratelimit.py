@@ -8,8 +8,9 @@ gateways or analyzer workers, divide the rate among them.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
+
+from cachetools import LRUCache
 
 __all__ = ["KeyedLimiter", "TokenBucket"]
 
@@ -66,12 +67,10 @@ class KeyedLimiter:
     def __init__(self, rate_per_s: float, burst: float, max_keys: int = 10_000,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._rate, self._burst, self._clock = rate_per_s, burst, clock
-        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
-        self._max_keys = max_keys
+        self._buckets: LRUCache[str, TokenBucket] = LRUCache(max_keys)
 
     def try_take(self, key: str, tokens: float = 1) -> float:
-        bucket = self._buckets.pop(key, None) or TokenBucket(self._rate, self._burst, self._clock)
-        self._buckets[key] = bucket
-        while len(self._buckets) > self._max_keys:
-            self._buckets.popitem(last=False)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = TokenBucket(self._rate, self._burst, self._clock)
         return bucket.try_take(tokens)

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+from cachetools import LRUCache
 
 __all__ = ["VectorCache"]
 
@@ -91,8 +91,8 @@ class VectorCache:
     def __init__(self, slug: str, dim: int, budget_bytes: int) -> None:
         self._s = slug
         self._dim = dim
-        self._budget = budget_bytes
-        self._owners: OrderedDict[str, _Owner] = OrderedDict()
+        #: By bytes held, least recently searched owner dropped first.
+        self._owners: LRUCache[str, _Owner] = LRUCache(budget_bytes, getsizeof=lambda e: e.nbytes)
         self._lock = threading.Lock()
 
     def _rows(
@@ -121,19 +121,14 @@ class VectorCache:
                 if entry.gen != gen or entry.n == 0:
                     entry.append(self._rows(db, owner, entry.max_rowid))
                     entry.gen, entry.deletes = gen, deletes
-                self._owners[owner] = entry
-                self._owners.move_to_end(owner)
-                self._evict()
+                try:
+                    self._owners[owner] = entry  # its size again: appends grow it
+                except ValueError:  # bigger than the whole budget: used this once, not kept
+                    self._owners.pop(owner, None)
                 # Taken under the lock: another thread's append may swap in bigger arrays.
                 return _Snapshot(entry.n, entry.rowids, entry.matrix, entry.fields, dict(entry.codes))
         finally:
             db.execute("COMMIT")
-
-    def _evict(self) -> None:
-        total = sum(e.nbytes for e in self._owners.values())
-        while total > self._budget and self._owners:
-            _, dropped = self._owners.popitem(last=False)
-            total -= dropped.nbytes
 
     def search(
         self, db: sqlite3.Connection, owner: str, q: Vector, limit: int,
