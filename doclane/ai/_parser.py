@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc
 
-__all__ = ["MODEL", "PARSE_LOCK", "parser"]
+__all__ = ["MODEL", "PARSE_LOCK", "parse", "parser"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,3 +37,14 @@ def parser() -> Language | None:
         logger.warning("spaCy model %s is missing: action items, sentiment and job descriptions "
                        "are read with word patterns only", MODEL)
         return None
+
+
+@lru_cache(maxsize=4096)
+def parse(statement: str) -> Doc | None:
+    """The parse of one statement, kept for the next reader of it (``None`` without the model
+    or for a statement over 80 words, which is no single requirement)."""
+    nlp = parser()
+    if nlp is None or len(statement.split()) > 80:
+        return None
+    with PARSE_LOCK:
+        return nlp(statement)

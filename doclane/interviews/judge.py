@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from doclane.ai._parser import PARSE_LOCK, parser
+from doclane.ai._parser import parse
 from doclane.ai.embeddings.minilm import MiniLMEmbedder
 from doclane.interviews.layout import BULLET, heading_at, is_heading, section_kind, statements
 from doclane.interviews.names import ADJECTIVE, EDGES, NOT_SKILL, name_parts, tidy
@@ -139,21 +139,11 @@ _NAME_INSIDE = frozenset({"NOUN", "PROPN", "ADJ", "NUM", "PART", "X", "VERB"})
 _JOINERS = frozenset({"of", "and", "&", "-", "/", "'s", "for", "in"})
 
 
-@lru_cache(maxsize=4096)
-def _parse(statement: str) -> Any:
-    """spaCy's parse of ``statement`` (``None`` without the model or for a very long one)."""
-    nlp = parser()
-    if nlp is None or len(statement.split()) > 80:
-        return None
-    with PARSE_LOCK:
-        return nlp(statement)
-
-
 def _grammar(statement: str, start: int, end: int) -> set[str]:
     """How the words at ``start:end`` of ``statement`` sit in its parse: their parts of speech,
     whether the phrase goes on to the left or right (a fragment of a longer name), and what
     the phrase hangs on (*knowledge of* X, *using* X)."""
-    doc = _parse(statement)
+    doc = parse(statement)
     if doc is None:
         return set()
     tokens = [t for t in doc if start <= t.idx < end]
@@ -187,7 +177,7 @@ def _noun_phrase_names(statement: str, known: frozenset[str]) -> list[str]:
     """Runs of up to five words of ``statement`` shaped like a name (nouns, adjectives and
     numbers, joined by *of*, *and*, hyphens, slashes), and its noun phrases tidied of
     determiners and qualifiers (:func:`doclane.interviews.names.tidy`)."""
-    doc = _parse(statement)
+    doc = parse(statement)
     if doc is None:
         return []
     names = [tidy(chunk.text, known) for chunk in doc.noun_chunks]

@@ -23,13 +23,14 @@ from doclane.interviews.requirements import (
     heading_at,
     is_wish,
     name_parts,
+    ordinary_use,
     phrase_skills,
     section_kind,
     skill_name,
     statement_at,
     statements,
 )
-from doclane.interviews.skills import canonical, everyday, surface_pattern
+from doclane.interviews.skills import canonical, surface_pattern
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.enrichment import EntityLabel
 from doclane.schemas.interviews import CandidateProfile, JobProfile, SkillRequirement, SourceSpan, SpanItem
@@ -145,8 +146,8 @@ def skill_mentions(doc_id: str, chunks: Sequence[ChunkRecord], known: frozenset[
         for chunk, spans in chunk_spans:
             for match in pattern.finditer(chunk.text):
                 a, b = statement_at(spans, match.start(), match.end())
-                if everyday(match.group(0)):
-                    continue  # "the rest of the time" is not REST
+                if ordinary_use(chunk.text[a:b], match.start() - a, match.group(0)):
+                    continue  # "the rest of the time", "I excel at": not REST, not Excel
                 if lenient and duty_verb(chunk.text[a:b], match.start() - a, match.group(0)):
                     continue
                 add(skill, Mention(skill, match.group(0), _span(doc_id, chunk, a, b),

@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from functools import cache
 
+from doclane.ai._parser import parse
 from doclane.interviews.layout import (
     BULLET,
     asks_heading,
@@ -51,8 +52,8 @@ from doclane.interviews.skills import canonical, clean_skill, everyday, generic,
 from doclane.schemas.documents import ChunkRecord
 
 __all__ = ["BULLET", "asked_skills", "asks", "candidates_in", "duty_verb", "heading_at", "is_wish",
-           "name_parts",
-           "phrase_skills", "section_kind", "skill_name", "statement_at", "statements", "without_version"]
+           "name_parts", "ordinary_use", "phrase_skills", "section_kind", "skill_name", "statement_at",
+           "statements", "without_version"]
 
 #: Words that make a job description's statement a wish rather than a requirement.
 _PREFERRED = re.compile(
@@ -80,6 +81,28 @@ _ASKS = re.compile(
 _ORDINARY_WORDS = frozenset({"teams", "swift", "spark", "rust", "ruby", "go", "excel", "lean", "chef",
                              "puppet", "helm", "unity", "sketch", "oracle", "crystal", "julia", "ada", "dart",
                              "elixir", "access", "word", "outlook", "slack", "notion", "r", "c"})
+
+
+def ordinary_use(statement: str, offset: int, written: str) -> bool:
+    """``written`` at ``offset`` of ``statement`` is an everyday word, not the skill it can name:
+    an alias that is one in lower case (*the rest of the team*), or a word of
+    ``_ORDINARY_WORDS`` written in lower case as a verb going on to its object or complement
+    (*I excel at*, *go the extra mile*)."""
+    if everyday(written):
+        return True
+    if written[:1].isupper() or canonical(written) not in _ORDINARY_WORDS:
+        return False
+    doc = parse(statement)
+    if doc is None:
+        return False
+    token = next((t for t in doc if t.idx == offset), None)
+    if token is None or token.pos_ not in ("VERB", "AUX") or token.i + 1 == len(doc):
+        return False
+    # a verb goes on to what it does (*excel at*); an item of a list (*excel, outlook, go*) does not
+    listed = token.i > 0 and doc[token.i - 1].text in (",", ":", "/", "(", ";")
+    return not listed and not doc[token.i + 1].is_punct
+
+
 #: A place or an employer, not a skill: "based in Hull", "at Acme".
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|based in)\s+$", re.I)
 _LOWER_SKILL = re.compile(r"^[a-z][a-z&/+-]*(?: [a-z][a-z&/+-]*){0,2}$")

@@ -144,3 +144,21 @@ def test_an_everyday_word_that_is_also_a_skills_alias_is_not_it(tmp_path: Path, 
     (job, job_chunks), (cv, cv_chunks) = (pipeline_document(p, tmp_path, MODELS) for p in (jd, resume))
     made = assess(job, job_chunks, cv, cv_chunks, known_skills(MODELS), judge=judge)
     assert not {"rest apis", "node.js"} & {m.skill for m in made.matched}
+
+
+def test_a_tools_name_used_as_a_verb_is_not_evidence_of_the_tool(tmp_path: Path, judge: SkillJudge) -> None:
+    jd, boasts, lists = tmp_path / "jd.md", tmp_path / "boasts.txt", tmp_path / "lists.txt"
+    jd.write_text("# Operations Coordinator\n\n## Requirements\n- Advanced Excel\n- Lean methods\n",
+                  encoding="utf-8")
+    boasts.write_text("Priya Shah\nOffice assistant, 2019-present.\nI excel at keeping teams organised and "
+                      "lean on data when I plan.\n", encoding="utf-8")
+    lists.write_text("Priya Shah\nOffice assistant, 2019-present.\nSkills: excel, outlook, lean\n",
+                     encoding="utf-8")
+    job, job_chunks = pipeline_document(jd, tmp_path, MODELS)
+    matched: dict[str, set[str]] = {}
+    for resume in (boasts, lists):
+        cv, cv_chunks = pipeline_document(resume, tmp_path, MODELS)
+        made = assess(job, job_chunks, cv, cv_chunks, known_skills(MODELS), judge=judge)
+        matched[resume.stem] = {m.skill for m in made.matched}
+    assert not {"excel", "lean"} & matched["boasts"]  # "I excel at", "I lean on"
+    assert {"excel", "lean"} <= matched["lists"]  # a list of tools in lower case still names them
