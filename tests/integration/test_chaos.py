@@ -69,7 +69,17 @@ async def _run(cluster: Cluster, alice: httpx.AsyncClient, folder: Path,
 
     await asyncio.wait_for(under_way(), 120)
     await fault()
-    events = [e for e in await watcher if e["document_id"] in ids]
+    try:
+        events = [e for e in await watcher if e["document_id"] in ids]
+    except TimeoutError:
+        # Which it was: documents stuck in the pipeline, or a stream that missed what the store has.
+        stuck = {}
+        for doc_id in sorted(ids):
+            status = (await alice.get(f"/documents/{doc_id}/status")).json()
+            if status.get("status") not in ("completed", "failed"):
+                stuck[doc_id] = (status.get("status"), status.get("stage"), status.get("progress"))
+        raise AssertionError(f"the stream did not see every document end; not ended in the store: {stuck}"
+                             f"\n{cluster.logs_tail()}") from None
 
     # SSE: every event exactly once, each document's lifecycle in order, ending completed.
     seen = Counter((e["document_id"], e["seq"]) for e in events)

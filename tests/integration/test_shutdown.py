@@ -39,7 +39,8 @@ async def test_a_worker_whose_broker_is_gone_stops_on_sigterm_within_its_grace(t
         log = worker.log_text()
         assert code == 0, log
         assert elapsed < GRACE_S + 20, (elapsed, log)  # its grace, plus closing the rest
-        assert "redelivered" in log.split("Marking the coordinator dead", 1)[1], log  # says what it left
+        if elapsed >= GRACE_S:  # it waited out its grace for the broker: it says what it left
+            assert "redelivered" in log.split("Marking the coordinator dead", 1)[1], log
     finally:
         worker.kill()
         await asyncio.to_thread(broker.stop)

@@ -76,6 +76,11 @@ class Cluster:
             raise
         return self
 
+    def logs_tail(self, lines: int = 15) -> str:
+        """The last lines of every process's log, for a failure message."""
+        return "\n".join(f"--- {name}\n" + "\n".join(proc.log_text().splitlines()[-lines:])
+                         for name, proc in [("gateway", self.gateway), *self.workers.items()])
+
     def stop(self) -> None:
         for proc in [self.gateway, *self.workers.values()]:
             proc.stop()
