@@ -48,7 +48,7 @@ from doclane.interviews.names import (
     without_version,
 )
 from doclane.interviews.phrases import asked_phrases
-from doclane.interviews.skills import canonical, clean_skill, everyday, generic, surface_pattern
+from doclane.interviews.skills import canonical, clean_skill, generic, surface_pattern
 from doclane.schemas.documents import ChunkRecord
 
 __all__ = ["BULLET", "asked_skills", "asks", "candidates_in", "duty_verb", "heading_at", "is_wish",
@@ -81,16 +81,27 @@ _ASKS = re.compile(
 _ORDINARY_WORDS = frozenset({"teams", "swift", "spark", "rust", "ruby", "go", "excel", "lean", "chef",
                              "puppet", "helm", "unity", "sketch", "oracle", "crystal", "julia", "ada", "dart",
                              "elixir", "access", "word", "outlook", "slack", "notion", "r", "c"})
+#: Aliases that are everyday words in lower case: "the rest of the team", "a node in the network"
+#: name neither REST APIs nor Node.js (*REST*, *Node* still do).
+_EVERYDAY_ALIASES = frozenset({"rest", "node"})
+
+
+def _ordinary(written: str) -> bool:
+    """``written``, as the text has it, reads as an everyday word before a skill's name: an alias
+    of ``_EVERYDAY_ALIASES``, or a word of ``_ORDINARY_WORDS`` without its capital."""
+    if written in _EVERYDAY_ALIASES:
+        return True
+    return canonical(written) in _ORDINARY_WORDS and not written[:1].isupper()
 
 
 def ordinary_use(statement: str, offset: int, written: str) -> bool:
     """``written`` at ``offset`` of ``statement`` is an everyday word, not the skill it can name:
     an alias that is one in lower case (*the rest of the team*), or a word of
     ``_ORDINARY_WORDS`` written in lower case as a verb going on to its object or complement
-    (*I excel at*, *go the extra mile*)."""
-    if everyday(written):
+    (*I excel at*, *go the extra mile*); in a list (*excel, outlook, lean*) it is the skill."""
+    if written in _EVERYDAY_ALIASES:
         return True
-    if written[:1].isupper() or canonical(written) not in _ORDINARY_WORDS:
+    if not _ordinary(written):
         return False
     doc = parse(statement)
     if doc is None:
@@ -142,11 +153,11 @@ def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: 
     kind = section_kind(heading)
     if not words or kind == "offer":
         return None
-    if (canonical(text) in _ORDINARY_WORDS and not text[:1].isupper()) or everyday(text):
+    if _ordinary(text):
         return None  # "a sous chef", "other teams", "the rest": words, not Chef, Teams or REST
     for i in range(1, len(words)):  # "Orchestration with Airflow", "Patient troubleshooting"
         tail = " ".join(words[i:])
-        if canonical(tail) in _ORDINARY_WORDS and not tail[:1].isupper():
+        if _ordinary(tail):
             continue  # "junior sous chef" is a job, not the Chef tool
         if canonical(text) not in known and canonical(tail) in known:
             return clean_skill(tail, known)
@@ -365,7 +376,7 @@ def asked_skills(chunks: Sequence[ChunkRecord], known: frozenset[str]) -> list[t
     matches = []
     for skill in candidates_in(text, known):
         for match in _pattern(skill).finditer(text):
-            if (skill in _ORDINARY_WORDS and not match.group(0)[:1].isupper()) or everyday(match.group(0)):
+            if _ordinary(match.group(0)):
                 continue  # "other teams", "a swift reply", "the rest": words, not Teams, Swift or REST
             line_start = text.rfind("\n", 0, match.start()) + 1
             opening = not BULLET.sub("", text[line_start:match.start()]).strip()

@@ -12,8 +12,7 @@ import re
 from functools import cache, lru_cache
 from pathlib import Path
 
-__all__ = ["NAME_SUFFIXES", "canonical", "clean_skill", "everyday", "generic", "known_skills",
-           "surface_pattern"]
+__all__ = ["NAME_SUFFIXES", "canonical", "clean_skill", "generic", "known_skills", "surface_pattern"]
 
 _ALIASES = {
     "k8s": "kubernetes",
@@ -66,16 +65,6 @@ def canonical(name: str) -> str:
     """The name to match on: lower case, single spaces, known aliases resolved."""
     key = _SPACE.sub(" ", name.strip(_EDGES)).lower()
     return _ALIASES.get(key, key)
-
-
-#: Aliases that, written in lower case, are everyday words: "the rest of the team", "a node in
-#: the network" name neither REST APIs nor Node.js (*REST*, *Node* still do).
-_EVERYDAY = frozenset({"rest", "node"})
-
-
-def everyday(written: str) -> bool:
-    """``written`` (as the text has it) is an alias in lower case that is an everyday word."""
-    return written in _EVERYDAY
 
 
 #: Words that name no skill by themselves: a name made only of them ("professional experience",
