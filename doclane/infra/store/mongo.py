@@ -31,36 +31,24 @@ race on one document, so tests see none of it.
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import Mapping, Sequence
-from contextlib import suppress
-from datetime import datetime
-from typing import Any
-
 import pymongo
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, OperationFailure
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure
 
 from doclane.exceptions import DoclaneError
 from doclane.infra.connect import DEFAULT_CONNECT_DEADLINE_S, redact_url, retry_connect
-from doclane.infra.store.base import ChunkCounts, ChunkPart, Store, projection
-from doclane.schemas.analysis import ChunkAnalysis
-from doclane.schemas.documents import ChunkRecord, DocumentRecord
-from doclane.schemas.enrichment import Entity
-from doclane.schemas.events import DocumentStatus, Priority, StatusChange, StatusEvent, utcnow
-from doclane.schemas.experiments import ExperimentObservation
-from doclane.schemas.extraction import Chunk
-from doclane.schemas.interviews import InterviewReport, InterviewSession
+from doclane.infra.store._mongo import Doc
+from doclane.infra.store.base import Store, projection
+from doclane.infra.store.mongo_chunks import CHUNK_COLLECTIONS, RECORD_FIELDS, MongoChunks
+from doclane.infra.store.mongo_records import MongoRecords
+from doclane.schemas.documents import DocumentRecord
+from doclane.schemas.events import DocumentStatus, StatusChange, StatusEvent, utcnow
 
 __all__ = ["MongoStore", "StoreContention"]
 
-_Doc = dict[str, Any]
 
-_DUPLICATE_KEY = 11000
 _TERMINAL = [s.value for s in DocumentStatus if s.terminal]
 #: Server errors worth another attempt at start: another process created the collection or
 #: index first (NamespaceExists, IndexAlreadyExists), or the attempt ran out of its time
@@ -98,13 +86,13 @@ class StoreContention(DoclaneError):
     retryable = True
 
 
-def _record_to_bson(doc: DocumentRecord) -> _Doc:
+def _record_to_bson(doc: DocumentRecord) -> Doc:
     data = doc.model_dump()
     data["_id"] = data.pop("id")
     return data
 
 
-def _record(data: _Doc) -> DocumentRecord:
+def _record(data: Doc) -> DocumentRecord:
     data["id"] = data.pop("_id")
     return DocumentRecord.model_validate(data)
 
@@ -116,7 +104,7 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, OperationFailure) and exc.code in _RETRY_AT_START
 
 
-async def _prepare(db: AsyncDatabase[_Doc], budget_s: float) -> None:
+async def _prepare(db: AsyncDatabase[Doc], budget_s: float) -> None:
     """Create the indexes that are missing, within ``budget_s`` seconds.
 
     Only the missing ones: FerretDB 1.24 drops the connection when asked to create an
@@ -137,14 +125,7 @@ async def _prepare(db: AsyncDatabase[_Doc], budget_s: float) -> None:
                 await db[name].create_indexes(missing)
 
 
-def _only_duplicates(exc: BulkWriteError) -> bool:
-    details: Mapping[str, Any] = exc.details
-    return not details.get("writeConcernErrors") and all(
-        e.get("code") == _DUPLICATE_KEY for e in details.get("writeErrors") or []
-    )
-
-
-class MongoStore(Store):
+class MongoStore(MongoChunks, MongoRecords, Store):
     """The :class:`Store` on MongoDB (or FerretDB), through PyMongo's async API."""
 
     atomic_cursors = False  # no transactions: the counters move before the insert
@@ -160,8 +141,8 @@ class MongoStore(Store):
         self._url = url
         self._database = database
         self._connect_deadline_s = connect_deadline_s
-        self._client: AsyncMongoClient[_Doc] | None = None
-        self._db: AsyncDatabase[_Doc] | None = None
+        self._client: AsyncMongoClient[Doc] | None = None
+        self._db: AsyncDatabase[Doc] | None = None
 
     async def open(self) -> None:
         """Connect and create the missing indexes, retrying until the connect deadline.
@@ -171,7 +152,7 @@ class MongoStore(Store):
         Raises:
             ConnectFailed: the server did not answer, or kept failing, until the deadline.
         """
-        client: AsyncMongoClient[_Doc] = AsyncMongoClient(self._url, tz_aware=True)
+        client: AsyncMongoClient[Doc] = AsyncMongoClient(self._url, tz_aware=True)
         db = client[self._database]
         try:
             await retry_connect(
@@ -196,25 +177,12 @@ class MongoStore(Store):
             raise RuntimeError("the store is not open")
         await self._client.drop_database(self._database)
 
-    def _collection(self, name: str) -> AsyncCollection[_Doc]:
-        if self._db is None:
-            raise RuntimeError("the store is not open")
-        return self._db[name]
-
     @property
-    def _documents(self) -> AsyncCollection[_Doc]:
-        return self._collection("documents")
-
-    @property
-    def _events(self) -> AsyncCollection[_Doc]:
+    def _events(self) -> AsyncCollection[Doc]:
         return self._collection("status_events")
 
     @property
-    def _chunks(self) -> AsyncCollection[_Doc]:
-        return self._collection("chunks")
-
-    @property
-    def _counters(self) -> AsyncCollection[_Doc]:
+    def _counters(self) -> AsyncCollection[Doc]:
         return self._collection("counters")
 
     # --- documents ---
@@ -222,7 +190,7 @@ class MongoStore(Store):
         await self._documents.insert_one(_record_to_bson(doc))
 
     async def get_document(self, document_id: str) -> DocumentRecord | None:
-        data = await self._documents.find_one({"_id": document_id}, _RECORD_FIELDS)
+        data = await self._documents.find_one({"_id": document_id}, RECORD_FIELDS)
         return _record(data) if data is not None else None
 
     async def list_documents(
@@ -231,13 +199,13 @@ class MongoStore(Store):
     ) -> list[DocumentRecord]:
         if limit == 0:  # PyMongo reads limit 0 as "no limit"
             return []
-        query: _Doc = {"owner": owner}
+        query: Doc = {"owner": owner}
         if status is not None:
             query["status"] = status.value
         if doc_type is not None:
             query["doc_type"] = doc_type
         found = (
-            self._documents.find(query, _RECORD_FIELDS)
+            self._documents.find(query, RECORD_FIELDS)
             .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
             .skip(max(offset, 0))
             .limit(max(limit, 0))
@@ -245,7 +213,7 @@ class MongoStore(Store):
         return [_record(data) async for data in found]
 
     async def update_document(self, document_id: str, **fields: object) -> None:
-        data = await self._documents.find_one({"_id": document_id}, _RECORD_FIELDS)
+        data = await self._documents.find_one({"_id": document_id}, RECORD_FIELDS)
         if data is None:
             return
         # Validate the whole record as SqliteStore does, then $set only the fields
@@ -259,8 +227,7 @@ class MongoStore(Store):
         # The record first: from then on no append for the document can start.
         deleted = await self._documents.delete_one({"_id": document_id})
         await self._entomb(document_id)
-        for name in ("chunks", "chunk_analyses", "chunk_marks", "chunk_indexed", "chunk_index_marks",
-                     "chunk_entities"):
+        for name in CHUNK_COLLECTIONS:
             await self._collection(name).delete_many({"document_id": document_id})
         return deleted.deleted_count > 0
 
@@ -337,13 +304,13 @@ class MongoStore(Store):
 
     async def _entomb(self, document_id: str, seq: int | None = None) -> None:
         """Strip events of a deleted document to tombstones: no content, cursor kept."""
-        which: _Doc = {"document_id": document_id} if seq is None else {
+        which: Doc = {"document_id": document_id} if seq is None else {
             "document_id": document_id, "seq": seq}
         await self._events.update_many(which, {"$set": {
             "tombstone": True, "progress": None, "detail": None,
             "error": None, "error_category": None, "attempt": None, "analysis": None}})
 
-    async def _bump_counter(self, owner: str, update: _Doc) -> int:
+    async def _bump_counter(self, owner: str, update: Doc) -> int:
         """Apply ``update`` to the owner's cursor counter, creating it; the new value."""
         query = {"_id": owner}
         try:
@@ -392,310 +359,3 @@ class MongoStore(Store):
     async def latest_cursor(self, owner: str) -> int:
         counter = await self._counters.find_one({"_id": owner})
         return int(counter["value"]) if counter is not None else 0
-
-    # --- chunks ---
-    # Chunks are addressed by ``_id`` = ``{document_id}:{index}``. "The first
-    # analysis wins" and "count a chunk once" are inserts into ``chunk_analyses``
-    # and ``chunk_marks`` keyed by that ``_id``: a duplicate-key error is atomic on
-    # every MongoDB-protocol server, and a bare ``_id`` is the one filter FerretDB
-    # answers without scanning the collection (a conditional update such as
-    # ``{_id, analysis: None}`` takes it ~200 ms at a thousand chunks).
-    async def put_chunks(self, document_id: str, chunks: Sequence[Chunk]) -> None:
-        # Plain inserts, duplicates ignored: re-storing chunks changes nothing.
-        # (Bulk upserts would do the same on MongoDB, but FerretDB answers
-        # concurrent ones with replies PyMongo cannot parse.)
-        if not chunks:
-            return
-        rows = [
-            {**Chunk.model_validate(c.model_dump()).model_dump(),
-             "_id": _chunk_id(document_id, c.index), "document_id": document_id}
-            for c in chunks
-        ]
-        try:
-            await self._chunks.insert_many(rows, ordered=False)
-        except BulkWriteError as exc:
-            if not _only_duplicates(exc):
-                raise
-        # Every chunk given is stored now (inserted, or there already): that is the total,
-        # without counting them (a scan of every document's chunks on FerretDB).
-        total = len({row["_id"] for row in rows})
-        await self._documents.update_one({"_id": document_id}, {"$set": {"chunks_total": total}})
-
-    @staticmethod
-    def _chunk_record(data: _Doc, analysis: _Doc | None, indexed: _Doc | None,
-                      marks: tuple[bool, bool], entities: _Doc | None = None) -> ChunkRecord:
-        data = {k: v for k, v in data.items() if k != "_id"}
-        return ChunkRecord.model_validate({
-            **data,
-            "entities": json.loads(entities["entities"]) if entities else None,
-            "analysis": analysis["analysis"] if analysis else None,
-            "analyzed_at": analysis["analyzed_at"] if analysis else None,
-            "aggregated": marks[0],
-            "indexed_at": indexed["indexed_at"] if indexed else None,
-            "index_aggregated": marks[1],
-        })
-
-    async def list_chunks(self, document_id: str) -> list[ChunkRecord]:
-        which = {"document_id": document_id}
-        analyses, indexed, entities, counted = await asyncio.gather(
-            _by_id(self._collection("chunk_analyses").find(which)),
-            _by_id(self._collection("chunk_indexed").find(which)),
-            _by_id(self._collection("chunk_entities").find(which)),
-            self._counted(document_id),
-        )
-        found = self._chunks.find(which).sort("index")
-        return [
-            self._chunk_record(d, analyses.get(d["_id"]), indexed.get(d["_id"]),
-                               (d["index"] in counted[0], d["index"] in counted[1]),
-                               entities.get(d["_id"]))
-            async for d in found
-        ]
-
-    async def chunk_has(self, document_id: str, index: int, part: ChunkPart) -> bool | None:
-        # Two reads by bare ``_id`` (no scan on FerretDB) of the keys alone, sent together:
-        # one round trip of waiting, and none of the chunk's text, analysis or entities.
-        cid = _chunk_id(document_id, index)
-        chunk, stored = await asyncio.gather(
-            self._chunks.find_one({"_id": cid}, {"_id": True}),
-            self._collection(_STORED[part]).find_one({"_id": cid}, {"_id": True}),
-        )
-        return None if chunk is None else stored is not None
-
-    async def _counted(self, document_id: str) -> tuple[set[int], set[int]]:
-        """The chunk indexes the aggregator counted as analysed and as indexed (one read).
-
-        The document's counted sets, not the ``chunk_marks`` inserts: a mark whose count
-        was lost (a writer killed in between) is not counted yet, and its redelivery
-        counts it, as SqliteStore's one transaction would have.
-        """
-        data = await self._documents.find_one({"_id": document_id}, _COUNTS)
-        if data is None:
-            return set(), set()
-        return set(data.get(_COUNTED["analysis"], ())), set(data.get(_COUNTED["index"], ()))
-
-    async def save_chunk_analysis(
-        self, document_id: str, index: int, analysis: ChunkAnalysis
-    ) -> bool:
-        cid = _chunk_id(document_id, index)
-        if await self._chunks.find_one({"_id": cid}, {"_id": True}) is None:
-            return False
-        try:
-            await self._collection("chunk_analyses").insert_one({
-                "_id": cid, "document_id": document_id,
-                "analysis": analysis.model_dump(), "analyzed_at": utcnow()})
-        except DuplicateKeyError:
-            return False
-        return True
-
-    async def save_chunk_entities(self, document_id: str, index: int, entities: Sequence[Entity]) -> None:
-        # JSON text, as the cache keeps it: one field, whatever the entities hold.
-        value = json.dumps([e.model_dump(mode="json") for e in entities])
-        await self._collection("chunk_entities").replace_one(
-            {"_id": _chunk_id(document_id, index)},
-            {"document_id": document_id, "entities": value}, upsert=True)
-
-    async def mark_chunk_indexed(self, document_id: str, index: int) -> bool:
-        cid = _chunk_id(document_id, index)
-        if await self._chunks.find_one({"_id": cid}, {"_id": True}) is None:
-            return False
-        try:
-            await self._collection("chunk_indexed").insert_one(
-                {"_id": cid, "document_id": document_id, "indexed_at": utcnow()})
-        except DuplicateKeyError:
-            return False
-        return True
-
-    async def mark_chunk_aggregated(
-        self, document_id: str, index: int, part: ChunkPart = "analysis"
-    ) -> bool:
-        """The mark half of :meth:`mark_and_count_chunks`: True if this call counted the part."""
-        newly, _ = await self._mark(document_id, index, part)
-        return newly
-
-    async def _mark(self, document_id: str, index: int, part: ChunkPart) -> tuple[bool, _Doc | None]:
-        """Count the part; whether this call did, and the document's counts after it (its
-        counted sets and total, as stored; ``None`` when the chunk or document is gone)."""
-        cid = _chunk_id(document_id, index)
-        if await self._chunks.find_one({"_id": cid}, {"_id": True}) is None:
-            return False, None
-        try:
-            await self._collection(_MARK_COLLECTIONS[part]).insert_one(
-                {"_id": cid, "document_id": document_id})
-            newly = True
-        except DuplicateKeyError:
-            newly = False
-        # The count is the set of counted indexes on the document, so adding to it is
-        # idempotent: a writer killed between the mark and the count (a server restart)
-        # is counted by the redelivery, and a duplicate result is never counted twice. The
-        # document after the update carries the counts: no second read for them. (Whole:
-        # FerretDB 1.x implements no projection in findAndModify; while its chunks are
-        # counted a document is its metadata and status, its analysis comes after.)
-        after: _Doc | None = await self._documents.find_one_and_update(
-            {"_id": document_id}, {"$addToSet": {_COUNTED[part]: index}},
-            return_document=ReturnDocument.AFTER)
-        return newly, after
-
-    async def count_chunks(self, document_id: str) -> ChunkCounts:
-        return await self._counts(document_id, await self._documents.find_one({"_id": document_id}, _COUNTS))
-
-    async def _counts(self, document_id: str, data: _Doc | None) -> ChunkCounts:
-        """:meth:`count_chunks` from the document's stored counts (``data``)."""
-        if data is None:
-            return ChunkCounts(0, 0, 0)
-        total = int(data.get("chunks_total", 0))
-        if not total:
-            # A writer killed between storing the chunks and recording their number: count
-            # them (a scan, but only until a document has its total) and record it.
-            total = await self._chunks.count_documents({"document_id": document_id})
-            if total:
-                await self._documents.update_one({"_id": document_id}, {"$set": {"chunks_total": total}})
-        return ChunkCounts(
-            len(data.get(_COUNTED["analysis"], ())), len(data.get(_COUNTED["index"], ())), total,
-        )
-
-    async def mark_and_count_chunks(
-        self, document_id: str, index: int, part: ChunkPart
-    ) -> tuple[bool, ChunkCounts]:
-        # The mark and the counts live in different collections: an insert, then one update
-        # that returns the counts.
-        newly, after = await self._mark(document_id, index, part)
-        return newly, await (self._counts(document_id, after) if after is not None
-                             else self.count_chunks(document_id))
-
-    # --- result cache ---
-    # ``_id`` = key, so a lookup is by bare ``_id`` (no scan on FerretDB) and "first
-    # value wins" is an insert whose duplicate-key error is atomic (as for chunks
-    # above). The value is kept as JSON text, as SqliteStore does: FerretDB 1.x refuses
-    # nested arrays and keys with "." or a leading "$", all of which JSON allows.
-    async def cache_get(self, key: str) -> dict[str, Any] | None:
-        data = await self._collection("cache").find_one({"_id": key}, {"value": True})
-        if data is None:
-            return None
-        value: dict[str, Any] = json.loads(data["value"])
-        return value
-
-    async def token_version(self, user: str) -> int:
-        # The head is a hint kept by $max (FerretDB's updates are not atomic, so it may lag);
-        # the version is the last revocation claimed after it, found by _id lookups.
-        head = await self._collection("token_versions").find_one({"_id": user})
-        version = int(head["version"]) if head is not None else 0
-        claims = self._collection("token_revocations")
-        while await claims.find_one({"_id": f"{user}:{version + 1}"}, projection={"_id": 1}) is not None:
-            version += 1
-        return version
-
-    async def revoke_tokens(self, user: str) -> int:
-        # Each revocation claims the next number with an insert, which the unique _id makes
-        # atomic on any server (an $inc on FerretDB is not: two revocations could both read
-        # the same version, and the later write could lower it again).
-        while True:
-            claimed = await self.token_version(user) + 1
-            try:
-                await self._collection("token_revocations").insert_one({"_id": f"{user}:{claimed}"})
-            except DuplicateKeyError:
-                continue  # another gateway took this number: the next one is ours to try
-            with suppress(DuplicateKeyError):  # two first upserts: the head is only a hint
-                await self._collection("token_versions").update_one(
-                    {"_id": user}, {"$max": {"version": claimed}}, upsert=True)
-            return claimed
-
-    async def cache_put(self, key: str, value: dict[str, Any]) -> None:
-        with suppress(DuplicateKeyError):  # another writer came first: its value stays
-            await self._collection("cache").insert_one(
-                {"_id": key, "value": json.dumps(value), "created_at": utcnow()})
-
-    # --- A/B experiments ---
-    async def record_experiment_observation(self, observation: ExperimentObservation) -> None:
-        key = "|".join((observation.experiment, observation.document_id, str(observation.unit),
-                         observation.version))
-        await self._collection("experiment_observations").replace_one(
-            {"_id": key}, {"_id": key, **observation.model_dump()}, upsert=True)
-
-    async def experiment_observations(self, experiment: str,
-                                      limit: int = 100_000) -> list[ExperimentObservation]:
-        found = self._collection("experiment_observations").find(
-            {"experiment": experiment}, {"_id": False}).limit(max(limit, 0))
-        return [ExperimentObservation.model_validate(data) async for data in found]
-
-
-    # --- admin ---
-    # Both keyed by ``_id`` (no scan on FerretDB); a redrive is marked by an insert whose
-    # duplicate-key error is atomic, so two admins redriving one letter get one 202.
-    async def mark_redriven(self, letter_id: str) -> bool:
-        try:
-            await self._collection("dlq_redrives").insert_one({"_id": letter_id, "at": utcnow()})
-        except DuplicateKeyError:
-            return False
-        return True
-
-    async def redriven_letters(self) -> set[str]:
-        return {str(d["_id"]) async for d in self._collection("dlq_redrives").find({}, {"_id": True})}
-
-    async def move_lane(self, document_id: str, priority: Priority) -> datetime:
-        at = utcnow()
-        await self._collection("lane_moves").replace_one(
-            {"_id": document_id}, {"priority": priority.value, "at": at}, upsert=True)
-        return at
-
-    async def lane_move(self, document_id: str) -> tuple[Priority, datetime] | None:
-        found = await self._collection("lane_moves").find_one({"_id": document_id})
-        if found is None:
-            return None
-        return Priority(found["priority"]), found["at"]
-
-    # --- interviews ---
-    # The session as JSON text under ``_id`` (FerretDB refuses some keys JSON allows, and a
-    # session is read and written whole); ``owner``/``created_at`` beside it for listing.
-    async def save_interview(self, session: InterviewSession) -> None:
-        await self._collection("interviews").update_one(
-            {"_id": session.id},
-            {"$set": {"data": session.model_dump_json()},
-             "$setOnInsert": {"owner": session.owner, "created_at": session.created_at}},
-            upsert=True)
-
-    async def get_interview(self, session_id: str) -> InterviewSession | None:
-        found = await self._collection("interviews").find_one({"_id": session_id}, {"data": True})
-        return InterviewSession.model_validate_json(found["data"]) if found else None
-
-    async def list_interviews(self, owner: str, limit: int = 50, offset: int = 0) -> list[InterviewSession]:
-        found = (self._collection("interviews").find({"owner": owner}, {"data": True})
-                 .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
-                 .skip(max(offset, 0)).limit(max(limit, 0)))
-        return [InterviewSession.model_validate_json(d["data"]) async for d in found]
-
-    async def delete_interview(self, session_id: str) -> bool:
-        deleted = await self._collection("interviews").delete_one({"_id": session_id})
-        return deleted.deleted_count > 0
-
-    async def save_interview_report(self, session_id: str, report: InterviewReport) -> bool:
-        result = await self._collection("interviews").update_one(
-            {"_id": session_id}, {"$set": {"report": report.model_dump_json()}})
-        return result.matched_count > 0
-
-    async def get_interview_report(self, session_id: str) -> InterviewReport | None:
-        found = await self._collection("interviews").find_one({"_id": session_id}, {"report": True})
-        if not found or not found.get("report"):
-            return None
-        return InterviewReport.model_validate_json(found["report"])
-
-#: Where a chunk's stored part lives (its analysis; the record that it is indexed).
-_STORED: dict[ChunkPart, str] = {"analysis": "chunk_analyses", "index": "chunk_indexed"}
-#: Per part of a chunk: the collection whose ``_id`` insert says it was counted first
-#: (progress is reported once), and the document's set of counted chunk indexes.
-_MARK_COLLECTIONS: dict[ChunkPart, str] = {"analysis": "chunk_marks", "index": "chunk_index_marks"}
-_COUNTED: dict[ChunkPart, str] = {"analysis": "chunks_aggregated_set", "index": "chunks_indexed_set"}
-#: The fields of a document that hold its chunk counts.
-_COUNTS = {"chunks_total": True, **dict.fromkeys(_COUNTED.values(), True)}
-
-
-async def _by_id(found: AsyncCursor[_Doc]) -> dict[Any, _Doc]:
-    return {d["_id"]: d async for d in found}
-
-
-#: A document as a record: without the counted sets, which grow with its chunks and are
-#: read only to count them (a 1,000-chunk document carries two 1,000-number arrays).
-_RECORD_FIELDS: dict[str, bool] = dict.fromkeys(_COUNTED.values(), False)
-
-
-def _chunk_id(document_id: str, index: int) -> str:
-    return f"{document_id}:{index}"

@@ -11,22 +11,20 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic_core import to_json
 
 from doclane.infra._sqlite import ThreadConnection
+from doclane.infra.store._sqlite import query_rows, row_count
 from doclane.infra.store.base import ChunkCounts, ChunkPart, Store, projection
+from doclane.infra.store.sqlite_records import SqliteRecords
 from doclane.schemas.analysis import ChunkAnalysis
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.enrichment import Entity
-from doclane.schemas.events import DocumentStatus, Priority, StatusChange, StatusEvent, utcnow
-from doclane.schemas.experiments import ExperimentObservation
+from doclane.schemas.events import DocumentStatus, StatusChange, StatusEvent, utcnow
 from doclane.schemas.extraction import Chunk
-from doclane.schemas.interviews import InterviewReport, InterviewSession
 
 __all__ = ["SqliteStore"]
 
@@ -133,17 +131,9 @@ def _tombstone(event: StatusEvent) -> StatusEvent:
     )
 
 
-def _rows(db: sqlite3.Connection, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-    return [tuple(row) for row in db.execute(sql, params).fetchall()]
-
-
-def _rowcount(db: sqlite3.Connection, sql: str, params: Sequence[object] = ()) -> int:
-    return db.execute(sql, params).rowcount
-
-
 def _doc_head(db: sqlite3.Connection, document_id: str) -> tuple[str, DocumentStatus, int] | None:
     """The document's owner, status and ``seq``, without parsing its record."""
-    rows = _rows(db, "SELECT owner, status, json_extract(data, '$.seq') FROM documents WHERE id = ?",
+    rows = query_rows(db, "SELECT owner, status, json_extract(data, '$.seq') FROM documents WHERE id = ?",
                  (document_id,))
     if not rows:
         return None
@@ -158,12 +148,12 @@ _COUNT_SQL = ("SELECT COALESCE(SUM(aggregated), 0), COALESCE(SUM(index_aggregate
 
 
 def _counts(db: sqlite3.Connection, document_id: str) -> ChunkCounts:
-    (row,) = _rows(db, _COUNT_SQL, (document_id,))
+    (row,) = query_rows(db, _COUNT_SQL, (document_id,))
     analyzed, indexed, total = (int(v) for v in row)
     return ChunkCounts(analyzed, indexed, total)
 
 
-class SqliteStore(Store):
+class SqliteStore(SqliteRecords, Store):
     atomic_cursors = True
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -194,13 +184,6 @@ class SqliteStore(Store):
         await self._reader.close()
         await self._writer.close()
 
-    async def _fetchall(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        return await self._reader.run(lambda db: _rows(db, sql, params))
-
-    async def _write(self, sql: str, params: Sequence[object] = ()) -> int:
-        """One statement in its own transaction; the rows it changed."""
-        return await self._writer.transaction(lambda db: _rowcount(db, sql, params))
-
     # --- documents ---
     async def create_document(self, doc: DocumentRecord) -> None:
         await self._write(
@@ -230,7 +213,7 @@ class SqliteStore(Store):
 
     @staticmethod
     def _load(db: sqlite3.Connection, document_id: str) -> DocumentRecord | None:
-        rows = _rows(db, "SELECT data FROM documents WHERE id = ?", (document_id,))
+        rows = query_rows(db, "SELECT data FROM documents WHERE id = ?", (document_id,))
         return DocumentRecord.model_validate_json(rows[0][0]) if rows else None
 
     @staticmethod
@@ -250,8 +233,8 @@ class SqliteStore(Store):
 
     async def delete_document(self, document_id: str) -> bool:
         def delete(db: sqlite3.Connection) -> bool:
-            existed = _rowcount(db, "DELETE FROM documents WHERE id = ?", (document_id,)) > 0
-            rows = _rows(db, "SELECT data FROM status_events WHERE document_id = ?", (document_id,))
+            existed = row_count(db, "DELETE FROM documents WHERE id = ?", (document_id,)) > 0
+            rows = query_rows(db, "SELECT data FROM status_events WHERE document_id = ?", (document_id,))
             db.executemany(
                 "UPDATE status_events SET data = ? WHERE document_id = ? AND seq = ?",
                 [(_tombstone(StatusEvent.model_validate_json(r[0])).model_dump_json(),
@@ -273,7 +256,7 @@ class SqliteStore(Store):
             owner, status, seq = head
             if status.terminal and not allow_after_terminal:
                 return None
-            (row,) = _rows(
+            (row,) = query_rows(
                 db,
                 "INSERT INTO owner_cursors (owner, value) VALUES (?, 1) "
                 "ON CONFLICT (owner) DO UPDATE SET value = value + 1 RETURNING value",
@@ -297,7 +280,7 @@ class SqliteStore(Store):
             head = _doc_head(db, event.document_id)
             if head is None:
                 return False
-            inserted = _rowcount(
+            inserted = row_count(
                 db,
                 "INSERT INTO status_events (document_id, seq, owner, cursor, data) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -410,7 +393,7 @@ class SqliteStore(Store):
         column = _MARK_COLUMNS[part]
 
         def mark_and_count(db: sqlite3.Connection) -> tuple[bool, ChunkCounts]:
-            newly = _rowcount(
+            newly = row_count(
                 db,
                 f"UPDATE chunks SET {column} = 1 "  # noqa: S608 - column from a fixed table
                 f"WHERE document_id = ? AND idx = ? AND {column} = 0",
@@ -419,100 +402,3 @@ class SqliteStore(Store):
             return newly, _counts(db, document_id)
 
         return await self._writer.transaction(mark_and_count)
-
-    # --- sessions ---
-    async def token_version(self, user: str) -> int:
-        rows = await self._fetchall("SELECT version FROM token_versions WHERE user = ?", (user,))
-        return int(rows[0][0]) if rows else 0
-
-    async def revoke_tokens(self, user: str) -> int:
-        def revoke(db: sqlite3.Connection) -> int:
-            (row,) = _rows(
-                db,
-                "INSERT INTO token_versions (user, version) VALUES (?, 1) "
-                "ON CONFLICT (user) DO UPDATE SET version = version + 1 RETURNING version", (user,))
-            return int(row[0])
-
-        return await self._writer.transaction(revoke)
-
-    # --- result cache ---
-    async def cache_get(self, key: str) -> dict[str, Any] | None:
-        rows = await self._fetchall("SELECT value FROM cache WHERE key = ?", (key,))
-        if not rows:
-            return None
-        value: dict[str, Any] = json.loads(str(rows[0][0]))
-        return value
-
-    async def cache_put(self, key: str, value: dict[str, Any]) -> None:
-        await self._write(
-            "INSERT OR IGNORE INTO cache (key, value, created_at) VALUES (?, ?, ?)",
-            (key, json.dumps(value), utcnow().isoformat()),
-        )
-
-    # --- A/B experiments ---
-    async def record_experiment_observation(self, observation: ExperimentObservation) -> None:
-        await self._write(
-            "INSERT OR REPLACE INTO experiment_observations "
-            "(experiment, document_id, unit, version, data) VALUES (?, ?, ?, ?, ?)",
-            (observation.experiment, observation.document_id, observation.unit, observation.version,
-             observation.model_dump_json()),
-        )
-
-    async def experiment_observations(self, experiment: str,
-                                      limit: int = 100_000) -> list[ExperimentObservation]:
-        rows = await self._fetchall(
-            "SELECT data FROM experiment_observations WHERE experiment = ? LIMIT ?", (experiment, limit))
-        return [ExperimentObservation.model_validate_json(str(r[0])) for r in rows]
-
-    # --- admin ---
-    async def mark_redriven(self, letter_id: str) -> bool:
-        return await self._write("INSERT OR IGNORE INTO dlq_redrives (id, at) VALUES (?, ?)",
-                                 (letter_id, utcnow().isoformat())) > 0
-
-    async def redriven_letters(self) -> set[str]:
-        return {str(r[0]) for r in await self._fetchall("SELECT id FROM dlq_redrives")}
-
-    async def move_lane(self, document_id: str, priority: Priority) -> datetime:
-        at = utcnow()
-        await self._write(
-            "INSERT INTO lane_moves (document_id, priority, at) VALUES (?, ?, ?) "
-            "ON CONFLICT (document_id) DO UPDATE SET priority = excluded.priority, at = excluded.at",
-            (document_id, priority.value, at.isoformat()))
-        return at
-
-    async def lane_move(self, document_id: str) -> tuple[Priority, datetime] | None:
-        rows = await self._fetchall(
-            "SELECT priority, at FROM lane_moves WHERE document_id = ?", (document_id,))
-        if not rows:
-            return None
-        return Priority(str(rows[0][0])), datetime.fromisoformat(str(rows[0][1]))
-
-    # --- interviews ---
-    async def save_interview(self, session: InterviewSession) -> None:
-        await self._write(
-            "INSERT INTO interviews (id, owner, created_at, data) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (id) DO UPDATE SET data = excluded.data",
-            (session.id, session.owner, session.created_at.isoformat(), session.model_dump_json()))
-
-    async def get_interview(self, session_id: str) -> InterviewSession | None:
-        rows = await self._fetchall("SELECT data FROM interviews WHERE id = ?", (session_id,))
-        return InterviewSession.model_validate_json(str(rows[0][0])) if rows else None
-
-    async def list_interviews(self, owner: str, limit: int = 50, offset: int = 0) -> list[InterviewSession]:
-        rows = await self._fetchall(
-            "SELECT data FROM interviews WHERE owner = ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
-            (owner, max(limit, 0), max(offset, 0)))
-        return [InterviewSession.model_validate_json(str(r[0])) for r in rows]
-
-    async def delete_interview(self, session_id: str) -> bool:
-        return await self._write("DELETE FROM interviews WHERE id = ?", (session_id,)) > 0
-
-    async def save_interview_report(self, session_id: str, report: InterviewReport) -> bool:
-        return await self._write("UPDATE interviews SET report = ? WHERE id = ?",
-                                 (report.model_dump_json(), session_id)) > 0
-
-    async def get_interview_report(self, session_id: str) -> InterviewReport | None:
-        rows = await self._fetchall("SELECT report FROM interviews WHERE id = ?", (session_id,))
-        if not rows or rows[0][0] is None:
-            return None
-        return InterviewReport.model_validate_json(str(rows[0][0]))
