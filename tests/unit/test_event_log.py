@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from doclane.infra._sqlite import ThreadConnection
-from doclane.infra.bus.embedded import EmbeddedLog
+from doclane.infra.bus._embedded_log import EmbeddedLog
 
 
 @asynccontextmanager

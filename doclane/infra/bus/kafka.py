@@ -17,13 +17,9 @@ bounded drain on rebalance. The producer and admin client are plain aiokafka too
 so one library owns the connection settings. The group member lives in
 :mod:`doclane.infra.bus._kafka_member`, with its timeouts in ``CONSUMER_TIMEOUTS``.
 
-Operating the groups: pauses are records on the compacted control topic (one
-partition, keyed by group). A bus that runs members reads that topic to its end
-before its members start (so a worker started during a pause takes nothing),
-then follows it; the same loop publishes what its members hold in flight and
-finished to the members topic every :data:`REPORT_S` seconds, which is where a
-gateway (running no member) learns them. Committed offsets come from the admin
-client, end offsets and record timestamps from a group-less consumer.
+Operating the groups: pauses and member reports are the control plane's
+(:mod:`doclane.infra.bus._kafka_control`). Committed offsets come from the admin client,
+end offsets and record timestamps from a group-less consumer.
 """
 
 from __future__ import annotations
@@ -47,9 +43,10 @@ from aiokafka.errors import (
     for_code,
 )
 
-from doclane.infra.bus._control import GroupPaused, MemberReport, PauseGate
+from doclane.infra.bus._control import GroupPaused
+from doclane.infra.bus._kafka_control import REPORT_S, KafkaControl
 from doclane.infra.bus._kafka_member import CONSUMER_ASSIGNORS, CONSUMER_TIMEOUTS, GroupMember
-from doclane.infra.bus._kafka_ops import first_timestamps, member_reports, read_records
+from doclane.infra.bus._kafka_ops import TailStart, group_backlog, read_records
 from doclane.infra.bus.base import (
     CONTROL_TOPIC,
     MEMBERS_TOPIC,
@@ -58,7 +55,6 @@ from doclane.infra.bus.base import (
     EventBus,
     GroupBacklog,
     Subscription,
-    TopicBacklog,
 )
 from doclane.infra.connect import DEFAULT_CONNECT_DEADLINE_S, redact_url, retry_connect
 from doclane.infra.supervise import supervised
@@ -69,8 +65,6 @@ __all__ = ["REPORT_S", "KafkaBus"]
 logger = logging.getLogger(__name__)
 
 _POLL_MS = 1_000
-#: How often members report what they hold and finished.
-REPORT_S = 2.0
 #: Topic settings of the bus's own topics: the last pause of a group is kept for
 #: ever, member reports for an hour.
 _OWN_TOPIC_CONFIGS = {
@@ -104,39 +98,6 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, KafkaTimeoutError) or (isinstance(exc, KafkaError) and exc.retriable)
 
 
-class _TailStart:
-    """Where a starting tail must begin so that it misses none of this bus's publishes.
-
-    A tail positions itself at the partitions' end offsets, which takes a few
-    round trips; a publish this bus began after the tail started, but that
-    landed before the tail read the end offsets, would fall before that
-    position. Such publishes report their offsets here, and the tail starts at
-    the lower of the two.
-    """
-
-    def __init__(self, topic: str) -> None:
-        self.topic = topic
-        self.first: dict[int, int] = {}  # partition -> lowest offset published since
-        self._pending = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    def begin(self) -> None:
-        self._pending += 1
-        self._idle.clear()
-
-    def end(self, partition: int | None, offset: int | None) -> None:
-        if partition is not None and offset is not None:
-            self.first[partition] = min(offset, self.first.get(partition, offset))
-        self._pending -= 1
-        if not self._pending:
-            self._idle.set()
-
-    async def settled(self) -> None:
-        """Wait for the publishes that began before this start was taken off the list."""
-        await self._idle.wait()
-
-
 class KafkaBus(EventBus):
     """Publish, consume in groups, tail and replay topics on a Kafka cluster."""
 
@@ -165,11 +126,10 @@ class KafkaBus(EventBus):
         self._producer: AIOKafkaProducer | None = None
         self._ensured: set[str] = set()
         self._create_lock = asyncio.Lock()  # one CreateTopics at a time, not one per publish
-        self._tail_starts: set[_TailStart] = set()  # tails still taking their position
-        self._gates: dict[str, PauseGate] = {}
+        self._tail_starts: set[TailStart] = set()  # tails still taking their position
         self._control: asyncio.Task[None] | None = None
-        self._member_id = f"{client_id}-{uuid.uuid4().hex[:8]}"
-        self._report_due = False  # a pause changed: report before the next interval
+        self._pauses = KafkaControl(f"{client_id}-{uuid.uuid4().hex[:8]}", topic_prefix, self.publish,
+                                    lambda: self._members)
 
     def _name(self, topic: str) -> str:
         return self._prefix + topic
@@ -198,7 +158,7 @@ class KafkaBus(EventBus):
             if self._subs:
                 control = await self._catch_up_control()
                 # Started before the members, which take their gates from what it read.
-                self._control = supervised(self._follow_control(control), name="kafka-control")
+                self._control = supervised(self._pauses.follow(control), name="kafka-control")
             for sub in self._subs:
                 consumer = AIOKafkaConsumer(
                     bootstrap_servers=self._bootstrap,
@@ -209,7 +169,7 @@ class KafkaBus(EventBus):
                     partition_assignment_strategy=CONSUMER_ASSIGNORS,
                     **CONSUMER_TIMEOUTS,
                 )
-                gate = self._gates.setdefault(sub.group, PauseGate())
+                gate = self._pauses.gate(sub.group)
                 member = GroupMember(consumer, sub, [self._name(t) for t in sub.topics], gate)
                 self._members.append(member)
                 await member.start()
@@ -365,7 +325,7 @@ class KafkaBus(EventBus):
 
     async def tail(self, topic: str, model: type[E]) -> AsyncIterator[E]:
         """Events published from the first ``anext`` on (no group, nothing committed)."""
-        start = _TailStart(topic)
+        start = TailStart(topic)
         self._tail_starts.add(start)  # before any await: publishes from now on are ours
         consumer: AIOKafkaConsumer | None = None
         try:
@@ -417,40 +377,19 @@ class KafkaBus(EventBus):
         if self._admin is None:
             raise RuntimeError("the Kafka bus is not started")
         offsets = await self._admin.list_consumer_group_offsets(self._prefix + group)
-        parts = {name: await self._partitions_of(name) for name in names}
-        every = [tp for tps in parts.values() for tp in tps]
+        parts = {topic: await self._partitions_of(name) for topic, name in zip(topics, names, strict=True)}
+        members = await self._partitions_of(self._name(MEMBERS_TOPIC))
         consumer = self._reader()
         await consumer.start()
         try:
-            ends: dict[TopicPartition, int] = await consumer.end_offsets(every)
-            firsts: dict[TopicPartition, int] = await consumer.beginning_offsets(every)
-            # A partition the group never committed on is read from its beginning.
-            committed = {tp: offsets[tp].offset if tp in offsets and offsets[tp].offset >= 0
-                         else firsts[tp] for tp in every}
-            stamps = await first_timestamps(
-                consumer, {tp: committed[tp] for tp in every if committed[tp] < ends[tp]})
-            reports = await member_reports(
-                consumer, await self._partitions_of(self._name(MEMBERS_TOPIC)), group)
+            return await group_backlog(consumer, group, parts, offsets, members)
         finally:
             await consumer.stop()
-        now_ms = time.time() * 1000
-        result = []
-        for topic, name in zip(topics, names, strict=True):
-            ages = [(now_ms - stamps[tp]) / 1000 for tp in parts[name] if tp in stamps]
-            result.append(TopicBacklog(
-                topic=topic,
-                end=sum(ends[tp] for tp in parts[name]),
-                committed=sum(committed[tp] for tp in parts[name]),
-                in_flight=sum(r.in_flight.get(topic, 0) for r in reports),
-                oldest_waiting_s=max(0.0, max(ages)) if ages else None,
-                done_last_min=sum(r.done_last_min.get(topic, 0) for r in reports),
-            ))
-        return GroupBacklog(result, len(reports), sum(r.paused for r in reports))
 
     async def set_paused(self, group: str, paused: bool) -> None:
         change = GroupPaused(group=group, paused=paused)
         await self.publish(CONTROL_TOPIC, group, change)
-        self._apply(change)  # this process's members at once; the others when they read it
+        self._pauses.apply(change)  # this process's members at once; the others when they read it
 
     async def paused_groups(self) -> set[str]:
         state: dict[str, bool] = {}
@@ -466,55 +405,8 @@ class KafkaBus(EventBus):
         consumer = self._reader()
         await consumer.start()
         try:
-            async for record in read_records(consumer, CONTROL_TOPIC, tps, key=None, since=None):
-                self._apply(GroupPaused.model_validate_json(record.value))
-            ends = await consumer.end_offsets(tps)
-            consumer.assign(tps)
-            for tp in tps:
-                consumer.seek(tp, ends[tp])
+            await self._pauses.catch_up(consumer, tps)
         except BaseException:
             await consumer.stop()
             raise
         return consumer
-
-    def _apply(self, change: GroupPaused) -> None:
-        gate = self._gates.setdefault(change.group, PauseGate())
-        if gate.paused != change.paused:
-            logger.info("group %s %s", change.group, "paused" if change.paused else "resumed")
-        gate.set(change.paused)
-        self._report_due = True
-        if not change.paused:
-            for member in self._members:
-                if member.group == change.group:
-                    member.wake()
-
-    async def _follow_control(self, consumer: AIOKafkaConsumer) -> None:
-        """Apply pauses as they come; report the members every :data:`REPORT_S` seconds."""
-        try:
-            next_report = 0.0
-            while True:
-                try:
-                    if self._report_due or time.monotonic() >= next_report:
-                        self._report_due = False
-                        next_report = time.monotonic() + REPORT_S
-                        await self._report()
-                    batches = await consumer.getmany(timeout_ms=int(REPORT_S * 1000))
-                except KafkaError as exc:  # the broker is away: the members go on as they are
-                    logger.warning("following the control topic failed (%s); retrying", exc)
-                    await asyncio.sleep(REPORT_S)
-                    continue
-                for records in batches.values():
-                    for record in records:
-                        self._apply(GroupPaused.model_validate_json(record.value or b""))
-        finally:
-            await consumer.stop()
-
-    async def _report(self) -> None:
-        for member in self._members:
-            strip = len(self._prefix)
-            report = MemberReport(
-                member=self._member_id, group=member.group, paused=member.gate.paused,
-                in_flight={t[strip:]: n for t, n in member.stats.in_flight.items()},
-                done_last_min={t[strip:]: n for t, n in member.stats.done_last_min().items()},
-            )
-            await self.publish(MEMBERS_TOPIC, f"{member.group}:{self._member_id}", report)
