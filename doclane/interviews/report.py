@@ -191,8 +191,7 @@ def build_report(session: InterviewSession, provider: str) -> InterviewReport:
         strengths=[f"{r.criterion}: {r.reason}" for r in rubric if r.score >= 4]
         + [f"Showed {s.name} with specifics." for s in skills if s.shown],
         gaps=[f"{r.criterion}: {r.reason}" for r in rubric if r.score <= 2.5]
-        + [f"Did not show {s.name} ({'never asked' if not s.asked else 'not in the answers'})."
-           for s in required if not s.shown],
+        + [f"Did not show {s.name} ({_why_not_shown(s)})." for s in required if not s.shown],
         recommendation=_recommend(overall, shown_share),
         provider=provider,
         rubric_version=RUBRIC_VERSION,
@@ -221,6 +220,12 @@ def _reason(criterion: Criterion, score: float, answers: int) -> str:
         "communication": "sentences are clear, with little hedging or filler",
     }[criterion]
     return f"{level} ({score:.1f}/5 over {answers} answer(s)): how far {what}."
+
+
+def _why_not_shown(skill: SkillCoverage) -> str:
+    if skill.evidence:  # the answers name it, but no sentence that does shows it
+        return "named, but with no action, number or result"
+    return "never asked" if not skill.asked else "not in the answers"
 
 
 def _coverage(session: InterviewSession, answers: Sequence[Turn]) -> list[SkillCoverage]:
