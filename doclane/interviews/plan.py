@@ -18,7 +18,7 @@ from doclane.schemas.interviews import Assessment, PlannedQuestion, SkillMatch, 
 
 __all__ = ["PLAN_VERSION", "plan_questions"]
 
-PLAN_VERSION = "plan-templates@1"
+PLAN_VERSION = "plan-templates@2"  # @2: questions ask what was done, not what was built
 
 _ORDER = {"shown": 0, "listed": 1, "missing": 2}
 
@@ -55,12 +55,12 @@ def _question(assessment: Assessment, number: int, group: list[SkillMatch]) -> P
                 f"{lead.name} there: what was hard, and what would you do differently now?")
     elif strengths == {"shown"}:
         source, source_kind, kind = lead.evidence[0], "resume", "technical"
-        text = (f"Your resume mentions {_names(group)}. Pick the project where you relied on them most: "
-                "what did you build, what was hard, and what would you do differently now?")
+        text = (f"Your resume mentions {_names(group)}. Pick the piece of work where you relied on them "
+                "most: what did you do, what was hard, and what would you do differently now?")
     elif strengths == {"listed"}:
         source, source_kind, kind = lead.evidence[0], "resume", "technical"
         text = (f"You list {_names(group)} on your resume. Tell me about a concrete piece of work where "
-                "you used " + ("it" if len(group) == 1 else "them") + ": what you built, and the decisions "
+                "you used " + ("it" if len(group) == 1 else "them") + ": what you did, and the decisions "
                 "you made.")
     elif strengths == {"missing"}:
         source, source_kind, kind = _requirement_span(assessment, lead.skill), "jd", "gap"
@@ -70,7 +70,7 @@ def _question(assessment: Assessment, number: int, group: list[SkillMatch]) -> P
     else:  # a small budget grouped skills the resume shows, lists or lacks
         source, source_kind, kind = _requirement_span(assessment, lead.skill), "jd", "technical"
         text = (f"This role {needs} {_names(group)}. Which of these have you used in real work, and "
-                "what did you build with them? For any you have not used, what comes closest?")
+                "what did you use them for? For any you have not used, what comes closest?")
     return PlannedQuestion(id=f"q{number}", text=text, targets=targets, kind=kind,
                            source_kind=source_kind, source=source)
 

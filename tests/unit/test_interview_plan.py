@@ -5,6 +5,7 @@ size), then on the interview set's pairs through the pipeline's readers and NER 
 
 from __future__ import annotations
 
+import re
 import tempfile
 from itertools import product
 from pathlib import Path
@@ -154,3 +155,12 @@ def test_job_description_skills_are_found_in_every_kind_of_job(set_rows):
     assert found >= 0.9 and correct >= 0.85, (found, correct)
     for e in extraction:  # duty verbs at the start of bullets are not skills
         assert not {"build", "own", "keep", "run", "write", "plan"} & set(e["wrong"]), e
+
+
+@pytest.mark.parametrize("budget", [1, 2, 4, 12])
+def test_questions_do_not_assume_the_candidate_builds_software(budget):
+    """A warehouse manager's IOSH certificate or a nurse's triage is not something 'built':
+    the templates ask what the candidate did, whatever the job."""
+    for question in plan_questions(_assessment(9, 3), budget):
+        asked = re.sub(r"\u201c[^\u201d]*\u201d", "", question.text)  # the resume's own words may say it
+        assert not {"build", "built"} & set(re.findall(r"[a-z]+", asked.lower())), question.text
