@@ -23,7 +23,6 @@ from doclane.interviews.requirements import (
     heading_at,
     is_wish,
     name_parts,
-    ordinary_use,
     phrase_skills,
     section_kind,
     skill_name,
@@ -31,6 +30,7 @@ from doclane.interviews.requirements import (
     statements,
 )
 from doclane.interviews.skills import canonical, surface_pattern
+from doclane.interviews.usage import ordinary_use
 from doclane.schemas.documents import ChunkRecord, DocumentRecord
 from doclane.schemas.enrichment import EntityLabel
 from doclane.schemas.interviews import CandidateProfile, JobProfile, SkillRequirement, SourceSpan, SpanItem

@@ -18,7 +18,6 @@ import re
 from collections.abc import Sequence
 from functools import cache
 
-from doclane.ai._parser import parse
 from doclane.interviews.layout import (
     BULLET,
     asks_heading,
@@ -49,10 +48,11 @@ from doclane.interviews.names import (
 )
 from doclane.interviews.phrases import asked_phrases
 from doclane.interviews.skills import canonical, clean_skill, generic, surface_pattern
+from doclane.interviews.usage import ordinary, past_verb
 from doclane.schemas.documents import ChunkRecord
 
 __all__ = ["BULLET", "asked_skills", "asks", "candidates_in", "duty_verb", "heading_at", "is_wish",
-           "name_parts", "ordinary_use", "phrase_skills", "section_kind", "skill_name", "statement_at",
+           "name_parts", "phrase_skills", "section_kind", "skill_name", "statement_at",
            "statements", "without_version"]
 
 #: Words that make a job description's statement a wish rather than a requirement.
@@ -76,44 +76,6 @@ _ASKS = re.compile(
     r"an?\s+(?:\w+\s+){1,2}(?:who|with|whose))|someone (?:who|with|whose)|"
     r"(?:person|candidate) (?:we|who|with|whose)|(?:ideal|right|successful) (?:person|candidate|applicant)|"
     r"you(?:'ll| will)? need)\b", re.I)
-#: Skills of the lexicon that are also ordinary words: only written with a capital are they
-#: the product or language (*Teams*, *Swift*, *Spark*, *Excel*).
-_ORDINARY_WORDS = frozenset({"teams", "swift", "spark", "rust", "ruby", "go", "excel", "lean", "chef",
-                             "puppet", "helm", "unity", "sketch", "oracle", "crystal", "julia", "ada", "dart",
-                             "elixir", "access", "word", "outlook", "slack", "notion", "r", "c"})
-#: Aliases that are everyday words in lower case: "the rest of the team", "a node in the network"
-#: name neither REST APIs nor Node.js (*REST*, *Node* still do).
-_EVERYDAY_ALIASES = frozenset({"rest", "node"})
-
-
-def _ordinary(written: str) -> bool:
-    """``written``, as the text has it, reads as an everyday word before a skill's name: an alias
-    of ``_EVERYDAY_ALIASES``, or a word of ``_ORDINARY_WORDS`` without its capital."""
-    if written in _EVERYDAY_ALIASES:
-        return True
-    return canonical(written) in _ORDINARY_WORDS and not written[:1].isupper()
-
-
-def ordinary_use(statement: str, offset: int, written: str) -> bool:
-    """``written`` at ``offset`` of ``statement`` is an everyday word, not the skill it can name:
-    an alias that is one in lower case (*the rest of the team*), or a word of
-    ``_ORDINARY_WORDS`` written in lower case as a verb going on to its object or complement
-    (*I excel at*, *go the extra mile*); in a list (*excel, outlook, lean*) it is the skill."""
-    if written in _EVERYDAY_ALIASES:
-        return True
-    if not _ordinary(written):
-        return False
-    doc = parse(statement)
-    if doc is None:
-        return False
-    token = next((t for t in doc if t.idx == offset), None)
-    if token is None or token.pos_ not in ("VERB", "AUX") or token.i + 1 == len(doc):
-        return False
-    # a verb goes on to what it does (*excel at*); an item of a list (*excel, outlook, go*) does not
-    listed = token.i > 0 and doc[token.i - 1].text in (",", ":", "/", "(", ";")
-    return not listed and not doc[token.i + 1].is_punct
-
-
 #: A place or an employer, not a skill: "based in Hull", "at Acme".
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|based in)\s+$", re.I)
 _LOWER_SKILL = re.compile(r"^[a-z][a-z&/+-]*(?: [a-z][a-z&/+-]*){0,2}$")
@@ -153,11 +115,11 @@ def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: 
     kind = section_kind(heading)
     if not words or kind == "offer":
         return None
-    if _ordinary(text):
+    if ordinary(text):
         return None  # "a sous chef", "other teams", "the rest": words, not Chef, Teams or REST
     for i in range(1, len(words)):  # "Orchestration with Airflow", "Patient troubleshooting"
         tail = " ".join(words[i:])
-        if _ordinary(tail):
+        if ordinary(tail):
             continue  # "junior sous chef" is a job, not the Chef tool
         if canonical(text) not in known and canonical(tail) in known:
             return clean_skill(tail, known)
@@ -183,6 +145,17 @@ def skill_name(text: str, chunk_text: str, start: int, a: int, b: int, heading: 
     duty_opening = len(words) == 1 and kind == "duties"  # "Shape solutions": its verb
     if opening and (words[0].lower() in NOT_SKILL_START or duty_opening):
         return None
+    if opening and not lenient and past_verb(statement, start - a):
+        # A resume's bullet opens with what the person did: "Planned" is no skill, and
+        # "Completed MHE" names the verb's object; when the rest names nothing on its own
+        # ("Supervised learning"), the participle was part of the name
+        rest = text.split(maxsplit=1)[1:]
+        if not rest:
+            return None
+        named = skill_name(rest[0], chunk_text, start + text.index(rest[0]), a, b, heading, known, lenient)
+        if named is None:
+            return name
+        return named if re.search(r"[A-Za-z]", named) else None  # "Migrated 120": a count
     if _PLACE_BEFORE.search(chunk_text[max(0, start - 12):start]) and name[:1].isupper() \
             and name[1:].islower():
         return None
@@ -376,7 +349,7 @@ def asked_skills(chunks: Sequence[ChunkRecord], known: frozenset[str]) -> list[t
     matches = []
     for skill in candidates_in(text, known):
         for match in _pattern(skill).finditer(text):
-            if _ordinary(match.group(0)):
+            if ordinary(match.group(0)):
                 continue  # "other teams", "a swift reply", "the rest": words, not Teams, Swift or REST
             line_start = text.rfind("\n", 0, match.start()) + 1
             opening = not BULLET.sub("", text[line_start:match.start()]).strip()

@@ -317,3 +317,32 @@ def test_the_tool_a_noun_is_done_with_a_name_in_capitals_and_a_standard_are_name
     required = _required(job)
     assert {"version control", "svn", "news2", "working time directive", "airflow"} <= required, required
     assert not {"busy organisation", "time directive", "news2 early warning score"} & required, required
+
+
+def test_a_resume_bullets_opening_verb_in_the_past_is_not_part_of_a_skill() -> None:
+    # A resume's bullets open with what the person did: a SKILL span over "Planned" or
+    # "Completed MHE" names the verb's object, not the verb.
+    text = ("- Planned labour for the pick team in Excel against the daily forecast.\n"
+            "- Completed MHE audits and accident investigations.\n"
+            "- Automated testing of the scanners with Python.\n"
+            "- Migrated 120 stores to the new scanners.")
+    spans = [Entity(label=EntityLabel.SKILL, text=t, value=t, start=text.index(t), end=text.index(t) + len(t))
+             for t in ("Planned", "Excel", "Completed MHE", "Python", "Migrated 120")]
+    chunk = ChunkRecord(index=0, text=text, section_path=["Priya", "Experience"], document_id="cv",
+                        entities=spans)
+    mentions = skill_mentions("cv", [chunk], KNOWN)
+    assert {"excel", "mhe", "python"} <= set(mentions), mentions
+    assert not {"planned", "completed mhe", "120", "migrated 120"} & set(mentions), mentions
+    mhe = mentions["mhe"][0]
+    assert mhe.statement[mhe.offset:mhe.offset + len(mhe.name)] == "MHE"
+
+
+def test_a_participle_that_is_part_of_a_skills_name_stays_in_it() -> None:
+    text = "- Supervised learning with scikit-learn and pandas.\n- Certified ScrumMaster (2019)."
+    spans = [Entity(label=EntityLabel.SKILL, text=t, value=t, start=text.index(t), end=text.index(t) + len(t))
+             for t in ("Supervised learning", "Certified ScrumMaster")]
+    chunk = ChunkRecord(index=0, text=text, section_path=["Priya", "Skills"], document_id="cv",
+                        entities=spans)
+    names = {m.name for found in skill_mentions("cv", [chunk], KNOWN).values() for m in found}
+    assert "Supervised learning" in names, names
+    assert {"ScrumMaster", "Certified ScrumMaster"} & names, names
