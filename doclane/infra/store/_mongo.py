@@ -41,6 +41,15 @@ class MongoCollections:
     def _chunks(self) -> AsyncCollection[Doc]:
         return self._collection("chunks")
 
+    @property
+    def _events(self) -> AsyncCollection[Doc]:
+        return self._collection("status_events")
+
+    @property
+    def _counters(self) -> AsyncCollection[Doc]:
+        """Each owner's last status cursor."""
+        return self._collection("counters")
+
 
 def chunk_id(document_id: str, index: int) -> str:
     """A chunk's ``_id``: its document's id and its index."""

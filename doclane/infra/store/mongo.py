@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import pymongo
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, ReturnDocument
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure
 
@@ -176,14 +175,6 @@ class MongoStore(MongoChunks, MongoRecords, Store):
         if self._client is None:
             raise RuntimeError("the store is not open")
         await self._client.drop_database(self._database)
-
-    @property
-    def _events(self) -> AsyncCollection[Doc]:
-        return self._collection("status_events")
-
-    @property
-    def _counters(self) -> AsyncCollection[Doc]:
-        return self._collection("counters")
 
     # --- documents ---
     async def create_document(self, doc: DocumentRecord) -> None:
